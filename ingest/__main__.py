@@ -1,0 +1,71 @@
+"""`python -m ingest PATH`: make the collection mirror the folder PATH."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+
+from ingest.pipeline import IngestJob, IngestUsageError
+from service.core.embedder import build_embedder
+from service.core.offline import configure_offline
+from service.core.store import build_index
+from service.errors import ServiceError
+from service.settings import Settings
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m ingest",
+        description="Index a folder of articles (.txt, .md, .html) into Chroma. New and "
+        "changed files are indexed, files gone from the folder are removed.",
+    )
+    parser.add_argument("path", type=Path, help="folder of articles (searched recursively)")
+    parser.add_argument("--collection", help="collection name (default: RAG_COLLECTION)")
+    parser.add_argument("--full", action="store_true", help="drop the collection and rebuild")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="let a collection that mirrors another folder mirror this one instead",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="report what would change; write nothing"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    configure_offline()
+    out = Console()
+    err = Console(stderr=True)
+    try:
+        settings = Settings(collection=args.collection) if args.collection else Settings()
+    except ValidationError as exc:
+        err.print(f"[red]error:[/] invalid settings:\n{exc}")
+        return 2
+    try:
+        embedder = build_embedder(settings.embed, settings.llm)
+        index = build_index(settings, embedder)
+        summary = IngestJob(settings, embedder, index, console=err).run(
+            args.path, full=args.full, replace=args.replace, dry_run=args.dry_run
+        )
+    except (IngestUsageError, ServiceError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        err.print("interrupted: the next run completes the index where this one stopped")
+        return 130
+    for source, reason in summary.failures:
+        err.print(f"[yellow]failed:[/] {source}: {reason}")
+    if summary.skipped:
+        err.print(f"skipped (unsupported type): {', '.join(summary.skipped)}")
+    out.print(summary.line(), highlight=False, soft_wrap=True)
+    return 1 if summary.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

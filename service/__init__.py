@@ -1,0 +1,1 @@
+"""Question answering over news articles, with span-verified citations."""

@@ -1,0 +1,109 @@
+"""The index schema: collection names, metadata keys and chunk ids, defined once.
+
+Two Chroma collections make an index:
+- `<name>`: one record per chunk; the document is the chunk text, exactly
+  `article_text[start:end]`; the collection metadata records how it was built.
+- `<name>__sources`: one record per article; the document is the whole article text and
+  the metadata is the ingest manifest (sha256, state). Keeping it in Chroma makes Chroma
+  the single source of truth, so a Chroma server serves any number of stateless workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from typing import Final
+
+SCHEMA_VERSION: Final = 1
+SOURCES_SUFFIX: Final = "__sources"
+
+
+class ChunkKey:
+    SOURCE: Final = "source"
+    TITLE: Final = "title"
+    PUBLISHED: Final = "published"
+    # Chroma's range operators take numbers only, so dates are also stored as YYYYMMDD.
+    PUBLISHED_INT: Final = "published_int"
+    URL: Final = "url"
+    CHUNK_INDEX: Final = "chunk_index"
+    START: Final = "start"
+    END: Final = "end"
+    FILE_SHA256: Final = "file_sha256"
+    TOKENS: Final = "tokens"
+
+
+class SourceKey:
+    SOURCE: Final = "source"
+    SHA256: Final = "sha256"
+    TITLE: Final = "title"
+    PUBLISHED: Final = "published"
+    PUBLISHED_INT: Final = "published_int"
+    URL: Final = "url"
+    CHUNKS: Final = "chunks"
+    STATE: Final = "state"
+
+
+class SourceState:
+    # Written before a file's chunks and flipped to DONE after them: a PENDING record
+    # tells the next run that a crash interrupted this file.
+    PENDING: Final = "pending"
+    DONE: Final = "done"
+
+
+class CollectionKey:
+    SCHEMA: Final = "schema_version"
+    EMBEDDER: Final = "embedder"
+    DIMENSIONS: Final = "dimensions"
+    CHUNK_SIZE: Final = "chunk_size"
+    CHUNK_OVERLAP: Final = "chunk_overlap"
+    FOLDER: Final = "folder"
+    GENERATION: Final = "generation"
+
+
+def sources_collection_name(collection: str) -> str:
+    return collection + SOURCES_SUFFIX
+
+
+def chunk_id(source: str, start: int, text: str) -> str:
+    """Stable id from source, position and content: equal passages at two places differ."""
+    digest = hashlib.sha256(f"{source}\x00{start}\x00{text}".encode()).hexdigest()
+    return digest[:32]
+
+
+def source_id(source: str) -> str:
+    return hashlib.sha256(source.encode()).hexdigest()[:32]
+
+
+def date_to_int(value: date | str) -> int:
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return value.year * 10_000 + value.month * 100 + value.day
+
+
+@dataclass(frozen=True)
+class IndexProfile:
+    """What must match between the vectors in a collection and the code querying it."""
+
+    embedder: str
+    dimensions: int
+    chunk_size: int
+    chunk_overlap: int
+
+    def to_metadata(self) -> dict[str, str | int]:
+        return {
+            CollectionKey.SCHEMA: SCHEMA_VERSION,
+            CollectionKey.EMBEDDER: self.embedder,
+            CollectionKey.DIMENSIONS: self.dimensions,
+            CollectionKey.CHUNK_SIZE: self.chunk_size,
+            CollectionKey.CHUNK_OVERLAP: self.chunk_overlap,
+        }
+
+    def differences(self, stored: dict[str, object]) -> list[str]:
+        """Human-readable list of what differs from a collection's stored metadata."""
+        wanted = self.to_metadata()
+        return [
+            f"{key}: index has {stored.get(key)!r}, settings say {value!r}"
+            for key, value in wanted.items()
+            if stored.get(key) != value
+        ]

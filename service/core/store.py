@@ -1,0 +1,400 @@
+"""Chroma access: the one place that builds a client and reads or writes the index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from service.core.embedder import Embedder, Vectors
+from service.core.offline import configure_offline
+from service.core.schema import (
+    ChunkKey,
+    CollectionKey,
+    IndexProfile,
+    SourceKey,
+    SourceState,
+    date_to_int,
+    source_id,
+    sources_collection_name,
+)
+from service.errors import ConfigurationError, Unavailable
+from service.settings import ChromaSettings, Settings
+
+# Chroma's `get` and `delete` calls take at most this many ids or rows comfortably.
+_PAGE = 5000
+
+
+def build_client(settings: ChromaSettings) -> Any:
+    """An embedded PersistentClient, or an HttpClient when a server host is configured."""
+    configure_offline()
+    import chromadb
+    from chromadb.config import Settings as ChromaClientSettings
+
+    client_settings = ChromaClientSettings(anonymized_telemetry=False)
+    try:
+        if settings.host:
+            return chromadb.HttpClient(
+                host=settings.host, port=settings.port, settings=client_settings
+            )
+        settings.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.path), settings=client_settings)
+    except Exception as exc:  # chromadb raises plain exceptions for connection failures
+        where = f"{settings.host}:{settings.port}" if settings.host else str(settings.path)
+        raise Unavailable(
+            f"Cannot open the Chroma store at {where}: {exc}. Check RAG_CHROMA_HOST/"
+            "RAG_CHROMA_PORT (is `chroma run` up?) or RAG_CHROMA_PATH."
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A stored chunk: `text == article_text[start:end]`."""
+
+    id: str
+    text: str
+    source: str
+    start: int
+    end: int
+    chunk_index: int
+    title: str
+    published: str | None
+    url: str | None
+    file_sha256: str
+    tokens: int
+
+    def metadata(self) -> dict[str, str | int]:
+        meta: dict[str, str | int] = {
+            ChunkKey.SOURCE: self.source,
+            ChunkKey.TITLE: self.title,
+            ChunkKey.CHUNK_INDEX: self.chunk_index,
+            ChunkKey.START: self.start,
+            ChunkKey.END: self.end,
+            ChunkKey.FILE_SHA256: self.file_sha256,
+            ChunkKey.TOKENS: self.tokens,
+        }
+        if self.published:
+            meta[ChunkKey.PUBLISHED] = self.published
+            meta[ChunkKey.PUBLISHED_INT] = date_to_int(self.published)
+        if self.url:
+            meta[ChunkKey.URL] = self.url
+        return meta
+
+    @classmethod
+    def from_record(cls, record_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+        return cls(
+            id=record_id,
+            text=text,
+            source=str(meta[ChunkKey.SOURCE]),
+            start=int(meta[ChunkKey.START]),
+            end=int(meta[ChunkKey.END]),
+            chunk_index=int(meta[ChunkKey.CHUNK_INDEX]),
+            title=str(meta.get(ChunkKey.TITLE, "")),
+            published=meta.get(ChunkKey.PUBLISHED),
+            url=meta.get(ChunkKey.URL),
+            file_sha256=str(meta.get(ChunkKey.FILE_SHA256, "")),
+            tokens=int(meta.get(ChunkKey.TOKENS, 0)),
+        )
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """The manifest entry of one article."""
+
+    source: str
+    sha256: str
+    title: str
+    published: str | None
+    url: str | None
+    chunks: int
+    state: str
+
+    def metadata(self) -> dict[str, str | int]:
+        meta: dict[str, str | int] = {
+            SourceKey.SOURCE: self.source,
+            SourceKey.SHA256: self.sha256,
+            SourceKey.TITLE: self.title,
+            SourceKey.CHUNKS: self.chunks,
+            SourceKey.STATE: self.state,
+        }
+        if self.published:
+            meta[SourceKey.PUBLISHED] = self.published
+            meta[SourceKey.PUBLISHED_INT] = date_to_int(self.published)
+        if self.url:
+            meta[SourceKey.URL] = self.url
+        return meta
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> SourceRecord:
+        return cls(
+            source=str(meta[SourceKey.SOURCE]),
+            sha256=str(meta[SourceKey.SHA256]),
+            title=str(meta.get(SourceKey.TITLE, "")),
+            published=meta.get(SourceKey.PUBLISHED),
+            url=meta.get(SourceKey.URL),
+            chunks=int(meta.get(SourceKey.CHUNKS, 0)),
+            state=str(meta.get(SourceKey.STATE, SourceState.PENDING)),
+        )
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk: Chunk
+    score: float
+
+
+def build_where(
+    sources: Sequence[str] | None = None,
+    published_from: int | None = None,
+    published_to: int | None = None,
+) -> dict[str, Any] | None:
+    """A Chroma `where` filter; an absent date never matches a date range."""
+    clauses: list[dict[str, Any]] = []
+    if sources:
+        clauses.append({ChunkKey.SOURCE: {"$in": list(sources)}})
+    if published_from is not None:
+        clauses.append({ChunkKey.PUBLISHED_INT: {"$gte": published_from}})
+    if published_to is not None:
+        clauses.append({ChunkKey.PUBLISHED_INT: {"$lte": published_to}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+class ArticleIndex:
+    """The chunk collection and its source manifest, read and written together."""
+
+    def __init__(self, client: Any, name: str, profile: IndexProfile) -> None:
+        self._client = client
+        self.name = name
+        self.profile = profile
+        self._chunks: Any = None
+        self._sources: Any = None
+
+    # -- opening -----------------------------------------------------------------------
+
+    def _get(self, name: str) -> Any:
+        try:
+            return self._client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            if _is_not_found(exc):
+                return None
+            raise Unavailable(f"Chroma failed to open collection {name!r}: {exc}") from exc
+
+    def exists(self) -> bool:
+        return self._get(self.name) is not None
+
+    def open(self, *, create: bool) -> bool:
+        """Bind the collections; False when absent and not created. Checks the profile."""
+        chunks = self._get(self.name)
+        if chunks is None:
+            if not create:
+                self._chunks = self._sources = None
+                return False
+            chunks = self._client.get_or_create_collection(
+                self.name,
+                embedding_function=None,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata=self.profile.to_metadata(),
+            )
+        diffs = self.profile.differences(dict(chunks.metadata or {}))
+        if diffs:
+            raise ConfigurationError(
+                f"Collection {self.name!r} was built with other settings ("
+                + "; ".join(diffs)
+                + "). Re-ingest with `python -m ingest PATH --full`, or restore the settings."
+            )
+        sources_name = sources_collection_name(self.name)
+        # Readers must not write: only `create=True` (the ingest job) may add the manifest.
+        sources = (
+            self._client.get_or_create_collection(sources_name, embedding_function=None)
+            if create
+            else self._get(sources_name)
+        )
+        if sources is None:
+            self._chunks = self._sources = None
+            return False
+        self._chunks, self._sources = chunks, sources
+        return True
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every ingest run that changed something; readers reload on change."""
+        chunks = self._get(self.name)
+        if chunks is None:
+            return -1
+        return int((chunks.metadata or {}).get(CollectionKey.GENERATION, 0))
+
+    def bump_generation(self) -> None:
+        chunks, _ = self._require()
+        metadata = dict(chunks.metadata or {})
+        metadata[CollectionKey.GENERATION] = int(metadata.get(CollectionKey.GENERATION, 0)) + 1
+        chunks.modify(metadata=metadata)
+
+    def refresh(self) -> bool:
+        """Re-resolve the collections by name (after a `--full` rebuild replaced them)."""
+        return self.open(create=False)
+
+    def drop(self) -> None:
+        for name in (self.name, sources_collection_name(self.name)):
+            if self._get(name) is not None:
+                self._client.delete_collection(name)
+        self._chunks = self._sources = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._chunks is not None
+
+    def _require(self) -> tuple[Any, Any]:
+        if self._chunks is None or self._sources is None:
+            raise Unavailable(
+                f"Collection {self.name!r} does not exist yet: run `python -m ingest PATH`."
+            )
+        return self._chunks, self._sources
+
+    # -- collection metadata -----------------------------------------------------------
+
+    @property
+    def folder(self) -> str | None:
+        chunks, _ = self._require()
+        value = (chunks.metadata or {}).get(CollectionKey.FOLDER)
+        return str(value) if value is not None else None
+
+    def set_folder(self, folder: str) -> None:
+        chunks, _ = self._require()
+        metadata = dict(chunks.metadata or {})
+        metadata[CollectionKey.FOLDER] = folder
+        chunks.modify(metadata=metadata)
+
+    # -- manifest ----------------------------------------------------------------------
+
+    def manifest(self) -> dict[str, SourceRecord]:
+        _, sources = self._require()
+        records: dict[str, SourceRecord] = {}
+        for meta in _paged_metadatas(sources):
+            record = SourceRecord.from_metadata(meta)
+            records[record.source] = record
+        return records
+
+    def source_text(self, source: str) -> str | None:
+        _, sources = self._require()
+        got = sources.get(ids=[source_id(source)], include=["documents"])
+        docs = got.get("documents") or []
+        return str(docs[0]) if docs else None
+
+    def begin_sources(self, records: Sequence[SourceRecord], texts: Sequence[str]) -> None:
+        """Write manifest entries (state PENDING) before any of their chunks are written."""
+        _, sources = self._require()
+        sources.upsert(
+            ids=[source_id(r.source) for r in records],
+            # Chroma needs a vector per record; the manifest is never searched by vector.
+            embeddings=[[0.0]] * len(records),
+            documents=list(texts),
+            metadatas=[r.metadata() for r in records],
+        )
+
+    def finish_sources(self, records: Sequence[SourceRecord]) -> None:
+        _, sources = self._require()
+        sources.update(
+            ids=[source_id(r.source) for r in records], metadatas=[r.metadata() for r in records]
+        )
+
+    def delete_source(self, record: SourceRecord) -> None:
+        chunks, sources = self._require()
+        # PENDING first: if this is interrupted and the file comes back unchanged, the next
+        # run sees PENDING and re-indexes it instead of trusting a half-deleted entry.
+        self.finish_sources([replace(record, state=SourceState.PENDING)])
+        chunks.delete(where={ChunkKey.SOURCE: record.source})
+        sources.delete(ids=[source_id(record.source)])
+
+    # -- chunks ------------------------------------------------------------------------
+
+    def upsert_chunks(self, chunks_: Sequence[Chunk], vectors: Vectors) -> None:
+        chunks, _ = self._require()
+        for begin in range(0, len(chunks_), _PAGE):
+            part = chunks_[begin : begin + _PAGE]
+            chunks.upsert(
+                ids=[c.id for c in part],
+                embeddings=vectors[begin : begin + _PAGE],
+                documents=[c.text for c in part],
+                metadatas=[c.metadata() for c in part],
+            )
+
+    def delete_stale_chunks(self, sources_: Sequence[str], keep_ids: set[str]) -> int:
+        """Delete the chunks of these sources whose ids are not in `keep_ids`."""
+        chunks, _ = self._require()
+        stale: list[str] = []
+        for begin in range(0, len(sources_), _PAGE):
+            where = {ChunkKey.SOURCE: {"$in": list(sources_[begin : begin + _PAGE])}}
+            got = chunks.get(where=where, include=[])
+            stale.extend(i for i in got["ids"] if i not in keep_ids)
+        for begin in range(0, len(stale), _PAGE):
+            chunks.delete(ids=stale[begin : begin + _PAGE])
+        return len(stale)
+
+    def chunk_sources(self) -> set[str]:
+        chunks, _ = self._require()
+        return {str(m[ChunkKey.SOURCE]) for m in _paged_metadatas(chunks)}
+
+    def all_chunks(self) -> Iterator[Chunk]:
+        chunks, _ = self._require()
+        offset = 0
+        while True:
+            got = chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+                yield Chunk.from_record(rid, doc, meta)
+            offset += len(got["ids"])
+
+    def count(self) -> int:
+        chunks, _ = self._require()
+        return int(chunks.count())
+
+    def query(
+        self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None
+    ) -> list[Hit]:
+        chunks, _ = self._require()
+        got = chunks.query(
+            query_embeddings=[list(vector)],
+            n_results=k,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        hits: list[Hit] = []
+        for rid, doc, meta, dist in zip(
+            got["ids"][0],
+            got["documents"][0],
+            got["metadatas"][0],
+            got["distances"][0],
+            strict=True,
+        ):
+            # Cosine distance in [0, 2]: 1 - distance is the cosine similarity.
+            hits.append(Hit(Chunk.from_record(rid, doc, meta), 1.0 - float(dist)))
+        return hits
+
+
+def _paged_metadatas(collection: Any) -> Iterator[dict[str, Any]]:
+    offset = 0
+    while True:
+        got = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
+        if not got["ids"]:
+            return
+        yield from got["metadatas"]
+        offset += len(got["ids"])
+
+
+def _is_not_found(exc: Exception) -> bool:
+    name = type(exc).__name__
+    return name in {"NotFoundError", "InvalidCollectionException"} or "does not exist" in str(exc)
+
+
+def build_index(settings: Settings, embedder: Embedder, client: Any | None = None) -> ArticleIndex:
+    """The index named by the settings, profiled by the embedder and chunking in use."""
+    profile = IndexProfile(
+        embedder=embedder.identity,
+        dimensions=embedder.dimensions,
+        chunk_size=settings.chunk.size,
+        chunk_overlap=settings.chunk.overlap,
+    )
+    return ArticleIndex(client or build_client(settings.chroma), settings.collection, profile)

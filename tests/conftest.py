@@ -1,0 +1,59 @@
+"""Shared fixtures: real components, with data and Chroma paths under `tmp_path`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.core.embedder import Embedder, build_embedder
+from service.core.offline import configure_offline
+from service.settings import ChromaSettings, Settings
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO / "data" / "articles"
+SAMPLES = sorted(p.name for p in SAMPLE_DIR.glob("*.txt"))
+
+configure_offline()
+
+
+def article_text(path: Path) -> str:
+    """The contract's article text of a .txt/.md file."""
+    return path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A developer's own RAG_* variables must not leak into tests.
+    for name in list(os.environ):
+        if name.startswith("RAG_"):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    base = Settings()
+    return build_embedder(base.embed, base.llm)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(chroma=ChromaSettings(path=tmp_path / "chroma"))
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Iterator[Path]:
+    """A writable copy of the sample articles."""
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLE_DIR, folder)
+    yield folder

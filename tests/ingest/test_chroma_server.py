@@ -1,0 +1,84 @@
+"""Ingest into a real `chroma run` server on loopback (server mode)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import REPO, free_port
+
+pytestmark = pytest.mark.chroma_server
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).is_success:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                pytest.fail("chroma run did not start within 60 s")
+            time.sleep(0.2)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def ingest(folder: Path, port: int, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {"RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(port)}
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", str(folder), *extra],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_ingest_against_a_chroma_server(chroma_server: int, corpus: Path) -> None:
+    first = ingest(corpus, chroma_server)
+    assert first.returncode == 0, first.stderr
+    assert "5 added" in first.stdout
+    second = ingest(corpus, chroma_server)
+    assert "5 unchanged" in second.stdout and "0 chunks written" in second.stdout
+    (corpus / "003_3192432eb868ec65.txt").unlink()
+    third = ingest(corpus, chroma_server)
+    assert "1 removed" in third.stdout and "4 unchanged" in third.stdout
+
+
+def test_unreachable_server_fails_with_a_hint(corpus: Path) -> None:
+    result = ingest(corpus, free_port())
+    assert result.returncode == 2
+    assert "chroma run" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,86 @@
+"""Kill a real `python -m ingest` process at points of its write order, then re-run.
+
+The re-run must leave the index exactly as a clean ingest of the same folder would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestJob
+from service.core.embedder import Embedder
+from service.core.store import build_index
+from service.settings import ChromaSettings, IngestSettings, Settings
+from tests.conftest import REPO, SAMPLES, article_text
+from tests.ingest.conftest import snapshot
+
+pytestmark = pytest.mark.slow
+
+
+def run_ingest(folder: Path, chroma: Path, kill_at: str | None = None) -> int:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env |= {"RAG_CHROMA_PATH": str(chroma), "RAG_INGEST_GROUP_FILES": "2"}
+    if kill_at:
+        env["RAG_TEST_KILL_AT"] = kill_at
+    proc = subprocess.run(
+        [sys.executable, "-m", "ingest", str(folder)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return proc.returncode
+
+
+def mutate(folder: Path) -> None:
+    for name in SAMPLES[:2]:
+        path = folder / name
+        path.write_text(article_text(path).replace("Starmer", "Sir Keir Starmer"), "utf-8")
+    (folder / SAMPLES[4]).unlink()
+    (folder / "new" / "deep").mkdir(parents=True)
+    (folder / "new" / "deep" / "a.md").write_text("# Extra\n\nTalks went on in Geneva.\n")
+    (folder / "b.txt").write_text("Another article.\n\nIt has two paragraphs.\n")
+
+
+@pytest.mark.parametrize(
+    ("first_run_kill", "second_run_kill"),
+    [
+        ("begun:1", None),
+        ("upserted:2", None),
+        (None, "begun:1"),
+        (None, "upserted:1"),
+        (None, "pruned:1"),
+        (None, "finished:1"),
+        (None, "upserted:2"),
+        (None, "removed:1"),
+    ],
+)
+def test_killed_ingest_recovers_to_a_clean_index(
+    tmp_path: Path,
+    corpus: Path,
+    embedder: Embedder,
+    first_run_kill: str | None,
+    second_run_kill: str | None,
+) -> None:
+    chroma = tmp_path / "chroma"
+    first = run_ingest(corpus, chroma, first_run_kill)
+    assert first == (-signal.SIGKILL if first_run_kill else 0)
+    if second_run_kill:
+        mutate(corpus)
+        assert run_ingest(corpus, chroma, second_run_kill) == -signal.SIGKILL
+    assert run_ingest(corpus, chroma) == 0
+
+    clean_settings = Settings(
+        chroma=ChromaSettings(path=tmp_path / "clean"), ingest=IngestSettings(group_files=2)
+    )
+    clean = build_index(clean_settings, embedder)
+    IngestJob(clean_settings, embedder, clean).run(corpus)
+    settings = Settings(chroma=ChromaSettings(path=chroma))
+    assert snapshot(build_index(settings, embedder)) == snapshot(clean)

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestJob, IngestUsageError
+from service.core.embedder import Embedder
+from service.core.schema import SourceState
+from service.core.store import ArticleIndex, build_index
+from service.errors import ConfigurationError
+from service.settings import ChunkingSettings, Settings
+from tests.conftest import SAMPLES, article_text
+from tests.ingest.conftest import snapshot
+
+
+def job(settings: Settings, embedder: Embedder, index: ArticleIndex) -> IngestJob:
+    return IngestJob(settings, embedder, index)
+
+
+def test_first_run_indexes_every_sample_with_exact_spans(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    summary = job(settings, embedder, index).run(corpus)
+    assert (summary.added, summary.failed, summary.removed) == (5, 0, 0)
+    assert summary.chunks_written == index.count() > 5
+    state = snapshot(index)
+    assert sorted(state["manifest"]) == SAMPLES
+    assert all(r.state == SourceState.DONE for r in state["manifest"].values())
+    for chunk in state["chunks"].values():
+        text = article_text(corpus / chunk.source)
+        assert text[chunk.start : chunk.end] == chunk.text
+        assert chunk.file_sha256 == state["manifest"][chunk.source].sha256
+    for source, text in state["texts"].items():
+        assert text == article_text(corpus / source)
+    dated = {c.source: c.published for c in state["chunks"].values()}
+    assert dated["003_3192432eb868ec65.txt"] == "2025-11-25"
+
+
+def test_rerun_is_idempotent_and_embeds_nothing(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    job(settings, embedder, index).run(corpus)
+    before = snapshot(index)
+    again = job(settings, embedder, index).run(corpus)
+    assert (again.unchanged, again.added, again.updated) == (5, 0, 0)
+    assert again.chunks_written == again.embedded_texts == 0
+    assert snapshot(index) == before
+
+
+def test_changed_file_replaces_its_chunks(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    job(settings, embedder, index).run(corpus)
+    target = corpus / SAMPLES[3]
+    target.write_text(article_text(target) + "\nA new closing line about Geneva.\n", "utf-8")
+    summary = job(settings, embedder, index).run(corpus)
+    assert (summary.updated, summary.unchanged) == (1, 4)
+    state = snapshot(index)
+    chunks = [c for c in state["chunks"].values() if c.source == SAMPLES[3]]
+    assert any("Geneva" in c.text for c in chunks)
+    new_text = article_text(target)
+    assert all(new_text[c.start : c.end] == c.text for c in chunks)
+    assert len(chunks) == state["manifest"][SAMPLES[3]].chunks
+
+
+def test_deleted_file_is_removed(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    job(settings, embedder, index).run(corpus)
+    (corpus / SAMPLES[0]).unlink()
+    summary = job(settings, embedder, index).run(corpus)
+    assert (summary.removed, summary.unchanged) == (1, 4)
+    state = snapshot(index)
+    assert SAMPLES[0] not in state["manifest"]
+    assert all(c.source != SAMPLES[0] for c in state["chunks"].values())
+
+
+def test_other_folder_needs_replace(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path, tmp_path: Path
+) -> None:
+    job(settings, embedder, index).run(corpus)
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(corpus / SAMPLES[1], other / "only.txt")
+    with pytest.raises(IngestUsageError, match="--replace"):
+        job(settings, embedder, index).run(other)
+    assert sorted(snapshot(index)["manifest"]) == SAMPLES  # nothing lost
+    summary = job(settings, embedder, index).run(other, replace=True)
+    assert (summary.added, summary.removed) == (1, 5)
+    assert sorted(snapshot(index)["manifest"]) == ["only.txt"]
+
+
+def test_other_chunking_settings_are_refused_until_full(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    job(settings, embedder, index).run(corpus)
+    default_chunks = index.count()
+    changed = settings.model_copy(update={"chunk": ChunkingSettings(size=96, overlap=8)})
+    other_index = build_index(changed, embedder)
+    with pytest.raises(ConfigurationError, match="--full"):
+        job(changed, embedder, other_index).run(corpus)
+    summary = job(changed, embedder, other_index).run(corpus, full=True)
+    assert summary.added == 5
+    # Smaller chunks than the default: more of them, all rebuilt with the new profile.
+    assert other_index.count() > default_chunks
+
+
+def test_embedder_mismatch_is_refused(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    job(settings, embedder, index).run(corpus)
+
+    class OtherModel:
+        identity = "onnx:some-other-model"
+        dimensions = 384
+        max_tokens = 256
+
+    other = build_index(settings, OtherModel())  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError, match=r"embedder.*--full"):
+        other.open(create=False)
+
+
+def test_bad_files_are_reported_and_the_run_goes_on(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    (corpus / "binary.txt").write_bytes(b"\x00\xff\x00")
+    (corpus / "empty.md").write_bytes(b"")
+    (corpus / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
+    (corpus / "notes.pdf").write_bytes(b"%PDF-1.4")
+    summary = job(settings, embedder, index).run(corpus)
+    assert (summary.added, summary.failed) == (5, 3)
+    assert sorted(s for s, _ in summary.failures) == ["binary.txt", "empty.md", "latin1.txt"]
+    assert summary.skipped == ["notes.pdf"]
+
+
+def test_dry_run_writes_nothing(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    summary = job(settings, embedder, index).run(corpus, dry_run=True)
+    assert summary.added == 5 and summary.embedded_texts == 0
+    assert not index.exists()
