@@ -241,6 +241,13 @@ class ArticleIndex:
                 self._client.delete_collection(name)
         self._chunks = self._sources = None
 
+    def heartbeat(self) -> None:
+        """Raise `Unavailable` if the store does not answer."""
+        try:
+            self._client.heartbeat()
+        except Exception as exc:
+            raise Unavailable(f"Chroma does not answer: {exc}") from exc
+
     @property
     def is_open(self) -> bool:
         return self._chunks is not None

@@ -1,0 +1,40 @@
+"""`python -m service [--host H] [--port P]`: serve the API with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import uvicorn
+from pydantic import ValidationError
+
+from service.app import create_app
+from service.settings import ServerSettings, Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service", description="Serve the API.")
+    parser.add_argument("--host", help="bind address (default: RAG_SERVER_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: RAG_SERVER_PORT or 8000)")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+        overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v}
+        if overrides:
+            server = ServerSettings(**{**settings.server.model_dump(), **overrides})
+            settings = settings.model_copy(update={"server": server})
+    except ValidationError as exc:
+        print(f"error: invalid settings:\n{exc}", file=sys.stderr)
+        return 2
+    uvicorn.run(
+        create_app(settings),
+        host=settings.server.host,
+        port=settings.server.port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

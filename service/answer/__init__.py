@@ -1,0 +1,1 @@
+"""Answerers: turn retrieved chunks into a cited answer (extractive or LLM)."""

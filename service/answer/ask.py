@@ -1,0 +1,139 @@
+"""The ask use case: retrieve, then answer (LLM or extractive), with per-stage timings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import anyio
+
+from service.answer.base import Answer, Answerer, Message, Token
+from service.answer.extractive import ExtractiveAnswerer
+from service.core.store import Hit
+from service.errors import UpstreamError, UpstreamTimeout
+from service.retrieval.retriever import Retrieval, Retriever, SearchFilters
+
+# A short follow-up ("and when?") is searched together with the previous user turn.
+FOLLOW_UP_WORDS = 8
+
+
+@dataclass(frozen=True)
+class Timings:
+    embed: float
+    retrieve: float
+    generate: float
+    total: float
+
+
+@dataclass(frozen=True)
+class AskResult:
+    answer: Answer
+    timings: Timings
+
+
+def retrieval_query(question: str, history: Sequence[Message]) -> str:
+    last_user = next((m.content for m in reversed(history) if m.role == "user"), None)
+    if last_user and len(question.split()) <= FOLLOW_UP_WORDS:
+        return f"{last_user}\n{question}"
+    return question
+
+
+class AskService:
+    def __init__(
+        self,
+        retriever: Retriever,
+        extractive: ExtractiveAnswerer,
+        llm: Answerer | None,
+        *,
+        fallback: bool,
+    ) -> None:
+        self._retriever = retriever
+        self._extractive = extractive
+        self._llm = llm
+        self._fallback = fallback
+
+    @property
+    def model(self) -> str:
+        return self._llm.model if self._llm else self._extractive.model
+
+    async def aclose(self) -> None:
+        close = getattr(self._llm, "aclose", None)
+        if close is not None:
+            await close()
+
+    async def retrieve(
+        self, query: str, top_k: int, filters: SearchFilters | None = None
+    ) -> Retrieval:
+        return await anyio.to_thread.run_sync(self._retriever.retrieve, query, top_k, filters)
+
+    async def stream(
+        self,
+        question: str,
+        *,
+        top_k: int,
+        filters: SearchFilters | None = None,
+        history: Sequence[Message] = (),
+    ) -> AsyncIterator[Token | AskResult]:
+        """Provisional tokens, then one `AskResult` (the final, post-processed answer)."""
+        started = time.perf_counter()
+        retrieval = await self.retrieve(retrieval_query(question, history), top_k, filters)
+        generate_start = time.perf_counter()
+        answer: Answer | None = None
+        async for item in self._answer(question, history, retrieval.hits):
+            if isinstance(item, Answer):
+                answer = item
+            else:
+                yield item
+        assert answer is not None, "answerers always end with an Answer"
+        done = time.perf_counter()
+        yield AskResult(
+            answer=answer,
+            timings=Timings(
+                embed=round(retrieval.embed_ms, 2),
+                retrieve=round(retrieval.retrieve_ms, 2),
+                generate=round((done - generate_start) * 1000, 2),
+                total=round((done - started) * 1000, 2),
+            ),
+        )
+
+    async def ask(
+        self,
+        question: str,
+        *,
+        top_k: int,
+        filters: SearchFilters | None = None,
+        history: Sequence[Message] = (),
+    ) -> AskResult:
+        async for item in self.stream(question, top_k=top_k, filters=filters, history=history):
+            if isinstance(item, AskResult):
+                return item
+        raise AssertionError("stream ended without a result")
+
+    async def _answer(
+        self, question: str, history: Sequence[Message], hits: Sequence[Hit]
+    ) -> AsyncIterator[Token | Answer]:
+        if self._llm is None or not hits:
+            # No passages: nothing for an LLM to ground an answer in.
+            async for item in self._extractive.stream(question, history, hits):
+                yield item
+            return
+        streamed = False
+        try:
+            async for item in self._llm.stream(question, history, hits):
+                streamed = streamed or isinstance(item, Token)
+                yield item
+        except (UpstreamError, UpstreamTimeout):
+            if not self._fallback:
+                raise
+            answer = self._extractive.answer(question, hits)
+            fallback = Answer(
+                text=answer.text,
+                abstained=answer.abstained,
+                citations=answer.citations,
+                model=answer.model,
+                fallback=True,
+            )
+            if not streamed:
+                yield Token(fallback.text)
+            yield fallback

@@ -1,0 +1,69 @@
+"""What every answerer returns, and the interface they share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from service.core.store import Hit
+
+ABSTAIN_TEXT = "The articles do not answer this question."
+
+
+@dataclass(frozen=True)
+class Message:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass(frozen=True)
+class Citation:
+    """An exact article span: `article_text[start:end] == quote`."""
+
+    n: int
+    source: str
+    title: str
+    published: str | None
+    start: int
+    end: int
+    quote: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    abstained: bool
+    citations: list[Citation]
+    model: str
+    fallback: bool = False
+    usage: Usage = field(default_factory=Usage)
+
+    @classmethod
+    def abstain(cls, model: str, text: str = ABSTAIN_TEXT, usage: Usage | None = None) -> Answer:
+        return cls(text=text, abstained=True, citations=[], model=model, usage=usage or Usage())
+
+
+@dataclass(frozen=True)
+class Token:
+    """Provisional display text streamed before the final answer."""
+
+    text: str
+
+
+class Answerer(Protocol):
+    @property
+    def model(self) -> str: ...
+
+    def stream(
+        self, question: str, history: Sequence[Message], hits: Sequence[Hit]
+    ) -> AsyncIterator[Token | Answer]:
+        """Yield provisional tokens, then exactly one final `Answer`."""
+        ...

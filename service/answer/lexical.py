@@ -1,0 +1,79 @@
+"""Lexical evidence: which question terms a sentence contains, weighted by rarity.
+
+The dense score says a chunk is about the question; the lexical score says a sentence
+holds the question's specific words (names, places, numbers), which is what separates
+the sentence that answers from its neighbours.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
+from functools import lru_cache
+
+_WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+
+STOPWORDS = frozenset(
+    """
+    a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if
+    in into is it its itself just me more most my myself no nor not now of off on once
+    only or other our ours ourselves out over own same she should so some such than that
+    the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves said says say tell told according also did
+    does many much one two get got going went make made happen happened
+    """.split()  # noqa: SIM905
+)
+
+
+def _stem(word: str) -> str:
+    # A light English plural/possessive strip, enough to match "talks" with "talk" and
+    # "Starmer's" with "Starmer"; names and numbers otherwise pass through unchanged.
+    if word.endswith("'s"):
+        word = word[:-2]
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and word.endswith(("sses", "xes", "zes", "ches", "shes")):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+@lru_cache(maxsize=65536)
+def _norm(word: str) -> str:
+    return _stem(word.casefold().replace("’", "'"))
+
+
+def terms(text: str) -> list[str]:
+    """Content terms of `text`: lower-cased, lightly stemmed, stopwords removed."""
+    out = []
+    for match in _WORD.finditer(text):
+        word = _norm(match.group(0))
+        if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+            out.append(word)
+    return out
+
+
+def idf_weights(
+    query_terms: Iterable[str], documents: Sequence[AbstractSet[str]]
+) -> dict[str, float]:
+    """Smoothed inverse document frequency of each query term over `documents`."""
+    n = len(documents)
+    weights: dict[str, float] = {}
+    for term in set(query_terms):
+        df = sum(1 for doc in documents if term in doc)
+        weights[term] = math.log(1.0 + (n + 1) / (df + 0.5))
+    return weights
+
+
+def coverage(query: dict[str, float], document: AbstractSet[str]) -> float:
+    """Share of the query's idf weight that `document` contains (0..1)."""
+    total = sum(query.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for term, w in query.items() if term in document) / total

@@ -1,0 +1,139 @@
+"""The LLM answerer: any OpenAI-compatible chat endpoint, async and streaming.
+
+Retries happen only before the first token: once text has streamed to a client, a retry
+would show it a different answer. Timeouts: one for the first token, one for the whole
+answer. Failures raise `UpstreamError` / `UpstreamTimeout`; the caller decides whether to
+fall back to the extractive answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, cast
+
+import openai
+
+from service.answer.base import Answer, Message, Token, Usage
+from service.answer.postprocess import MalformedOutput, finalize
+from service.answer.prompt import build_messages, fit_passages
+from service.core.store import Hit
+from service.core.tokens import count_tokens
+from service.errors import ConfigurationError, UpstreamError, UpstreamTimeout
+from service.settings import LLMSettings
+
+_RETRYABLE = (
+    openai.APIConnectionError,
+    openai.APITimeoutError,
+    openai.RateLimitError,
+    openai.InternalServerError,
+)
+
+
+def build_client(settings: LLMSettings) -> openai.AsyncOpenAI:
+    if not settings.base_url:
+        raise ConfigurationError("RAG_ANSWER_MODE=llm needs RAG_LLM_BASE_URL.")
+    key = settings.api_key.get_secret_value() if settings.api_key else "unused"
+    # Our own loop retries (only before the first token), so the SDK's retries are off.
+    return openai.AsyncOpenAI(
+        base_url=settings.base_url, api_key=key, max_retries=0, timeout=settings.timeout_s
+    )
+
+
+class LLMAnswerer:
+    def __init__(self, settings: LLMSettings, client: openai.AsyncOpenAI) -> None:
+        if not settings.model:
+            raise ConfigurationError(
+                "RAG_LLM_BASE_URL is set but RAG_LLM_MODEL is not: name the model to use."
+            )
+        self._settings = settings
+        self._client = client
+        self._model: str = settings.model
+
+    @property
+    def model(self) -> str:
+        return self._model
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def _open_stream(self, messages: list[dict[str, str]]) -> tuple[Any, Any]:
+        """Start the completion and wait for its first chunk, retrying only until then."""
+        settings = self._settings
+        attempt = 0
+        while True:
+            try:
+                async with asyncio.timeout(settings.first_token_timeout_s):
+                    stream = await self._client.chat.completions.create(
+                        model=self._model,
+                        messages=messages,  # type: ignore[arg-type]
+                        stream=True,
+                        temperature=settings.temperature,
+                        max_tokens=settings.max_tokens,
+                    )
+                    iterator = cast(openai.AsyncStream[Any], stream).__aiter__()
+                    first = await iterator.__anext__()
+                return iterator, first
+            except StopAsyncIteration as exc:
+                raise UpstreamError("The LLM closed the stream without an answer.") from exc
+            except (TimeoutError, *_RETRYABLE) as exc:
+                attempt += 1
+                if attempt > settings.max_retries:
+                    raise _upstream(exc) from exc
+                await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
+            except openai.APIStatusError as exc:
+                raise _upstream(exc) from exc
+
+    async def stream(
+        self, question: str, history: Sequence[Message], hits: Sequence[Hit]
+    ) -> AsyncIterator[Token | Answer]:
+        passages = fit_passages(hits, self._settings.context_tokens)
+        if not passages:
+            yield Answer.abstain(self._model)
+            return
+        messages = build_messages(question, history, passages)
+        deadline = time.monotonic() + self._settings.timeout_s
+        iterator, chunk = await self._open_stream(messages)
+        parts: list[str] = []
+        usage: Usage | None = None
+        try:
+            while True:
+                if chunk.choices:
+                    delta = chunk.choices[0].delta.content or ""
+                    if delta:
+                        parts.append(delta)
+                        yield Token(delta)
+                if getattr(chunk, "usage", None):
+                    usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                async with asyncio.timeout(remaining):
+                    chunk = await iterator.__anext__()
+        except StopAsyncIteration:
+            pass
+        except (TimeoutError, openai.OpenAIError) as exc:
+            raise _upstream(exc) from exc
+        raw = "".join(parts)
+        if usage is None:
+            prompt = sum(count_tokens(m["content"]) for m in messages)
+            usage = Usage(prompt, count_tokens(raw))
+        try:
+            yield finalize(raw, passages, self._model, usage)
+        except MalformedOutput as exc:
+            raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc
+
+
+def _upstream(exc: BaseException) -> UpstreamError | UpstreamTimeout:
+    if isinstance(exc, TimeoutError | openai.APITimeoutError):
+        return UpstreamTimeout(
+            "The LLM did not answer in time; try again or raise RAG_LLM_TIMEOUT_S."
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return UpstreamError(
+            "Cannot reach the LLM at RAG_LLM_BASE_URL; check that the server is running."
+        )
+    if isinstance(exc, openai.APIStatusError):
+        return UpstreamError(f"The LLM answered HTTP {exc.status_code}: {exc.message}")
+    return UpstreamError(f"The LLM failed: {exc}")

@@ -1,0 +1,113 @@
+"""Turn an LLM's raw text into a contract answer.
+
+Markers are mapped to passages, each citation is narrowed to the passage sentence that
+best supports the claim it follows, markers pointing nowhere are dropped, the rest are
+renumbered in order of appearance, and a refusal becomes an abstention.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from service.answer.base import ABSTAIN_TEXT, Answer, Citation, Usage
+from service.answer.lexical import coverage, idf_weights, terms
+from service.answer.prompt import Passage
+from service.answer.sentences import sentence_spans
+
+MARKER = re.compile(r"\s*\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
+_REFUSAL = re.compile(
+    r"do(?:es)? not (?:answer|contain|mention|say|provide|include)|don['’]t (?:answer|contain|"
+    r"mention|say)|cannot (?:answer|find|be answered)|can['’]t (?:answer|find)|"
+    r"no (?:information|mention)|not (?:mentioned|provided|stated|specified) in",
+    re.IGNORECASE,
+)
+
+
+class MalformedOutput(Exception):
+    """The model answered without any usable citation."""
+
+
+def is_refusal(text: str) -> bool:
+    plain = MARKER.sub("", text).strip()
+    if not plain:
+        return True
+    return ABSTAIN_TEXT.casefold() in plain.casefold() or bool(_REFUSAL.search(plain))
+
+
+def _claim_for(text: str, position: int) -> str:
+    """The sentence a marker at `position` supports (the one before, if it stands alone)."""
+    spans = sentence_spans(text)
+    previous = ""
+    for start, end in spans:
+        sentence = MARKER.sub("", text[start:end]).strip()
+        if start <= position <= end:
+            return sentence or previous
+        if end < position and sentence:
+            previous = sentence
+    return previous
+
+
+def narrow(claim: str, passage: Passage) -> tuple[int, int]:
+    """The passage sentence (article offsets) that best supports `claim`."""
+    chunk = passage.hit.chunk
+    spans = sentence_spans(chunk.text) or ((0, len(chunk.text)),)
+    sentence_terms = [set(terms(chunk.text[s:e])) for s, e in spans]
+    weights = idf_weights(terms(claim), sentence_terms)
+    best_index = 0
+    best = -1.0
+    for i, found in enumerate(sentence_terms):
+        value = coverage(weights, found)
+        if value > best:
+            best_index, best = i, value
+    s, e = spans[best_index]
+    return chunk.start + s, chunk.start + e
+
+
+def finalize(raw: str, passages: Sequence[Passage], model: str, usage: Usage) -> Answer:
+    text = raw.strip()
+    by_number = {p.n: p for p in passages}
+    if is_refusal(text) and not any(
+        int(n) in by_number for m in MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))
+    ):
+        return Answer.abstain(model, usage=usage)
+
+    citations: list[Citation] = []
+    numbering: dict[tuple[str, int, int], int] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        claim = _claim_for(text, match.start())
+        new_numbers: list[int] = []
+        for raw_n in re.findall(r"\d+", match.group(1)):
+            passage = by_number.get(int(raw_n))
+            if passage is None:
+                continue  # a marker that points nowhere is dropped
+            start, end = narrow(claim, passage)
+            chunk = passage.hit.chunk
+            key = (chunk.source, start, end)
+            if key not in numbering:
+                numbering[key] = len(citations) + 1
+                quote = chunk.text[start - chunk.start : end - chunk.start]
+                citations.append(
+                    Citation(
+                        n=numbering[key],
+                        source=chunk.source,
+                        title=chunk.title,
+                        published=chunk.published,
+                        start=start,
+                        end=end,
+                        quote=quote,
+                        score=round(passage.hit.score, 4),
+                    )
+                )
+            if numbering[key] not in new_numbers:
+                new_numbers.append(numbering[key])
+        return "".join(f" [{n}]" for n in new_numbers)
+
+    rebuilt = MARKER.sub(renumber, text)
+    rebuilt = re.sub(r"[ \t]+([.,;:!?])", r"\1", rebuilt).strip()
+    if not citations:
+        if is_refusal(rebuilt):
+            return Answer.abstain(model, usage=usage)
+        raise MalformedOutput("the model's answer cites no passage")
+    return Answer(text=rebuilt, abstained=False, citations=citations, model=model, usage=usage)

@@ -1,0 +1,165 @@
+"""POST /v1/ask (JSON or Server-Sent Events) and POST /v1/retrieve."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from service.answer.ask import AskResult
+from service.answer.base import Message, Token
+from service.api.deps import AskDep, SettingsDep
+from service.api.models import (
+    AskRequest,
+    AskResponse,
+    ChunkOut,
+    CitationOut,
+    ErrorResponse,
+    RetrieveRequest,
+    RetrieveResponse,
+    TimingsOut,
+    UsageOut,
+)
+from service.errors import InvalidRequest, ServiceError
+from service.log import LOGGER, request_id_var
+from service.retrieval.retriever import SearchFilters
+from service.settings import Settings
+
+router = APIRouter(prefix="/v1", tags=["answers"])
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 413, 422, 502, 503, 504)
+}
+
+
+def _check_limits(body: RetrieveRequest, settings: Settings) -> None:
+    limits = settings.server
+    if len(body.question) > limits.max_question_chars:
+        raise InvalidRequest(
+            f"question is {len(body.question):,} characters; the limit is "
+            f"{limits.max_question_chars:,}. Ask a shorter question."
+        )
+    if isinstance(body, AskRequest) and len(body.history) > limits.max_history:
+        raise InvalidRequest(
+            f"history has {len(body.history)} messages; the limit is {limits.max_history}. "
+            "Send only the most recent turns."
+        )
+
+
+def _filters(body: RetrieveRequest) -> SearchFilters | None:
+    if body.filters is None:
+        return None
+    f = body.filters
+    return SearchFilters(f.sources, f.published_from, f.published_to)
+
+
+def to_response(result: AskResult) -> AskResponse:
+    answer = result.answer
+    return AskResponse(
+        answer=answer.text,
+        abstained=answer.abstained,
+        fallback=answer.fallback,
+        citations=[CitationOut(**vars(c)) for c in answer.citations],
+        request_id=request_id_var.get(),
+        model=answer.model,
+        timings_ms=TimingsOut(**vars(result.timings)),
+        usage=UsageOut(
+            prompt_tokens=answer.usage.prompt_tokens,
+            completion_tokens=answer.usage.completion_tokens,
+        ),
+    )
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={
+        **_ERRORS,
+        200: {
+            "description": "The answer as JSON, or as Server-Sent Events (`meta`, `token`*, "
+            "`done` with this object, or `error`) when `stream` is true or the request "
+            "accepts `text/event-stream`.",
+            "content": {"text/event-stream": {}},
+        },
+    },
+    summary="Answer a question with exact, cited spans of the articles",
+)
+async def ask(
+    body: AskRequest, request: Request, service: AskDep, settings: SettingsDep
+) -> AskResponse | EventSourceResponse:
+    _check_limits(body, settings)
+    top_k = body.top_k or settings.retrieval.top_k
+    history = [Message(m.role, m.content) for m in body.history]
+    wants_stream = body.stream
+    if wants_stream is None:
+        wants_stream = "text/event-stream" in request.headers.get("accept", "")
+    if not wants_stream:
+        result = await service.ask(
+            body.question, top_k=top_k, filters=_filters(body), history=history
+        )
+        return to_response(result)
+
+    request_id = request_id_var.get()
+
+    async def events() -> AsyncIterator[ServerSentEvent]:
+        token = request_id_var.set(request_id)
+        try:
+            yield _event("meta", {"request_id": request_id, "model": service.model})
+            async for item in service.stream(
+                body.question, top_k=top_k, filters=_filters(body), history=history
+            ):
+                if isinstance(item, Token):
+                    yield _event("token", {"text": item.text})
+                else:
+                    yield _event("done", to_response(item).model_dump(mode="json"))
+        except ServiceError as exc:
+            yield _event("error", {"code": exc.code, "message": exc.message})
+        except Exception as exc:
+            LOGGER.error("stream failed", exc_info=exc)
+            yield _event(
+                "error",
+                {"code": "internal_error", "message": "Internal error; see the logs."},
+            )
+        finally:
+            request_id_var.reset(token)
+
+    return EventSourceResponse(
+        events(), ping=int(settings.server.heartbeat_s), headers={"X-Accel-Buffering": "no"}
+    )
+
+
+def _event(name: str, data: dict[str, Any]) -> ServerSentEvent:
+    return ServerSentEvent(event=name, data=json.dumps(data, ensure_ascii=False))
+
+
+@router.post(
+    "/retrieve",
+    response_model=RetrieveResponse,
+    responses=_ERRORS,
+    summary="The chunks an answer would draw on, best first",
+)
+async def retrieve(
+    body: RetrieveRequest, service: AskDep, settings: SettingsDep
+) -> RetrieveResponse:
+    _check_limits(body, settings)
+    top_k = body.top_k or settings.retrieval.top_k
+    retrieval = await service.retrieve(body.question, top_k, _filters(body))
+    return RetrieveResponse(
+        chunks=[
+            ChunkOut(
+                source=h.chunk.source,
+                chunk_id=h.chunk.id,
+                start=h.chunk.start,
+                end=h.chunk.end,
+                text=h.chunk.text,
+                score=round(h.score, 4),
+                title=h.chunk.title,
+                published=h.chunk.published,
+            )
+            for h in retrieval.hits
+        ],
+        request_id=request_id_var.get(),
+    )

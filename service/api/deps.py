@@ -1,0 +1,44 @@
+"""What routes depend on, as `Annotated` aliases; built once by the app's lifespan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from service.answer.ask import AskService
+from service.core.embedder import Embedder
+from service.retrieval.live_index import LiveIndex
+from service.settings import Settings
+
+
+@dataclass
+class Services:
+    settings: Settings
+    embedder: Embedder
+    index: LiveIndex
+    ask: AskService
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def get_settings(services: Annotated[Services, Depends(get_services)]) -> Settings:
+    return services.settings
+
+
+def get_ask(services: Annotated[Services, Depends(get_services)]) -> AskService:
+    return services.ask
+
+
+def get_index(services: Annotated[Services, Depends(get_services)]) -> LiveIndex:
+    return services.index
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+AskDep = Annotated[AskService, Depends(get_ask)]
+IndexDep = Annotated[LiveIndex, Depends(get_index)]

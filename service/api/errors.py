@@ -1,0 +1,92 @@
+"""The one place that turns errors into the contract's JSON error shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.errors import ServiceError
+from service.log import LOGGER, request_id_var
+
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "invalid_request",
+    413: "payload_too_large",
+    415: "invalid_request",
+    422: "invalid_request",
+    429: "rate_limited",
+    502: "upstream_error",
+    503: "unavailable",
+    504: "upstream_timeout",
+}
+
+
+def error_response(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        status_code=status,
+        content={
+            "error": {"code": code, "message": message},
+            "request_id": request_id_var.get(),
+        },
+    )
+
+
+def describe_validation(errors: Any) -> str:
+    """One readable sentence per problem: where it is, and what is expected."""
+    parts = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+        where = ".".join(loc) or "body"
+        kind = err.get("type", "")
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        if kind == "json_invalid":
+            msg = 'the body is not valid JSON; send a JSON object such as {"question": "..."}'
+            where = "body"
+        elif kind == "missing":
+            msg = "this field is required"
+        elif kind == "extra_forbidden":
+            msg = "unknown field; see /docs for the accepted fields"
+        elif kind == "model_attributes_type":
+            msg = "expected a JSON object with Content-Type: application/json"
+        parts.append(f"{where}: {msg}")
+    return "; ".join(parts) or "invalid request"
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        if exc.status >= 500:
+            LOGGER.warning(
+                "request failed", extra={"fields": {"code": exc.code, "error": exc.message}}
+            )
+        return error_response(exc.status, exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(422, "invalid_request", describe_validation(exc.errors()))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(
+            exc.status_code, "internal_error" if exc.status_code >= 500 else "invalid_request"
+        )
+        message = str(exc.detail)
+        if exc.status_code == 404:
+            message = f"No such endpoint: {request.method} {request.url.path}; see /docs."
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}; see /docs."
+        return error_response(exc.status_code, code, message)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        LOGGER.error("unhandled error", exc_info=exc)
+        return error_response(
+            500, "internal_error", "Internal error; the request id identifies it in the logs."
+        )

@@ -1,0 +1,191 @@
+"""Request and response bodies of the v1 API (the contract clients are written against)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+QUESTION_EXAMPLE = "Where were the US-Ukraine talks held?"
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[str] | None = Field(
+        None,
+        max_length=200,
+        description="Only these sources (paths relative to the ingested folder).",
+        examples=[["003_3192432eb868ec65.txt"]],
+    )
+    published_from: date | None = Field(
+        None, description="Only articles published on or after this date (YYYY-MM-DD)."
+    )
+    published_to: date | None = Field(
+        None, description="Only articles published on or before this date (YYYY-MM-DD)."
+    )
+
+    @model_validator(mode="after")
+    def _range_in_order(self) -> Filters:
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise ValueError("filters.published_from must not be after filters.published_to")
+        return self
+
+
+class HistoryMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=8000)
+
+
+class RetrieveRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"question": QUESTION_EXAMPLE, "top_k": 5}]},
+    )
+
+    question: str = Field(description="The question, in plain language or keywords.")
+    top_k: int | None = Field(
+        None, ge=1, le=50, description="Chunks to retrieve (1-50; default RAG_RETRIEVAL_TOP_K)."
+    )
+    filters: Filters | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("question must not be empty")
+        return value
+
+
+class AskRequest(RetrieveRequest):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"question": QUESTION_EXAMPLE},
+                {
+                    "question": "What did Starmer say about Putin?",
+                    "top_k": 8,
+                    "filters": {"published_from": "2025-11-01", "published_to": "2025-11-30"},
+                    "stream": False,
+                },
+            ]
+        },
+    )
+
+    history: list[HistoryMessage] = Field(
+        default_factory=list, description="Earlier turns of the conversation, oldest first."
+    )
+    stream: bool | None = Field(
+        None,
+        description="Answer as Server-Sent Events; when absent, `Accept: text/event-stream` "
+        "asks for a stream too.",
+    )
+
+
+class CitationOut(BaseModel):
+    n: int
+    source: str
+    title: str
+    published: str | None
+    start: int = Field(description="Offset of the quote in the article text.")
+    end: int
+    quote: str = Field(description="Exactly `article_text[start:end]`.")
+    score: float = Field(description="Higher is better; comparable within one response.")
+
+
+class TimingsOut(BaseModel):
+    embed: float
+    retrieve: float
+    generate: float
+    total: float
+
+
+class UsageOut(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class AskResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "answer": "The talks were held in Geneva [1].",
+                    "abstained": False,
+                    "fallback": False,
+                    "citations": [
+                        {
+                            "n": 1,
+                            "source": "004_f38c74b4d400aede.txt",
+                            "title": "UK Prime Minister Sir Keir Starmer is set to host ...",
+                            "published": None,
+                            "start": 512,
+                            "end": 640,
+                            "quote": "...",
+                            "score": 0.82,
+                        }
+                    ],
+                    "request_id": "3f2a9c0e6b1d4e8f",
+                    "model": "extractive",
+                    "timings_ms": {"embed": 2.6, "retrieve": 4.1, "generate": 0.9, "total": 8.0},
+                    "usage": {"prompt_tokens": 0, "completion_tokens": 0},
+                }
+            ]
+        }
+    )
+
+    answer: str
+    abstained: bool
+    fallback: bool
+    citations: list[CitationOut]
+    request_id: str
+    model: str
+    timings_ms: TimingsOut
+    usage: UsageOut
+
+
+class ChunkOut(BaseModel):
+    source: str
+    chunk_id: str
+    start: int
+    end: int
+    text: str = Field(description="Exactly `article_text[start:end]`.")
+    score: float
+    title: str
+    published: str | None
+
+
+class RetrieveResponse(BaseModel):
+    chunks: list[ChunkOut]
+    request_id: str
+
+
+class SourceOut(BaseModel):
+    source: str
+    title: str
+    published: str | None
+    chunks: int
+    sha256: str
+
+
+class SourcesResponse(BaseModel):
+    sources: list[SourceOut]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+    request_id: str
+
+
+class Health(BaseModel):
+    status: Literal["ok", "ready"]
+    chunks: int | None = None

@@ -1,0 +1,1 @@
+"""Retrieval: the question's vector against the Chroma index, with filters."""

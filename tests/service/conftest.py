@@ -1,0 +1,63 @@
+"""Service fixtures: the sample articles ingested once per module into a temp Chroma."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ingest.pipeline import IngestJob
+from service.app import create_app
+from service.core.embedder import Embedder
+from service.core.store import build_index
+from service.settings import ChromaSettings, Settings
+from tests.conftest import SAMPLE_DIR, article_text
+
+
+def ingest_folder(settings: Settings, embedder: Embedder, folder: Path) -> None:
+    summary = IngestJob(settings, embedder, build_index(settings, embedder)).run(folder)
+    assert summary.failed == 0
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Settings:
+    """Settings pointing at a Chroma holding the five sample articles."""
+    root = tmp_path_factory.mktemp("indexed")
+    folder = root / "articles"
+    shutil.copytree(SAMPLE_DIR, folder)
+    settings = Settings(chroma=ChromaSettings(path=root / "chroma"))
+    ingest_folder(settings, embedder, folder)
+    return settings
+
+
+@pytest.fixture(scope="module")
+def client(indexed: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(indexed)) as test_client:
+        yield test_client
+
+
+def check_invariants(body: dict[str, Any], articles: Path = SAMPLE_DIR) -> None:
+    """The contract's invariants for one /v1/ask response."""
+    import re
+
+    citations = body["citations"]
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])]
+    numbers = [c["n"] for c in citations]
+    assert numbers == list(range(1, len(citations) + 1)), "citations numbered 1..N"
+    assert set(markers) == set(numbers), "every marker has a citation and every citation is used"
+    first_seen = list(dict.fromkeys(markers))
+    assert first_seen == sorted(first_seen), "numbers appear in order"
+    for c in citations:
+        text = article_text(articles / c["source"])
+        assert text[c["start"] : c["end"]] == c["quote"]
+        assert c["quote"].strip()
+    if body["abstained"]:
+        assert citations == []
+        assert body["answer"]
+    for key in ("embed", "retrieve", "generate", "total"):
+        assert body["timings_ms"][key] >= 0
+    assert body["request_id"]
