@@ -154,7 +154,7 @@ class AnswerSettings(BaseSettings):
         description="`auto`: the LLM when RAG_LLM_BASE_URL is set, else extractive.",
     )
     min_score: float = Field(
-        0.45,
+        0.30,
         ge=-1,
         le=1,
         description="Abstain when no sentence scores at least this (see docs/abstention.md).",
@@ -180,6 +180,19 @@ class ServerSettings(BaseSettings):
     )
 
 
+class EvalSettings(BaseSettings):
+    """Prices the eval harness uses to report the cost of LLM answers."""
+
+    model_config = _section("RAG_EVAL_")
+
+    price_prompt_per_1k: float = Field(
+        0.0, ge=0, description="USD per 1,000 prompt tokens of the configured LLM."
+    )
+    price_completion_per_1k: float = Field(
+        0.0, ge=0, description="USD per 1,000 completion tokens of the configured LLM."
+    )
+
+
 class Settings(BaseSettings):
     """Everything the service, the ingest job and the eval harness are configured by."""
 
@@ -198,6 +211,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @model_validator(mode="after")
     def _chunks_fit_embedder(self) -> Settings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
+from service.answer.answer_type import expected_answer_type, has_answer_type
 from service.answer.base import Answer, Citation, Message, Token
 from service.answer.lexical import coverage, idf_weights, terms
 from service.answer.sentences import sentence_spans
@@ -22,6 +23,8 @@ MODEL_NAME = "extractive"
 LEXICAL_WEIGHT = 0.6
 # A further sentence joins the answer only if it is nearly as good as the best one.
 KEEP_RATIO = 0.75
+# Evidence lacking the kind of answer asked for (a number, a date) counts this much.
+TYPE_MISMATCH_FACTOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -35,10 +38,13 @@ class Evidence:
     dense: float
     lexical: float
     terms: frozenset[str]
+    typed: bool = True
 
     @property
     def score(self) -> float:
-        return LEXICAL_WEIGHT * self.lexical + (1 - LEXICAL_WEIGHT) * max(self.dense, 0.0)
+        value = LEXICAL_WEIGHT * self.lexical + (1 - LEXICAL_WEIGHT) * max(self.dense, 0.0)
+        # "How many ...?" answered by a sentence without a number is not an answer.
+        return value if self.typed else value * TYPE_MISMATCH_FACTOR
 
 
 def candidate_sentences(hits: Sequence[Hit]) -> list[tuple[Hit, int, int, frozenset[str]]]:
@@ -63,6 +69,7 @@ def score_evidence(question: str, hits: Sequence[Hit]) -> list[Evidence]:
     if not query_terms or not candidates:
         return []
     weights = idf_weights(query_terms, [c[3] for c in candidates])
+    wanted = expected_answer_type(question)
     evidence = [
         Evidence(
             source=hit.chunk.source,
@@ -74,6 +81,7 @@ def score_evidence(question: str, hits: Sequence[Hit]) -> list[Evidence]:
             dense=hit.score,
             lexical=coverage(weights, sentence_terms),
             terms=sentence_terms,
+            typed=has_answer_type(hit.chunk.text[s:e], wanted),
         )
         for hit, s, e, sentence_terms in candidates
     ]

@@ -36,13 +36,17 @@ def is_refusal(text: str) -> bool:
 
 
 def _claim_for(text: str, position: int) -> str:
-    """The sentence a marker at `position` supports (the one before, if it stands alone)."""
-    spans = sentence_spans(text)
+    """The sentence a marker at `position` supports.
+
+    A marker that opens a sentence ("Geneva. [2] Next ...") or stands alone belongs to
+    the sentence before it.
+    """
     previous = ""
-    for start, end in spans:
+    for start, end in sentence_spans(text):
         sentence = MARKER.sub("", text[start:end]).strip()
         if start <= position <= end:
-            return sentence or previous
+            leading = not text[start:position].strip() or MARKER.fullmatch(text[start:position])
+            return previous if (leading and previous) or not sentence else sentence
         if end < position and sentence:
             previous = sentence
     return previous

@@ -1,0 +1,132 @@
+"""`python -m evals run|compare|judge-agreement`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from evals.compare import compare
+from evals.dataset import load_dataset
+from evals.gate import check
+from evals.judge import LexicalJudge, agreement, best_threshold, load_labels
+from evals.report import HEADLINE, fmt, write_all
+from evals.runner import run
+from evals.summary import summarize
+from evals.targets import HttpTarget, InProcessTarget, Target
+from service.core.offline import configure_offline
+from service.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a dataset and write reports")
+    r.add_argument("--dataset", type=Path, default=REPO / "evals/datasets/articles.jsonl")
+    r.add_argument("--out", type=Path, required=True, help="folder for the reports")
+    r.add_argument("--target", help="URL of a running service (default: in-process)")
+    r.add_argument(
+        "--corpus",
+        type=Path,
+        default=REPO / "data/articles",
+        help="in-process: ingest this folder into a temporary index first",
+    )
+    r.add_argument(
+        "--use-index",
+        action="store_true",
+        help="in-process: use the index the settings point at instead of --corpus",
+    )
+    r.add_argument("--concurrency", type=int, default=1)
+    r.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    r.add_argument("--gate", type=Path, help="thresholds file; exit 1 if one is not met")
+    r.add_argument("--judge-threshold", type=float, default=None)
+    c = sub.add_parser("compare", help="metric deltas and regressed questions")
+    c.add_argument("old", type=Path)
+    c.add_argument("new", type=Path)
+    j = sub.add_parser("judge-agreement", help="the support judge against hand labels")
+    j.add_argument("--labels", type=Path, default=REPO / "evals/datasets/judge_labels.jsonl")
+    return parser
+
+
+async def _run(args: argparse.Namespace, console: Console) -> dict[str, object]:
+    questions = load_dataset(args.dataset)
+    if args.split != "all":
+        questions = [q for q in questions if q.split == args.split]
+    settings = Settings()
+    target: Target
+    if args.target:
+        target = HttpTarget(args.target)
+    else:
+        corpus = None if args.use_index else args.corpus
+        target = InProcessTarget.build(corpus, settings)
+    judge = LexicalJudge(args.judge_threshold) if args.judge_threshold else LexicalJudge()
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("questions", total=len(questions))
+            rows = await run(
+                questions,
+                target,
+                concurrency=args.concurrency,
+                judge=judge,
+                progress=lambda: progress.advance(task),
+            )
+    finally:
+        await target.aclose()
+    summary = summarize(
+        rows,
+        target=target.name,
+        dataset=str(args.dataset),
+        threshold=None if args.target else settings.answer.min_score,
+        prices=(settings.eval.price_prompt_per_1k, settings.eval.price_completion_per_1k),
+    )
+    write_all(args.out, rows, summary)
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    configure_offline()
+    args = _parser().parse_args(argv)
+    console = Console()
+    if args.command == "compare":
+        console.print(compare(args.old, args.new), highlight=False, soft_wrap=True)
+        return 0
+    if args.command == "judge-agreement":
+        labels = load_labels(args.labels)
+        default = agreement(LexicalJudge(), labels)
+        threshold, best = best_threshold(labels)
+        console.print(
+            f"{len(labels)} labelled pairs; default judge agrees on {default:.1%}; "
+            f"best threshold {threshold:.2f} agrees on {best:.1%}"
+        )
+        return 0
+    summary = asyncio.run(_run(args, console))
+    table = Table(title=f"evals: {args.dataset.name}")
+    table.add_column("metric")
+    splits = summary["splits"]
+    assert isinstance(splits, dict)
+    for split in splits:
+        table.add_column(split, justify="right")
+    for name in HEADLINE:
+        table.add_row(name, *(fmt(agg.get(name)) for agg in splits.values()))
+    console.print(table)
+    console.print(f"reports written to {args.out}/ (report.html, report.md, summary.json)")
+    if args.gate:
+        failures = check(summary, args.gate)
+        if failures:
+            console.print("[red]gate failed:[/]")
+            for failure in failures:
+                console.print(f"  {failure}", highlight=False)
+            return 1
+        console.print(f"gate passed ({args.gate})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
