@@ -58,7 +58,7 @@ class LLMAnswerer:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def _open_stream(self, messages: list[dict[str, str]]) -> tuple[Any, Any]:
+    async def _open_stream(self, messages: list[dict[str, str]]) -> tuple[Any, Any, Any]:
         """Start the completion and wait for its first chunk, retrying only until then."""
         settings = self._settings
         attempt = 0
@@ -74,13 +74,13 @@ class LLMAnswerer:
                     )
                     iterator = cast(openai.AsyncStream[Any], stream).__aiter__()
                     first = await iterator.__anext__()
-                return iterator, first
+                return stream, iterator, first
             except StopAsyncIteration as exc:
                 raise UpstreamError("The LLM closed the stream without an answer.") from exc
             except (TimeoutError, *_RETRYABLE) as exc:
                 attempt += 1
                 if attempt > settings.max_retries:
-                    raise _upstream(exc) from exc
+                    raise _upstream(exc, first_token=True) from exc
                 await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
             except openai.APIStatusError as exc:
                 raise _upstream(exc) from exc
@@ -94,7 +94,7 @@ class LLMAnswerer:
             return
         messages = build_messages(question, history, passages)
         deadline = time.monotonic() + self._settings.timeout_s
-        iterator, chunk = await self._open_stream(messages)
+        stream, iterator, chunk = await self._open_stream(messages)
         parts: list[str] = []
         usage: Usage | None = None
         try:
@@ -115,6 +115,9 @@ class LLMAnswerer:
             pass
         except (TimeoutError, openai.OpenAIError) as exc:
             raise _upstream(exc) from exc
+        finally:
+            # Also when the client went away: stop the server generating for nobody.
+            await stream.close()
         raw = "".join(parts)
         if usage is None:
             prompt = sum(count_tokens(m["content"]) for m in messages)
@@ -125,11 +128,10 @@ class LLMAnswerer:
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc
 
 
-def _upstream(exc: BaseException) -> UpstreamError | UpstreamTimeout:
+def _upstream(exc: BaseException, *, first_token: bool = False) -> UpstreamError | UpstreamTimeout:
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
-        return UpstreamTimeout(
-            "The LLM did not answer in time; try again or raise RAG_LLM_TIMEOUT_S."
-        )
+        setting = "RAG_LLM_FIRST_TOKEN_TIMEOUT_S" if first_token else "RAG_LLM_TIMEOUT_S"
+        return UpstreamTimeout(f"The LLM did not answer in time; try again or raise {setting}.")
     if isinstance(exc, openai.APIConnectionError):
         return UpstreamError(
             "Cannot reach the LLM at RAG_LLM_BASE_URL; check that the server is running."

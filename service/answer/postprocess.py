@@ -15,11 +15,14 @@ from service.answer.lexical import coverage, idf_weights, terms
 from service.answer.prompt import Passage
 from service.answer.sentences import sentence_spans
 
-MARKER = re.compile(r"\s*\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
+# One run of adjacent marker groups: "[1]", "[1][2]", "[1, 2]", "[1] [1]".
+MARKER = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 _REFUSAL = re.compile(
-    r"do(?:es)? not (?:answer|contain|mention|say|provide|include)|don['’]t (?:answer|contain|"
-    r"mention|say)|cannot (?:answer|find|be answered)|can['’]t (?:answer|find)|"
-    r"no (?:information|mention)|not (?:mentioned|provided|stated|specified) in",
+    r"do(?:es)? not (?:answer|contain|mention|say|provide|include|specify|state)|"
+    r"(?:do|does|did)n['’]t (?:answer|contain|mention|say|provide|include|specify|state)|"
+    r"cannot (?:answer|find|be answered)|can['’]t (?:answer|find)|"
+    r"no (?:information|mention)|(?:not|n['’]t) (?:mentioned|provided|stated|specified|given) in|"
+    r"none of the (?:passages|articles)",
     re.IGNORECASE,
 )
 
@@ -72,17 +75,19 @@ def finalize(raw: str, passages: Sequence[Passage], model: str, usage: Usage) ->
     text = raw.strip()
     by_number = {p.n: p for p in passages}
     if is_refusal(text) and not any(
-        int(n) in by_number for m in MARKER.finditer(text) for n in re.findall(r"\d+", m.group(1))
+        int(n) in by_number for m in MARKER.finditer(text) for n in re.findall(r"\d+", m.group(0))
     ):
         return Answer.abstain(model, usage=usage)
 
+    if not MARKER.sub("", text).strip(" \t\r\n.,;:!?"):
+        raise MalformedOutput("the model's answer is only citation markers")
     citations: list[Citation] = []
     numbering: dict[tuple[str, int, int], int] = {}
 
     def renumber(match: re.Match[str]) -> str:
         claim = _claim_for(text, match.start())
         new_numbers: list[int] = []
-        for raw_n in re.findall(r"\d+", match.group(1)):
+        for raw_n in re.findall(r"\d+", match.group(0)):
             passage = by_number.get(int(raw_n))
             if passage is None:
                 continue  # a marker that points nowhere is dropped

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -41,13 +42,22 @@ def fit_passages(hits: Sequence[Hit], budget_tokens: int) -> list[Passage]:
     return passages
 
 
+_TAG = re.compile(r"<(/?passage\s*)>", re.IGNORECASE)
+
+
+def _quoted(text: str) -> str:
+    # Article text must not be able to close the delimiters and speak outside them.
+    return _TAG.sub(r"&lt;\1>", text)
+
+
 def render_passages(passages: Sequence[Passage]) -> str:
     blocks = []
     for p in passages:
         chunk = p.hit.chunk
         date = f", published {chunk.published}" if chunk.published else ""
+        title = _quoted(" ".join(chunk.title.split()))
         blocks.append(
-            f"[{p.n}] (article: {chunk.title}{date})\n<passage>\n{chunk.text}\n</passage>"
+            f"[{p.n}] (article: {title}{date})\n<passage>\n{_quoted(chunk.text)}\n</passage>"
         )
     return "\n\n".join(blocks)
 

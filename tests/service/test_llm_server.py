@@ -1,0 +1,311 @@
+"""The LLM answer path for real: llama.cpp's OpenAI-compatible server with SmolLM2-135M,
+and the service in a real uvicorn on loopback, talking to it over HTTP.
+
+The model is tiny and often answers without citing; the service must then say so (502
+`upstream_error`, or the extractive answer with `fallback: true`), never a 500. Every
+outcome is checked against what the model actually streamed.
+
+Locally: `make install-llm` first, or skip with `-m 'not llm_server'`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import openai
+import pytest
+from httpx_sse import connect_sse
+
+from service.answer.base import Usage
+from service.answer.postprocess import MalformedOutput, finalize
+from service.answer.prompt import Passage, fit_passages
+from service.app import create_app
+from service.core.store import Chunk, Hit
+from service.settings import AnswerSettings, LLMSettings, Settings
+from tests.conftest import free_port
+from tests.service.conftest import check_invariants
+from tests.service.live import serve
+from tests.service.llm_server import llama_server, require_llm_server
+
+pytestmark = pytest.mark.llm_server
+
+LLM_NAME = "smollm2"
+EXTRACTIVE = "extractive"
+QUESTION = "Where were the US-Ukraine talks held?"
+# Three passages keep the prompt near 800 tokens; every request below sends the same
+# prompt, so after the first one the server reuses its cached prefix.
+TOP_K = 3
+HTTP_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
+
+
+@pytest.fixture(scope="module")
+def llm_url() -> Iterator[str]:
+    gguf = require_llm_server()
+    with llama_server(gguf) as base_url:
+        yield base_url
+
+
+def llm_settings(indexed: Settings, base_url: str, **llm: Any) -> Settings:
+    """`indexed` answering with the LLM at `base_url` (fallback off unless asked).
+
+    The timeouts are generous: a cold 800-token prompt takes a 2-core machine 10-20 s,
+    and these tests are about outcomes, not speed (the timeout test sets its own).
+    """
+    values: dict[str, Any] = {
+        "base_url": base_url,
+        "model": LLM_NAME,
+        "max_tokens": 96,
+        "fallback": False,
+        "first_token_timeout_s": 240.0,
+        "timeout_s": 300.0,
+    }
+    values.update(llm)
+    return indexed.model_copy(
+        update={"llm": LLMSettings(**values), "answer": AnswerSettings(mode="llm")}
+    )
+
+
+@pytest.fixture(scope="module")
+def service_url(indexed: Settings, llm_url: str) -> Iterator[str]:
+    """The service answering with the real LLM, fallback off."""
+    with serve(create_app(llm_settings(indexed, llm_url))) as url:
+        yield url
+
+
+def post_ask(base: str, **body: Any) -> httpx.Response:
+    payload = {"question": QUESTION, "top_k": TOP_K, **body}
+    return httpx.post(f"{base}/v1/ask", json=payload, timeout=HTTP_TIMEOUT)
+
+
+def stream_ask(base: str, **body: Any) -> list[tuple[str, dict[str, Any]]]:
+    """The SSE events of one streamed /v1/ask, as (event, data) pairs."""
+    payload = {"question": QUESTION, "top_k": TOP_K, "stream": True, **body}
+    with (
+        httpx.Client(timeout=HTTP_TIMEOUT) as client,
+        connect_sse(client, "POST", f"{base}/v1/ask", json=payload) as source,
+    ):
+        assert source.response.status_code == 200
+        assert source.response.headers["content-type"].startswith("text/event-stream")
+        return [(event.event, json.loads(event.data)) for event in source.iter_sse()]
+
+
+def passages_for(base: str, settings: Settings) -> list[Passage]:
+    """The passages the service put in the prompt: the same retrieval, the same budget."""
+    response = httpx.post(
+        f"{base}/v1/retrieve", json={"question": QUESTION, "top_k": TOP_K}, timeout=HTTP_TIMEOUT
+    )
+    assert response.status_code == 200, response.text
+    hits = [
+        Hit(
+            chunk=Chunk(
+                id=c["chunk_id"],
+                text=c["text"],
+                source=c["source"],
+                start=c["start"],
+                end=c["end"],
+                chunk_index=0,
+                title=c["title"],
+                published=c["published"],
+                url=None,
+                file_sha256="",
+                tokens=0,
+            ),
+            score=c["score"],
+        )
+        for c in response.json()["chunks"]
+    ]
+    assert len(hits) == TOP_K
+    return fit_passages(hits, settings.llm.context_tokens)
+
+
+def check_error(response: httpx.Response, status: int, code: str, fragment: str) -> None:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error", "request_id"}
+    assert body["error"]["code"] == code
+    assert fragment in body["error"]["message"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert "Traceback" not in response.text
+
+
+def check_llm_answer(body: dict[str, Any]) -> None:
+    check_invariants(body)
+    assert body["model"] == LLM_NAME
+    assert body["fallback"] is False
+    assert body["usage"]["prompt_tokens"] > 0
+    assert body["usage"]["completion_tokens"] > 0
+
+
+def check_fallback(body: dict[str, Any]) -> None:
+    check_invariants(body)
+    assert body["fallback"] is True
+    assert body["model"] == EXTRACTIVE
+    # The extractive answerer finds the Geneva sentence in these passages.
+    assert not body["abstained"]
+    assert any("Geneva" in c["quote"] for c in body["citations"])
+
+
+def split_stream(events: list[tuple[str, dict[str, Any]]]) -> tuple[str, dict[str, Any], str]:
+    """Check the event order (meta, token*, done|error); return (final event, data, raw)."""
+    names = [name for name, _ in events]
+    assert names[0] == "meta", names
+    assert events[0][1]["model"] == LLM_NAME
+    assert events[0][1]["request_id"]
+    assert names[-1] in {"done", "error"}, names
+    assert set(names[1:-1]) <= {"token"}, names
+    raw = "".join(data["text"] for name, data in events if name == "token")
+    final, data = events[-1]
+    if final == "done":
+        assert data["request_id"] == events[0][1]["request_id"]
+    return final, data, raw
+
+
+def test_official_openai_client_talks_to_the_server(llm_url: str) -> None:
+    client = openai.OpenAI(base_url=llm_url, api_key="unused", max_retries=0, timeout=120)
+    try:
+        assert len(client.models.list().data) == 1
+        completion = client.chat.completions.create(
+            model=LLM_NAME,
+            messages=[{"role": "user", "content": "Name the capital of France."}],
+            max_tokens=16,
+            temperature=0,
+        )
+    finally:
+        client.close()
+    choice = completion.choices[0]
+    assert choice.message.role == "assistant"
+    assert choice.message.content and choice.message.content.strip()
+    assert choice.finish_reason in {"stop", "length"}
+    assert completion.usage is not None
+    assert 1 <= completion.usage.completion_tokens <= 16
+    assert completion.usage.prompt_tokens > 0
+
+
+def test_ask_json_is_a_cited_answer_or_an_upstream_error(service_url: str) -> None:
+    response = post_ask(service_url)
+    assert response.status_code in {200, 502}, response.text
+    if response.status_code == 200:
+        body = response.json()
+        check_llm_answer(body)
+        assert body["timings_ms"]["generate"] > 0
+    else:
+        # The tiny model often answers without a single [n] marker.
+        check_error(response, 502, "upstream_error", "The LLM's answer was unusable")
+
+
+def test_ask_stream_tokens_then_the_post_processed_answer(
+    service_url: str, indexed: Settings, llm_url: str
+) -> None:
+    events = stream_ask(service_url)
+    final, data, raw = split_stream(events)
+    assert sum(name == "token" for name, _ in events) >= 1, "the model streams for real"
+    assert raw.strip()
+    passages = passages_for(service_url, llm_settings(indexed, llm_url))
+    if final == "done":
+        check_llm_answer(data)
+        # `done` is the streamed text post-processed: markers mapped, narrowed, renumbered.
+        expected = finalize(raw, passages, LLM_NAME, Usage())
+        assert data["answer"] == expected.text
+        assert data["abstained"] == expected.abstained
+        # /v1/retrieve rounds scores too, so a score may differ in its last digit.
+        assert [{**c, "score": None} for c in data["citations"]] == [
+            {**vars(c), "score": None} for c in expected.citations
+        ]
+        for got, want in zip(data["citations"], expected.citations, strict=True):
+            assert got["score"] == pytest.approx(want.score, abs=1e-4)
+    else:
+        assert data["code"] == "upstream_error", data
+        assert "The LLM's answer was unusable" in data["message"]
+        with pytest.raises(MalformedOutput):
+            finalize(raw, passages, LLM_NAME, Usage())
+
+
+def test_fallback_answers_even_when_the_model_does_not_cite(
+    indexed: Settings, llm_url: str
+) -> None:
+    with serve(create_app(llm_settings(indexed, llm_url, fallback=True))) as url:
+        response = post_ask(url)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if body["fallback"]:
+            check_fallback(body)
+        else:
+            check_llm_answer(body)
+
+        final, data, raw = split_stream(stream_ask(url))
+        assert final == "done", data
+        assert raw.strip()
+        if data["fallback"]:
+            check_fallback(data)
+        else:
+            check_llm_answer(data)
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["no-fallback", "fallback"])
+def test_first_token_timeout(indexed: Settings, llm_url: str, fallback: bool) -> None:
+    settings = llm_settings(
+        indexed,
+        llm_url,
+        first_token_timeout_s=0.001,
+        max_retries=0,
+        fallback=fallback,
+    )
+    with serve(create_app(settings)) as url:
+        response = post_ask(url)
+        final, data, _ = split_stream(stream_ask(url))
+    if fallback:
+        assert response.status_code == 200, response.text
+        check_fallback(response.json())
+        assert final == "done"
+        check_fallback(data)
+    else:
+        check_error(response, 504, "upstream_timeout", "did not answer in time")
+        assert final == "error"
+        assert data["code"] == "upstream_timeout"
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["no-fallback", "fallback"])
+def test_llm_server_down(indexed: Settings, fallback: bool) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}/v1"
+    with serve(create_app(llm_settings(indexed, nowhere, fallback=fallback))) as url:
+        response = post_ask(url)
+        final, data, raw = split_stream(stream_ask(url))
+    if fallback:
+        assert response.status_code == 200, response.text
+        check_fallback(response.json())
+        assert final == "done"
+        check_fallback(data)
+        assert raw == data["answer"], "the fallback answer is streamed as one token"
+    else:
+        check_error(response, 502, "upstream_error", "check that the server is running")
+        assert final == "error"
+        assert data["code"] == "upstream_error"
+        assert "check that the server is running" in data["message"]
+        assert raw == ""
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["no-fallback", "fallback"])
+def test_truncated_output_without_markers(indexed: Settings, llm_url: str, fallback: bool) -> None:
+    # One token cannot hold an answer and its marker. LLMSettings refuses max_tokens < 16,
+    # so the validated settings are copied with the value replaced.
+    settings = llm_settings(indexed, llm_url, fallback=fallback)
+    llm = settings.llm.model_copy(update={"max_tokens": 1})
+    settings = settings.model_copy(update={"llm": llm})
+    with serve(create_app(settings)) as url:
+        response = post_ask(url)
+        final, data, raw = split_stream(stream_ask(url))
+    assert raw.strip(), "the model streamed its one token"
+    assert "[" not in raw
+    if fallback:
+        assert response.status_code == 200, response.text
+        check_fallback(response.json())
+        assert final == "done"
+        check_fallback(data)
+    else:
+        check_error(response, 502, "upstream_error", "The LLM's answer was unusable")
+        assert final == "error"
+        assert data["code"] == "upstream_error"
+        assert "The LLM's answer was unusable" in data["message"]
