@@ -38,6 +38,7 @@ def _hits(chunks: Sequence[dict[str, Any]]) -> list[Hit]:
                 tokens=0,
             ),
             float(c["score"]),
+            float(c.get("similarity", c["score"])),
         )
         for c in chunks
     ]
@@ -98,7 +99,9 @@ async def evaluate(
     started = time.perf_counter()
     response = await target.ask(question.question)
     wall_ms = (time.perf_counter() - started) * 1000
-    chunks = await target.retrieve(question.question, RETRIEVE_K)
+    retrieved = await target.retrieve(question.question, RETRIEVE_K)
+    chunks: list[dict[str, Any]] = retrieved["chunks"]
+    searched = str(retrieved.get("query") or question.question)
 
     citations = response["citations"]
     for c in citations:
@@ -122,7 +125,11 @@ async def evaluate(
         "model": response.get("model"),
         "citations": citations,
         "retrieved": [{k: c[k] for k in ("source", "start", "end", "score")} for c in chunks],
-        "confidence": round(confidence(question.question, chunks), 4),
+        "confidence": (
+            response["confidence"]
+            if response.get("confidence") is not None
+            else round(confidence(searched, chunks), 4)
+        ),
         "timings_ms": {**response["timings_ms"], "wall": round(wall_ms, 2)},
         "usage": response.get("usage", {}),
         "citation_valid": valid,

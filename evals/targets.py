@@ -27,7 +27,9 @@ class Target(Protocol):
 
     async def ask(self, question: str) -> dict[str, Any]: ...
 
-    async def retrieve(self, question: str, top_k: int) -> list[dict[str, Any]]: ...
+    async def retrieve(self, question: str, top_k: int) -> dict[str, Any]:
+        """The /v1/retrieve response: `chunks` and the `query` searched."""
+        ...
 
     async def article_text(self, source: str) -> str | None: ...
 
@@ -69,9 +71,9 @@ class InProcessTarget:
         result = await self._ask.ask(question, top_k=self.settings.retrieval.top_k)
         return to_response(result).model_dump(mode="json")
 
-    async def retrieve(self, question: str, top_k: int) -> list[dict[str, Any]]:
+    async def retrieve(self, question: str, top_k: int) -> dict[str, Any]:
         retrieval = await self._ask.retrieve(question, top_k)
-        return [
+        chunks = [
             ChunkOut(
                 source=h.chunk.source,
                 chunk_id=h.chunk.id,
@@ -79,11 +81,13 @@ class InProcessTarget:
                 end=h.chunk.end,
                 text=h.chunk.text,
                 score=h.score,
+                similarity=h.similarity,
                 title=h.chunk.title,
                 published=h.chunk.published,
             ).model_dump()
             for h in retrieval.hits
         ]
+        return {"chunks": chunks, "query": retrieval.query}
 
     async def article_text(self, source: str) -> str | None:
         index = self._services.index.current()
@@ -116,10 +120,8 @@ class HttpTarget:
     async def ask(self, question: str) -> dict[str, Any]:
         return await self._post("/v1/ask", {"question": question, "stream": False})
 
-    async def retrieve(self, question: str, top_k: int) -> list[dict[str, Any]]:
-        body = await self._post("/v1/retrieve", {"question": question, "top_k": top_k})
-        chunks: list[dict[str, Any]] = body["chunks"]
-        return chunks
+    async def retrieve(self, question: str, top_k: int) -> dict[str, Any]:
+        return await self._post("/v1/retrieve", {"question": question, "top_k": top_k})
 
     async def article_text(self, source: str) -> str | None:
         response = await self._client.get(f"/v1/sources/{source}/text")

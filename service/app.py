@@ -44,13 +44,17 @@ def build_services(settings: Settings) -> Services:
     llm: Answerer | None = None
     if settings.use_llm:
         llm = LLMAnswerer(settings.llm, build_llm_client(settings.llm))
+    retriever = Retriever(embedder, live, settings.retrieval)
     service = AskService(
-        Retriever(embedder, live),
+        retriever,
         ExtractiveAnswerer(settings.answer),
         llm,
         fallback=settings.llm.fallback,
+        neighbours=settings.llm.neighbours,
     )
-    return Services(settings=settings, embedder=embedder, index=live, ask=service)
+    return Services(
+        settings=settings, embedder=embedder, index=live, retriever=retriever, ask=service
+    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -62,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = await anyio.to_thread.run_sync(build_services, settings)
         app.state.services = services
         try:
-            services.index.current()
+            await anyio.to_thread.run_sync(services.ask.warm)
         except Exception as exc:  # reported by /readyz; the process still serves /healthz
             LOGGER.warning("index not ready at start-up", extra={"fields": {"error": str(exc)}})
         LOGGER.info("ready", extra={"fields": {"model": services.ask.model}})

@@ -100,6 +100,13 @@ class IngestSettings(BaseSettings):
         le=10_000,
         description="Files embedded and written to Chroma together (larger batches are faster).",
     )
+    dedupe_threshold: float = Field(
+        0.8,
+        ge=0,
+        le=1,
+        description="Articles whose MinHash Jaccard similarity (5-word shingles) to an indexed "
+        "article reaches this are recorded as its copies and not indexed; 0 disables.",
+    )
 
 
 class LLMSettings(BaseSettings):
@@ -129,6 +136,12 @@ class LLMSettings(BaseSettings):
         le=200_000,
         description="Token budget (tiktoken) for the passages put into the prompt.",
     )
+    neighbours: int = Field(
+        1,
+        ge=0,
+        le=5,
+        description="Chunks before and after each hit added as context for the LLM.",
+    )
     fallback: bool = Field(
         True,
         description="When the LLM fails, answer extractively with `fallback: true` "
@@ -142,6 +155,29 @@ class RetrievalSettings(BaseSettings):
     model_config = _section("RAG_RETRIEVAL_")
 
     top_k: int = Field(8, ge=1, le=50, description="Default number of chunks an answer draws on.")
+    mode: Literal["hybrid", "dense", "bm25"] = Field(
+        "hybrid",
+        description="`hybrid`: dense and BM25 fused by reciprocal rank; or either alone.",
+    )
+    dense_weight: float = Field(
+        0.5,
+        ge=0,
+        le=10,
+        description="Weight of the dense ranking in the fusion (BM25's is 1).",
+    )
+    rerank: int = Field(
+        30,
+        ge=0,
+        le=200,
+        description="Fused candidates re-ranked by their best sentence (0 = no re-ranking).",
+    )
+    candidates: int = Field(
+        30, ge=1, le=500, description="Chunks each ranking contributes before fusion."
+    )
+    repair_spelling: bool = Field(
+        True,
+        description="Replace question words the corpus never uses with its closest word.",
+    )
 
 
 class AnswerSettings(BaseSettings):
@@ -154,13 +190,20 @@ class AnswerSettings(BaseSettings):
         description="`auto`: the LLM when RAG_LLM_BASE_URL is set, else extractive.",
     )
     min_score: float = Field(
-        0.30,
+        0.36,
         ge=-1,
         le=1,
         description="Abstain when no sentence scores at least this (see docs/abstention.md).",
     )
+    keep_ratio: float = Field(
+        0.75,
+        ge=0,
+        le=1,
+        description="A further sentence joins the answer only if it scores at least this "
+        "share of the best sentence's score.",
+    )
     max_sentences: int = Field(
-        3, ge=1, le=10, description="Most sentences an extractive answer uses."
+        2, ge=1, le=10, description="Most sentences an extractive answer uses."
     )
 
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 
 from service.answer.base import Answer, Answerer, Message, Token
 from service.answer.extractive import ExtractiveAnswerer
-from service.core.store import Hit
 from service.errors import UpstreamError, UpstreamTimeout
 from service.retrieval.retriever import Retrieval, Retriever, SearchFilters
 
@@ -47,7 +46,9 @@ class AskService:
         llm: Answerer | None,
         *,
         fallback: bool,
+        neighbours: int = 0,
     ) -> None:
+        self._neighbours = neighbours
         self._retriever = retriever
         self._extractive = extractive
         self._llm = llm
@@ -56,6 +57,9 @@ class AskService:
     @property
     def model(self) -> str:
         return self._llm.model if self._llm else self._extractive.model
+
+    def warm(self) -> None:
+        self._retriever.warm()
 
     async def aclose(self) -> None:
         close = getattr(self._llm, "aclose", None)
@@ -80,7 +84,7 @@ class AskService:
         retrieval = await self.retrieve(retrieval_query(question, history), top_k, filters)
         generate_start = time.perf_counter()
         answer: Answer | None = None
-        async for item in self._answer(question, history, retrieval.hits):
+        async for item in self._answer(question, retrieval, history):
             if isinstance(item, Answer):
                 answer = item
             else:
@@ -111,29 +115,30 @@ class AskService:
         raise AssertionError("stream ended without a result")
 
     async def _answer(
-        self, question: str, history: Sequence[Message], hits: Sequence[Hit]
+        self, question: str, retrieval: Retrieval, history: Sequence[Message]
     ) -> AsyncIterator[Token | Answer]:
+        """The extractive answerer matches sentences against what was searched (spelling
+        repaired, follow-up context added); the LLM reads the question itself."""
+        hits = retrieval.hits
         if self._llm is None or not hits:
             # No passages: nothing for an LLM to ground an answer in.
-            async for item in self._extractive.stream(question, history, hits):
-                yield item
+            answer = self._extractive.answer(retrieval.query, hits, retrieval.weights)
+            yield Token(answer.text)
+            yield answer
             return
         streamed = False
+        context = await anyio.to_thread.run_sync(
+            self._retriever.with_neighbours, hits, self._neighbours
+        )
         try:
-            async for item in self._llm.stream(question, history, hits):
+            async for item in self._llm.stream(question, history, context):
                 streamed = streamed or isinstance(item, Token)
                 yield item
         except (UpstreamError, UpstreamTimeout):
             if not self._fallback:
                 raise
-            answer = self._extractive.answer(question, hits)
-            fallback = Answer(
-                text=answer.text,
-                abstained=answer.abstained,
-                citations=answer.citations,
-                model=answer.model,
-                fallback=True,
-            )
+            answer = self._extractive.answer(retrieval.query, hits, retrieval.weights)
+            fallback = replace(answer, fallback=True)
             if not streamed:
                 yield Token(fallback.text)
             yield fallback

@@ -45,6 +45,8 @@ class Answer:
     model: str
     fallback: bool = False
     usage: Usage = field(default_factory=Usage)
+    # The extractive answerer's best evidence score (what abstention compares against).
+    confidence: float | None = None
 
     @classmethod
     def abstain(cls, model: str, text: str = ABSTAIN_TEXT, usage: Usage | None = None) -> Answer:

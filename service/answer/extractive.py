@@ -8,8 +8,8 @@ sentence is weak evidence the answerer abstains.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from service.answer.answer_type import expected_answer_type, has_answer_type
 from service.answer.base import Answer, Citation, Message, Token
@@ -21,8 +21,6 @@ from service.settings import AnswerSettings
 MODEL_NAME = "extractive"
 # How much of the score comes from the sentence's own words versus its chunk's vector.
 LEXICAL_WEIGHT = 0.6
-# A further sentence joins the answer only if it is nearly as good as the best one.
-KEEP_RATIO = 0.75
 # Evidence lacking the kind of answer asked for (a number, a date) counts this much.
 TYPE_MISMATCH_FACTOR = 0.5
 
@@ -62,13 +60,21 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[tuple[Hit, int, int, frozen
     return out
 
 
-def score_evidence(question: str, hits: Sequence[Hit]) -> list[Evidence]:
-    """Candidate sentences with their scores, best first."""
+def score_evidence(
+    question: str, hits: Sequence[Hit], weights: Mapping[str, float] | None = None
+) -> list[Evidence]:
+    """Candidate sentences with their scores, best first.
+
+    `weights`: corpus-wide idf of the question's terms; without it, idf is taken over
+    the candidate sentences alone."""
     query_terms = terms(question)
     candidates = candidate_sentences(hits)
     if not query_terms or not candidates:
         return []
-    weights = idf_weights(query_terms, [c[3] for c in candidates])
+    if weights is None:
+        weights = idf_weights(query_terms, [c[3] for c in candidates])
+    else:
+        weights = {t: weights[t] for t in set(query_terms) if t in weights}
     wanted = expected_answer_type(question)
     evidence = [
         Evidence(
@@ -78,10 +84,10 @@ def score_evidence(question: str, hits: Sequence[Hit]) -> list[Evidence]:
             start=hit.chunk.start + s,
             end=hit.chunk.start + e,
             quote=hit.chunk.text[s:e],
-            dense=hit.score,
+            dense=hit.similarity,
             lexical=coverage(weights, sentence_terms),
             terms=sentence_terms,
-            typed=has_answer_type(hit.chunk.text[s:e], wanted),
+            typed=has_answer_type(hit.chunk.text[s:e], wanted, question),
         )
         for hit, s, e, sentence_terms in candidates
     ]
@@ -89,7 +95,7 @@ def score_evidence(question: str, hits: Sequence[Hit]) -> list[Evidence]:
     return evidence
 
 
-def select(evidence: Sequence[Evidence], max_sentences: int) -> list[Evidence]:
+def select(evidence: Sequence[Evidence], max_sentences: int, keep_ratio: float) -> list[Evidence]:
     """The best sentence, plus close runners-up that add question terms it lacks."""
     if not evidence:
         return []
@@ -97,7 +103,7 @@ def select(evidence: Sequence[Evidence], max_sentences: int) -> list[Evidence]:
     chosen = [best]
     covered = set(best.terms)
     for ev in evidence[1:]:
-        if len(chosen) >= max_sentences or ev.score < KEEP_RATIO * best.score:
+        if len(chosen) >= max_sentences or ev.score < keep_ratio * best.score:
             break
         if ev.terms - covered and ev.quote not in {c.quote for c in chosen}:
             chosen.append(ev)
@@ -120,11 +126,14 @@ class ExtractiveAnswerer:
     def model(self) -> str:
         return MODEL_NAME
 
-    def answer(self, question: str, hits: Sequence[Hit]) -> Answer:
-        evidence = score_evidence(question, hits)
+    def answer(
+        self, question: str, hits: Sequence[Hit], weights: Mapping[str, float] | None = None
+    ) -> Answer:
+        evidence = score_evidence(question, hits, weights)
+        confidence = round(evidence[0].score, 4) if evidence else 0.0
         if not evidence or evidence[0].score < self._settings.min_score:
-            return Answer.abstain(MODEL_NAME)
-        chosen = select(evidence, self._settings.max_sentences)
+            return replace(Answer.abstain(MODEL_NAME), confidence=confidence)
+        chosen = select(evidence, self._settings.max_sentences, self._settings.keep_ratio)
         parts: list[str] = []
         citations: list[Citation] = []
         for n, ev in enumerate(chosen, start=1):
@@ -141,7 +150,13 @@ class ExtractiveAnswerer:
                     score=round(ev.score, 4),
                 )
             )
-        return Answer(text=" ".join(parts), abstained=False, citations=citations, model=MODEL_NAME)
+        return Answer(
+            text=" ".join(parts),
+            abstained=False,
+            citations=citations,
+            model=MODEL_NAME,
+            confidence=confidence,
+        )
 
     async def stream(
         self, question: str, history: Sequence[Message], hits: Sequence[Hit]

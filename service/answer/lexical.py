@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
@@ -51,12 +51,18 @@ def _norm(word: str) -> str:
 
 def terms(text: str) -> list[str]:
     """Content terms of `text`: lower-cased, lightly stemmed, stopwords removed."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=32768)
+def _terms(text: str) -> tuple[str, ...]:
+    # Chunk sentences recur across questions: caching their terms keeps answering cheap.
     out = []
     for match in _WORD.finditer(text):
         word = _norm(match.group(0))
         if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
             out.append(word)
-    return out
+    return tuple(out)
 
 
 def idf_weights(
@@ -71,7 +77,7 @@ def idf_weights(
     return weights
 
 
-def coverage(query: dict[str, float], document: AbstractSet[str]) -> float:
+def coverage(query: Mapping[str, float], document: AbstractSet[str]) -> float:
     """Share of the query's idf weight that `document` contains (0..1)."""
     total = sum(query.values())
     if total <= 0:

@@ -70,6 +70,7 @@ def to_response(result: AskResult) -> AskResponse:
             prompt_tokens=answer.usage.prompt_tokens,
             completion_tokens=answer.usage.completion_tokens,
         ),
+        confidence=answer.confidence,
     )
 
 
@@ -155,11 +156,13 @@ async def retrieve(
                 start=h.chunk.start,
                 end=h.chunk.end,
                 text=h.chunk.text,
-                score=round(h.score, 4),
+                score=round(h.score, 5),
+                similarity=round(h.similarity, 4),
                 title=h.chunk.title,
                 published=h.chunk.published,
             )
             for h in retrieval.hits
         ],
+        query=retrieval.query,
         request_id=request_id_var.get(),
     )

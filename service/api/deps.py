@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from service.answer.ask import AskService
 from service.core.embedder import Embedder
 from service.retrieval.live_index import LiveIndex
+from service.retrieval.retriever import Retriever
 from service.settings import Settings
 
 
@@ -18,6 +19,7 @@ class Services:
     settings: Settings
     embedder: Embedder
     index: LiveIndex
+    retriever: Retriever
     ask: AskService
 
 

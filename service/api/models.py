@@ -146,6 +146,11 @@ class AskResponse(BaseModel):
     model: str
     timings_ms: TimingsOut
     usage: UsageOut
+    confidence: float | None = Field(
+        None,
+        description="The extractive answerer's evidence score (abstains below "
+        "RAG_ANSWER_MIN_SCORE); null for LLM answers.",
+    )
 
 
 class ChunkOut(BaseModel):
@@ -154,13 +159,15 @@ class ChunkOut(BaseModel):
     start: int
     end: int
     text: str = Field(description="Exactly `article_text[start:end]`.")
-    score: float
+    score: float = Field(description="Rank score (fused for hybrid search); higher is better.")
+    similarity: float = Field(description="Cosine similarity of the chunk to the question.")
     title: str
     published: str | None
 
 
 class RetrieveResponse(BaseModel):
     chunks: list[ChunkOut]
+    query: str = Field(description="What was searched: the question, spelling repaired.")
     request_id: str
 
 
@@ -170,6 +177,11 @@ class SourceOut(BaseModel):
     published: str | None
     chunks: int
     sha256: str
+    duplicate_of: str | None = Field(
+        None,
+        description="Set on a near-duplicate copy: the source of the canonical article that "
+        "is indexed and cited instead (the copy has no chunks).",
+    )
 
 
 class SourcesResponse(BaseModel):

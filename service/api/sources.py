@@ -26,6 +26,7 @@ async def list_sources(index: IndexDep) -> SourcesResponse:
                     published=r.published,
                     chunks=r.chunks,
                     sha256=r.sha256,
+                    duplicate_of=r.duplicate_of,
                 )
                 for r in sorted(records.values(), key=lambda r: r.source)
             ]

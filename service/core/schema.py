@@ -42,6 +42,10 @@ class SourceKey:
     URL: Final = "url"
     CHUNKS: Final = "chunks"
     STATE: Final = "state"
+    # Near-duplicates (ingest/dedupe.py): the MinHash signature, base64 of its uint32
+    # values, and for a copy the source of the canonical article ("" when canonical).
+    MINHASH: Final = "minhash"
+    DUPLICATE_OF: Final = "duplicate_of"
 
 
 class SourceState:
@@ -65,9 +69,13 @@ def sources_collection_name(collection: str) -> str:
     return collection + SOURCES_SUFFIX
 
 
-def chunk_id(source: str, start: int, text: str) -> str:
-    """Stable id from source, position and content: equal passages at two places differ."""
-    digest = hashlib.sha256(f"{source}\x00{start}\x00{text}".encode()).hexdigest()
+def chunk_id(source: str, file_sha256: str, start: int, text: str) -> str:
+    """Stable id from source, file content, position and chunk text.
+
+    Equal passages at two places differ. The file's hash is part of it because Chroma
+    merges metadata on upsert: a key a new version drops (its date, say) would survive
+    on a record that kept its id. A changed file is re-embedded whole anyway."""
+    digest = hashlib.sha256(f"{source}\x00{file_sha256}\x00{start}\x00{text}".encode()).hexdigest()
     return digest[:32]
 
 

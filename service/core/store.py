@@ -6,6 +6,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
+
 from service.core.embedder import Embedder, Vectors
 from service.core.offline import configure_offline
 from service.core.schema import (
@@ -108,6 +110,10 @@ class SourceRecord:
     url: str | None
     chunks: int
     state: str
+    # A near-duplicate copy names its canonical article here; it has no chunks.
+    duplicate_of: str | None = None
+    # The article's MinHash signature (ingest/dedupe.py), kept so re-runs stay incremental.
+    minhash: str | None = None
 
     def metadata(self) -> dict[str, str | int]:
         meta: dict[str, str | int] = {
@@ -116,12 +122,17 @@ class SourceRecord:
             SourceKey.TITLE: self.title,
             SourceKey.CHUNKS: self.chunks,
             SourceKey.STATE: self.state,
+            # Always written: Chroma merges metadata on update, so an absent key would
+            # leave a promoted copy still naming its old canonical.
+            SourceKey.DUPLICATE_OF: self.duplicate_of or "",
         }
-        if self.published:
-            meta[SourceKey.PUBLISHED] = self.published
-            meta[SourceKey.PUBLISHED_INT] = date_to_int(self.published)
-        if self.url:
-            meta[SourceKey.URL] = self.url
+        if self.minhash:
+            meta[SourceKey.MINHASH] = self.minhash
+        # Always written ("" when absent): Chroma merges metadata on update, so a key
+        # left out would keep the previous version's value.
+        meta[SourceKey.PUBLISHED] = self.published or ""
+        meta[SourceKey.PUBLISHED_INT] = date_to_int(self.published) if self.published else 0
+        meta[SourceKey.URL] = self.url or ""
         return meta
 
     @classmethod
@@ -130,17 +141,23 @@ class SourceRecord:
             source=str(meta[SourceKey.SOURCE]),
             sha256=str(meta[SourceKey.SHA256]),
             title=str(meta.get(SourceKey.TITLE, "")),
-            published=meta.get(SourceKey.PUBLISHED),
-            url=meta.get(SourceKey.URL),
+            published=str(meta.get(SourceKey.PUBLISHED) or "") or None,
+            url=str(meta.get(SourceKey.URL) or "") or None,
             chunks=int(meta.get(SourceKey.CHUNKS, 0)),
             state=str(meta.get(SourceKey.STATE, SourceState.PENDING)),
+            duplicate_of=str(meta.get(SourceKey.DUPLICATE_OF) or "") or None,
+            minhash=str(meta.get(SourceKey.MINHASH) or "") or None,
         )
 
 
 @dataclass(frozen=True)
 class Hit:
+    """A retrieved chunk. `score` ranks hits within one result (fused for hybrid search);
+    `similarity` is the chunk's cosine similarity to the question."""
+
     chunk: Chunk
     score: float
+    similarity: float = 0.0
 
 
 def build_where(
@@ -377,8 +394,40 @@ class ArticleIndex:
             strict=True,
         ):
             # Cosine distance in [0, 2]: 1 - distance is the cosine similarity.
-            hits.append(Hit(Chunk.from_record(rid, doc, meta), 1.0 - float(dist)))
+            similarity = 1.0 - float(dist)
+            hits.append(Hit(Chunk.from_record(rid, doc, meta), similarity, similarity))
         return hits
+
+    def neighbours(self, chunk: Chunk, window: int) -> list[Chunk]:
+        """The chunks up to `window` positions before and after `chunk` in its article."""
+        chunks, _ = self._require()
+        got = chunks.get(
+            where={
+                "$and": [
+                    {ChunkKey.SOURCE: chunk.source},
+                    {ChunkKey.CHUNK_INDEX: {"$gte": chunk.chunk_index - window}},
+                    {ChunkKey.CHUNK_INDEX: {"$lte": chunk.chunk_index + window}},
+                ]
+            },
+            include=["documents", "metadatas"],
+        )
+        found = [
+            Chunk.from_record(rid, doc, meta)
+            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        ]
+        return sorted(found, key=lambda c: c.chunk_index)
+
+    def similarities(self, ids: Sequence[str], vector: Sequence[float]) -> dict[str, float]:
+        """Cosine similarity of stored chunk vectors (unit length) to `vector`."""
+        if not ids:
+            return {}
+        chunks, _ = self._require()
+        got = chunks.get(ids=list(ids), include=["embeddings"])
+        query = np.asarray(vector, dtype=np.float32)
+        return {
+            rid: float(np.dot(np.asarray(emb, dtype=np.float32), query))
+            for rid, emb in zip(got["ids"], got["embeddings"], strict=True)
+        }
 
 
 def _paged_metadatas(collection: Any) -> Iterator[dict[str, Any]]:

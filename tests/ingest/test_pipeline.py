@@ -141,3 +141,15 @@ def test_dry_run_writes_nothing(
     summary = job(settings, embedder, index).run(corpus, dry_run=True)
     assert summary.added == 5 and summary.embedded_texts == 0
     assert not index.exists()
+
+
+def test_a_dropped_date_does_not_linger(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    dated = corpus / "003_3192432eb868ec65.txt"
+    job(settings, embedder, index).run(corpus)
+    dated.write_text(article_text(dated).replace(" date 2025-11-25 ", "", 1), "utf-8")
+    job(settings, embedder, index).run(corpus)
+    state = snapshot(index)
+    assert state["manifest"][dated.name].published is None
+    assert all(c.published is None for c in state["chunks"].values() if c.source == dated.name)

@@ -1,0 +1,187 @@
+"""Near-duplicate articles: MinHash signatures of word shingles and the canonical choice.
+
+Syndicated copies of one article differ in a headline or a sentence. Each article gets a
+MinHash signature (datasketch, 128 permutations) of the 5-word shingles of its normalised
+text; an LSH index over the signatures of the canonical articles finds the ones whose
+estimated Jaccard similarity reaches the threshold. The signature is stored in the manifest
+(`encode`/`decode`) so that an unchanged file is never read for it again.
+
+datasketch is imported only when a signature is computed or compared, so a run over an
+unchanged folder does not pay for importing it (and scipy).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import importlib
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+NUM_PERM = 128
+SHINGLE_WORDS = 5
+SEED = 1
+# datasketch >= 2.0 names the permutation scheme; its values fit uint32.
+_SCHEME = "affine32"
+# Prefix of a stored signature: the format, so another one is recomputed, never compared.
+_FORMAT = f"{_SCHEME}.{NUM_PERM}.{SEED}:"
+
+Signature = npt.NDArray[np.uint32]
+
+_QUOTES = str.maketrans(
+    {
+        "\u2018": "'",  # ‘
+        "\u2019": "'",  # ’
+        "\u201a": "'",  # ‚
+        "\u201b": "'",  # ‛
+        "\u2032": "'",  # ′
+        "\u201c": '"',  # “
+        "\u201d": '"',  # ”
+        "\u201e": '"',  # „
+        "\u201f": '"',  # ‟
+        "\u2033": '"',  # ″
+        "\u00ab": '"',  # «
+        "\u00bb": '"',  # »
+    }
+)
+_SPACE = re.compile(r"\s+")
+
+
+def _datasketch() -> Any:
+    """The datasketch module, imported on first use (it is untyped: used as Any)."""
+    return importlib.import_module("datasketch")
+
+
+def normalise(text: str) -> str:
+    """Casefolded, typographic quotes folded to ASCII, white space collapsed."""
+    folded = unicodedata.normalize("NFKC", text).casefold().translate(_QUOTES)
+    return _SPACE.sub(" ", folded).strip()
+
+
+def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
+    """The `size`-word shingles of the normalised text (the whole text if shorter)."""
+    words = normalise(text).split(" ")
+    if len(words) <= size:
+        return {" ".join(words)}
+    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+def signature(text: str) -> Signature:
+    """The MinHash signature of the article text's shingles."""
+    minhash = _datasketch().MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME)
+    minhash.update_batch([s.encode("utf-8") for s in sorted(shingles(text))])
+    values: Signature = np.asarray(minhash.hashvalues, dtype=np.uint32)
+    return values
+
+
+def encode(values: Signature) -> str:
+    """A compact string for Chroma metadata: format prefix + base64 of little-endian uint32."""
+    raw = np.asarray(values, dtype="<u4").tobytes()
+    return _FORMAT + base64.b64encode(raw).decode("ascii")
+
+
+def decode(value: str | None) -> Signature | None:
+    """The signature stored by `encode`; None when absent or of another format."""
+    if not value or not value.startswith(_FORMAT):
+        return None
+    try:
+        raw = base64.b64decode(value[len(_FORMAT) :], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != NUM_PERM * 4:
+        return None
+    values: Signature = np.frombuffer(raw, dtype="<u4").astype(np.uint32)
+    return values
+
+
+def similarity(a: Signature, b: Signature) -> float:
+    """The Jaccard similarity the two signatures estimate."""
+    return float(np.count_nonzero(a == b)) / float(len(a))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An article whose canonical-or-copy status is to be decided in this run."""
+
+    source: str
+    signature: Signature
+    published: str | None
+    # Indexed as canonical before this run (changed since): it keeps precedence.
+    was_canonical: bool = False
+    # The canonical it was a copy of; kept while it still matches.
+    duplicate_of: str | None = None
+
+    def order(self) -> tuple[bool, bool, str, str]:
+        """Former canonicals first, then earliest `published` (undated last), then path."""
+        return (not self.was_canonical, self.published is None, self.published or "", self.source)
+
+
+def assign(
+    settled: Mapping[str, Signature],
+    candidates: Sequence[Candidate],
+    threshold: float,
+) -> dict[str, str | None]:
+    """For each candidate: None when it is canonical, else the canonical source it copies.
+
+    `settled` are the canonical articles already indexed that this run does not touch:
+    they stay canonical. Candidates are decided one by one in `Candidate.order`; one that
+    matches no canonical (estimated Jaccard >= threshold) becomes canonical itself, so a
+    copy always names an indexed canonical, never another copy. A threshold of 0 disables
+    detection: every candidate is canonical.
+    """
+    if threshold <= 0 or not candidates:
+        return {c.source: None for c in candidates}
+    decided: dict[str, str | None] = {}
+    rest: list[Candidate] = []
+    for candidate in candidates:
+        # The common case, decided without the LSH: a copy still matching its canonical.
+        if _still_matches(candidate, settled, threshold):
+            decided[candidate.source] = candidate.duplicate_of
+        else:
+            rest.append(candidate)
+    if not rest:
+        return decided
+    datasketch = _datasketch()
+    lsh = datasketch.MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+    canonical: dict[str, Signature] = {}
+
+    def lean(values: Signature) -> Any:
+        return datasketch.LeanMinHash(seed=SEED, hashvalues=values, scheme=_SCHEME)
+
+    def add(source: str, values: Signature) -> None:
+        lsh.insert(source, lean(values))
+        canonical[source] = values
+
+    for source in sorted(settled):
+        add(source, settled[source])
+    for candidate in sorted(rest, key=Candidate.order):
+        if _still_matches(candidate, canonical, threshold):
+            decided[candidate.source] = candidate.duplicate_of
+            continue
+        matches: dict[str, float] = {}
+        for key in lsh.query(lean(candidate.signature)):
+            score = similarity(candidate.signature, canonical[str(key)])
+            if score >= threshold:  # LSH candidates are approximate: check the estimate
+                matches[str(key)] = score
+        if matches:
+            decided[candidate.source] = min(matches, key=lambda k: (-matches[k], k))
+        else:
+            decided[candidate.source] = None
+            add(candidate.source, candidate.signature)
+    return decided
+
+
+def _still_matches(
+    candidate: Candidate, canonical: Mapping[str, Signature], threshold: float
+) -> bool:
+    """The candidate was a copy of a canonical article that it still matches."""
+    target = candidate.duplicate_of
+    if target is None or target not in canonical:
+        return False
+    return similarity(candidate.signature, canonical[target]) >= threshold

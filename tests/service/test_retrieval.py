@@ -1,0 +1,95 @@
+"""Hybrid retrieval: BM25 derived from Chroma, fusion, spelling repair, dates, filters."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from service.app import build_services
+from service.core.embedder import Embedder
+from service.retrieval.dates import DateMention, dates_in
+from service.retrieval.retriever import SearchFilters, rrf
+from service.settings import ChromaSettings, RetrievalSettings, Settings
+from tests.conftest import SAMPLE_DIR, article_text
+from tests.service.conftest import ingest_folder
+
+
+def test_rrf_sums_weighted_reciprocal_ranks() -> None:
+    fused = rrf([["a", "b"], ["b", "c"]], [1.0, 0.5], k=60)
+    assert fused["b"] == pytest.approx(1 / 62 + 0.5 / 61)
+    assert sorted(fused, key=lambda i: -fused[i])[0] == "b"
+
+
+def test_dates_in_questions() -> None:
+    assert dates_in("What happened on 25 November?") == [DateMention(11, 25)]
+    assert dates_in("events of November 25, 2025") == [DateMention(11, 25, 2025)]
+    assert dates_in("news from 2025-11-23") == [DateMention(11, 23, 2025)]
+    assert dates_in("talks in November 2025") == [DateMention(11, None, 2025)]
+    assert dates_in("Putin may delay") == []
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
+def test_modes_return_exact_spans_and_respect_filters(indexed: Settings, mode: str) -> None:
+    settings = indexed.model_copy(update={"retrieval": RetrievalSettings(mode=mode)})
+    retriever = build_services(settings).retriever
+    only = "002_6a413cfa2226c47e.txt"
+    hits = retriever.retrieve("ceasefire Putin", 5, SearchFilters(sources=[only])).hits
+    assert hits and {h.chunk.source for h in hits} == {only}
+    dated = retriever.retrieve(
+        "Starmer Zelensky", 10, SearchFilters(published_from=date(2025, 11, 25))
+    ).hits
+    assert {h.chunk.source for h in dated} == {"003_3192432eb868ec65.txt"}
+    for hit in retriever.retrieve("Geneva talks", 8).hits:
+        text = article_text(SAMPLE_DIR / hit.chunk.source)
+        assert text[hit.chunk.start : hit.chunk.end] == hit.chunk.text
+        assert -1.0 <= hit.similarity <= 1.0
+
+
+def test_misspelled_names_are_repaired(indexed: Settings) -> None:
+    retriever = build_services(indexed).retriever
+    result = retriever.retrieve("What did Zelenskyy say to Starmr?", 5)
+    assert "zelensky" in result.query.casefold() and "starmer" in result.query.casefold()
+    assert result.hits
+    # Known words and their plurals or possessives are left alone.
+    assert retriever.retrieve("Starmer's talks", 3).query == "Starmer's talks"
+
+
+def test_date_in_question_favours_matching_article(indexed: Settings) -> None:
+    retriever = build_services(indexed).retriever
+    hits = retriever.retrieve("What happened on 25 November 2025?", 3).hits
+    assert hits[0].chunk.source in {"000_44cf2db2293b2724.txt", "003_3192432eb868ec65.txt"}
+
+
+def test_bm25_follows_ingests(tmp_path: Path, embedder: Embedder) -> None:
+    folder = tmp_path / "articles"
+    shutil.copytree(SAMPLE_DIR, folder)
+    settings = Settings(
+        chroma=ChromaSettings(path=tmp_path / "chroma"),
+        retrieval=RetrievalSettings(mode="bm25"),
+    )
+    ingest_folder(settings, embedder, folder)
+    services = build_services(settings)
+    retriever = services.retriever
+    assert retriever.retrieve("Zorblax Reykjavik", 3).hits == []
+    (folder / "new.txt").write_text("The Zorblax summit ended in Reykjavik.\n", "utf-8")
+    ingest_folder(settings, embedder, folder)
+    services.index.invalidate()
+    assert [h.chunk.source for h in retriever.retrieve("Zorblax Reykjavik", 3).hits] == ["new.txt"]
+    (folder / "new.txt").unlink()
+    ingest_folder(settings, embedder, folder)
+    services.index.invalidate()
+    assert retriever.retrieve("Zorblax Reykjavik", 3).hits == []
+
+
+def test_neighbours_surround_each_hit(indexed: Settings) -> None:
+    retriever = build_services(indexed).retriever
+    hits = retriever.retrieve("Geneva talks", 2).hits
+    expanded = retriever.with_neighbours(hits, 1)
+    assert len(expanded) > len(hits)
+    assert {h.chunk.id for h in hits} <= {h.chunk.id for h in expanded}
+    for hit in expanded:
+        text = article_text(SAMPLE_DIR / hit.chunk.source)
+        assert text[hit.chunk.start : hit.chunk.end] == hit.chunk.text
