@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import bench_service
 import synth_corpus
 from rich.console import Console
 from rich.markup import escape
@@ -271,6 +272,80 @@ def ingest_1000_section(bench: Bench) -> list[Row]:
     ]
 
 
+def _sample_store(bench: Bench) -> Settings:
+    """The sample articles ingested once into a temp store, shared by the API sections."""
+    settings = getattr(bench, "_sample_settings", None)
+    if settings is None:
+        settings = bench.fresh_settings("api-samples")
+        job, _ = bench.ingest_job(settings)
+        timed_ingest(job, ROOT / "data" / "articles")
+        bench._sample_settings = settings  # type: ignore[attr-defined]
+    return settings
+
+
+def api_in_process_section(bench: Bench) -> list[Row]:
+    timings = bench_service.in_process_latency(_sample_store(bench))
+    ask, ret = timings["ask"], timings["retrieve"]
+    p = bench_service.percentile
+    return [
+        row(f"/v1/ask in-process p50 ({len(ask)} calls)", p(ask, 50), "ms", Target("<=", 25)),
+        row("/v1/ask in-process p95", p(ask, 95), "ms", Target("<=", 50)),
+        row("/v1/retrieve in-process p50", p(ret, 50), "ms"),
+        row("/v1/retrieve in-process p95", p(ret, 95), "ms"),
+    ]
+
+
+def api_http_section(bench: Bench) -> list[Row]:
+    settings = _sample_store(bench)
+    server = bench_service.ServiceProcess(settings.chroma.path, free_port())
+    p = bench_service.percentile
+    try:
+        timings = bench_service.http_latency(server.url)
+        rows = [
+            row("/v1/ask over HTTP p50 (loopback, 1 client)", p(timings["ask"], 50), "ms"),
+            row("/v1/ask over HTTP p95", p(timings["ask"], 95), "ms"),
+            row("/v1/retrieve over HTTP p50", p(timings["retrieve"], 50), "ms"),
+            row("/v1/retrieve over HTTP p95", p(timings["retrieve"], 95), "ms"),
+        ]
+        for clients in (1, 8, 32):
+            rps, p95, errors = bench_service.throughput(server.url, clients)
+            rows.append(row(f"/v1/ask throughput, {clients} concurrent clients", rps, "req/s"))
+            rows.append(row(f"  p95 latency at {clients} clients", p95, "ms"))
+            rows.append(row(f"  errors at {clients} clients", errors, "requests", Target("==", 0)))
+        rows.append(row("service RSS after the load", server.rss_mb(), "MB"))
+        return rows
+    finally:
+        server.stop()
+
+
+def baseline_section(bench: Bench) -> list[Row]:
+    ours = bench_service.our_retrieval(_sample_store(bench))
+    base = bench_service.llama_index_baseline(bench.embedder.embed, bench.workdir / "baseline")
+    p = bench_service.percentile
+    rows = [
+        row("plain LlamaIndex: chunks (default SentenceSplitter)", base["chunks"], "chunks"),
+        row("plain LlamaIndex: index build", base["build_s"], "s"),
+    ]
+    for name in ("hit@1", "hit@5", "mrr@10"):
+        rows.append(row(f"file {name}: ours", ours[name], ""))
+        rows.append(row(f"file {name}: plain LlamaIndex", base[name], ""))
+    rows += [
+        row("retrieve p50: ours (hybrid + re-rank)", p(ours["latencies"], 50), "ms"),
+        row("retrieve p50: plain LlamaIndex (top-10)", p(base["latencies"], 50), "ms"),
+        row("retrieve p95: ours", p(ours["latencies"], 95), "ms"),
+        row("retrieve p95: plain LlamaIndex", p(base["latencies"], 95), "ms"),
+    ]
+    return rows
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @dataclass(frozen=True)
 class Section:
     name: str
@@ -281,6 +356,9 @@ SECTIONS: list[Section] = [
     Section("embedder", embedder_section),
     Section("ingest_samples", ingest_samples_section),
     Section("ingest_1000", ingest_1000_section),
+    Section("api_in_process", api_in_process_section),
+    Section("api_http", api_http_section),
+    Section("baseline", baseline_section),
 ]
 
 
