@@ -16,7 +16,7 @@ import httpx
 from service.answer.ask import AskService
 from service.api.ask import to_response
 from service.api.deps import Services
-from service.api.models import ChunkOut
+from service.api.models import chunk_out
 from service.app import build_services
 from service.settings import ChromaSettings, Settings
 
@@ -73,20 +73,7 @@ class InProcessTarget:
 
     async def retrieve(self, question: str, top_k: int) -> dict[str, Any]:
         retrieval = await self._ask.retrieve(question, top_k)
-        chunks = [
-            ChunkOut(
-                source=h.chunk.source,
-                chunk_id=h.chunk.id,
-                start=h.chunk.start,
-                end=h.chunk.end,
-                text=h.chunk.text,
-                score=h.score,
-                similarity=h.similarity,
-                title=h.chunk.title,
-                published=h.chunk.published,
-            ).model_dump()
-            for h in retrieval.hits
-        ]
+        chunks = [chunk_out(h).model_dump() for h in retrieval.hits]
         return {"chunks": chunks, "query": retrieval.query}
 
     async def article_text(self, source: str) -> str | None:

@@ -231,7 +231,9 @@ def ingest_1000_section(bench: Bench) -> list[Row]:
     job, index = bench.ingest_job(settings)
 
     bench.log.print(f"  ingesting {CORPUS_FILES} synthetic articles ...")
+    cpu = time.process_time()
     summary, ingest_s = timed_ingest(job, corpus)
+    ingest_cpu = time.process_time() - cpu
     ingest_tps = summary.tokens / ingest_s
 
     bench.log.print(f"  re-embedding the {summary.chunks_written} indexed chunks ...")
@@ -239,10 +241,11 @@ def ingest_1000_section(bench: Bench) -> list[Row]:
     texts = [c.text for c in chunks]
     raw_tokens = sum(c.tokens for c in chunks)
     embedder = bench.embedder
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for begin in range(0, len(texts), RAW_EMBED_CALL):
         embedder.embed(texts[begin : begin + RAW_EMBED_CALL])
     raw_s = time.perf_counter() - started
+    raw_cpu = time.process_time() - cpu
     raw_tps = raw_tokens / raw_s
 
     bench.log.print("  re-running the ingest on the unchanged corpus ...")
@@ -266,6 +269,9 @@ def ingest_1000_section(bench: Bench) -> list[Row]:
         ),
         row("  raw embedder throughput", raw_tps, "tokens/s"),
         row("  ingest / raw throughput", ingest_tps / raw_tps, "ratio", Target(">=", 0.70)),
+        # Wall-clock ratios swing when other processes load the CPUs during one phase only;
+        # the CPU-time ratio is the cross-check (1.0 = the pipeline adds nothing).
+        row("  same ratio in process CPU time", raw_cpu / ingest_cpu, "ratio"),
         row("re-run on unchanged corpus: seconds", again_s, "s", Target("<", 2)),
         row("  embedded texts", again.embedded_texts, "texts", Target("==", 0)),
         row("  files unchanged", again.unchanged, "files", Target("==", CORPUS_FILES)),

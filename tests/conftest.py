@@ -30,6 +30,24 @@ def article_text(path: Path) -> str:
     return path.read_bytes().decode("utf-8").removeprefix("\ufeff")
 
 
+def cli_env(**settings: str) -> dict[str, str]:
+    """This process's environment without the developer's RAG_* variables, plus these."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    return env | settings
+
+
+def run_ingest_cli(folder: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
+    """A real `python -m ingest FOLDER` process; `settings` are environment variables."""
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", str(folder), *args],
+        cwd=REPO,
+        env=cli_env(**settings),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -15,13 +15,13 @@ from service.api.deps import AskDep, SettingsDep
 from service.api.models import (
     AskRequest,
     AskResponse,
-    ChunkOut,
     CitationOut,
     ErrorResponse,
     RetrieveRequest,
     RetrieveResponse,
     TimingsOut,
     UsageOut,
+    chunk_out,
 )
 from service.errors import InvalidRequest, ServiceError
 from service.log import LOGGER, request_id_var
@@ -149,20 +149,7 @@ async def retrieve(
     top_k = body.top_k or settings.retrieval.top_k
     retrieval = await service.retrieve(body.question, top_k, _filters(body))
     return RetrieveResponse(
-        chunks=[
-            ChunkOut(
-                source=h.chunk.source,
-                chunk_id=h.chunk.id,
-                start=h.chunk.start,
-                end=h.chunk.end,
-                text=h.chunk.text,
-                score=round(h.score, 5),
-                similarity=round(h.similarity, 4),
-                title=h.chunk.title,
-                published=h.chunk.published,
-            )
-            for h in retrieval.hits
-        ],
+        chunks=[chunk_out(h) for h in retrieval.hits],
         query=retrieval.query,
         request_id=request_id_var.get(),
     )

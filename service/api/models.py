@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from service.core.store import Hit
+
 QUESTION_EXAMPLE = "Where were the US-Ukraine talks held?"
 
 
@@ -163,6 +165,21 @@ class ChunkOut(BaseModel):
     similarity: float = Field(description="Cosine similarity of the chunk to the question.")
     title: str
     published: str | None
+
+
+def chunk_out(hit: Hit) -> ChunkOut:
+    c = hit.chunk
+    return ChunkOut(
+        source=c.source,
+        chunk_id=c.id,
+        start=c.start,
+        end=c.end,
+        text=c.text,
+        score=round(hit.score, 5),
+        similarity=round(hit.similarity, 4),
+        title=c.title,
+        published=c.published,
+    )
 
 
 class RetrieveResponse(BaseModel):

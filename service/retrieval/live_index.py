@@ -38,6 +38,7 @@ class LiveIndex:
         self._index: ArticleIndex | None = None
         self._error: ServiceError | None = None
         self._generation = -2
+        self._version = 0
         self._checked = -float("inf")
 
     def current(self) -> ArticleIndex:
@@ -57,6 +58,14 @@ class LiveIndex:
             raise self._error
         return self._index
 
+    @property
+    def version(self) -> int:
+        """Changes whenever the view was (re)opened: state derived from it is stale then.
+
+        Derived state must follow this, not the stored generation: an embedded client
+        only sees another process's writes after the reload that bumps this."""
+        return self._version
+
     def invalidate(self) -> None:
         """Look again on the next `current()` call (after a failed query, say)."""
         self._checked = -float("inf")
@@ -73,6 +82,7 @@ class LiveIndex:
                     self._index = self._index_factory(self._client_factory())
                 self._index.open(create=False)
                 self._generation = generation
+                self._version += 1
             self._error = None
         except ServiceError as exc:
             self._index, self._error = None, exc

@@ -83,23 +83,18 @@ class Retriever:
         self._index = index
         self._settings = settings
         self._lexical: LexicalIndex | None = None
-        self._lexical_of: ArticleIndex | None = None
-        self._generation = -3
+        self._lexical_version = -1
         self._lock = threading.Lock()
 
     def lexical(self, index: ArticleIndex) -> LexicalIndex:
         """The BM25 index of the current collection state, rebuilt after each ingest."""
-        generation = index.generation if index.is_open else -1
-        if self._lexical is None or index is not self._lexical_of or generation != self._generation:
+        version = self._index.version
+        if self._lexical is None or version != self._lexical_version:
             with self._lock:
-                if (
-                    self._lexical is None
-                    or index is not self._lexical_of
-                    or generation != self._generation
-                ):
+                if self._lexical is None or version != self._lexical_version:
                     chunks = list(index.all_chunks()) if index.is_open else []
                     self._lexical = LexicalIndex(chunks)
-                    self._lexical_of, self._generation = index, generation
+                    self._lexical_version = version
         return self._lexical
 
     def warm(self) -> None:
@@ -170,7 +165,12 @@ class Retriever:
         pool = sorted(fused, key=lambda i: (-fused[i], i))[: max(top_k, self._settings.rerank)]
         similarity = {h.chunk.id: h.similarity for h in dense}
         missing = [i for i in pool if i not in similarity]
-        similarity |= index.similarities(missing, vector)
+        try:
+            similarity |= index.similarities(missing, vector)
+        except Exception:
+            # Chroma changed under this view (an ingest just finished): rank without
+            # those similarities now; the next request sees the reloaded view.
+            self._index.invalidate()
         hits = [Hit(by_id[i], fused[i], similarity.get(i, 0.0)) for i in pool]
         if self._settings.rerank:
             hits = rerank(query, hits, weights)

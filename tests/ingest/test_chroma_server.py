@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import free_port, run_ingest_cli
 
 pytestmark = pytest.mark.chroma_server
 
 
 def ingest(folder: Path, port: int, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {"RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(port)}
-    return subprocess.run(
-        [sys.executable, "-m", "ingest", str(folder), *extra],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_ingest_cli(folder, *extra, RAG_CHROMA_HOST="127.0.0.1", RAG_CHROMA_PORT=str(port))
 
 
 def test_ingest_against_a_chroma_server(chroma_server: int, corpus: Path) -> None:

@@ -5,10 +5,7 @@ The re-run must leave the index exactly as a clean ingest of the same folder wou
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,26 +14,10 @@ from ingest.pipeline import IngestJob
 from service.core.embedder import Embedder
 from service.core.store import build_index
 from service.settings import ChromaSettings, IngestSettings, Settings
-from tests.conftest import REPO, SAMPLES, article_text
-from tests.ingest.conftest import snapshot
+from tests.conftest import SAMPLES, article_text
+from tests.ingest.conftest import run_ingest, snapshot
 
 pytestmark = pytest.mark.slow
-
-
-def run_ingest(folder: Path, chroma: Path, kill_at: str | None = None) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {"RAG_CHROMA_PATH": str(chroma), "RAG_INGEST_GROUP_FILES": "2"}
-    if kill_at:
-        env["RAG_TEST_KILL_AT"] = kill_at
-    proc = subprocess.run(
-        [sys.executable, "-m", "ingest", str(folder)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return proc.returncode
 
 
 def mutate(folder: Path) -> None:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from itertools import combinations
 from pathlib import Path
 
@@ -28,8 +25,8 @@ from service.core.embedder import Embedder
 from service.core.schema import SourceKey, SourceState, source_id
 from service.core.store import ArticleIndex, build_index
 from service.settings import ChromaSettings, IngestSettings, Settings
-from tests.conftest import REPO, SAMPLE_DIR, SAMPLES, article_text
-from tests.ingest.conftest import snapshot
+from tests.conftest import SAMPLE_DIR, SAMPLES, article_text
+from tests.ingest.conftest import run_ingest, snapshot
 
 ORIGINAL = SAMPLES[2]  # 002_...: an undated article of about 830 words
 COPY = "syndicated_002.txt"  # sorts after the original: the original is canonical
@@ -366,22 +363,6 @@ def test_the_api_lists_copies_and_serves_their_text_but_never_cites_them(
 
 
 # -- crash safety with copies --------------------------------------------------------------
-
-
-def run_ingest(folder: Path, chroma: Path, kill_at: str | None = None) -> int:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {"RAG_CHROMA_PATH": str(chroma), "RAG_INGEST_GROUP_FILES": "2"}
-    if kill_at:
-        env["RAG_TEST_KILL_AT"] = kill_at
-    proc = subprocess.run(
-        [sys.executable, "-m", "ingest", str(folder)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return proc.returncode
 
 
 @pytest.mark.slow

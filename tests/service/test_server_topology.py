@@ -3,7 +3,6 @@ stateless API worker processes, all on loopback."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,26 +14,17 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO, SAMPLE_DIR, free_port
+from tests.conftest import REPO, SAMPLE_DIR, cli_env, free_port, run_ingest_cli
 
 pytestmark = pytest.mark.chroma_server
 
 
 def client_env(chroma_port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env |= {"RAG_CHROMA_HOST": "127.0.0.1", "RAG_CHROMA_PORT": str(chroma_port)}
-    return env
+    return cli_env(RAG_CHROMA_HOST="127.0.0.1", RAG_CHROMA_PORT=str(chroma_port))
 
 
 def ingest(folder: Path, chroma_port: int) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "ingest", str(folder)],
-        cwd=REPO,
-        env=client_env(chroma_port),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_ingest_cli(folder, RAG_CHROMA_HOST="127.0.0.1", RAG_CHROMA_PORT=str(chroma_port))
     assert done.returncode == 0, done.stderr
     return done.stdout
 
