@@ -98,7 +98,8 @@ class Retriever:
         return self._lexical
 
     def warm(self) -> None:
-        """Build the BM25 index now rather than on the first request."""
+        """Build the BM25 index and run the model once now, not on the first request."""
+        self._embedder.embed(["warm up"])
         if self._settings.mode != "dense":
             self.lexical(self._index.current())
 
