@@ -47,6 +47,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--split", choices=["dev", "test", "all"], default="all")
     r.add_argument("--gate", type=Path, help="thresholds file; exit 1 if one is not met")
     r.add_argument("--judge-threshold", type=float, default=None)
+    r.add_argument(
+        "--llm-judge",
+        action="store_true",
+        help="also ask the configured LLM (RAG_LLM_*) to judge faithfulness and correctness "
+        "(cached, temperature 0, reported apart, never gating)",
+    )
+    r.add_argument("--llm-judge-cache", type=Path, default=Path("eval-results/llm-judge.json"))
     c = sub.add_parser("compare", help="metric deltas and regressed questions")
     c.add_argument("old", type=Path)
     c.add_argument("new", type=Path)
@@ -86,6 +93,11 @@ async def _run(args: argparse.Namespace, console: Console) -> dict[str, object]:
         threshold=None if args.target else settings.answer.min_score,
         prices=(settings.eval.price_prompt_per_1k, settings.eval.price_completion_per_1k),
     )
+    if args.llm_judge:
+        from evals.llm_judge import LLMJudge
+
+        judge_llm = LLMJudge(settings.llm, args.llm_judge_cache)
+        summary["llm_judge"] = await asyncio.to_thread(judge_llm.judge, rows)
     write_all(args.out, rows, summary)
     return summary
 
@@ -116,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     for name in HEADLINE:
         table.add_row(name, *(fmt(agg.get(name)) for agg in splits.values()))
     console.print(table)
+    if "llm_judge" in summary:
+        console.print(f"LLM judge (not gating): {summary['llm_judge']}")
     console.print(f"reports written to {args.out}/ (report.html, report.md, summary.json)")
     if args.gate:
         failures = check(summary, args.gate)
