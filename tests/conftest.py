@@ -48,6 +48,20 @@ def run_ingest_cli(folder: Path, *args: str, **settings: str) -> subprocess.Comp
     )
 
 
+def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float, what: str) -> None:
+    """Poll `url` until it answers 200; fail the test if `proc` dies or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            pytest.fail(f"{what} did not become ready within {timeout_s:.0f} s")
+        time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -102,16 +116,7 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
         env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).is_success:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("chroma run did not start within 60 s")
-            time.sleep(0.2)
+        wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, 60, "chroma run")
         yield port
     finally:
         proc.terminate()

@@ -8,11 +8,11 @@ sentence is weak evidence the answerer abstains.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from service.answer.answer_type import expected_answer_type, has_answer_type
-from service.answer.base import Answer, Citation, Message, Token
+from service.answer.base import Answer, Citation
 from service.answer.lexical import coverage, idf_weights, terms
 from service.answer.sentences import sentence_spans
 from service.core.store import Hit
@@ -157,10 +157,3 @@ class ExtractiveAnswerer:
             model=MODEL_NAME,
             confidence=confidence,
         )
-
-    async def stream(
-        self, question: str, history: Sequence[Message], hits: Sequence[Hit]
-    ) -> AsyncIterator[Token | Answer]:
-        answer = self.answer(question, hits)
-        yield Token(answer.text)
-        yield answer

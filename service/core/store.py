@@ -248,10 +248,6 @@ class ArticleIndex:
         metadata[CollectionKey.GENERATION] = int(metadata.get(CollectionKey.GENERATION, 0)) + 1
         chunks.modify(metadata=metadata)
 
-    def refresh(self) -> bool:
-        """Re-resolve the collections by name (after a `--full` rebuild replaced them)."""
-        return self.open(create=False)
-
     def drop(self) -> None:
         for name in (self.name, sources_collection_name(self.name)):
             if self._get(name) is not None:
@@ -355,10 +351,6 @@ class ArticleIndex:
         for begin in range(0, len(stale), _PAGE):
             chunks.delete(ids=stale[begin : begin + _PAGE])
         return len(stale)
-
-    def chunk_sources(self) -> set[str]:
-        chunks, _ = self._require()
-        return {str(m[ChunkKey.SOURCE]) for m in _paged_metadatas(chunks)}
 
     def all_chunks(self) -> Iterator[Chunk]:
         chunks, _ = self._require()

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from service.answer.extractive import score_evidence
 from service.core.embedder import Embedder
 from service.core.schema import date_to_int
 from service.core.store import ArticleIndex, Chunk, Hit, build_where
@@ -202,30 +203,17 @@ class Retriever:
 def rerank(query: str, hits: Sequence[Hit], weights: dict[str, float] | None = None) -> list[Hit]:
     """Order chunks by their best sentence's evidence score: the chunk that holds the
     sentence answering the question comes first, not merely the most similar one."""
-    from service.answer.extractive import score_evidence
-
     top = max((h.score for h in hits), default=1.0) or 1.0
-    best: dict[tuple[str, int], float] = {}
+    best: dict[str, float] = {}
     for ev in score_evidence(query, hits, weights):
+        # Overlapping chunks share sentences: credit every chunk that contains this one.
         for h in hits:
             c = h.chunk
             if c.source == ev.source and c.start <= ev.start and ev.end <= c.end:
-                key = (c.source, c.start)
-                best[key] = max(best.get(key, 0.0), ev.score)
-    ranked = sorted(
-        hits,
-        key=lambda h: (
-            -(best.get((h.chunk.source, h.chunk.start), 0.0) + RANK_WEIGHT * h.score / top)
-        ),
-    )
-    return [
-        Hit(
-            h.chunk,
-            round(best.get((h.chunk.source, h.chunk.start), 0.0) + RANK_WEIGHT * h.score / top, 5),
-            h.similarity,
-        )
-        for h in ranked
-    ]
+                best[c.id] = max(best.get(c.id, 0.0), ev.score)
+    final = {h.chunk.id: best.get(h.chunk.id, 0.0) + RANK_WEIGHT * h.score / top for h in hits}
+    ranked = sorted(hits, key=lambda h: -final[h.chunk.id])
+    return [Hit(h.chunk, round(final[h.chunk.id], 5), h.similarity) for h in ranked]
 
 
 def _date_ranking(mentions: Sequence[DateMention], *lists: Sequence[Hit | LexicalHit]) -> list[str]:

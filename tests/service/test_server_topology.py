@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO, SAMPLE_DIR, cli_env, free_port, run_ingest_cli
+from tests.conftest import REPO, SAMPLE_DIR, cli_env, free_port, run_ingest_cli, wait_until_up
 
 pytestmark = pytest.mark.chroma_server
 
@@ -41,16 +40,7 @@ def worker(chroma_port: int) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or proc.poll() is not None:
-                pytest.fail("service worker did not become ready")
-            time.sleep(0.3)
+        wait_until_up(f"{url}/readyz", proc, 90, "service worker")
         yield url
     finally:
         proc.terminate()
