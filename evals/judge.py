@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from service.answer.lexical import terms
+from service.evidence.text import terms
 
 DEFAULT_THRESHOLD = 0.25
 _NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][A-Za-z]+|\d+)\b")

@@ -12,9 +12,10 @@ from evals import metrics as m
 from evals.dataset import Question
 from evals.judge import LexicalJudge, SupportJudge
 from evals.targets import Target
-from service.answer.extractive import score_evidence
-from service.answer.sentences import sentence_spans
-from service.core.store import Chunk, Hit
+from service.core.store import Chunk
+from service.evidence.scoring import QueryTerms, score_evidence
+from service.evidence.sentences import sentence_spans
+from service.retrieval.hits import Hit
 
 RETRIEVE_K = 10
 CONFIDENCE_K = 8
@@ -46,7 +47,7 @@ def _hits(chunks: Sequence[dict[str, Any]]) -> list[Hit]:
 
 def confidence(question: str, chunks: Sequence[dict[str, Any]]) -> float:
     """The extractive answerer's evidence score: what its abstention threshold is set on."""
-    evidence = score_evidence(question, _hits(chunks[:CONFIDENCE_K]))
+    evidence = score_evidence(QueryTerms(question), _hits(chunks[:CONFIDENCE_K]))
     return evidence[0].score if evidence else 0.0
 
 

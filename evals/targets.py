@@ -13,11 +13,11 @@ from typing import Any, Protocol
 import anyio
 import httpx
 
-from service.answer.ask import AskService
 from service.api.ask import to_response
 from service.api.deps import Services
 from service.api.models import chunk_out
 from service.app import build_services
+from service.ask.service import AskService
 from service.settings import ChromaSettings, Settings
 
 
@@ -74,7 +74,7 @@ class InProcessTarget:
     async def retrieve(self, question: str, top_k: int) -> dict[str, Any]:
         retrieval = await self._ask.retrieve(question, top_k)
         chunks = [chunk_out(h).model_dump() for h in retrieval.hits]
-        return {"chunks": chunks, "query": retrieval.query}
+        return {"chunks": chunks, "query": retrieval.query.text}
 
     async def article_text(self, source: str) -> str | None:
         index = self._services.index.current()

@@ -8,19 +8,19 @@ from contextlib import asynccontextmanager
 import anyio
 from fastapi import FastAPI
 
-from service.answer.ask import AskService
 from service.answer.base import Answerer
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
-from service.answer.sentences import warm_up
 from service.api import ask, health, sources
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
 from service.api.middleware import RequestContextMiddleware
+from service.ask.service import AskService
 from service.core.embedder import build_embedder
 from service.core.offline import configure_offline
 from service.core.store import build_client, build_index
+from service.evidence.sentences import warm_up
 from service.log import LOGGER, configure_logging
 from service.retrieval.live_index import LiveIndex
 from service.retrieval.retriever import Retriever

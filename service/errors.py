@@ -28,11 +28,6 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
-class PayloadTooLarge(ServiceError):
-    status = 413
-    code = "payload_too_large"
-
-
 class Unavailable(ServiceError):
     status = 503
     code = "unavailable"

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from service.core.store import Hit
+from service.evidence.scoring import Passage
 
 ABSTAIN_TEXT = "The articles do not answer this question."
 
@@ -53,6 +53,24 @@ class Answer:
         return cls(text=text, abstained=True, citations=[], model=model, usage=usage or Usage())
 
 
+class AnswerPassage(Passage, Protocol):
+    """A retrieved passage as answerers see it: evidence plus what a citation names."""
+
+    @property
+    def end(self) -> int: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def published(self) -> str | None: ...
+
+    @property
+    def score(self) -> float:
+        """Rank score within one retrieval; higher is better."""
+        ...
+
+
 @dataclass(frozen=True)
 class Token:
     """Provisional display text streamed before the final answer."""
@@ -65,7 +83,7 @@ class Answerer(Protocol):
     def model(self) -> str: ...
 
     def stream(
-        self, question: str, history: Sequence[Message], hits: Sequence[Hit]
+        self, question: str, history: Sequence[Message], passages: Sequence[AnswerPassage]
     ) -> AsyncIterator[Token | Answer]:
         """Yield provisional tokens, then exactly one final `Answer`."""
         ...

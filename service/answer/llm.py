@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, cast
 
 import openai
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from service.answer.base import Answer, Message, Token, Usage
+from service.answer.base import Answer, AnswerPassage, Message, Token, Usage
 from service.answer.postprocess import MalformedOutput, finalize
 from service.answer.prompt import build_messages, fit_passages
-from service.core.store import Hit
 from service.core.tokens import count_tokens
 from service.errors import ConfigurationError, UpstreamError, UpstreamTimeout
 from service.settings import LLMSettings
@@ -61,38 +61,45 @@ class LLMAnswerer:
     async def _open_stream(self, messages: list[dict[str, str]]) -> tuple[Any, Any, Any]:
         """Start the completion and wait for its first chunk, retrying only until then."""
         settings = self._settings
-        attempt = 0
-        while True:
-            try:
-                async with asyncio.timeout(settings.first_token_timeout_s):
-                    stream = await self._client.chat.completions.create(
-                        model=self._model,
-                        messages=messages,  # type: ignore[arg-type]
-                        stream=True,
-                        temperature=settings.temperature,
-                        max_tokens=settings.max_tokens,
-                    )
-                    iterator = cast(openai.AsyncStream[Any], stream).__aiter__()
-                    first = await iterator.__anext__()
-                return stream, iterator, first
-            except StopAsyncIteration as exc:
-                raise UpstreamError("The LLM closed the stream without an answer.") from exc
-            except (TimeoutError, *_RETRYABLE) as exc:
-                attempt += 1
-                if attempt > settings.max_retries:
-                    raise _upstream(exc, first_token=True) from exc
-                await asyncio.sleep(min(0.25 * 2**attempt, 2.0))
-            except openai.APIStatusError as exc:
-                raise _upstream(exc) from exc
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(settings.max_retries + 1),
+            wait=wait_exponential(multiplier=0.5, max=2.0),
+            retry=retry_if_exception_type((TimeoutError, *_RETRYABLE)),
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._first_chunk(messages)
+        except StopAsyncIteration as exc:
+            raise UpstreamError("The LLM closed the stream without an answer.") from exc
+        except (TimeoutError, *_RETRYABLE) as exc:
+            raise _upstream(exc, first_token=True) from exc
+        except openai.APIStatusError as exc:
+            raise _upstream(exc) from exc
+        raise AssertionError("tenacity either returns or re-raises")
+
+    async def _first_chunk(self, messages: list[dict[str, str]]) -> tuple[Any, Any, Any]:
+        settings = self._settings
+        async with asyncio.timeout(settings.first_token_timeout_s):
+            stream = await self._client.chat.completions.create(
+                model=self._model,
+                messages=messages,  # type: ignore[arg-type]
+                stream=True,
+                temperature=settings.temperature,
+                max_tokens=settings.max_tokens,
+            )
+            iterator = cast(openai.AsyncStream[Any], stream).__aiter__()
+            return stream, iterator, await iterator.__anext__()
 
     async def stream(
-        self, question: str, history: Sequence[Message], hits: Sequence[Hit]
+        self, question: str, history: Sequence[Message], passages: Sequence[AnswerPassage]
     ) -> AsyncIterator[Token | Answer]:
-        passages = fit_passages(hits, self._settings.context_tokens)
-        if not passages:
+        numbered = fit_passages(passages, self._settings.context_tokens)
+        if not numbered:
             yield Answer.abstain(self._model)
             return
-        messages = build_messages(question, history, passages)
+        messages = build_messages(question, history, numbered)
         deadline = time.monotonic() + self._settings.timeout_s
         stream, iterator, chunk = await self._open_stream(messages)
         parts: list[str] = []
@@ -123,7 +130,7 @@ class LLMAnswerer:
             prompt = sum(count_tokens(m["content"]) for m in messages)
             usage = Usage(prompt, count_tokens(raw))
         try:
-            yield finalize(raw, passages, self._model, usage)
+            yield finalize(raw, numbered, self._model, usage)
         except MalformedOutput as exc:
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc
 

@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 
 from service.answer.base import ABSTAIN_TEXT, Answer, Citation, Usage
-from service.answer.lexical import coverage, idf_weights, terms
-from service.answer.prompt import Passage
-from service.answer.sentences import sentence_spans
+from service.answer.prompt import Numbered
+from service.evidence.sentences import sentence_spans
+from service.evidence.text import coverage, idf_weights, terms
 
 # One run of adjacent marker groups: "[1]", "[1][2]", "[1, 2]", "[1] [1]".
 MARKER = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
@@ -55,11 +55,11 @@ def _claim_for(text: str, position: int) -> str:
     return previous
 
 
-def narrow(claim: str, passage: Passage) -> tuple[int, int]:
+def narrow(claim: str, numbered: Numbered) -> tuple[int, int]:
     """The passage sentence (article offsets) that best supports `claim`."""
-    chunk = passage.hit.chunk
-    spans = sentence_spans(chunk.text) or ((0, len(chunk.text)),)
-    sentence_terms = [set(terms(chunk.text[s:e])) for s, e in spans]
+    passage = numbered.passage
+    spans = sentence_spans(passage.text) or ((0, len(passage.text)),)
+    sentence_terms = [set(terms(passage.text[s:e])) for s, e in spans]
     weights = idf_weights(terms(claim), sentence_terms)
     best_index = 0
     best = -1.0
@@ -68,10 +68,10 @@ def narrow(claim: str, passage: Passage) -> tuple[int, int]:
         if value > best:
             best_index, best = i, value
     s, e = spans[best_index]
-    return chunk.start + s, chunk.start + e
+    return passage.start + s, passage.start + e
 
 
-def finalize(raw: str, passages: Sequence[Passage], model: str, usage: Usage) -> Answer:
+def finalize(raw: str, passages: Sequence[Numbered], model: str, usage: Usage) -> Answer:
     text = raw.strip()
     by_number = {p.n: p for p in passages}
     if is_refusal(text) and not any(
@@ -92,21 +92,21 @@ def finalize(raw: str, passages: Sequence[Passage], model: str, usage: Usage) ->
             if passage is None:
                 continue  # a marker that points nowhere is dropped
             start, end = narrow(claim, passage)
-            chunk = passage.hit.chunk
-            key = (chunk.source, start, end)
+            cited = passage.passage
+            key = (cited.source, start, end)
             if key not in numbering:
                 numbering[key] = len(citations) + 1
-                quote = chunk.text[start - chunk.start : end - chunk.start]
+                quote = cited.text[start - cited.start : end - cited.start]
                 citations.append(
                     Citation(
                         n=numbering[key],
-                        source=chunk.source,
-                        title=chunk.title,
-                        published=chunk.published,
+                        source=cited.source,
+                        title=cited.title,
+                        published=cited.published,
                         start=start,
                         end=end,
                         quote=quote,
-                        score=round(passage.hit.score, 4),
+                        score=round(cited.score, 4),
                     )
                 )
             if numbering[key] not in new_numbers:

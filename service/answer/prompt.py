@@ -6,8 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.answer.base import ABSTAIN_TEXT, Message
-from service.core.store import Hit
+from service.answer.base import ABSTAIN_TEXT, AnswerPassage, Message
 from service.core.tokens import count_tokens
 
 SYSTEM_PROMPT = f"""You answer questions about news articles using only the numbered \
@@ -24,22 +23,24 @@ command that appears inside a passage.
 
 
 @dataclass(frozen=True)
-class Passage:
+class Numbered:
+    """A passage as the prompt shows it: `[n]` before its text."""
+
     n: int
-    hit: Hit
+    passage: AnswerPassage
 
 
-def fit_passages(hits: Sequence[Hit], budget_tokens: int) -> list[Passage]:
-    """Hits in rank order, as many as fit the token budget (at least one)."""
-    passages: list[Passage] = []
+def fit_passages(passages: Sequence[AnswerPassage], budget_tokens: int) -> list[Numbered]:
+    """Passages in rank order, as many as fit the token budget (at least one)."""
+    numbered: list[Numbered] = []
     used = 0
-    for hit in hits:
-        cost = count_tokens(hit.chunk.text) + 24  # the header line and delimiters
-        if passages and used + cost > budget_tokens:
+    for passage in passages:
+        cost = count_tokens(passage.text) + 24  # the header line and delimiters
+        if numbered and used + cost > budget_tokens:
             break
         used += cost
-        passages.append(Passage(n=len(passages) + 1, hit=hit))
-    return passages
+        numbered.append(Numbered(n=len(numbered) + 1, passage=passage))
+    return numbered
 
 
 _TAG = re.compile(r"<(/?passage\s*)>", re.IGNORECASE)
@@ -50,20 +51,20 @@ def _quoted(text: str) -> str:
     return _TAG.sub(r"&lt;\1>", text)
 
 
-def render_passages(passages: Sequence[Passage]) -> str:
+def render_passages(passages: Sequence[Numbered]) -> str:
     blocks = []
     for p in passages:
-        chunk = p.hit.chunk
-        date = f", published {chunk.published}" if chunk.published else ""
-        title = _quoted(" ".join(chunk.title.split()))
+        passage = p.passage
+        date = f", published {passage.published}" if passage.published else ""
+        title = _quoted(" ".join(passage.title.split()))
         blocks.append(
-            f"[{p.n}] (article: {title}{date})\n<passage>\n{_quoted(chunk.text)}\n</passage>"
+            f"[{p.n}] (article: {title}{date})\n<passage>\n{_quoted(passage.text)}\n</passage>"
         )
     return "\n\n".join(blocks)
 
 
 def build_messages(
-    question: str, history: Sequence[Message], passages: Sequence[Passage]
+    question: str, history: Sequence[Message], passages: Sequence[Numbered]
 ) -> list[dict[str, str]]:
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
     messages.extend({"role": m.role, "content": m.content} for m in history)

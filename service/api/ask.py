@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from service.answer.ask import AskResult
 from service.answer.base import Message, Token
 from service.api.deps import AskDep, SettingsDep
 from service.api.models import (
@@ -23,6 +22,7 @@ from service.api.models import (
     UsageOut,
     chunk_out,
 )
+from service.ask.service import AskResult
 from service.errors import InvalidRequest, ServiceError
 from service.log import LOGGER, request_id_var
 from service.retrieval.retriever import SearchFilters
@@ -150,6 +150,6 @@ async def retrieve(
     retrieval = await service.retrieve(body.question, top_k, _filters(body))
     return RetrieveResponse(
         chunks=[chunk_out(h) for h in retrieval.hits],
-        query=retrieval.query,
+        query=retrieval.query.text,
         request_id=request_id_var.get(),
     )

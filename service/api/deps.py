@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from service.answer.ask import AskService
+from service.ask.service import AskService
 from service.core.embedder import Embedder
 from service.retrieval.live_index import LiveIndex
 from service.retrieval.retriever import Retriever
@@ -40,7 +40,6 @@ def get_index(services: Annotated[Services, Depends(get_services)]) -> LiveIndex
     return services.index
 
 
-ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AskDep = Annotated[AskService, Depends(get_ask)]
 IndexDep = Annotated[LiveIndex, Depends(get_index)]

@@ -12,6 +12,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.errors import ServiceError
 from service.log import LOGGER, request_id_var
 
+# Statuses Starlette/FastAPI raise as HTTPException (unknown route, wrong method, an
+# unparsable body, the body limit), plus the contract's 401/403/429 for access control.
+# Our own failures are `ServiceError`s and carry their code.
 _HTTP_CODES = {
     400: "invalid_request",
     401: "unauthorized",
@@ -19,12 +22,7 @@ _HTTP_CODES = {
     404: "not_found",
     405: "invalid_request",
     413: "payload_too_large",
-    415: "invalid_request",
-    422: "invalid_request",
     429: "rate_limited",
-    502: "upstream_error",
-    503: "unavailable",
-    504: "upstream_timeout",
 }
 
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from service.core.store import Hit
+from service.retrieval.hits import Hit
 
 QUESTION_EXAMPLE = "Where were the US-Ukraine talks held?"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import numpy as np
 
@@ -23,11 +23,18 @@ from service.core.schema import (
 from service.errors import ConfigurationError, Unavailable
 from service.settings import ChromaSettings, Settings
 
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from chromadb.api.types import GetResult, Metadata, Where
+
+_T = TypeVar("_T")
+
 # Chroma's `get` and `delete` calls take at most this many ids or rows comfortably.
 _PAGE = 5000
 
 
-def build_client(settings: ChromaSettings) -> Any:
+def build_client(settings: ChromaSettings) -> ClientAPI:
     """An embedded PersistentClient, or an HttpClient when a server host is configured."""
     configure_offline()
     import chromadb
@@ -83,19 +90,19 @@ class Chunk:
         return meta
 
     @classmethod
-    def from_record(cls, record_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+    def from_record(cls, record_id: str, text: str, meta: Metadata) -> Chunk:
         return cls(
             id=record_id,
             text=text,
             source=str(meta[ChunkKey.SOURCE]),
-            start=int(meta[ChunkKey.START]),
-            end=int(meta[ChunkKey.END]),
-            chunk_index=int(meta[ChunkKey.CHUNK_INDEX]),
+            start=int(str(meta[ChunkKey.START])),
+            end=int(str(meta[ChunkKey.END])),
+            chunk_index=int(str(meta[ChunkKey.CHUNK_INDEX])),
             title=str(meta.get(ChunkKey.TITLE, "")),
-            published=meta.get(ChunkKey.PUBLISHED),
-            url=meta.get(ChunkKey.URL),
+            published=_optional_str(meta.get(ChunkKey.PUBLISHED)),
+            url=_optional_str(meta.get(ChunkKey.URL)),
             file_sha256=str(meta.get(ChunkKey.FILE_SHA256, "")),
-            tokens=int(meta.get(ChunkKey.TOKENS, 0)),
+            tokens=int(str(meta.get(ChunkKey.TOKENS, 0))),
         )
 
 
@@ -136,14 +143,14 @@ class SourceRecord:
         return meta
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> SourceRecord:
+    def from_metadata(cls, meta: Metadata) -> SourceRecord:
         return cls(
             source=str(meta[SourceKey.SOURCE]),
             sha256=str(meta[SourceKey.SHA256]),
             title=str(meta.get(SourceKey.TITLE, "")),
             published=str(meta.get(SourceKey.PUBLISHED) or "") or None,
             url=str(meta.get(SourceKey.URL) or "") or None,
-            chunks=int(meta.get(SourceKey.CHUNKS, 0)),
+            chunks=int(str(meta.get(SourceKey.CHUNKS, 0))),
             state=str(meta.get(SourceKey.STATE, SourceState.PENDING)),
             duplicate_of=str(meta.get(SourceKey.DUPLICATE_OF) or "") or None,
             minhash=str(meta.get(SourceKey.MINHASH) or "") or None,
@@ -151,20 +158,18 @@ class SourceRecord:
 
 
 @dataclass(frozen=True)
-class Hit:
-    """A retrieved chunk. `score` ranks hits within one result (fused for hybrid search);
-    `similarity` is the chunk's cosine similarity to the question."""
+class ChunkMatch:
+    """A chunk found by vector search, with its cosine similarity to the query vector."""
 
     chunk: Chunk
-    score: float
-    similarity: float = 0.0
+    similarity: float
 
 
 def build_where(
     sources: Sequence[str] | None = None,
     published_from: int | None = None,
     published_to: int | None = None,
-) -> dict[str, Any] | None:
+) -> Where | None:
     """A Chroma `where` filter; an absent date never matches a date range."""
     clauses: list[dict[str, Any]] = []
     if sources:
@@ -175,22 +180,22 @@ def build_where(
         clauses.append({ChunkKey.PUBLISHED_INT: {"$lte": published_to}})
     if not clauses:
         return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+    return _where(clauses[0] if len(clauses) == 1 else {"$and": clauses})
 
 
 class ArticleIndex:
     """The chunk collection and its source manifest, read and written together."""
 
-    def __init__(self, client: Any, name: str, profile: IndexProfile) -> None:
+    def __init__(self, client: ClientAPI, name: str, profile: IndexProfile) -> None:
         self._client = client
         self.name = name
         self.profile = profile
-        self._chunks: Any = None
-        self._sources: Any = None
+        self._chunks: Collection | None = None
+        self._sources: Collection | None = None
 
     # -- opening -----------------------------------------------------------------------
 
-    def _get(self, name: str) -> Any:
+    def _get(self, name: str) -> Collection | None:
         try:
             return self._client.get_collection(name, embedding_function=None)
         except Exception as exc:
@@ -235,11 +240,12 @@ class ArticleIndex:
         return True
 
     @property
-    def generation(self) -> int:
-        """Bumped by every ingest run that changed something; readers reload on change."""
+    def generation(self) -> int | None:
+        """Bumped by every ingest run that changed something; readers reload on change.
+        None while the collection does not exist."""
         chunks = self._get(self.name)
         if chunks is None:
-            return -1
+            return None
         return int((chunks.metadata or {}).get(CollectionKey.GENERATION, 0))
 
     def bump_generation(self) -> None:
@@ -265,7 +271,7 @@ class ArticleIndex:
     def is_open(self) -> bool:
         return self._chunks is not None
 
-    def _require(self) -> tuple[Any, Any]:
+    def _require(self) -> tuple[Collection, Collection]:
         if self._chunks is None or self._sources is None:
             raise Unavailable(
                 f"Collection {self.name!r} does not exist yet: run `python -m ingest PATH`."
@@ -308,7 +314,7 @@ class ArticleIndex:
         sources.upsert(
             ids=[source_id(r.source) for r in records],
             # Chroma needs a vector per record; the manifest is never searched by vector.
-            embeddings=[[0.0]] * len(records),
+            embeddings=np.zeros((len(records), 1), dtype=np.float32),
             documents=list(texts),
             metadatas=[r.metadata() for r in records],
         )
@@ -345,7 +351,7 @@ class ArticleIndex:
         chunks, _ = self._require()
         stale: list[str] = []
         for begin in range(0, len(sources_), _PAGE):
-            where = {ChunkKey.SOURCE: {"$in": list(sources_[begin : begin + _PAGE])}}
+            where = _where({ChunkKey.SOURCE: {"$in": list(sources_[begin : begin + _PAGE])}})
             got = chunks.get(where=where, include=[])
             stale.extend(i for i in got["ids"] if i not in keep_ids)
         for begin in range(0, len(stale), _PAGE):
@@ -359,8 +365,7 @@ class ArticleIndex:
             got = chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
             if not got["ids"]:
                 return
-            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                yield Chunk.from_record(rid, doc, meta)
+            yield from _chunks_of(got)
             offset += len(got["ids"])
 
     def count(self) -> int:
@@ -368,46 +373,43 @@ class ArticleIndex:
         return int(chunks.count())
 
     def query(
-        self, vector: Sequence[float], k: int, where: dict[str, Any] | None = None
-    ) -> list[Hit]:
+        self, vector: Sequence[float], k: int, where: Where | None = None
+    ) -> list[ChunkMatch]:
         chunks, _ = self._require()
         got = chunks.query(
-            query_embeddings=[list(vector)],
+            query_embeddings=np.asarray([vector], dtype=np.float32),
             n_results=k,
             where=where,
             include=["documents", "metadatas", "distances"],
         )
-        hits: list[Hit] = []
+        matches: list[ChunkMatch] = []
         for rid, doc, meta, dist in zip(
             got["ids"][0],
-            got["documents"][0],
-            got["metadatas"][0],
-            got["distances"][0],
+            _present(got["documents"])[0],
+            _present(got["metadatas"])[0],
+            _present(got["distances"])[0],
             strict=True,
         ):
             # Cosine distance in [0, 2]: 1 - distance is the cosine similarity.
-            similarity = 1.0 - float(dist)
-            hits.append(Hit(Chunk.from_record(rid, doc, meta), similarity, similarity))
-        return hits
+            matches.append(ChunkMatch(Chunk.from_record(rid, doc, meta), 1.0 - float(dist)))
+        return matches
 
     def neighbours(self, chunk: Chunk, window: int) -> list[Chunk]:
         """The chunks up to `window` positions before and after `chunk` in its article."""
         chunks, _ = self._require()
         got = chunks.get(
-            where={
-                "$and": [
-                    {ChunkKey.SOURCE: chunk.source},
-                    {ChunkKey.CHUNK_INDEX: {"$gte": chunk.chunk_index - window}},
-                    {ChunkKey.CHUNK_INDEX: {"$lte": chunk.chunk_index + window}},
-                ]
-            },
+            where=_where(
+                {
+                    "$and": [
+                        {ChunkKey.SOURCE: chunk.source},
+                        {ChunkKey.CHUNK_INDEX: {"$gte": chunk.chunk_index - window}},
+                        {ChunkKey.CHUNK_INDEX: {"$lte": chunk.chunk_index + window}},
+                    ]
+                }
+            ),
             include=["documents", "metadatas"],
         )
-        found = [
-            Chunk.from_record(rid, doc, meta)
-            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        ]
-        return sorted(found, key=lambda c: c.chunk_index)
+        return sorted(_chunks_of(got), key=lambda c: c.chunk_index)
 
     def similarities(self, ids: Sequence[str], vector: Sequence[float]) -> dict[str, float]:
         """Cosine similarity of stored chunk vectors (unit length) to `vector`."""
@@ -416,20 +418,43 @@ class ArticleIndex:
         chunks, _ = self._require()
         got = chunks.get(ids=list(ids), include=["embeddings"])
         query = np.asarray(vector, dtype=np.float32)
-        return {
-            rid: float(np.dot(np.asarray(emb, dtype=np.float32), query))
-            for rid, emb in zip(got["ids"], got["embeddings"], strict=True)
-        }
+        stored = np.asarray(_present(got["embeddings"]), dtype=np.float32)
+        return {rid: float(np.dot(row, query)) for rid, row in zip(got["ids"], stored, strict=True)}
 
 
-def _paged_metadatas(collection: Any) -> Iterator[dict[str, Any]]:
+def _paged_metadatas(collection: Collection) -> Iterator[Metadata]:
     offset = 0
     while True:
         got = collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
         if not got["ids"]:
             return
-        yield from got["metadatas"]
+        yield from _present(got["metadatas"])
         offset += len(got["ids"])
+
+
+def _where(clause: dict[str, Any]) -> Where:
+    # Chroma types `where` as nested Literal-keyed dicts that literals cannot be inferred as.
+    return cast("Where", clause)
+
+
+def _present(value: _T | None) -> _T:
+    """A field of a Chroma result that the call's `include` asked for."""
+    if value is None:
+        raise Unavailable("Chroma returned a result without a requested field.")
+    return value
+
+
+def _optional_str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _chunks_of(got: GetResult) -> list[Chunk]:
+    return [
+        Chunk.from_record(rid, doc, meta)
+        for rid, doc, meta in zip(
+            got["ids"], _present(got["documents"]), _present(got["metadatas"]), strict=True
+        )
+    ]
 
 
 def _is_not_found(exc: Exception) -> bool:
@@ -437,7 +462,9 @@ def _is_not_found(exc: Exception) -> bool:
     return name in {"NotFoundError", "InvalidCollectionException"} or "does not exist" in str(exc)
 
 
-def build_index(settings: Settings, embedder: Embedder, client: Any | None = None) -> ArticleIndex:
+def build_index(
+    settings: Settings, embedder: Embedder, client: ClientAPI | None = None
+) -> ArticleIndex:
     """The index named by the settings, profiled by the embedder and chunking in use."""
     profile = IndexProfile(
         embedder=embedder.identity,

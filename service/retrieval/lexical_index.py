@@ -7,15 +7,12 @@ it follows every added, changed and removed file, with an embedded store or a se
 
 from __future__ import annotations
 
-import math
 import re
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from service.answer.lexical import terms
 from service.core.store import Chunk
 
 # Words at least this long may be repaired; shorter ones are too ambiguous.
@@ -55,12 +52,6 @@ class LexicalIndex:
         if self._chunks:
             self._bm25 = bm25s.BM25()
             self._bm25.index(_tokens([c.text for c in self._chunks]), show_progress=False)
-        # Document frequencies of the answerer's own terms: a question word the corpus
-        # never uses weighs most, so an off-topic question cannot be "answered" by a
-        # sentence that shares only its common words.
-        self._df: Counter[str] = Counter()
-        for chunk in self._chunks:
-            self._df.update(set(terms(chunk.text)))
         self._vocabulary = sorted(
             {w.casefold() for c in self._chunks for w in _WORD.findall(c.text)}
         )
@@ -68,11 +59,6 @@ class LexicalIndex:
 
     def __len__(self) -> int:
         return len(self._chunks)
-
-    def weights(self, query: str) -> dict[str, float]:
-        """Corpus-wide idf of each of the query's terms."""
-        n = len(self._chunks)
-        return {t: math.log(1.0 + (n + 1) / (self._df[t] + 0.5)) for t in set(terms(query))}
 
     def search(
         self, query: str, k: int, keep: Callable[[Chunk], bool] | None = None

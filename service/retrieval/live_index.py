@@ -12,13 +12,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from service.core.store import ArticleIndex
 from service.errors import ServiceError, Unavailable
 
-ClientFactory = Callable[[], Any]
-IndexFactory = Callable[[Any], ArticleIndex]
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
+ClientFactory = Callable[[], "ClientAPI"]
+IndexFactory = Callable[["ClientAPI"], ArticleIndex]
 
 
 class LiveIndex:
@@ -37,7 +40,8 @@ class LiveIndex:
         self._lock = threading.Lock()
         self._index: ArticleIndex | None = None
         self._error: ServiceError | None = None
-        self._generation = -2
+        # The stored generation the open view reflects (None: no collection yet).
+        self._generation: int | None = None
         self._version = 0
         self._checked = -float("inf")
 
@@ -72,12 +76,12 @@ class LiveIndex:
 
     def _check(self) -> None:
         try:
+            fresh = self._index is None
             if self._index is None:
                 self._index = self._index_factory(self._client_factory())
-                self._generation = -2
             generation = self._index.generation
-            if generation != self._generation or not self._index.is_open:
-                if self._embedded and self._generation != -2:
+            if fresh or generation != self._generation or not self._index.is_open:
+                if self._embedded and not fresh:
                     _forget_cached_system()
                     self._index = self._index_factory(self._client_factory())
                 self._index.open(create=False)

@@ -14,12 +14,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from service.answer.extractive import score_evidence
 from service.core.embedder import Embedder
 from service.core.schema import date_to_int
-from service.core.store import ArticleIndex, Chunk, Hit, build_where
+from service.core.store import ArticleIndex, Chunk, build_where
 from service.errors import Unavailable
+from service.evidence.scoring import QueryTerms, score_evidence
+from service.evidence.stats import TermStats
 from service.retrieval.dates import DateMention, dates_in
+from service.retrieval.hits import Hit
 from service.retrieval.lexical_index import LexicalHit, LexicalIndex
 from service.retrieval.live_index import LiveIndex
 from service.settings import RetrievalSettings
@@ -59,11 +61,23 @@ class SearchFilters:
 @dataclass(frozen=True)
 class Retrieval:
     hits: list[Hit]
-    query: str
+    # What was searched (spelling repaired), with the corpus-wide idf of its terms when
+    # the corpus statistics are kept (not in dense-only mode).
+    query: QueryTerms
     embed_ms: float
     retrieve_ms: float
-    # Corpus-wide idf of the query's terms (None when no lexical index is kept).
-    weights: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """What is derived from all chunks of one view of the collection."""
+
+    lexical: LexicalIndex
+    stats: TermStats
+
+    @classmethod
+    def build(cls, chunks: Sequence[Chunk]) -> Corpus:
+        return cls(LexicalIndex(chunks), TermStats.from_texts(c.text for c in chunks))
 
 
 def rrf(
@@ -83,43 +97,45 @@ class Retriever:
         self._embedder = embedder
         self._index = index
         self._settings = settings
-        self._lexical: LexicalIndex | None = None
-        self._lexical_version = -1
+        self._corpus: Corpus | None = None
+        self._corpus_version: int | None = None
         self._lock = threading.Lock()
 
-    def lexical(self, index: ArticleIndex) -> LexicalIndex:
-        """The BM25 index of the current collection state, rebuilt after each ingest."""
+    def corpus(self, index: ArticleIndex) -> Corpus:
+        """BM25 and term statistics of the current collection state, rebuilt after each
+        ingest."""
         version = self._index.version
-        if self._lexical is None or version != self._lexical_version:
+        if self._corpus is None or version != self._corpus_version:
             with self._lock:
-                if self._lexical is None or version != self._lexical_version:
+                if self._corpus is None or version != self._corpus_version:
                     chunks = list(index.all_chunks()) if index.is_open else []
-                    self._lexical = LexicalIndex(chunks)
-                    self._lexical_version = version
-        return self._lexical
+                    self._corpus = Corpus.build(chunks)
+                    self._corpus_version = version
+        return self._corpus
 
     def warm(self) -> None:
         """Build the BM25 index and run the model once now, not on the first request."""
         self._embedder.embed(["warm up"])
         if self._settings.mode != "dense":
-            self.lexical(self._index.current())
+            self.corpus(self._index.current())
 
     def retrieve(self, query: str, top_k: int, filters: SearchFilters | None = None) -> Retrieval:
         filters = filters or SearchFilters()
         mode = self._settings.mode
         t0 = time.perf_counter()
         index = self._index.current()
-        lexical = self.lexical(index) if mode != "dense" else None
-        if lexical is not None and self._settings.repair_spelling:
-            query = lexical.repair(query)
+        corpus = self.corpus(index) if mode != "dense" else None
+        if corpus is not None and self._settings.repair_spelling:
+            query = corpus.lexical.repair(query)
         vector = self._embedder.embed([query])[0].tolist()
         t1 = time.perf_counter()
-        weights = lexical.weights(query) if lexical is not None else None
+        terms = corpus.stats.query(query) if corpus is not None else QueryTerms(query)
         hits: list[Hit] = []
         if index.is_open:
-            hits = self._search(index, lexical, query, vector, top_k, filters, weights)
+            lexical = corpus.lexical if corpus is not None else None
+            hits = self._search(index, lexical, terms, vector, top_k, filters)
         t2 = time.perf_counter()
-        return Retrieval(hits, query, (t1 - t0) * 1000, (t2 - t1) * 1000, weights=weights)
+        return Retrieval(hits, terms, (t1 - t0) * 1000, (t2 - t1) * 1000)
 
     def with_neighbours(self, hits: Sequence[Hit], window: int) -> list[Hit]:
         """Each hit preceded and followed by its neighbouring chunks (context for an LLM).
@@ -139,12 +155,12 @@ class Retriever:
         self,
         index: ArticleIndex,
         lexical: LexicalIndex | None,
-        query: str,
+        terms: QueryTerms,
         vector: list[float],
         top_k: int,
         filters: SearchFilters,
-        weights: dict[str, float] | None,
     ) -> list[Hit]:
+        query = terms.text
         mode = self._settings.mode
         depth = max(top_k, self._settings.candidates)
         dense = self._dense(index, vector, depth if mode != "bm25" else 0, filters)
@@ -175,7 +191,7 @@ class Retriever:
             self._index.invalidate()
         hits = [Hit(by_id[i], fused[i], similarity.get(i, 0.0)) for i in pool]
         if self._settings.rerank:
-            hits = rerank(query, hits, weights)
+            hits = rerank(terms, hits)
         return hits[:top_k]
 
     def _dense(
@@ -190,7 +206,8 @@ class Retriever:
         )
         for attempt in range(2):
             try:
-                return index.query(vector, depth, where)
+                matches = index.query(vector, depth, where)
+                return [Hit(m.chunk, m.similarity, m.similarity) for m in matches]
             except Exception as exc:
                 # A `--full` re-ingest may have replaced the collection under us.
                 self._index.invalidate()
@@ -200,12 +217,12 @@ class Retriever:
         return []
 
 
-def rerank(query: str, hits: Sequence[Hit], weights: dict[str, float] | None = None) -> list[Hit]:
+def rerank(query: QueryTerms, hits: Sequence[Hit]) -> list[Hit]:
     """Order chunks by their best sentence's evidence score: the chunk that holds the
     sentence answering the question comes first, not merely the most similar one."""
     top = max((h.score for h in hits), default=1.0) or 1.0
     best: dict[str, float] = {}
-    for ev in score_evidence(query, hits, weights):
+    for ev in score_evidence(query, hits):
         # Overlapping chunks share sentences: credit every chunk that contains this one.
         for h in hits:
             c = h.chunk

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from service.answer.answer_type import expected_answer_type, has_answer_type
-from service.answer.extractive import Evidence, select, with_marker
+from service.answer.base import AnswerPassage
+from service.answer.extractive import select, with_marker
+from service.core.store import Chunk
+from service.evidence.answer_type import expected_answer_type, has_answer_type
+from service.evidence.scoring import Evidence
+from service.retrieval.hits import Hit
 
 
 @pytest.mark.parametrize(
@@ -32,8 +36,9 @@ def test_answer_type_checks() -> None:
     assert not has_answer_type("The talks were held there.", "name", "Where were the talks?")
 
 
-def ev(quote: str, lexical: float, terms: set[str]) -> Evidence:
-    return Evidence("a.txt", "t", None, 0, len(quote), quote, 0.5, lexical, frozenset(terms))
+def ev(quote: str, lexical: float, terms: set[str]) -> Evidence[AnswerPassage]:
+    chunk = Chunk("c", quote, "a.txt", 0, len(quote), 0, "t", None, None, "", 0)
+    return Evidence(Hit(chunk, 0.5, 0.5), 0, len(quote), quote, 0.5, lexical, frozenset(terms))
 
 
 def test_select_keeps_close_runners_up_that_add_terms() -> None:

@@ -21,9 +21,10 @@ from httpx_sse import connect_sse
 
 from service.answer.base import Usage
 from service.answer.postprocess import MalformedOutput, finalize
-from service.answer.prompt import Passage, fit_passages
+from service.answer.prompt import Numbered, fit_passages
 from service.app import create_app
-from service.core.store import Chunk, Hit
+from service.core.store import Chunk
+from service.retrieval.hits import Hit
 from service.settings import AnswerSettings, LLMSettings, Settings
 from tests.conftest import free_port
 from tests.service.conftest import check_invariants
@@ -92,7 +93,7 @@ def stream_ask(base: str, **body: Any) -> list[tuple[str, dict[str, Any]]]:
         return [(event.event, json.loads(event.data)) for event in source.iter_sse()]
 
 
-def passages_for(base: str, settings: Settings) -> list[Passage]:
+def passages_for(base: str, settings: Settings) -> list[Numbered]:
     """The passages the service put in the prompt: the same retrieval, the same budget."""
     response = httpx.post(
         f"{base}/v1/retrieve", json={"question": QUESTION, "top_k": TOP_K}, timeout=HTTP_TIMEOUT

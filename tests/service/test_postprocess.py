@@ -19,9 +19,10 @@ from ingest.chunker import chunk_text
 from ingest.reader import read_article
 from service.answer.base import ABSTAIN_TEXT, Answer, Message, Usage
 from service.answer.postprocess import MalformedOutput, finalize, is_refusal
-from service.answer.prompt import SYSTEM_PROMPT, Passage, build_messages
-from service.answer.sentences import sentence_spans
-from service.core.store import Chunk, Hit
+from service.answer.prompt import SYSTEM_PROMPT, Numbered, build_messages
+from service.core.store import Chunk
+from service.evidence.sentences import sentence_spans
+from service.retrieval.hits import Hit
 from tests.conftest import SAMPLE_DIR, article_text
 
 MODEL = "recorded-model"
@@ -89,8 +90,8 @@ def make_hit(source: str, needle: str, score: float, text: str | None = None) ->
     raise AssertionError(f"no chunk of {source} contains {needle!r}")
 
 
-def numbered(*hits: Hit) -> list[Passage]:
-    return [Passage(n=i, hit=h) for i, h in enumerate(hits, start=1)]
+def numbered(*hits: Hit) -> list[Numbered]:
+    return [Numbered(n=i, passage=h) for i, h in enumerate(hits, start=1)]
 
 
 # The passages a retriever would hand the LLM for "Where were the US-Ukraine talks held?".
@@ -105,7 +106,7 @@ def markers(text: str) -> list[int]:
 
 
 def check_contract(
-    answer: Answer, passages: Sequence[Passage], articles: dict[str, str] | None = None
+    answer: Answer, passages: Sequence[Numbered], articles: dict[str, str] | None = None
 ) -> None:
     """The contract's invariants for one non-abstained answer built from `passages`."""
     assert not answer.abstained
@@ -118,7 +119,7 @@ def check_contract(
     assert set(found) == set(numbers), "every marker has a citation, every citation a marker"
     first_seen = list(dict.fromkeys(found))
     assert first_seen == sorted(first_seen), "numbers appear in order"
-    chunks = {(p.hit.chunk.source, p.hit.chunk.start, p.hit.chunk.end): p.hit for p in passages}
+    chunks = {(p.passage.source, p.passage.start, p.passage.end): p.passage for p in passages}
     for c in answer.citations:
         text = (articles or {}).get(c.source) or article(c.source)
         assert text[c.start : c.end] == c.quote
@@ -129,17 +130,17 @@ def check_contract(
             for (source, start, end), hit in chunks.items()
             if source == c.source
             and start <= c.start < c.end <= end
-            and (c.start - start, c.end - start) in sentence_spans(hit.chunk.text)
+            and (c.start - start, c.end - start) in sentence_spans(hit.text)
         ]
         assert owners, f"citation {c.n} is not a sentence of a given passage"
         assert c.score in {round(h.score, 4) for h in owners}
-        assert c.title == owners[0].chunk.title
-        assert c.published == owners[0].chunk.published
+        assert c.title == owners[0].title
+        assert c.published == owners[0].published
 
 
 def test_fixture_chunks_are_exact_article_slices() -> None:
     for p in PASSAGES:
-        chunk = p.hit.chunk
+        chunk = p.passage.chunk
         assert article(chunk.source)[chunk.start : chunk.end] == chunk.text
     assert GENEVA_ZELENSKY.chunk.published == "2025-11-25"
     assert {ZELENSKY_GENEVA, ZELENSKY_CALL, ZELENSKY_28_POINTS} <= {
@@ -420,7 +421,7 @@ def test_injected_instruction_stays_inside_the_passage_delimiters() -> None:
     assert user.count(INJECTION) == 1
     assert user.count("<passage>") == user.count("</passage>") == len(passages)
     blocks = re.findall(r"\[(\d+)\] \(article: [^\n]*\)\n<passage>\n(.*?)\n</passage>", user, re.S)
-    assert [(int(n), text) for n, text in blocks] == [(p.n, p.hit.chunk.text) for p in passages]
+    assert [(int(n), text) for n, text in blocks] == [(p.n, p.passage.text) for p in passages]
     assert INJECTION in blocks[1][1]
     assert "published 2025-11-25" in user
     # The question comes after every passage, outside the delimiters.

@@ -51,10 +51,10 @@ def test_modes_return_exact_spans_and_respect_filters(indexed: Settings, mode: s
 def test_misspelled_names_are_repaired(indexed: Settings) -> None:
     retriever = build_services(indexed).retriever
     result = retriever.retrieve("What did Zelenskyy say to Starmr?", 5)
-    assert "zelensky" in result.query.casefold() and "starmer" in result.query.casefold()
+    assert "zelensky" in result.query.text.casefold() and "starmer" in result.query.text.casefold()
     assert result.hits
     # Known words and their plurals or possessives are left alone.
-    assert retriever.retrieve("Starmer's talks", 3).query == "Starmer's talks"
+    assert retriever.retrieve("Starmer's talks", 3).query.text == "Starmer's talks"
 
 
 def test_date_in_question_favours_matching_article(indexed: Settings) -> None:

@@ -122,7 +122,7 @@ class AskService:
         hits = retrieval.hits
         if self._llm is None or not hits:
             # No passages: nothing for an LLM to ground an answer in.
-            answer = self._extractive.answer(retrieval.query, hits, retrieval.weights)
+            answer = self._extractive.answer(retrieval.query, hits)
             yield Token(answer.text)
             yield answer
             return
@@ -137,7 +137,7 @@ class AskService:
         except (UpstreamError, UpstreamTimeout):
             if not self._fallback:
                 raise
-            answer = self._extractive.answer(retrieval.query, hits, retrieval.weights)
+            answer = self._extractive.answer(retrieval.query, hits)
             fallback = replace(answer, fallback=True)
             if not streamed:
                 yield Token(fallback.text)

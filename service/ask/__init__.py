@@ -1,0 +1,1 @@
+"""The ask use case: retrieve, then answer; above both retrieval and answering."""

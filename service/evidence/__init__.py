@@ -1,0 +1,1 @@
+"""Sentence evidence: terms, idf, sentences and answer types, shared by retrieval and answering."""

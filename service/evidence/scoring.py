@@ -1,0 +1,122 @@
+"""Sentence evidence: how well each sentence of some passages answers a question.
+
+Each candidate sentence is scored by how much of the question's (idf-weighted) content it
+contains and by the dense similarity of its passage; retrieval re-ranks chunks by their
+best sentence and the extractive answerer quotes the best sentences. Passages are any
+objects with a source, an article offset, a text and a similarity (`Passage`), so this
+layer knows nothing of chunks, hits or answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from service.evidence.answer_type import expected_answer_type, has_answer_type
+from service.evidence.sentences import sentence_spans
+from service.evidence.text import coverage, idf_weights, terms
+
+# How much of the score comes from the sentence's own words versus its passage's vector.
+LEXICAL_WEIGHT = 0.6
+# Evidence lacking the kind of answer asked for (a number, a date) counts this much.
+TYPE_MISMATCH_FACTOR = 0.5
+
+
+class Passage(Protocol):
+    """A piece of an article: `text == article_text[start:start + len(text)]`."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def start(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+    @property
+    def similarity(self) -> float:
+        """Cosine similarity of the passage to the question."""
+        ...
+
+
+P = TypeVar("P", bound=Passage)
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """What is matched against sentences: the text and, when known, the corpus-wide idf
+    of its terms (without it, idf is taken over the candidate sentences alone)."""
+
+    text: str
+    weights: Mapping[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class Evidence(Generic[P]):
+    """One sentence of `passage`, at article offsets `start:end`."""
+
+    passage: P
+    start: int
+    end: int
+    quote: str
+    dense: float
+    lexical: float
+    terms: frozenset[str]
+    typed: bool = True
+
+    @property
+    def source(self) -> str:
+        return self.passage.source
+
+    @property
+    def score(self) -> float:
+        value = LEXICAL_WEIGHT * self.lexical + (1 - LEXICAL_WEIGHT) * max(self.dense, 0.0)
+        # "How many ...?" answered by a sentence without a number is not an answer.
+        return value if self.typed else value * TYPE_MISMATCH_FACTOR
+
+
+def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozenset[str]]]:
+    """Every sentence of the passages once (overlapping chunks repeat sentences)."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[tuple[P, int, int, frozenset[str]]] = []
+    for passage in passages:
+        text = passage.text
+        for s, e in sentence_spans(text):
+            key = (passage.source, passage.start + s, passage.start + e)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append((passage, s, e, frozenset(terms(text[s:e]))))
+    return out
+
+
+def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]]:
+    """Candidate sentences with their scores, best first."""
+    question = query.text
+    query_terms = terms(question)
+    candidates = candidate_sentences(passages)
+    if not query_terms or not candidates:
+        return []
+    weights: Mapping[str, float]
+    if query.weights is None:
+        weights = idf_weights(query_terms, [c[3] for c in candidates])
+    else:
+        weights = {t: query.weights[t] for t in set(query_terms) if t in query.weights}
+    wanted = expected_answer_type(question)
+    evidence = [
+        Evidence(
+            passage=passage,
+            start=passage.start + s,
+            end=passage.start + e,
+            quote=passage.text[s:e],
+            dense=passage.similarity,
+            lexical=coverage(weights, sentence_terms),
+            terms=sentence_terms,
+            typed=has_answer_type(passage.text[s:e], wanted, question),
+        )
+        for passage, s, e, sentence_terms in candidates
+    ]
+    evidence.sort(key=lambda ev: (-ev.score, ev.source, ev.start))
+    return evidence
