@@ -48,6 +48,7 @@ serve: ingest
 lint: install
 	$(VENV)/bin/ruff check service ingest evals tests scripts
 	$(VENV)/bin/ruff format --check service ingest evals tests scripts
+	$(VENV)/bin/lint-imports
 
 typecheck: install
 	$(VENV)/bin/mypy

@@ -6,7 +6,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from service.answer.base import Message, Token
@@ -22,13 +22,14 @@ from service.api.models import (
     UsageOut,
     chunk_out,
 )
+from service.api.principal import get_principal
 from service.ask.service import AskResult
 from service.errors import InvalidRequest, ServiceError
 from service.log import LOGGER, request_id_var
 from service.retrieval.retriever import SearchFilters
 from service.settings import Settings
 
-router = APIRouter(prefix="/v1", tags=["answers"])
+router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Depends(get_principal)])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 413, 422, 502, 503, 504)

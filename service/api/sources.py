@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import anyio
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import PlainTextResponse
 
 from service.api.deps import IndexDep
 from service.api.models import ErrorResponse, SourceOut, SourcesResponse
+from service.api.principal import get_principal
 from service.errors import NotFound
 
-router = APIRouter(prefix="/v1/sources", tags=["sources"])
+router = APIRouter(prefix="/v1/sources", tags=["sources"], dependencies=[Depends(get_principal)])
 
 
 @router.get("", response_model=SourcesResponse, summary="List the indexed articles")
