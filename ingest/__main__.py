@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from ingest.pipeline import IngestJob, IngestUsageError
+from ingest.write import CheckpointHook, no_checkpoint
 from service.core.embedder import build_embedder
 from service.core.offline import configure_offline
 from service.core.store import build_index
@@ -37,7 +38,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, checkpoint: CheckpointHook = no_checkpoint) -> int:
+    """The command; `checkpoint` is called between write steps (tests inject a kill there)."""
     args = parse_args(argv)
     configure_offline()
     out = Console()
@@ -50,9 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         embedder = build_embedder(settings.embed, settings.llm)
         index = build_index(settings, embedder)
-        summary = IngestJob(settings, embedder, index, console=err).run(
-            args.path, full=args.full, replace=args.replace, dry_run=args.dry_run
-        )
+        job = IngestJob(settings, embedder, index, console=err, checkpoint=checkpoint)
+        summary = job.run(args.path, full=args.full, replace=args.replace, dry_run=args.dry_run)
     except (IngestUsageError, ServiceError) as exc:
         err.print(f"[red]error:[/] {exc}")
         return 2

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +10,7 @@ import pytest
 from service.core.embedder import Embedder
 from service.core.store import ArticleIndex, build_index
 from service.settings import Settings
-from tests.conftest import run_ingest_cli
+from tests.conftest import REPO, cli_env, run_ingest_cli
 
 
 @pytest.fixture
@@ -26,8 +28,19 @@ def snapshot(index: ArticleIndex) -> dict[str, Any]:
 
 
 def run_ingest(folder: Path, chroma: Path, kill_at: str | None = None) -> int:
-    """Ingest in a real process, in groups of two files; SIGKILLed at `kill_at` if given."""
-    kill = {"RAG_TEST_KILL_AT": kill_at} if kill_at else {}
-    return run_ingest_cli(
-        folder, RAG_CHROMA_PATH=str(chroma), RAG_INGEST_GROUP_FILES="2", **kill
+    """Ingest in a real process, in groups of two files.
+
+    With `kill_at` (`<checkpoint>:<n>`) the process is the command run by kill_ingest.py,
+    which SIGKILLs it at the n-th pass of that checkpoint; else it is `python -m ingest`.
+    """
+    env = {"RAG_CHROMA_PATH": str(chroma), "RAG_INGEST_GROUP_FILES": "2"}
+    if kill_at is None:
+        return run_ingest_cli(folder, **env).returncode
+    script = Path(__file__).with_name("kill_ingest.py")
+    return subprocess.run(
+        [sys.executable, str(script), kill_at, str(folder)],
+        cwd=REPO,
+        env=cli_env(**env),
+        capture_output=True,
+        timeout=300,
     ).returncode

@@ -19,7 +19,7 @@ from ingest.dedupe import (
     signature,
     similarity,
 )
-from ingest.pipeline import IngestJob, Summary
+from ingest.pipeline import IngestJob
 from service.app import create_app
 from service.core.embedder import Embedder
 from service.core.schema import SourceKey, SourceState, source_id
@@ -135,18 +135,6 @@ def test_assign_prefers_settled_then_former_canonical_then_earliest_date_then_pa
         "c.txt": "y.txt",
     }
     assert assign({"y.txt": values}, [earlier], 0) == {"c.txt": None}
-
-
-def test_summary_line_mentions_duplicates_only_when_there_are_some() -> None:
-    plain = Summary(added=5, chunks_written=31, seconds=1.2)
-    assert plain.line() == (
-        "5 added, 0 updated, 0 unchanged, 0 removed, 0 failed; 31 chunks written; 1.20 s"
-    )
-    assert Summary(added=6, chunks_written=31, duplicates=1, seconds=1.2).line() == (
-        "6 added, 0 updated, 0 unchanged, 0 removed, 0 failed; 31 chunks written; "
-        "1 duplicate not indexed; 1.20 s"
-    )
-    assert "2 duplicates not indexed" in Summary(duplicates=2).line()
 
 
 # -- the ingest job ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import IngestJob, IngestUsageError
+from ingest.reader import file_sha256
 from service.core.embedder import Embedder
 from service.core.schema import SourceState
 from service.core.store import ArticleIndex, build_index
@@ -42,27 +43,33 @@ def test_rerun_is_idempotent_and_embeds_nothing(
     settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
 ) -> None:
     job(settings, embedder, index).run(corpus)
-    before = snapshot(index)
+    before, generation = snapshot(index), index.generation
     again = job(settings, embedder, index).run(corpus)
     assert (again.unchanged, again.added, again.updated) == (5, 0, 0)
     assert again.chunks_written == again.embedded_texts == 0
     assert snapshot(index) == before
+    assert index.generation == generation  # nothing changed: readers need not reload
 
 
 def test_changed_file_replaces_its_chunks(
     settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
 ) -> None:
     job(settings, embedder, index).run(corpus)
+    old_chunks = snapshot(index)["manifest"][SAMPLES[3]].chunks
     target = corpus / SAMPLES[3]
-    target.write_text(article_text(target) + "\nA new closing line about Geneva.\n", "utf-8")
+    closing = "A closing line that no sample article has."
+    target.write_text(f"{article_text(target)}\n{closing}\n", "utf-8")
     summary = job(settings, embedder, index).run(corpus)
     assert (summary.updated, summary.unchanged) == (1, 4)
     state = snapshot(index)
     chunks = [c for c in state["chunks"].values() if c.source == SAMPLES[3]]
-    assert any("Geneva" in c.text for c in chunks)
+    assert any(closing in c.text for c in chunks)
+    # Chunk ids include the file's hash: every chunk of the old version is gone.
+    assert {c.file_sha256 for c in chunks} == {file_sha256(target.read_bytes())}
+    assert summary.chunks_deleted == old_chunks
     new_text = article_text(target)
     assert all(new_text[c.start : c.end] == c.text for c in chunks)
-    assert len(chunks) == state["manifest"][SAMPLES[3]].chunks
+    assert len(chunks) == state["manifest"][SAMPLES[3]].chunks == summary.chunks_written
 
 
 def test_deleted_file_is_removed(
@@ -135,12 +142,43 @@ def test_bad_files_are_reported_and_the_run_goes_on(
     assert summary.skipped == ["notes.pdf"]
 
 
+def test_a_file_that_fails_to_read_keeps_its_indexed_version(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    job(settings, embedder, index).run(corpus)
+    before = snapshot(index)
+    (corpus / SAMPLES[1]).write_bytes(b"\x00 saved badly")
+    summary = job(settings, embedder, index).run(corpus)
+    assert (summary.failed, summary.unchanged, summary.updated, summary.removed) == (1, 4, 0, 0)
+    assert [s for s, _ in summary.failures] == [SAMPLES[1]]
+    assert snapshot(index) == before
+
+
 def test_dry_run_writes_nothing(
     settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
 ) -> None:
     summary = job(settings, embedder, index).run(corpus, dry_run=True)
     assert summary.added == 5 and summary.embedded_texts == 0
     assert not index.exists()
+
+
+def test_dry_run_on_an_index_reports_the_changes_and_writes_nothing(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    job(settings, embedder, index).run(corpus)
+    before, generation = snapshot(index), index.generation
+    target = corpus / SAMPLES[3]
+    target.write_text(article_text(target) + "\nA closing line added later.\n", "utf-8")
+    (corpus / SAMPLES[0]).unlink()
+    dry = job(settings, embedder, index).run(corpus, dry_run=True)
+    assert dry.line().startswith(
+        "dry run (nothing written): 0 added, 1 updated, 3 unchanged, 1 removed, 0 failed; "
+    )
+    assert dry.embedded_texts == dry.chunks_deleted == 0
+    assert snapshot(index) == before and index.generation == generation
+    real = job(settings, embedder, index).run(corpus)
+    assert (real.updated, real.removed, real.unchanged) == (1, 1, 3)
+    assert dry.chunks_written == real.chunks_written > 0
 
 
 def test_a_dropped_date_does_not_linger(
@@ -152,4 +190,5 @@ def test_a_dropped_date_does_not_linger(
     job(settings, embedder, index).run(corpus)
     state = snapshot(index)
     assert state["manifest"][dated.name].published is None
-    assert all(c.published is None for c in state["chunks"].values() if c.source == dated.name)
+    chunks = [c for c in state["chunks"].values() if c.source == dated.name]
+    assert chunks and all(c.published is None for c in chunks)

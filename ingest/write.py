@@ -1,0 +1,222 @@
+"""The write step: execute an ingest plan against the index, crash-safely.
+
+Write order per group of files (so embedding and Chroma calls are batched):
+1. manifest entries upserted with state PENDING (with the new sha256 and article text);
+2. chunk records upserted (ids derived from source, position and content);
+3. chunks of those sources that are not in the new set deleted;
+4. manifest entries flipped to DONE.
+A file is skipped only when its manifest entry is DONE with the same sha256, so a run
+killed anywhere leaves PENDING entries (or none) that the next run redoes; upserts with
+stable ids make redoing idempotent. A near-duplicate copy goes through the same order with
+no chunks. Then the manifest-only refreshes are written (each entry one atomic update), and
+each removal marks the entry PENDING, deletes the chunks, then the entry. The generation is
+bumped when anything changed, so readers reload.
+
+A checkpoint callback is called after each of these steps; the entry point may inject one
+(tests kill the process there), by default it does nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Literal, TypeVar, get_args
+
+from ingest.chunker import ChunkingError, chunk_text
+from ingest.plan import Failure, IngestPlan, Reader, Write
+from ingest.reader import Article, UnreadableFile
+from service.core.embedder import Embedder
+from service.core.schema import SourceState, chunk_id
+from service.core.store import ArticleIndex, Chunk, SourceRecord
+from service.settings import Settings
+
+Checkpoint = Literal["begun", "upserted", "pruned", "finished", "removed"]
+CHECKPOINTS: tuple[Checkpoint, ...] = get_args(Checkpoint)
+CheckpointHook = Callable[[Checkpoint], None]
+_T = TypeVar("_T")
+
+
+def no_checkpoint(name: Checkpoint) -> None:
+    """The default checkpoint: nothing happens between the write steps."""
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What the write step did (in a dry run: would do) beyond what the plan says."""
+
+    # Writes that failed here (a file changed since it was read, or cannot be chunked).
+    failures: tuple[Failure, ...] = ()
+    # In a dry run: the chunks that would be written.
+    chunks_written: int = 0
+    chunks_deleted: int = 0
+    embedded_texts: int = 0
+    tokens: int = 0
+
+    def __add__(self, other: WriteResult) -> WriteResult:
+        return WriteResult(
+            failures=self.failures + other.failures,
+            chunks_written=self.chunks_written + other.chunks_written,
+            chunks_deleted=self.chunks_deleted + other.chunks_deleted,
+            embedded_texts=self.embedded_texts + other.embedded_texts,
+            tokens=self.tokens + other.tokens,
+        )
+
+    @property
+    def dropped(self) -> frozenset[str]:
+        """The sources whose writes failed here."""
+        return frozenset(f.source for f in self.failures)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    write: Write
+    article: Article
+    chunks: tuple[Chunk, ...]
+
+
+def _groups(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
+    for begin in range(0, len(items), size):
+        yield items[begin : begin + size]
+
+
+class PlanWriter:
+    """Executes plans against one index with one embedder."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        index: ArticleIndex,
+        checkpoint: CheckpointHook = no_checkpoint,
+    ) -> None:
+        self._settings = settings
+        self._embedder = embedder
+        self._index = index
+        self._checkpoint = checkpoint
+
+    def write(
+        self,
+        plan: IngestPlan,
+        read: Reader,
+        *,
+        dry_run: bool,
+        advance: Callable[[int], None] = lambda files: None,
+    ) -> WriteResult:
+        """Read, chunk and (unless `dry_run`) write the plan; `advance` counts files done."""
+        result = WriteResult()
+        for group in _groups(plan.writes, self._settings.ingest.group_files):
+            prepared, failures = self._prepare(group, read)
+            result += WriteResult(
+                failures=failures,
+                chunks_written=sum(len(p.chunks) for p in prepared),
+                tokens=sum(c.tokens for p in prepared for c in p.chunks),
+            )
+            if prepared and not dry_run:
+                result += self._store(prepared)
+            advance(len(group))
+        if dry_run:
+            return result
+        index = self._index
+        if plan.refreshes:
+            index.finish_sources([r.record for r in plan.refreshes])
+        for record in plan.removals:
+            index.delete_source(record)
+            self._checkpoint("removed")
+        counts = plan.counts(dropped=result.dropped)
+        # Readers reload on a new generation; a signature added to an entry is not theirs.
+        if counts.added or counts.updated or counts.removed:
+            index.bump_generation()
+        return result
+
+    def _prepare(
+        self, group: Sequence[Write], read: Reader
+    ) -> tuple[list[_Prepared], tuple[Failure, ...]]:
+        """The group's articles and chunks; the files that fail keep their indexed version."""
+        prepared: list[_Prepared] = []
+        failures: list[Failure] = []
+        chunking = self._settings.chunk
+        for write in group:
+            try:
+                article = self._article(write, read)
+                pieces = (
+                    []
+                    if write.duplicate_of
+                    else chunk_text(
+                        article.text,
+                        chunking.size,
+                        chunking.overlap,
+                        self._embedder.max_tokens,
+                        self._embedder.count_tokens,
+                    )
+                )
+            except (OSError, UnreadableFile, ChunkingError) as exc:
+                failures.append(Failure(write.source, str(exc)))
+                continue
+            chunks = tuple(
+                Chunk(
+                    id=chunk_id(write.source, article.sha256, piece.start, piece.text),
+                    text=piece.text,
+                    source=write.source,
+                    start=piece.start,
+                    end=piece.end,
+                    chunk_index=i,
+                    title=article.title,
+                    published=article.published,
+                    url=article.url,
+                    file_sha256=article.sha256,
+                    tokens=piece.tokens,
+                )
+                for i, piece in enumerate(pieces)
+            )
+            prepared.append(_Prepared(write, article, chunks))
+        return prepared, tuple(failures)
+
+    def _article(self, write: Write, read: Reader) -> Article:
+        """The article to write: read again (the plan kept no text) or the stored text."""
+        if not write.stored_text:
+            article = read(write.source)
+            if article.sha256 != write.sha256:
+                raise UnreadableFile("changed while being ingested; run the ingest again")
+            return article
+        known = write.known
+        text = self._index.source_text(write.source) if known else None
+        if known is None or text is None:
+            raise UnreadableFile("its stored text is missing; re-save the file to index it")
+        return Article(
+            source=write.source,
+            text=text,
+            title=known.title,
+            published=known.published,
+            url=known.url,
+            sha256=known.sha256,
+        )
+
+    def _store(self, prepared: Sequence[_Prepared]) -> WriteResult:
+        """Write one group in the crash-safe order; returns the embedding and pruning work."""
+        chunks = [c for p in prepared for c in p.chunks]
+        vectors = self._embedder.embed([c.text for c in chunks])
+        records = [
+            SourceRecord(
+                source=p.article.source,
+                sha256=p.article.sha256,
+                title=p.article.title,
+                published=p.article.published,
+                url=p.article.url,
+                chunks=len(p.chunks),
+                state=SourceState.PENDING,
+                duplicate_of=p.write.duplicate_of,
+                minhash=p.write.minhash,
+            )
+            for p in prepared
+        ]
+        index = self._index
+        index.begin_sources(records, [p.article.text for p in prepared])
+        self._checkpoint("begun")
+        index.upsert_chunks(chunks, vectors)
+        self._checkpoint("upserted")
+        redo = [p.article.source for p in prepared if not p.write.is_new]
+        deleted = index.delete_stale_chunks(redo, {c.id for c in chunks}) if redo else 0
+        self._checkpoint("pruned")
+        index.finish_sources([replace(r, state=SourceState.DONE) for r in records])
+        self._checkpoint("finished")
+        return WriteResult(chunks_deleted=deleted, embedded_texts=len(chunks))
