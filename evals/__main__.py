@@ -16,9 +16,10 @@ from evals.dataset import load_dataset
 from evals.gate import check
 from evals.judge import LexicalJudge, agreement, best_threshold, load_labels
 from evals.report import HEADLINE, fmt, write_all
+from evals.rows import Summary
 from evals.runner import run
 from evals.summary import summarize
-from evals.targets import HttpTarget, InProcessTarget, Target
+from evals.targets import http_target, in_process_target
 from service.core.offline import configure_offline
 from service.settings import Settings
 
@@ -62,19 +63,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-async def _run(args: argparse.Namespace, console: Console) -> dict[str, object]:
+async def _run(args: argparse.Namespace, console: Console) -> Summary:
     questions = load_dataset(args.dataset)
     if args.split != "all":
         questions = [q for q in questions if q.split == args.split]
     settings = Settings()
-    target: Target
-    if args.target:
-        target = HttpTarget(args.target)
-    else:
-        corpus = None if args.use_index else args.corpus
-        target = InProcessTarget.build(corpus, settings)
+    opened = (
+        http_target(args.target)
+        if args.target
+        else in_process_target(None if args.use_index else args.corpus, settings)
+    )
     judge = LexicalJudge(args.judge_threshold) if args.judge_threshold else LexicalJudge()
-    try:
+    async with opened as target:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("questions", total=len(questions))
             rows = await run(
@@ -84,8 +84,6 @@ async def _run(args: argparse.Namespace, console: Console) -> dict[str, object]:
                 judge=judge,
                 progress=lambda: progress.advance(task),
             )
-    finally:
-        await target.aclose()
     summary = summarize(
         rows,
         target=target.name,
@@ -122,7 +120,6 @@ def main(argv: list[str] | None = None) -> int:
     table = Table(title=f"evals: {args.dataset.name}")
     table.add_column("metric")
     splits = summary["splits"]
-    assert isinstance(splits, dict)
     for split in splits:
         table.add_column(split, justify="right")
     for name in HEADLINE:

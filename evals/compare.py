@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import cast
 
+from evals import names as n
 from evals.report import badness, fmt
+from evals.rows import Row, Summary
 
-# Metrics where a smaller number is better.
-LOWER_IS_BETTER = ("abstention.false_refusal", "latency.", "answers.words", "usage.")
+# Metrics (or groups, by prefix) where a smaller number is better.
+LOWER_IS_BETTER = (n.FALSE_REFUSAL, n.LATENCY, n.WORDS, n.USAGE)
+# Reported without a verdict: they depend on the machine or only count.
+UNJUDGED = (n.LATENCY, n.COUNT)
 
 
-def _load(folder: Path) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
-    summary = json.loads((folder / "summary.json").read_text("utf-8"))
+def _load(folder: Path) -> tuple[Summary, dict[str, Row]]:
+    summary = cast(Summary, json.loads((folder / "summary.json").read_text("utf-8")))
     rows = {}
     for line in (folder / "results.jsonl").read_text("utf-8").splitlines():
         if line.strip():
-            row = json.loads(line)
+            row = cast(Row, json.loads(line))
             rows[row["id"]] = row
     return summary, rows
 
@@ -34,7 +38,7 @@ def compare(old: Path, new: Path) -> str:
                 continue
             delta = b - a
             worse = delta > 1e-9 if name.startswith(LOWER_IS_BETTER) else delta < -1e-9
-            flag = "  worse" if worse and not name.startswith(("latency.", "count.")) else ""
+            flag = "  worse" if worse and not name.startswith(UNJUDGED) else ""
             lines.append(f"{name:<34} {split:<5} {fmt(a):>9} {fmt(b):>9} {delta:>+9.3f}{flag}")
     regressed = [
         (qid, badness(old_rows[qid]), badness(row))

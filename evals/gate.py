@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+
+from evals.rows import Summary
 
 
-def check(summary: dict[str, Any], thresholds_file: Path) -> list[str]:
+def check(summary: Summary, thresholds_file: Path) -> list[str]:
     """Failures as sentences; empty when every threshold holds."""
     spec = tomllib.loads(thresholds_file.read_text("utf-8"))
     failures = []

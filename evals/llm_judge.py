@@ -15,6 +15,7 @@ from typing import Any
 
 import openai
 
+from evals.rows import Row
 from service.settings import LLMSettings
 
 FAITHFUL = (
@@ -55,7 +56,7 @@ class LLMJudge:
             self._cache[key] = text.startswith("yes")
         return self._cache[key]
 
-    def judge(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    def judge(self, rows: Sequence[Row]) -> dict[str, Any]:
         """Share of answered, answerable questions judged faithful and correct."""
         faithful: list[bool] = []
         correct: list[bool] = []

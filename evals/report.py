@@ -6,31 +6,33 @@ import html
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+
+from evals import names as n
+from evals.rows import Row, Summary, TradeoffPoint
 
 HEADLINE = (
-    "retrieval.file.hit@1",
-    "retrieval.file.hit@5",
-    "retrieval.file.mrr@10",
-    "retrieval.file.ndcg@10",
-    "retrieval.span.hit@5",
-    "citations.validity",
-    "citations.source_precision",
-    "citations.alce_recall",
-    "citations.alce_precision",
-    "answers.fact_recall",
-    "answers.token_f1",
-    "answers.words_median",
-    "abstention.correct_refusal",
-    "abstention.false_refusal",
-    "latency.total.p50",
-    "latency.total.p95",
-    "latency.wall.p50",
+    n.FILE_HIT_1,
+    n.FILE_HIT_5,
+    n.FILE_MRR_10,
+    n.FILE_NDCG_10,
+    n.SPAN_HIT_5,
+    n.VALIDITY,
+    n.SOURCE_PRECISION,
+    n.ALCE_RECALL,
+    n.ALCE_PRECISION,
+    n.FACT_RECALL,
+    n.TOKEN_F1,
+    n.WORDS_MEDIAN,
+    n.CORRECT_REFUSAL,
+    n.FALSE_REFUSAL,
+    n.latency("total", 50),
+    n.latency("total", 95),
+    n.latency("wall", 50),
 )
-TAG_METRICS = ("retrieval.file.hit@1", "answers.fact_recall")
+TAG_METRICS = (n.FILE_HIT_1, n.FACT_RECALL)
 
 
-def fmt(value: Any) -> str:
+def fmt(value: object) -> str:
     if value is None:
         return "–"
     if isinstance(value, float):
@@ -38,24 +40,24 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def badness(row: dict[str, Any]) -> float:
+def badness(row: Row) -> float:
     """Higher is worse: missed facts, wrong refusals, invalid citations, late gold file."""
-    metrics: dict[str, float] = row["metrics"]
+    metrics = row["metrics"]
     if not row["answerable"]:
         return 0.0 if row["abstained"] else 1.0
     return (
-        (1 - metrics.get("answers.fact_recall", 0.0))
-        + (1 - metrics.get("retrieval.file.mrr@10", 0.0)) * 0.5
-        + (1 - metrics.get("citations.source_precision", 1.0)) * 0.5
+        (1 - metrics.get(n.FACT_RECALL, 0.0))
+        + (1 - metrics.get(n.FILE_MRR_10, 0.0)) * 0.5
+        + (1 - metrics.get(n.SOURCE_PRECISION, 1.0)) * 0.5
         + (0 if all(row["citation_valid"]) else 2)
     )
 
 
-def worst(rows: Sequence[dict[str, Any]], n: int = 10) -> list[dict[str, Any]]:
-    return sorted(rows, key=lambda r: (-badness(r), r["id"]))[:n]
+def worst(rows: Sequence[Row], count: int = 10) -> list[Row]:
+    return sorted(rows, key=lambda r: (-badness(r), r["id"]))[:count]
 
 
-def write_all(out: Path, rows: Sequence[dict[str, Any]], summary: dict[str, Any]) -> None:
+def write_all(out: Path, rows: Sequence[Row], summary: Summary) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -67,7 +69,7 @@ def write_all(out: Path, rows: Sequence[dict[str, Any]], summary: dict[str, Any]
     (out / "report.html").write_text(render_html(rows, summary), "utf-8")
 
 
-def markdown(rows: Sequence[dict[str, Any]], summary: dict[str, Any]) -> str:
+def markdown(rows: Sequence[Row], summary: Summary) -> str:
     splits = summary["splits"]
     lines = [
         "# Evaluation report",
@@ -85,7 +87,7 @@ def markdown(rows: Sequence[dict[str, Any]], summary: dict[str, Any]) -> str:
     lines.append("|---|---|" + "---|" * len(TAG_METRICS))
     for tag, agg in summary["tags"].items():
         lines.append(
-            f"| {tag} | {agg['count.questions']} | "
+            f"| {tag} | {agg[n.QUESTIONS]} | "
             + " | ".join(fmt(agg.get(k)) for k in TAG_METRICS)
             + " |"
         )
@@ -159,7 +161,7 @@ def _histogram(title: str, values: Sequence[float], bins: int = 12) -> str:
     )
 
 
-def _tradeoff(points: Sequence[dict[str, float]], chosen: float | None) -> str:
+def _tradeoff(points: Sequence[TradeoffPoint], chosen: float | None) -> str:
     size, pad = 300, 36
     inner = size - 2 * pad
 
@@ -190,7 +192,7 @@ def _tradeoff(points: Sequence[dict[str, float]], chosen: float | None) -> str:
     )
 
 
-def render_html(rows: Sequence[dict[str, Any]], summary: dict[str, Any]) -> str:
+def render_html(rows: Sequence[Row], summary: Summary) -> str:
     splits = summary["splits"]
     table = ["<table><tr><th>metric</th>"] + [f"<th>{s}</th>" for s in splits] + ["</tr>"]
     for name in HEADLINE:

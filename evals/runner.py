@@ -6,49 +6,35 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from evals import metrics as m
+from evals import names as n
 from evals.dataset import Question
+from evals.frozen_text import sentence_spans
 from evals.judge import LexicalJudge, SupportJudge
+from evals.rows import AskReply, Citation, RetrievedChunk, Row
 from evals.targets import Target
-from service.core.store import Chunk
-from service.evidence.scoring import QueryTerms, score_evidence
-from service.evidence.sentences import sentence_spans
-from service.retrieval.hits import Hit
 
 RETRIEVE_K = 10
-CONFIDENCE_K = 8
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")
 
-
-def _hits(chunks: Sequence[dict[str, Any]]) -> list[Hit]:
-    return [
-        Hit(
-            Chunk(
-                id=c["chunk_id"],
-                text=c["text"],
-                source=c["source"],
-                start=c["start"],
-                end=c["end"],
-                chunk_index=0,
-                title=c.get("title") or "",
-                published=c.get("published"),
-                url=None,
-                file_sha256="",
-                tokens=0,
-            ),
-            float(c["score"]),
-            float(c.get("similarity", c["score"])),
-        )
-        for c in chunks
-    ]
-
-
-def confidence(question: str, chunks: Sequence[dict[str, Any]]) -> float:
-    """The extractive answerer's evidence score: what its abstention threshold is set on."""
-    evidence = score_evidence(QueryTerms(question), _hits(chunks[:CONFIDENCE_K]))
-    return evidence[0].score if evidence else 0.0
+Ranking = Callable[[Sequence[str], set[str], int], float]
+# (metric, formula, k) over the ranked files, and over the ranked gold spans.
+FILE_RANKING: tuple[tuple[str, Ranking, int], ...] = (
+    (n.FILE_HIT_1, m.hit_at, 1),
+    (n.FILE_HIT_3, m.hit_at, 3),
+    (n.FILE_HIT_5, m.hit_at, 5),
+    (n.FILE_MRR_10, m.mrr_at, 10),
+    (n.FILE_RECALL_5, m.recall_at, 5),
+    (n.FILE_RECALL_10, m.recall_at, 10),
+    (n.FILE_NDCG_10, m.ndcg_at, 10),
+)
+SPAN_RANKING: tuple[tuple[str, Ranking, int], ...] = (
+    (n.SPAN_HIT_1, m.hit_at, 1),
+    (n.SPAN_HIT_5, m.hit_at, 5),
+    (n.SPAN_MRR_10, m.mrr_at, 10),
+    (n.SPAN_RECALL_10, m.recall_at, 10),
+)
 
 
 def claims_with_citations(answer: str) -> list[tuple[str, list[int]]]:
@@ -59,9 +45,9 @@ def claims_with_citations(answer: str) -> list[tuple[str, list[int]]]:
         # Markers opening a sentence ("Geneva. [2] Next ...") belong to the claim before.
         lead = _LEADING_MARKERS.match(sentence)
         if lead and out:
-            out[-1][1].extend(int(n) for n in re.findall(r"\d+", lead.group(0)))
+            out[-1][1].extend(int(x) for x in re.findall(r"\d+", lead.group(0)))
             sentence = sentence[lead.end() :]
-        numbers = [int(n) for n in re.findall(r"\[(\d+)\]", sentence)]
+        numbers = [int(x) for x in re.findall(r"\[(\d+)\]", sentence)]
         plain = m.strip_markers(sentence)
         if plain:
             out.append((plain, numbers))
@@ -79,7 +65,7 @@ def alce(
     relevant = 0
     total = 0
     for claim, numbers in claims:
-        cited = [quotes[n] for n in dict.fromkeys(numbers) if n in quotes]
+        cited = [quotes[i] for i in dict.fromkeys(numbers) if i in quotes]
         if cited and judge.supports(claim, " ".join(cited)):
             supported += 1
         for i, quote in enumerate(cited):
@@ -91,99 +77,103 @@ def alce(
     return supported / len(claims), (relevant / total if total else None)
 
 
+def _ranked_spans(question: Question, chunks: Sequence[RetrievedChunk]) -> list[str]:
+    """Each chunk as the gold span it overlaps, or as a miss of its own."""
+    ranked = []
+    for c in chunks:
+        matched = next(
+            (
+                f"{s.source}:{s.start}"
+                for s in question.spans
+                if s.source == c["source"] and m.overlaps(s.start, s.end, c["start"], c["end"])
+            ),
+            f"miss:{c['source']}:{c['start']}",
+        )
+        ranked.append(matched)
+    return ranked
+
+
+def _retrieval_scores(question: Question, chunks: Sequence[RetrievedChunk]) -> dict[str, float]:
+    files, gold = [c["source"] for c in chunks], set(question.sources)
+    scores = {name: formula(files, gold, k) for name, formula, k in FILE_RANKING}
+    if question.spans:
+        ranked = _ranked_spans(question, chunks)
+        spans = {f"{s.source}:{s.start}" for s in question.spans}
+        scores |= {name: formula(ranked, spans, k) for name, formula, k in SPAN_RANKING}
+    return scores
+
+
+def _answer_scores(
+    question: Question, reply: AskReply, judge: SupportJudge
+) -> dict[str, float | None]:
+    if reply["abstained"]:
+        return {n.FALSE_REFUSAL: 1.0, n.FACT_RECALL: 0.0}
+    answer, citations, gold = reply["answer"], reply["citations"], set(question.sources)
+    scores: dict[str, float | None] = {
+        n.FALSE_REFUSAL: 0.0,
+        n.FACT_RECALL: m.fact_recall(answer, question.facts),
+        n.TOKEN_F1: m.token_f1(answer, question.answer),
+        n.WORDS: float(m.word_count(answer)),
+    }
+    cited = [c["source"] for c in citations]
+    if cited:
+        scores[n.SOURCE_PRECISION] = sum(s in gold for s in cited) / len(cited)
+        scores[n.SOURCE_RECALL] = len(set(cited) & gold) / len(gold)
+    recall, precision = alce(answer, {c["n"]: c["quote"] for c in citations}, judge)
+    scores[n.ALCE_RECALL] = recall
+    scores[n.ALCE_PRECISION] = precision
+    return scores
+
+
+async def _valid(
+    citations: Sequence[Citation], target: Target, texts: dict[str, str | None]
+) -> list[bool]:
+    """Whether each citation's quote is exactly its span of the article text."""
+    for c in citations:
+        if c["source"] not in texts:
+            texts[c["source"]] = await target.article_text(c["source"])
+    return [(texts[c["source"]] or "\0")[c["start"] : c["end"]] == c["quote"] for c in citations]
+
+
 async def evaluate(
     question: Question,
     target: Target,
     texts: dict[str, str | None],
     judge: SupportJudge,
-) -> dict[str, Any]:
+) -> Row:
     started = time.perf_counter()
-    response = await target.ask(question.question)
+    reply = await target.ask(question.question)
     wall_ms = (time.perf_counter() - started) * 1000
-    retrieved = await target.retrieve(question.question, RETRIEVE_K)
-    chunks: list[dict[str, Any]] = retrieved["chunks"]
-    searched = str(retrieved.get("query") or question.question)
-
-    citations = response["citations"]
-    for c in citations:
-        if c["source"] not in texts:
-            texts[c["source"]] = await target.article_text(c["source"])
-    valid = [
-        (texts.get(c["source"]) or "\0")[c["start"] : c["end"]] == c["quote"] for c in citations
-    ]
-    gold = set(question.sources)
-    files = [c["source"] for c in chunks]
-    row: dict[str, Any] = {
-        "id": question.id,
-        "split": question.split,
-        "tags": list(question.tags),
-        "answerable": question.answerable,
-        "question": question.question,
-        "reference": question.answer,
-        "answer": response["answer"],
-        "abstained": response["abstained"],
-        "fallback": response.get("fallback", False),
-        "model": response.get("model"),
-        "citations": citations,
-        "retrieved": [{k: c[k] for k in ("source", "start", "end", "score")} for c in chunks],
-        "confidence": (
-            response["confidence"]
-            if response.get("confidence") is not None
-            else round(confidence(searched, chunks), 4)
-        ),
-        "timings_ms": {**response["timings_ms"], "wall": round(wall_ms, 2)},
-        "usage": response.get("usage", {}),
-        "citation_valid": valid,
-        "metrics": {},
-    }
+    chunks = (await target.retrieve(question.question, RETRIEVE_K))["chunks"]
+    valid = await _valid(reply["citations"], target, texts)
     scores: dict[str, float | None] = {}
     if question.answerable:
-        for k in (1, 3, 5):
-            scores[f"retrieval.file.hit@{k}"] = m.hit_at(files, gold, k)
-        scores["retrieval.file.mrr@10"] = m.mrr_at(files, gold, 10)
-        scores["retrieval.file.recall@5"] = m.recall_at(files, gold, 5)
-        scores["retrieval.file.recall@10"] = m.recall_at(files, gold, 10)
-        scores["retrieval.file.ndcg@10"] = m.ndcg_at(files, gold, 10)
-        if question.spans:
-            span_ids = [f"{s.source}:{s.start}" for s in question.spans]
-            ranked = []
-            for c in chunks:
-                matched = next(
-                    (
-                        f"{s.source}:{s.start}"
-                        for s in question.spans
-                        if s.source == c["source"]
-                        and m.overlaps(s.start, s.end, c["start"], c["end"])
-                    ),
-                    f"miss:{c['source']}:{c['start']}",
-                )
-                ranked.append(matched)
-            gold_spans = set(span_ids)
-            scores["retrieval.span.hit@1"] = m.hit_at(ranked, gold_spans, 1)
-            scores["retrieval.span.hit@5"] = m.hit_at(ranked, gold_spans, 5)
-            scores["retrieval.span.mrr@10"] = m.mrr_at(ranked, gold_spans, 10)
-            scores["retrieval.span.recall@10"] = m.recall_at(ranked, gold_spans, 10)
-        scores["abstention.false_refusal"] = 1.0 if response["abstained"] else 0.0
-        if not response["abstained"]:
-            scores["answers.fact_recall"] = m.fact_recall(response["answer"], question.facts)
-            scores["answers.token_f1"] = m.token_f1(response["answer"], question.answer)
-            scores["answers.words"] = float(m.word_count(response["answer"]))
-            cited = [c["source"] for c in citations]
-            if cited:
-                scores["citations.source_precision"] = sum(s in gold for s in cited) / len(cited)
-                scores["citations.source_recall"] = len(set(cited) & gold) / len(gold)
-            quotes = {c["n"]: c["quote"] for c in citations}
-            recall, precision = alce(response["answer"], quotes, judge)
-            scores["citations.alce_recall"] = recall
-            scores["citations.alce_precision"] = precision
-        else:
-            scores["answers.fact_recall"] = 0.0
+        scores |= _retrieval_scores(question, chunks)
+        scores |= _answer_scores(question, reply, judge)
     else:
-        scores["abstention.correct_refusal"] = 1.0 if response["abstained"] else 0.0
+        scores[n.CORRECT_REFUSAL] = 1.0 if reply["abstained"] else 0.0
     if valid:
-        scores["citations.validity"] = sum(valid) / len(valid)
-    row["metrics"] = {k: v for k, v in scores.items() if v is not None}
-    return row
+        scores[n.VALIDITY] = sum(valid) / len(valid)
+    return Row(
+        id=question.id,
+        split=question.split,
+        tags=list(question.tags),
+        answerable=question.answerable,
+        question=question.question,
+        reference=question.answer,
+        answer=reply["answer"],
+        abstained=reply["abstained"],
+        fallback=reply["fallback"],
+        model=reply["model"],
+        citations=reply["citations"],
+        retrieved=chunks,
+        # Set by the extractive answerer (what it abstains on); null for LLM answers.
+        confidence=reply.get("confidence"),
+        timings_ms={**reply["timings_ms"], "wall": round(wall_ms, 2)},
+        usage=reply["usage"],
+        citation_valid=valid,
+        metrics={k: v for k, v in scores.items() if v is not None},
+    )
 
 
 async def run(
@@ -193,11 +183,11 @@ async def run(
     concurrency: int = 1,
     judge: SupportJudge | None = None,
     progress: Callable[[], None] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Row]:
     judge = judge or LexicalJudge()
     texts: dict[str, str | None] = {}
     semaphore = asyncio.Semaphore(max(1, concurrency))
-    rows: list[dict[str, Any] | None] = [None] * len(questions)
+    rows: list[Row | None] = [None] * len(questions)
 
     async def one(i: int, q: Question) -> None:
         async with semaphore:

@@ -1,118 +1,112 @@
-"""What the harness evaluates: the service in this process, or one running over HTTP.
+"""What the harness evaluates: the service's v1 API, as a client sees it.
 
-Both speak the contract's JSON, so every metric is computed the same way for both.
+There is one client; only its transport differs. `--target URL` talks HTTP to a running
+service. In-process, the app `python -m service` would serve (`create_app`) runs inside
+this process behind httpx's ASGI transport, with its lifespan run here, on a temporary
+index of `--corpus` (or on the index the settings name). Every metric is therefore
+computed from the same JSON whichever target answered.
 """
 
 from __future__ import annotations
 
-import shutil
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
+from urllib.parse import quote
 
 import anyio
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
-from service.api.ask import to_response
-from service.api.deps import Services
-from service.api.models import chunk_out
-from service.app import build_services
-from service.ask.service import AskService
+from evals.rows import AskReply, RetrieveReply
+from ingest.pipeline import IngestJob
+from service.app import create_app
+from service.core.embedder import build_embedder
+from service.core.store import build_index
 from service.settings import ChromaSettings, Settings
 
-
-class Target(Protocol):
-    @property
-    def name(self) -> str: ...
-
-    async def ask(self, question: str) -> dict[str, Any]: ...
-
-    async def retrieve(self, question: str, top_k: int) -> dict[str, Any]:
-        """The /v1/retrieve response: `chunks` and the `query` searched."""
-        ...
-
-    async def article_text(self, source: str) -> str | None: ...
-
-    async def aclose(self) -> None: ...
+_ASK = TypeAdapter(AskReply)
+_RETRIEVE = TypeAdapter(RetrieveReply)
 
 
-class InProcessTarget:
-    """The service's own objects, on a fresh index of `corpus` in a temporary directory."""
+class Target:
+    """The v1 API through `client` (whose base URL is the service's)."""
 
-    def __init__(self, settings: Settings, services: Services, tmp: Path | None) -> None:
-        self.settings = settings
-        self._services = services
-        self._ask: AskService = services.ask
-        self._tmp = tmp
+    def __init__(self, client: httpx.AsyncClient, label: str) -> None:
+        self._client = client
+        self._label = label
+        self._model: str | None = None
 
     @property
     def name(self) -> str:
-        return f"in-process ({self._ask.model})"
+        """Where the answers came from, and the model that gave them (once one has)."""
+        return f"{self._label} ({self._model})" if self._model else self._label
 
-    @classmethod
-    def build(cls, corpus: Path | None, settings: Settings | None = None) -> InProcessTarget:
-        from ingest.pipeline import IngestJob  # evals may use ingest; the service never does
-        from service.core.store import build_index
-
-        settings = settings or Settings()
-        tmp: Path | None = None
-        if corpus is not None:
-            tmp = Path(tempfile.mkdtemp(prefix="evals-"))
-            settings = settings.model_copy(update={"chroma": ChromaSettings(path=tmp / "chroma")})
-            services = build_services(settings)
-            IngestJob(settings, services.embedder, build_index(settings, services.embedder)).run(
-                corpus
-            )
-        else:
-            services = build_services(settings)
-        return cls(settings, services, tmp)
-
-    async def ask(self, question: str) -> dict[str, Any]:
-        result = await self._ask.ask(question, top_k=self.settings.retrieval.top_k)
-        return to_response(result).model_dump(mode="json")
-
-    async def retrieve(self, question: str, top_k: int) -> dict[str, Any]:
-        retrieval = await self._ask.retrieve(question, top_k)
-        chunks = [chunk_out(h).model_dump() for h in retrieval.hits]
-        return {"chunks": chunks, "query": retrieval.query.text}
-
-    async def article_text(self, source: str) -> str | None:
-        index = self._services.index.current()
-        return await anyio.to_thread.run_sync(index.source_text, source)
-
-    async def aclose(self) -> None:
-        await self._ask.aclose()
-        if self._tmp is not None:
-            shutil.rmtree(self._tmp, ignore_errors=True)
-
-
-class HttpTarget:
-    """A running service, through the contract API."""
-
-    def __init__(self, base_url: str, timeout_s: float = 120.0) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout_s)
-        self._base_url = base_url
-
-    @property
-    def name(self) -> str:
-        return self._base_url
-
-    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    async def _post(self, path: str, body: dict[str, Any], shape: TypeAdapter[Any]) -> Any:
         response = await self._client.post(path, json=body)
         if response.status_code != 200:
             raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:300]}")
-        data: dict[str, Any] = response.json()
-        return data
+        try:
+            return shape.validate_json(response.content)
+        except ValidationError as exc:
+            raise RuntimeError(f"{path} did not answer as the v1 API does: {exc}") from exc
 
-    async def ask(self, question: str) -> dict[str, Any]:
-        return await self._post("/v1/ask", {"question": question, "stream": False})
+    async def ask(self, question: str) -> AskReply:
+        reply: AskReply = await self._post("/v1/ask", {"question": question, "stream": False}, _ASK)
+        # A fallback answer names the extractive answerer, not the configured model.
+        if self._model is None and not reply["fallback"]:
+            self._model = reply["model"]
+        return reply
 
-    async def retrieve(self, question: str, top_k: int) -> dict[str, Any]:
-        return await self._post("/v1/retrieve", {"question": question, "top_k": top_k})
+    async def retrieve(self, question: str, top_k: int) -> RetrieveReply:
+        reply: RetrieveReply = await self._post(
+            "/v1/retrieve", {"question": question, "top_k": top_k}, _RETRIEVE
+        )
+        return reply
 
     async def article_text(self, source: str) -> str | None:
-        response = await self._client.get(f"/v1/sources/{source}/text")
+        response = await self._client.get(f"/v1/sources/{quote(source)}/text")
         return response.text if response.status_code == 200 else None
 
-    async def aclose(self) -> None:
-        await self._client.aclose()
+
+@asynccontextmanager
+async def http_target(base_url: str, timeout_s: float = 120.0) -> AsyncIterator[Target]:
+    """A running service."""
+    base_url = base_url.rstrip("/")
+    async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
+        yield Target(client, base_url)
+
+
+@asynccontextmanager
+async def in_process_target(
+    corpus: Path | None, settings: Settings, timeout_s: float = 120.0
+) -> AsyncIterator[Target]:
+    """The service's app in this process; on a fresh index of `corpus` unless it is None."""
+    with tempfile.TemporaryDirectory(prefix="evals-", ignore_cleanup_errors=True) as tmp:
+        if corpus is not None:
+            chroma = ChromaSettings(path=Path(tmp) / "chroma")
+            settings = settings.model_copy(update={"chroma": chroma})
+            await anyio.to_thread.run_sync(_index, corpus, settings)
+        if "log_level" not in settings.server.model_fields_set:
+            # A JSON line per request would bury the progress bar; ask for them explicitly
+            # (RAG_SERVER_LOG_LEVEL=info) when they are wanted.
+            server = settings.server.model_copy(update={"log_level": "warning"})
+            settings = settings.model_copy(update={"server": server})
+        app = create_app(settings)
+        transport = httpx.ASGITransport(app=app)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=transport, base_url="http://evals", timeout=timeout_s
+            ) as client,
+        ):
+            yield Target(client, "in-process")
+
+
+def _index(corpus: Path, settings: Settings) -> None:
+    # This embedder is dropped afterwards: the app loads its own in its lifespan, as it
+    # does when served.
+    embedder = build_embedder(settings.embed, settings.llm)
+    IngestJob(settings, embedder, build_index(settings, embedder)).run(corpus)

@@ -8,7 +8,6 @@ varied enough for its metrics to mean something.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -45,16 +44,6 @@ def normalised_articles(articles: dict[str, str]) -> dict[str, str]:
 
 def _found_in_any(alternatives: list[str], texts: list[str]) -> bool:
     return any(normalise(alternative) in text for alternative in alternatives for text in texts)
-
-
-def test_schema_loads(questions: list[Question]) -> None:
-    assert questions
-    assert all(isinstance(question, Question) for question in questions)
-
-
-def test_ids_unique(questions: list[Question]) -> None:
-    duplicates = [id_ for id_, n in Counter(q.id for q in questions).items() if n > 1]
-    assert not duplicates, f"duplicate ids: {duplicates}"
 
 
 def test_size_and_unanswerable_mix(questions: list[Question]) -> None:

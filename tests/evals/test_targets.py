@@ -1,0 +1,85 @@
+"""The in-process target is the service's own app behind another transport: it answers
+exactly what `python -m service` answers over HTTP (there on a `chroma run` index), and
+evals reaches the service only through its public surface."""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from evals.__main__ import main
+from tests.conftest import REPO, SAMPLE_DIR
+from tests.service.test_server_topology import ingest, worker
+
+DATASET = REPO / "evals" / "datasets" / "articles.jsonl"
+# What evals may import from the service and ingest; anything else is internal to them.
+ALLOWED = {
+    "service.app": {"create_app"},
+    "service.settings": None,
+    "service.errors": None,
+    "service.core": None,
+    "ingest.pipeline": {"IngestJob"},
+}
+
+
+def _allowed(module: str, names: list[str]) -> bool:
+    for prefix, allowed_names in ALLOWED.items():
+        if module == prefix or module.startswith(f"{prefix}."):
+            return allowed_names is None or set(names) <= allowed_names
+    return False
+
+
+def test_evals_imports_only_the_services_public_surface() -> None:
+    found = []
+    for path in sorted((REPO / "evals").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                found.append((path.name, node.module, [a.name for a in node.names]))
+            elif isinstance(node, ast.Import):
+                found.extend((path.name, a.name, []) for a in node.names)
+    theirs = [f for f in found if f[1].split(".")[0] in {"service", "ingest"}]
+    assert theirs, "evals should reach the service through create_app"
+    assert [f for f in theirs if not _allowed(f[1], f[2])] == []
+
+
+@pytest.fixture
+def served(chroma_server: int) -> Iterator[str]:
+    """`python -m service` on loopback, over a `chroma run` index of the sample articles."""
+    ingest(SAMPLE_DIR, chroma_server)
+    with worker(chroma_server) as url:
+        yield url
+
+
+def _rows(out: Path) -> list[dict[str, object]]:
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()]
+    for row in rows:
+        del row["timings_ms"]  # the only thing allowed to differ
+    return rows
+
+
+@pytest.mark.chroma_server
+def test_in_process_answers_as_the_served_app_does(served: str, tmp_path: Path) -> None:
+    lines = DATASET.read_text("utf-8").splitlines()
+    picked = [json.loads(line) for line in lines]
+    # Answerable and unanswerable, with and without gold spans.
+    subset = [q for q in picked if q["answerable"]][:6] + [
+        q for q in picked if not q["answerable"]
+    ][:3]
+    dataset = tmp_path / "subset.jsonl"
+    dataset.write_text("".join(json.dumps(q) + "\n" for q in subset), "utf-8")
+    base = ["run", "--dataset", str(dataset)]
+    assert main([*base, "--out", str(tmp_path / "local")]) == 0
+    assert main([*base, "--out", str(tmp_path / "http"), "--target", served]) == 0
+    local, http = _rows(tmp_path / "local"), _rows(tmp_path / "http")
+    assert len(local) == len(subset) and local == http
+    assert any(r["citations"] for r in local) and any(r["abstained"] for r in local)
+    assert all(isinstance(r["confidence"], float) for r in local)
+    targets = [
+        json.loads((tmp_path / name / "summary.json").read_text())["target"]
+        for name in ("local", "http")
+    ]
+    assert targets == ["in-process (extractive)", f"{served} (extractive)"]
