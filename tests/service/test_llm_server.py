@@ -19,7 +19,7 @@ import openai
 import pytest
 from httpx_sse import connect_sse
 
-from service.answer.base import Usage
+from service.answer.base import Answer, Usage
 from service.answer.postprocess import MalformedOutput, finalize
 from service.answer.prompt import Numbered, fit_passages
 from service.app import create_app
@@ -185,16 +185,24 @@ def test_official_openai_client_talks_to_the_server(llm_url: str) -> None:
     assert completion.usage.prompt_tokens > 0
 
 
-def test_ask_json_is_a_cited_answer_or_an_upstream_error(service_url: str) -> None:
-    response = post_ask(service_url)
-    assert response.status_code in {200, 502}, response.text
-    if response.status_code == 200:
-        body = response.json()
-        check_llm_answer(body)
-        assert body["timings_ms"]["generate"] > 0
-    else:
-        # The tiny model often answers without a single [n] marker.
-        check_error(response, 502, "upstream_error", "The LLM's answer was unusable")
+def expected_outcome(raw: str, passages: list[Numbered]) -> Answer | MalformedOutput:
+    """What post-processing makes of the model's raw text: the oracle for the service."""
+    try:
+        return finalize(raw, passages, LLM_NAME, Usage())
+    except MalformedOutput as exc:
+        return exc
+
+
+def check_is(body: dict[str, Any], expected: Answer) -> None:
+    """`body` is exactly the post-processed answer (scores to /v1/retrieve's rounding)."""
+    check_llm_answer(body)
+    assert body["answer"] == expected.text
+    assert body["abstained"] == expected.abstained
+    assert [{**c, "score": None} for c in body["citations"]] == [
+        {**vars(c), "score": None} for c in expected.citations
+    ]
+    for got, want in zip(body["citations"], expected.citations, strict=True):
+        assert got["score"] == pytest.approx(want.score, abs=1e-4)
 
 
 def test_ask_stream_tokens_then_the_post_processed_answer(
@@ -204,45 +212,45 @@ def test_ask_stream_tokens_then_the_post_processed_answer(
     final, data, raw = split_stream(events)
     assert sum(name == "token" for name, _ in events) >= 1, "the model streams for real"
     assert raw.strip()
-    passages = passages_for(service_url, llm_settings(indexed, llm_url))
-    if final == "done":
-        check_llm_answer(data)
-        # `done` is the streamed text post-processed: markers mapped, narrowed, renumbered.
-        expected = finalize(raw, passages, LLM_NAME, Usage())
-        assert data["answer"] == expected.text
-        assert data["abstained"] == expected.abstained
-        # /v1/retrieve rounds scores too, so a score may differ in its last digit.
-        assert [{**c, "score": None} for c in data["citations"]] == [
-            {**vars(c), "score": None} for c in expected.citations
-        ]
-        for got, want in zip(data["citations"], expected.citations, strict=True):
-            assert got["score"] == pytest.approx(want.score, abs=1e-4)
+    expected = expected_outcome(raw, passages_for(service_url, llm_settings(indexed, llm_url)))
+    # The stream ends as post-processing of exactly the streamed text says it must.
+    if isinstance(expected, MalformedOutput):
+        assert (final, data["code"]) == ("error", "upstream_error"), data
+        assert f"The LLM's answer was unusable: {expected}" in data["message"]
     else:
-        assert data["code"] == "upstream_error", data
-        assert "The LLM's answer was unusable" in data["message"]
-        with pytest.raises(MalformedOutput):
-            finalize(raw, passages, LLM_NAME, Usage())
+        assert final == "done", data
+        check_is(data, expected)
 
 
-def test_fallback_answers_even_when_the_model_does_not_cite(
+def test_ask_json_is_the_post_processed_model_output(
+    service_url: str, indexed: Settings, llm_url: str
+) -> None:
+    # Temperature 0 and the same prompt: the JSON request gets the text the stream showed.
+    _, _, raw = split_stream(stream_ask(service_url))
+    expected = expected_outcome(raw, passages_for(service_url, llm_settings(indexed, llm_url)))
+    response = post_ask(service_url)
+    if isinstance(expected, MalformedOutput):
+        check_error(response, 502, "upstream_error", f"The LLM's answer was unusable: {expected}")
+    else:
+        assert response.status_code == 200, response.text
+        check_is(response.json(), expected)
+        assert response.json()["timings_ms"]["generate"] > 0
+
+
+def test_fallback_answers_exactly_when_the_model_output_is_unusable(
     indexed: Settings, llm_url: str
 ) -> None:
     with serve(create_app(llm_settings(indexed, llm_url, fallback=True))) as url:
+        final, data, raw = split_stream(stream_ask(url))
+        expected = expected_outcome(raw, passages_for(url, llm_settings(indexed, llm_url)))
         response = post_ask(url)
-        assert response.status_code == 200, response.text
-        body = response.json()
-        if body["fallback"]:
+    assert final == "done", data
+    assert response.status_code == 200, response.text
+    for body in (data, response.json()):
+        if isinstance(expected, MalformedOutput):
             check_fallback(body)
         else:
-            check_llm_answer(body)
-
-        final, data, raw = split_stream(stream_ask(url))
-        assert final == "done", data
-        assert raw.strip()
-        if data["fallback"]:
-            check_fallback(data)
-        else:
-            check_llm_answer(data)
+            check_is(body, expected)
 
 
 @pytest.mark.parametrize("fallback", [False, True], ids=["no-fallback", "fallback"])
