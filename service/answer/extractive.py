@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from service.answer.base import Answer, AnswerPassage, Citation
 from service.evidence.scoring import Evidence, QueryTerms, score_evidence
+from service.evidence.text import fold_whitespace
 from service.settings import AnswerSettings
 
 MODEL_NAME = "extractive"
@@ -59,7 +60,7 @@ class ExtractiveAnswerer:
         parts: list[str] = []
         citations: list[Citation] = []
         for n, ev in enumerate(chosen, start=1):
-            parts.append(with_marker(" ".join(ev.quote.split()), n))
+            parts.append(with_marker(fold_whitespace(ev.quote), n))
             citations.append(
                 Citation(
                     n=n,

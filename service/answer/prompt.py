@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from service.answer.base import ABSTAIN_TEXT, AnswerPassage, Message
 from service.core.tokens import count_tokens
+from service.evidence.text import fold_whitespace
 
 SYSTEM_PROMPT = f"""You answer questions about news articles using only the numbered \
 passages in the user's message.
@@ -56,7 +57,7 @@ def render_passages(passages: Sequence[Numbered]) -> str:
     for p in passages:
         passage = p.passage
         date = f", published {passage.published}" if passage.published else ""
-        title = _quoted(" ".join(passage.title.split()))
+        title = _quoted(fold_whitespace(passage.title))
         blocks.append(
             f"[{p.n}] (article: {title}{date})\n<passage>\n{_quoted(passage.text)}\n</passage>"
         )

@@ -30,6 +30,11 @@ STOPWORDS = frozenset(
 )
 
 
+def fold_whitespace(text: str) -> str:
+    """`text` with every run of white space (newlines included) as one space, trimmed."""
+    return " ".join(text.split())
+
+
 def _stem(word: str) -> str:
     # A light English plural/possessive strip, enough to match "talks" with "talk" and
     # "Starmer's" with "Starmer"; names and numbers otherwise pass through unchanged.

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from service.answer.base import AnswerPassage
-from service.answer.extractive import select, with_marker
+from service.answer.extractive import ExtractiveAnswerer, select, with_marker
 from service.core.store import Chunk
 from service.evidence.answer_type import expected_answer_type, has_answer_type
-from service.evidence.scoring import Evidence
+from service.evidence.scoring import Evidence, QueryTerms
+from service.evidence.text import fold_whitespace
 from service.retrieval.hits import Hit
+from service.settings import AnswerSettings
 
 
 @pytest.mark.parametrize(
@@ -54,3 +56,20 @@ def test_select_keeps_close_runners_up_that_add_terms() -> None:
 def test_marker_goes_before_the_final_full_stop() -> None:
     assert with_marker("Talks were held in Geneva.", 1) == "Talks were held in Geneva [1]."
     assert with_marker("He said “yes”", 2) == "He said “yes” [2]"
+
+
+def test_fold_whitespace() -> None:
+    assert fold_whitespace("  The talks\n were held\r\n\tin  Geneva. ") == (
+        "The talks were held in Geneva."
+    )
+    assert fold_whitespace("\n \t") == ""
+
+
+def test_answer_text_folds_white_space_but_the_quote_stays_exact() -> None:
+    text = "The talks  were held\tin Geneva on Sunday."
+    chunk = Chunk("c", text, "a.txt", 0, len(text), 0, "t", None, None, "", 0)
+    answer = ExtractiveAnswerer(AnswerSettings(min_score=0.0)).answer(
+        QueryTerms("Where were the talks held?"), [Hit(chunk, 0.9, 0.9)]
+    )
+    assert answer.text == "The talks were held in Geneva on Sunday [1]."
+    assert [c.quote for c in answer.citations] == [text]
