@@ -57,8 +57,8 @@ serve: ingest
 	$(PY) -m service --host $(HOST) --port $(PORT)
 
 lint: install
-	$(VENV)/bin/ruff check service ingest evals tests scripts
-	$(VENV)/bin/ruff format --check service ingest evals tests scripts
+	$(VENV)/bin/ruff check service ingest evals devtools tests scripts
+	$(VENV)/bin/ruff format --check service ingest evals devtools tests scripts
 	$(VENV)/bin/lint-imports
 
 typecheck: install

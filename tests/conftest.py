@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from devtools.contract import article_text as article_text  # for modules that import it here
+from devtools.procs import clean_env as cli_env  # the environment of CLI subprocesses
+from devtools.procs import free_port as free_port  # for modules that import it from here
+from devtools.servers import chroma_run
 from service.core.embedder import Embedder, build_embedder
 from service.core.offline import configure_offline
 from service.settings import ChromaSettings, Settings
@@ -23,17 +24,6 @@ SAMPLE_DIR = REPO / "data" / "articles"
 SAMPLES = sorted(p.name for p in SAMPLE_DIR.glob("*.txt"))
 
 configure_offline()
-
-
-def article_text(path: Path) -> str:
-    """The contract's article text of a .txt/.md file."""
-    return path.read_bytes().decode("utf-8").removeprefix("\ufeff")
-
-
-def cli_env(**settings: str) -> dict[str, str]:
-    """This process's environment without the developer's RAG_* variables, plus these."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    return env | settings
 
 
 def run_ingest_cli(folder: Path, *args: str, **settings: str) -> subprocess.CompletedProcess[str]:
@@ -46,26 +36,6 @@ def run_ingest_cli(folder: Path, *args: str, **settings: str) -> subprocess.Comp
         text=True,
         timeout=300,
     )
-
-
-def wait_until_up(url: str, proc: subprocess.Popen[bytes], timeout_s: float, what: str) -> None:
-    """Poll `url` until it answers 200; fail the test if `proc` dies or time runs out."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            pytest.fail(f"{what} did not become ready within {timeout_s:.0f} s")
-        time.sleep(0.2)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
@@ -98,26 +68,5 @@ def corpus(tmp_path: Path) -> Iterator[Path]:
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     """A real `chroma run` server on loopback; yields its port."""
-    port = free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-    )
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/api/v2/heartbeat", proc, 60, "chroma run")
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with chroma_run(tmp_path / "server") as server:
+        yield server.port

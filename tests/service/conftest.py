@@ -10,12 +10,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.contract import check_answer, folder_texts
 from ingest.pipeline import IngestJob
 from service.app import create_app
 from service.core.embedder import Embedder
 from service.core.store import build_index
 from service.settings import ChromaSettings, Settings
-from tests.conftest import SAMPLE_DIR, article_text
+from tests.conftest import SAMPLE_DIR
 
 
 def ingest_folder(settings: Settings, embedder: Embedder, folder: Path) -> None:
@@ -41,23 +42,8 @@ def client(indexed: Settings) -> Iterator[TestClient]:
 
 
 def check_invariants(body: dict[str, Any], articles: Path = SAMPLE_DIR) -> None:
-    """The contract's invariants for one /v1/ask response."""
-    import re
-
-    citations = body["citations"]
-    markers = [int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])]
-    numbers = [c["n"] for c in citations]
-    assert numbers == list(range(1, len(citations) + 1)), "citations numbered 1..N"
-    assert set(markers) == set(numbers), "every marker has a citation and every citation is used"
-    first_seen = list(dict.fromkeys(markers))
-    assert first_seen == sorted(first_seen), "numbers appear in order"
-    for c in citations:
-        text = article_text(articles / c["source"])
-        assert text[c["start"] : c["end"]] == c["quote"]
-        assert c["quote"].strip()
-    if body["abstained"]:
-        assert citations == []
-        assert body["answer"]
+    """The contract's invariants for one /v1/ask response body."""
+    check_answer(body["answer"], body["citations"], body["abstained"], folder_texts(articles))
     for key in ("embed", "retrieve", "generate", "total"):
         assert body["timings_ms"][key] >= 0
     assert body["request_id"]

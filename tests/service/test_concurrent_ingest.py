@@ -6,7 +6,6 @@ service sees the new chunks shortly after the run ends, without a restart.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from devtools.procs import clean_env
 from service.app import create_app
 from service.core.embedder import Embedder
 from service.settings import ChromaSettings, Settings
@@ -29,12 +29,10 @@ The Zorblax summit on Arctic fisheries ended in Reykjavik on Friday with a signe
 
 
 def start_ingest(folder: Path, chroma: Path) -> subprocess.Popen[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env["RAG_CHROMA_PATH"] = str(chroma)
     return subprocess.Popen(
         [sys.executable, "-m", "ingest", str(folder)],
         cwd=REPO,
-        env=env,
+        env=clean_env(RAG_CHROMA_PATH=str(chroma)),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
