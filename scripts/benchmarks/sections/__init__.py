@@ -1,0 +1,34 @@
+"""The registry: a section is a module with `run(Bench) -> list[Row]` and one line here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from benchmarks.context import Bench
+from benchmarks.rows import Row
+from benchmarks.sections import (
+    api_http,
+    api_in_process,
+    baseline,
+    embedder,
+    ingest_1000,
+    ingest_samples,
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    run: Callable[[Bench], list[Row]]
+
+
+# In running order; `--only` picks by name and keeps this order.
+SECTIONS: list[Section] = [
+    Section("embedder", embedder.run),
+    Section("ingest_samples", ingest_samples.run),
+    Section("ingest_1000", ingest_1000.run),
+    Section("api_in_process", api_in_process.run),
+    Section("api_http", api_http.run),
+    Section("baseline", baseline.run),
+]
