@@ -29,14 +29,18 @@ class InvalidRequest(ServiceError):
 
 
 class Unauthorized(ServiceError):
-    """No credentials, or credentials that match no key."""
+    """No credentials, or credentials that match no key (or a bad Slack signature)."""
 
     status = 401
     code = "unauthorized"
 
+    def __init__(self, message: str, challenge: str | None = "Bearer") -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
     @property
     def headers(self) -> dict[str, str]:
-        return {"WWW-Authenticate": "Bearer"}
+        return {"WWW-Authenticate": self.challenge} if self.challenge else {}
 
 
 class Forbidden(ServiceError):

@@ -185,6 +185,7 @@ def test_unsigned_forged_and_stale_requests_get_401(
             assert response.status_code == 401, response.text
             error = response.json()["error"]
             assert error["code"] == "unauthorized" and "signature" in error["message"]
+            assert "www-authenticate" not in response.headers
         # Signed, but a different body than the one signed.
         tampered = post(url, path, payload + b"&x=1", sign(payload), form=form)
         assert tampered.status_code == 401

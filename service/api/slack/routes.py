@@ -38,7 +38,8 @@ async def _signed_body(request: Request, bot: SlackBot) -> bytes:
     if not is_signed(bot.verifier, body, request.headers):
         raise Unauthorized(
             "The Slack signature is missing, wrong or older than 5 minutes "
-            "(X-Slack-Signature, X-Slack-Request-Timestamp)."
+            "(X-Slack-Signature, X-Slack-Request-Timestamp).",
+            challenge=None,  # Slack signs; it cannot answer a bearer challenge
         )
     return body
 
