@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any
 
@@ -76,7 +77,7 @@ class SlackBot:
     # -- lifecycle -------------------------------------------------------------------
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+        task = asyncio.create_task(_logged(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -158,17 +159,19 @@ class SlackBot:
             return
         channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
         thread = str(event.get("thread_ts") or ts)
-        principal = slack_principal(str(payload.get("team_id", "")), str(event.get("user", "")))
-        refusal = await self._admit(principal)
         question = plain_text(str(event.get("text", "")))
-        if refusal is None and not question:
+        refusal: str | None = None
+        if not question:
             refusal = (
                 "Mention me with a question, e.g. `@newsrag where were the US-Ukraine talks held?`"
             )
-        if refusal is None and len(question) > self._max_chars:
+        elif len(question) > self._max_chars:
             refusal = (
                 f"That question has {len(question):,} characters; the limit is {self._max_chars:,}."
             )
+        principal = slack_principal(str(payload.get("team_id", "")), str(event.get("user", "")))
+        if refusal is None:
+            refusal = await self._admit(principal)
         if refusal is not None:
             self._spawn(self._post(channel, thread, *notice_message(refusal)))
             return
@@ -196,7 +199,7 @@ class SlackBot:
             return []
         history: list[Message] = []
         for message in replies.get("messages") or []:
-            if float(message.get("ts", "0")) >= float(before):
+            if _ts(message.get("ts")) >= _ts(before):
                 continue
             text = plain_text(str(message.get("text", "")))
             if not text:
@@ -235,6 +238,28 @@ class SlackBot:
             LOGGER.error("slack answer failed", exc_info=exc)
             return notice_message(ERROR_TEXT)
         return answer_message(result.answer)
+
+
+async def _logged(work: Coroutine[Any, Any, None]) -> None:
+    """Runs a background answer; a failure is logged, never lost in the event loop."""
+    started = time.perf_counter()
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        LOGGER.error("slack background task failed", exc_info=exc)
+    else:
+        ms = round((time.perf_counter() - started) * 1000, 2)
+        LOGGER.info("slack reply done", extra={"fields": {"ms": ms}})
+
+
+def _ts(value: object) -> float:
+    """A Slack message timestamp ("1700000000.000100") as a number; unparsable = 0."""
+    try:
+        return float(str(value))
+    except ValueError:
+        return 0.0
 
 
 def _ephemeral(text: str) -> dict[str, Any]:
