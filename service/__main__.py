@@ -32,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         port=settings.server.port,
         log_config=None,
         timeout_graceful_shutdown=10,
+        # The app decides whose X-Forwarded-For to trust (RAG_SERVER_FORWARDED_ALLOW_IPS).
+        proxy_headers=False,
     )
     return 0
 

@@ -7,15 +7,25 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service.answer.base import Answerer
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
-from service.api import ask, health, sources
+from service.api import ask, docs, health, sources
+from service.api.access import Access
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
+from service.api.keys import KeyRing
+from service.api.limiter import Limiter
 from service.api.middleware import RequestContextMiddleware
+from service.api.slack import routes as slack_routes
+from service.api.slack.bot import SlackBot
+from service.api.slack.dedupe import Once
 from service.ask.service import AskService
 from service.core.embedder import build_embedder
 from service.core.offline import configure_offline
@@ -57,6 +67,32 @@ def build_services(settings: Settings) -> Services:
     )
 
 
+def build_redis(settings: Settings) -> Redis | None:
+    """The shared store of rate limits and Slack de-duplication; connects lazily."""
+    url = settings.access.redis_url
+    if url is None:
+        return None
+    # Short timeouts and one retry: an unreachable Redis must cost a request little (it
+    # then fails open or is refused, RAG_RATE_LIMIT_ON_REDIS_ERROR).
+    return Redis.from_url(
+        url.get_secret_value(),
+        socket_timeout=1.0,
+        socket_connect_timeout=1.0,
+        retry=Retry(NoBackoff(), 1),
+    )
+
+
+def build_access(settings: Settings, redis: Redis | None) -> Access:
+    keys = KeyRing(
+        (k.get_secret_value() for k in settings.access.api_keys),
+        (k.get_secret_value() for k in settings.access.widget_keys),
+    )
+    limiter = Limiter.build(
+        redis, refuse_without_storage=settings.rate_limit.on_redis_error == "refuse"
+    )
+    return Access(keys, limiter, settings.rate_limit)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -65,23 +101,57 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         configure_logging(settings.server.log_level)
         services = await anyio.to_thread.run_sync(build_services, settings)
         app.state.services = services
+        redis = build_redis(settings)
+        app.state.access = build_access(settings, redis)
+        slack: SlackBot | None = None
+        if settings.slack.signing_secret is not None:
+            once = Once(redis, settings.slack.dedupe_ttl_s)
+            slack = SlackBot(settings, services.ask, app.state.access, once)
+        app.state.slack = slack
         try:
             await anyio.to_thread.run_sync(services.ask.warm)
         except Exception as exc:  # reported by /readyz; the process still serves /healthz
             LOGGER.warning("index not ready at start-up", extra={"fields": {"error": str(exc)}})
-        LOGGER.info("ready", extra={"fields": {"model": services.ask.model}})
+        LOGGER.info(
+            "ready",
+            extra={
+                "fields": {
+                    "model": services.ask.model,
+                    "api_keys": len(settings.access.api_keys),
+                    "widget_keys": len(settings.access.widget_keys),
+                    "redis": redis is not None,
+                    "slack": slack is not None,
+                }
+            },
+        )
         yield
+        if slack is not None:
+            await slack.aclose()
         await services.ask.aclose()
+        if redis is not None:
+            await redis.aclose()
 
     app = FastAPI(
         title="newsrag",
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # /docs is served by service/api/docs.py with its own security headers; one docs
+        # page is enough, so there is no /redoc.
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.server.max_body_bytes)
+    if settings.server.forwarded_allow_ips:
+        # Outermost, so that the client address every later layer sees is the real one;
+        # only these proxies may set it (python -m service turns uvicorn's own off).
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=list(settings.server.forwarded_allow_ips)
+        )
     install_error_handlers(app)
     app.include_router(ask.router)
     app.include_router(sources.router)
     app.include_router(health.router)
+    app.include_router(slack_routes.router)
+    app.include_router(docs.router)
     return app

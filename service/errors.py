@@ -17,10 +17,50 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the response must carry (a challenge, a retry delay)."""
+        return {}
+
 
 class InvalidRequest(ServiceError):
     status = 400
     code = "invalid_request"
+
+
+class Unauthorized(ServiceError):
+    """No credentials, or credentials that match no key (or a bad Slack signature)."""
+
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str, challenge: str | None = "Bearer") -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"WWW-Authenticate": self.challenge} if self.challenge else {}
+
+
+class Forbidden(ServiceError):
+    """Valid credentials that may not use this route (a widget key outside its routes)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class RateLimited(ServiceError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class NotFound(ServiceError):

@@ -8,14 +8,41 @@ stays nested. Secrets (API keys) are read from the environment only, never from 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import limits
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Keys shorter than this are refused: a key is the only thing between a caller and the API.
+MIN_KEY_CHARS = 16
 
 
-def _section(prefix: str) -> SettingsConfigDict:
-    return SettingsConfigDict(env_prefix=prefix, extra="ignore", frozen=True)
+def _section(prefix: str, *, secret: bool = False) -> SettingsConfigDict:
+    # `secret`: a validation error must not echo the offending value (it may be a key).
+    return SettingsConfigDict(
+        env_prefix=prefix, extra="ignore", frozen=True, hide_input_in_errors=secret
+    )
+
+
+def _comma_separated(value: object) -> object:
+    """`a, b,c` -> ("a", "b", "c"); other values (already a sequence) pass through."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+def _check_rate(value: str | None, env: str) -> str | None:
+    if value is None or not value.strip() or value.strip().lower() in ("off", "none"):
+        return None
+    try:
+        limits.parse(value)
+    except ValueError:
+        raise ValueError(
+            f"{env}={value!r} is not a rate; write it like `20/minute`, `5 per second` "
+            "or `1000/day`"
+        ) from None
+    return value.strip()
 
 
 class ChromaSettings(BaseSettings):
@@ -221,6 +248,126 @@ class ServerSettings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the JSON logs."
     )
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = Field(
+        default_factory=tuple,
+        description="Proxies (comma-separated IPs or CIDRs; `*` = any) whose "
+        "`X-Forwarded-For` names the client; unset = the connecting address is the client.",
+    )
+
+    _split = field_validator("forwarded_allow_ips", mode="before")(_comma_separated)
+
+
+class AccessSettings(BaseSettings):
+    """Who may call `/v1/*`, and the Redis that workers share rate limits and Slack
+    de-duplication through."""
+
+    model_config = _section("RAG_", secret=True)
+
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default_factory=tuple,
+        description="Bearer keys (comma-separated, 16+ characters each) for every `/v1/*` "
+        "route; unset = the API is open.",
+    )
+    widget_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default_factory=tuple,
+        description="Public keys for web pages (comma-separated, 16+ characters each): only "
+        "`POST /v1/ask` and `GET /v1/sources/{source}/text`, always rate-limited.",
+    )
+    redis_url: SecretStr | None = Field(
+        None,
+        description="Redis for rate limits and Slack de-duplication shared by all workers, "
+        "e.g. `redis://127.0.0.1:6379/0`; unset = kept in each process.",
+    )
+
+    _split = field_validator("api_keys", "widget_keys", mode="before")(_comma_separated)
+
+    @model_validator(mode="after")
+    def _keys_usable(self) -> AccessSettings:
+        for env, keys in (("RAG_API_KEYS", self.api_keys), ("RAG_WIDGET_KEYS", self.widget_keys)):
+            if any(len(k.get_secret_value()) < MIN_KEY_CHARS for k in keys):
+                raise ValueError(
+                    f"{env}: every key needs at least {MIN_KEY_CHARS} characters; "
+                    "make one with `openssl rand -hex 24`"
+                )
+        api = {k.get_secret_value() for k in self.api_keys}
+        if api & {k.get_secret_value() for k in self.widget_keys}:
+            raise ValueError("a key is in both RAG_API_KEYS and RAG_WIDGET_KEYS; use distinct keys")
+        return self
+
+
+class RateLimitSettings(BaseSettings):
+    """Budgets per principal on the question routes (every `POST /v1/*`), as `N/period`;
+    `off` (or unset, where allowed) disables one."""
+
+    model_config = _section("RAG_RATE_LIMIT_")
+
+    api_key: str | None = Field(
+        None, description="Questions per API key, e.g. `600/minute`; unset = unlimited."
+    )
+    widget: str = Field(
+        "20/minute", description="Questions per widget key and client IP (always limited)."
+    )
+    widget_reads: str = Field(
+        "120/minute",
+        description="Article-text reads (opening a citation) per widget key and client IP.",
+    )
+    ip: str | None = Field(
+        None,
+        description="Questions per client IP without a key; unset = unlimited (the eval "
+        "harness and load tests rely on that).",
+    )
+    slack_user: str | None = Field(
+        "20/minute", description="Questions per Slack user (team and user id)."
+    )
+    on_redis_error: Literal["allow", "refuse"] = Field(
+        "allow",
+        description="When RAG_REDIS_URL cannot be reached: `allow` answers without limits "
+        "(logged), `refuse` answers 503.",
+    )
+
+    @field_validator("api_key", "widget", "widget_reads", "ip", "slack_user")
+    @classmethod
+    def _is_rate(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _check_rate(value, f"RAG_RATE_LIMIT_{(info.field_name or '').upper()}")
+
+    @model_validator(mode="after")
+    def _widget_always_limited(self) -> RateLimitSettings:
+        if self.widget is None or self.widget_reads is None:
+            raise ValueError(
+                "widget keys are public, so RAG_RATE_LIMIT_WIDGET and "
+                "RAG_RATE_LIMIT_WIDGET_READS cannot be off"
+            )
+        return self
+
+
+class SlackSettings(BaseSettings):
+    """The Slack app: slash command and mentions. Unset signing secret = no Slack routes."""
+
+    model_config = _section("RAG_SLACK_", secret=True)
+
+    signing_secret: SecretStr | None = Field(
+        None, description="The app's signing secret (Basic Information page); enables Slack."
+    )
+    bot_token: SecretStr | None = Field(
+        None, description="Bot token (`xoxb-...`) for replies to mentions in threads."
+    )
+    api_base: str = Field(
+        "https://slack.com/api/", description="Slack Web API base URL (tests use loopback)."
+    )
+    command_response: Literal["in_channel", "ephemeral"] = Field(
+        "in_channel",
+        description="Who sees a slash command's answer: the channel, or only the asker.",
+    )
+    dedupe_ttl_s: int = Field(
+        3600,
+        ge=60,
+        le=86_400,
+        description="Seconds an event or command id is remembered so that Slack's retries "
+        "are not answered twice.",
+    )
+    drain_s: float = Field(
+        30.0, gt=0, le=600, description="Seconds shutdown waits for answers still being sent."
+    )
 
 
 class EvalSettings(BaseSettings):
@@ -254,6 +401,9 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @model_validator(mode="after")

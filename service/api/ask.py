@@ -22,7 +22,7 @@ from service.api.models import (
     UsageOut,
     chunk_out,
 )
-from service.api.principal import get_principal
+from service.api.principal import get_principal, widget_key_allowed
 from service.ask.service import AskResult
 from service.errors import InvalidRequest, ServiceError
 from service.log import LOGGER, request_id_var
@@ -32,7 +32,7 @@ from service.settings import Settings
 router = APIRouter(prefix="/v1", tags=["answers"], dependencies=[Depends(get_principal)])
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorResponse} for code in (400, 413, 422, 502, 503, 504)
+    code: {"model": ErrorResponse} for code in (400, 401, 403, 413, 422, 429, 502, 503, 504)
 }
 
 
@@ -89,6 +89,7 @@ def to_response(result: AskResult) -> AskResponse:
     },
     summary="Answer a question with exact, cited spans of the articles",
 )
+@widget_key_allowed
 async def ask(
     body: AskRequest, request: Request, service: AskDep, settings: SettingsDep
 ) -> AskResponse | EventSourceResponse:

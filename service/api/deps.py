@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from service.api.access import Access
 from service.ask.service import AskService
 from service.core.embedder import Embedder
 from service.retrieval.live_index import LiveIndex
@@ -38,6 +39,11 @@ def get_ask(services: Annotated[Services, Depends(get_services)]) -> AskService:
 
 def get_index(services: Annotated[Services, Depends(get_services)]) -> LiveIndex:
     return services.index
+
+
+def get_access(request: Request) -> Access:
+    access: Access = request.app.state.access
+    return access
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

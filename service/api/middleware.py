@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids, a request-body size limit and one access log line."""
+"""ASGI middleware: request ids, a request-body size limit, page security headers and one
+access log line."""
 
 from __future__ import annotations
 
@@ -49,10 +50,12 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
+                # Set by a page route (service/api/security.py) for its response only.
+                page = scope.get("state", {}).get("security_headers") or {}
                 message["headers"] = [
-                    *message["headers"],
+                    *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
+                    *((k.lower().encode(), v.encode()) for k, v in page.items()),
                 ]
             await send(message)
 
@@ -81,6 +84,8 @@ class RequestContextMiddleware:
                         "method": scope.get("method"),
                         "path": scope.get("path"),
                         "status": status,
+                        # Decided by get_principal: a key's fingerprint, never the key.
+                        "principal": scope.get("state", {}).get("principal"),
                         "ms": round((time.perf_counter() - started) * 1000, 2),
                     }
                 },

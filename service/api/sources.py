@@ -8,10 +8,15 @@ from fastapi.responses import PlainTextResponse
 
 from service.api.deps import IndexDep
 from service.api.models import ErrorResponse, SourceOut, SourcesResponse
-from service.api.principal import get_principal
+from service.api.principal import get_principal, widget_key_allowed
 from service.errors import NotFound
 
-router = APIRouter(prefix="/v1/sources", tags=["sources"], dependencies=[Depends(get_principal)])
+router = APIRouter(
+    prefix="/v1/sources",
+    tags=["sources"],
+    dependencies=[Depends(get_principal)],
+    responses={code: {"model": ErrorResponse} for code in (401, 403, 429)},
+)
 
 
 @router.get("", response_model=SourcesResponse, summary="List the indexed articles")
@@ -42,6 +47,7 @@ async def list_sources(index: IndexDep) -> SourcesResponse:
     responses={404: {"model": ErrorResponse}, 200: {"content": {"text/plain": {}}}},
     summary="The article text that citation offsets index into",
 )
+@widget_key_allowed
 async def source_text(source: str, index: IndexDep) -> PlainTextResponse:
     def read() -> str | None:
         current = index.current()

@@ -17,7 +17,11 @@ from devtools.procs import free_port
 def serve(app: FastAPI) -> Iterator[str]:
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        # As `python -m service` runs it: the app, not uvicorn, decides whose
+        # X-Forwarded-For to trust (RAG_SERVER_FORWARDED_ALLOW_IPS).
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_config=None, lifespan="on", proxy_headers=False
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

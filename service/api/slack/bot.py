@@ -1,0 +1,276 @@
+"""The Slack bot: acknowledges at once, answers in a background task it owns.
+
+Slack drops an answer that takes more than 3 s, so the routes only verify, de-duplicate
+and spend the user's budget, then hand the question to a task; the answer goes to the
+command's `response_url` or, for a mention, into its thread with `chat.postMessage`.
+Tasks are kept in a set and drained when the app shuts down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any
+
+from slack_sdk.signature import Clock, SignatureVerifier
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from service.answer.base import Message
+from service.api.access import Access, Principal
+from service.api.principal import slack_principal
+from service.api.slack.blocks import ERROR_TEXT, Block, answer_message, notice_message
+from service.api.slack.dedupe import Once
+from service.ask.service import AskService
+from service.errors import RateLimited, ServiceError
+from service.log import LOGGER
+from service.settings import Settings
+
+ACK_TEXT = "Looking that up..."
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+# The SDK's own logs go through the service's JSON handler (it redacts the bot token).
+_SDK_LOGGER = LOGGER.getChild("slack_sdk")
+
+
+def plain_text(slack_text: str) -> str:
+    """Message text without mentions, with Slack's three escapes undone."""
+    text = _MENTION.sub("", slack_text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
+
+
+def is_signed(verifier: SignatureVerifier, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Slack's v0 signature over the raw body, with a timestamp at most 5 minutes off."""
+    try:
+        return verifier.is_valid_request(body, dict(headers))
+    except ValueError:  # a timestamp that is not a number
+        return False
+
+
+class SlackBot:
+    def __init__(
+        self,
+        settings: Settings,
+        ask: AskService,
+        access: Access,
+        once: Once,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        slack = settings.slack
+        assert slack.signing_secret is not None, "Slack is enabled by its signing secret"
+        self.verifier = SignatureVerifier(slack.signing_secret.get_secret_value(), clock or Clock())
+        token = slack.bot_token.get_secret_value() if slack.bot_token else None
+        self.can_post = token is not None
+        self._web = AsyncWebClient(token=token, base_url=slack.api_base, logger=_SDK_LOGGER)
+        self._ask = ask
+        self._access = access
+        self._once = once
+        self._response_type = slack.command_response
+        self._top_k = settings.retrieval.top_k
+        self._max_history = settings.server.max_history
+        self._max_chars = settings.server.max_question_chars
+        self._drain_s = slack.drain_s
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(_logged(work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @property
+    def pending(self) -> int:
+        return len(self._tasks)
+
+    async def aclose(self) -> None:
+        """Let answers in flight finish (up to RAG_SLACK_DRAIN_S), then cancel the rest."""
+        if not self._tasks:
+            return
+        _, unfinished = await asyncio.wait(set(self._tasks), timeout=self._drain_s)
+        for task in unfinished:
+            task.cancel()
+        if unfinished:
+            LOGGER.warning(
+                "slack answers cancelled at shutdown", extra={"fields": {"n": len(unfinished)}}
+            )
+            await asyncio.gather(*unfinished, return_exceptions=True)
+
+    # -- slash command ---------------------------------------------------------------
+
+    async def command(self, form: Mapping[str, str]) -> dict[str, Any] | None:
+        """The immediate (ephemeral) reply; None for a repeat that must not be answered."""
+        trigger = form.get("trigger_id", "")
+        if trigger and not await self._once.first(f"command:{trigger}"):
+            return None
+        question = plain_text(form.get("text", ""))
+        command = form.get("command", "/ask")
+        if not question:
+            return _ephemeral(
+                f"Ask a question after the command, e.g. `{command} Where were the "
+                "US-Ukraine talks held?`"
+            )
+        if len(question) > self._max_chars:
+            return _ephemeral(
+                f"That question has {len(question):,} characters; the limit is {self._max_chars:,}."
+            )
+        response_url = form.get("response_url", "")
+        if not response_url:
+            return _ephemeral("Slack sent no response_url, so the answer could not be delivered.")
+        principal = slack_principal(form.get("team_id", ""), form.get("user_id", ""))
+        refusal = await self._admit(principal)
+        if refusal:
+            return _ephemeral(refusal)
+        self._spawn(self._answer_command(question, response_url))
+        LOGGER.info("slack command accepted", extra={"fields": {"principal": principal.label}})
+        return _ephemeral(ACK_TEXT)
+
+    async def _answer_command(self, question: str, response_url: str) -> None:
+        text, blocks = await self._answer(question, [])
+        try:
+            webhook = AsyncWebhookClient(response_url, logger=_SDK_LOGGER)
+            sent = await webhook.send(text=text, blocks=blocks, response_type=self._response_type)
+            if sent.status_code != 200:
+                LOGGER.warning(
+                    "slack response_url refused the answer",
+                    extra={"fields": {"status": sent.status_code}},
+                )
+        except Exception as exc:
+            LOGGER.warning(
+                "slack response_url unreachable", extra={"fields": {"error": type(exc).__name__}}
+            )
+
+    # -- events ----------------------------------------------------------------------
+
+    async def event(self, payload: Mapping[str, Any]) -> None:
+        """Handle one `event_callback`: an `app_mention` gets an answer in its thread."""
+        event = payload.get("event")
+        if payload.get("type") != "event_callback" or not isinstance(event, dict):
+            return
+        if event.get("type") != "app_mention":
+            return
+        own = _own_user_ids(payload)
+        if event.get("bot_id") or event.get("subtype") or event.get("user") in own:
+            return  # the bot's own messages (and other bots') are never questions
+        event_id = payload.get("event_id") or f"{event.get('channel')}:{event.get('ts')}"
+        if not await self._once.first(f"event:{event_id}"):
+            return
+        channel, ts = str(event.get("channel", "")), str(event.get("ts", ""))
+        thread = str(event.get("thread_ts") or ts)
+        question = plain_text(str(event.get("text", "")))
+        refusal: str | None = None
+        if not question:
+            refusal = (
+                "Mention me with a question, e.g. `@newsrag where were the US-Ukraine talks held?`"
+            )
+        elif len(question) > self._max_chars:
+            refusal = (
+                f"That question has {len(question):,} characters; the limit is {self._max_chars:,}."
+            )
+        principal = slack_principal(str(payload.get("team_id", "")), str(event.get("user", "")))
+        if refusal is None:
+            refusal = await self._admit(principal)
+        if refusal is not None:
+            self._spawn(self._post(channel, thread, *notice_message(refusal)))
+            return
+        in_thread = event.get("thread_ts") is not None
+        self._spawn(self._answer_mention(question, channel, thread, ts if in_thread else None, own))
+        LOGGER.info("slack mention accepted", extra={"fields": {"principal": principal.label}})
+
+    async def _answer_mention(
+        self, question: str, channel: str, thread: str, before: str | None, own: set[str]
+    ) -> None:
+        history = await self._thread_history(channel, thread, before, own) if before else []
+        text, blocks = await self._answer(question, history)
+        await self._post(channel, thread, text, blocks)
+
+    async def _thread_history(
+        self, channel: str, thread: str, before: str, own: set[str]
+    ) -> list[Message]:
+        """Earlier messages of the thread, oldest first: the bot's as the assistant's."""
+        try:
+            replies = await self._web.conversations_replies(channel=channel, ts=thread, limit=200)
+        except Exception as exc:
+            LOGGER.warning(
+                "slack thread history unavailable", extra={"fields": {"error": type(exc).__name__}}
+            )
+            return []
+        history: list[Message] = []
+        for message in replies.get("messages") or []:
+            if _ts(message.get("ts")) >= _ts(before):
+                continue
+            text = plain_text(str(message.get("text", "")))
+            if not text:
+                continue
+            mine = bool(message.get("bot_id")) or message.get("user") in own
+            history.append(Message("assistant" if mine else "user", text[:8000]))
+        return history[-self._max_history :] if self._max_history else []
+
+    async def _post(self, channel: str, thread: str, text: str, blocks: list[Block]) -> None:
+        try:
+            await self._web.chat_postMessage(
+                channel=channel, thread_ts=thread, text=text, blocks=blocks
+            )
+        except Exception as exc:
+            LOGGER.warning(
+                "slack chat.postMessage failed", extra={"fields": {"error": type(exc).__name__}}
+            )
+
+    # -- shared ----------------------------------------------------------------------
+
+    async def _admit(self, principal: Principal) -> str | None:
+        """None when the user may ask now, else the sentence that says why not."""
+        try:
+            await self._access.admit(principal, "question")
+        except RateLimited as exc:
+            return f"You are asking faster than the limit allows; try again in {exc.retry_after} s."
+        except ServiceError:
+            return ERROR_TEXT
+        return None
+
+    async def _answer(self, question: str, history: Sequence[Message]) -> tuple[str, list[Block]]:
+        LOGGER.debug("slack question", extra={"fields": {"question": question}})
+        try:
+            result = await self._ask.ask(question, top_k=self._top_k, history=history)
+        except Exception as exc:
+            LOGGER.error("slack answer failed", exc_info=exc)
+            return notice_message(ERROR_TEXT)
+        return answer_message(result.answer)
+
+
+async def _logged(work: Coroutine[Any, Any, None]) -> None:
+    """Runs a background answer; a failure is logged, never lost in the event loop."""
+    started = time.perf_counter()
+    try:
+        await work
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        LOGGER.error("slack background task failed", exc_info=exc)
+    else:
+        ms = round((time.perf_counter() - started) * 1000, 2)
+        LOGGER.info("slack reply done", extra={"fields": {"ms": ms}})
+
+
+def _ts(value: object) -> float:
+    """A Slack message timestamp ("1700000000.000100") as a number; unparsable = 0."""
+    try:
+        return float(str(value))
+    except ValueError:
+        return 0.0
+
+
+def _ephemeral(text: str) -> dict[str, Any]:
+    return {"response_type": "ephemeral", "text": text}
+
+
+def _own_user_ids(payload: Mapping[str, Any]) -> set[str]:
+    """The app's own user ids, as Slack lists them in every event it delivers."""
+    ids = {
+        str(a.get("user_id"))
+        for a in payload.get("authorizations") or []
+        if isinstance(a, dict) and a.get("is_bot")
+    }
+    return ids - {"None"}
