@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.contract import article_text as article_text  # for modules that import it here
-from devtools.procs import clean_env as cli_env  # the environment of CLI subprocesses
-from devtools.procs import free_port as free_port  # for modules that import it from here
+from devtools.procs import clean_env as cli_env
 from devtools.servers import chroma_run
 from service.core.embedder import Embedder, build_embedder
 from service.core.offline import configure_offline

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from devtools.servers import service_run
 from evals.__main__ import main
 from tests.conftest import REPO, SAMPLE_DIR
-from tests.service.test_server_topology import ingest, worker
+from tests.service.test_server_topology import client_env, ingest
 
 DATASET = REPO / "evals" / "datasets" / "articles.jsonl"
 # What evals may import from the service and ingest; anything else is internal to them.
@@ -50,8 +51,8 @@ def test_evals_imports_only_the_services_public_surface() -> None:
 def served(chroma_server: int) -> Iterator[str]:
     """`python -m service` on loopback, over a `chroma run` index of the sample articles."""
     ingest(SAMPLE_DIR, chroma_server)
-    with worker(chroma_server) as url:
-        yield url
+    with service_run(client_env(chroma_server)) as server:
+        yield server.url
 
 
 def _rows(out: Path) -> list[dict[str, object]]:

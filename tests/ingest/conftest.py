@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
+from devtools.procs import clean_env as cli_env
 from service.core.embedder import Embedder
 from service.core.store import ArticleIndex, build_index
 from service.settings import Settings
-from tests.conftest import REPO, cli_env, run_ingest_cli
+from tests.conftest import REPO, run_ingest_cli
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, run_ingest_cli
+from devtools.procs import free_port
+from tests.conftest import run_ingest_cli
 
 pytestmark = pytest.mark.chroma_server
 

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from devtools.contract import article_text
 from ingest.chunker import ChunkingError, chunk_text
 from service.core.embedder import Embedder
-from tests.conftest import SAMPLE_DIR, SAMPLES, article_text
+from tests.conftest import SAMPLE_DIR, SAMPLES
 
 
 @pytest.mark.parametrize("name", SAMPLES)

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from devtools.contract import article_text
 from ingest.pipeline import IngestJob
 from service.core.embedder import Embedder
 from service.core.store import build_index
 from service.settings import ChromaSettings, IngestSettings, Settings
-from tests.conftest import SAMPLES, article_text
+from tests.conftest import SAMPLES
 from tests.ingest.conftest import run_ingest, snapshot
 
 pytestmark = pytest.mark.slow

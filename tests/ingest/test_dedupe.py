@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.contract import article_text
 from ingest.dedupe import (
     Candidate,
     assign,
@@ -25,7 +26,7 @@ from service.core.embedder import Embedder
 from service.core.schema import SourceKey, SourceState, source_id
 from service.core.store import ArticleIndex, build_index
 from service.settings import ChromaSettings, IngestSettings, Settings
-from tests.conftest import SAMPLE_DIR, SAMPLES, article_text
+from tests.conftest import SAMPLE_DIR, SAMPLES
 from tests.ingest.conftest import run_ingest, snapshot
 
 ORIGINAL = SAMPLES[2]  # 002_...: an undated article of about 830 words

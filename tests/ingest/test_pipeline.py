@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.contract import article_text
 from ingest.pipeline import IngestJob, IngestUsageError
 from ingest.reader import file_sha256
 from service.core.embedder import Embedder
@@ -12,7 +13,7 @@ from service.core.schema import SourceState
 from service.core.store import ArticleIndex, build_index
 from service.errors import ConfigurationError
 from service.settings import ChunkingSettings, Settings
-from tests.conftest import SAMPLES, article_text
+from tests.conftest import SAMPLES
 from tests.ingest.conftest import snapshot
 
 

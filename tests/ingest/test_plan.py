@@ -6,12 +6,13 @@ import dataclasses
 
 import pytest
 
+from devtools.contract import article_text
 from ingest.dedupe import decode, encode, signature
 from ingest.plan import Failure, IngestPlan, Refresh, Write, plan_ingest
 from ingest.reader import Article, UnreadableFile, file_sha256
 from service.core.schema import SourceState
 from service.core.store import SourceRecord
-from tests.conftest import SAMPLE_DIR, SAMPLES, article_text
+from tests.conftest import SAMPLE_DIR, SAMPLES
 
 A, B, C = SAMPLES[:3]
 THRESHOLD = 0.8

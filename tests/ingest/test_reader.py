@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from devtools.contract import article_text
 from ingest.reader import UnreadableFile, discover, read_article
-from tests.conftest import SAMPLE_DIR, article_text
+from tests.conftest import SAMPLE_DIR
 
 EXPECTED = {
     "000_44cf2db2293b2724.txt": (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from devtools.contract import article_text
 from ingest.pipeline import IngestJob
 from ingest.reader import file_sha256
 from ingest.write import Checkpoint
@@ -11,7 +12,7 @@ from service.core.embedder import Embedder
 from service.core.schema import SourceState
 from service.core.store import ArticleIndex
 from service.settings import IngestSettings, Settings
-from tests.conftest import SAMPLES, article_text
+from tests.conftest import SAMPLES
 
 
 def test_each_group_is_pending_then_chunked_then_done(

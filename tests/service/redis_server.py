@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import free_port
+from devtools.procs import free_port
 
 
 def require_redis_server() -> str:

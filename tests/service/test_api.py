@@ -5,8 +5,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from devtools.contract import article_text
 from evals.dataset import load_dataset
-from tests.conftest import REPO, SAMPLE_DIR, SAMPLES, article_text
+from tests.conftest import REPO, SAMPLE_DIR, SAMPLES
 from tests.service.conftest import check_invariants
 
 DATASET = load_dataset(REPO / "evals" / "datasets" / "articles.jsonl")

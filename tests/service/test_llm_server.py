@@ -19,6 +19,7 @@ import openai
 import pytest
 from httpx_sse import connect_sse
 
+from devtools.procs import free_port
 from service.answer.base import Answer, Usage
 from service.answer.postprocess import MalformedOutput, finalize
 from service.answer.prompt import Numbered, fit_passages
@@ -26,7 +27,6 @@ from service.app import create_app
 from service.core.store import Chunk
 from service.retrieval.hits import Hit
 from service.settings import AnswerSettings, LLMSettings, Settings
-from tests.conftest import free_port
 from tests.service.conftest import check_invariants
 from tests.service.live import serve
 from tests.service.llm_server import llama_server, require_llm_server

@@ -16,7 +16,7 @@ from functools import cache
 
 import pytest
 
-from devtools.contract import check_answer
+from devtools.contract import article_text, check_answer
 from ingest.chunker import chunk_text
 from ingest.reader import read_article
 from service.answer.base import ABSTAIN_TEXT, Answer, Message, Usage
@@ -25,7 +25,7 @@ from service.answer.prompt import SYSTEM_PROMPT, Numbered, build_messages
 from service.core.store import Chunk
 from service.evidence.sentences import sentence_spans
 from service.retrieval.hits import Hit
-from tests.conftest import SAMPLE_DIR, article_text
+from tests.conftest import SAMPLE_DIR
 
 MODEL = "recorded-model"
 USAGE = Usage(prompt_tokens=812, completion_tokens=37)

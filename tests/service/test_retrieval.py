@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from devtools.contract import article_text
 from service.app import build_services
 from service.core.embedder import Embedder
 from service.retrieval.dates import DateMention, dates_in
 from service.retrieval.retriever import SearchFilters, rrf
 from service.settings import ChromaSettings, RetrievalSettings, Settings
-from tests.conftest import SAMPLE_DIR, article_text
+from tests.conftest import SAMPLE_DIR
 from tests.service.conftest import ingest_folder
 
 

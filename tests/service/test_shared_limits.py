@@ -16,9 +16,11 @@ import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from devtools.procs import clean_env as cli_env
+from devtools.procs import free_port, wait_until_up
 from service.app import create_app
 from service.settings import AccessSettings, RateLimitSettings, Settings
-from tests.conftest import REPO, cli_env, free_port, wait_until_up
+from tests.conftest import REPO
 from tests.service.live import serve
 from tests.service.redis_server import redis_server
 from tests.service.slack_receiver import slack_receiver
