@@ -29,6 +29,8 @@ class Timings:
 class AskResult:
     answer: Answer
     timings: Timings
+    # What was searched: the question (resolved against the history), spelling repaired.
+    query: str
 
 
 def retrieval_query(question: str, history: Sequence[Message]) -> str:
@@ -93,6 +95,7 @@ class AskService:
         done = time.perf_counter()
         yield AskResult(
             answer=answer,
+            query=retrieval.query.text,
             timings=Timings(
                 embed=round(retrieval.embed_ms, 2),
                 retrieve=round(retrieval.retrieve_ms, 2),
