@@ -16,10 +16,12 @@ from service.api import ask, health, sources
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
 from service.api.middleware import RequestContextMiddleware
+from service.ask.resolver import FollowUpResolver, LLMCondenser
 from service.ask.service import AskService
 from service.core.embedder import build_embedder
 from service.core.offline import configure_offline
 from service.core.store import build_client, build_index
+from service.errors import ConfigurationError
 from service.evidence.sentences import warm_up
 from service.log import LOGGER, configure_logging
 from service.retrieval.live_index import LiveIndex
@@ -51,10 +53,26 @@ def build_services(settings: Settings) -> Services:
         llm,
         fallback=settings.llm.fallback,
         neighbours=settings.llm.neighbours,
+        resolver=build_resolver(settings),
     )
     return Services(
         settings=settings, embedder=embedder, index=live, retriever=retriever, ask=service
     )
+
+
+def build_resolver(settings: Settings) -> FollowUpResolver:
+    mode = settings.followup_mode
+    if mode != "llm":
+        return FollowUpResolver(mode)
+    if not settings.llm.model:
+        raise ConfigurationError("RAG_FOLLOWUP_MODE=llm needs RAG_LLM_MODEL.")
+    condenser = LLMCondenser(
+        build_llm_client(settings.llm),
+        settings.llm.model,
+        timeout_s=settings.followup.timeout_s,
+        messages=settings.followup.messages,
+    )
+    return FollowUpResolver("llm", condenser)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

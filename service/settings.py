@@ -207,6 +207,33 @@ class AnswerSettings(BaseSettings):
     )
 
 
+class FollowUpSettings(BaseSettings):
+    """How a follow-up question ("Which ministers joined him on that call?") becomes the
+    standalone question that is searched (docs/followups.md)."""
+
+    model_config = _section("RAG_FOLLOWUP_")
+
+    mode: Literal["auto", "offline", "llm", "none"] = Field(
+        "auto",
+        description="`offline`: a deterministic rewrite from the earlier turns; `llm`: the "
+        "LLM condenses follow-ups (the offline rewrite if it fails); `auto`: `llm` when "
+        "RAG_LLM_BASE_URL is set, else `offline`; `none`: search the question as typed.",
+    )
+    timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="Seconds to wait for the LLM's standalone question before the offline "
+        "rewrite is used.",
+    )
+    messages: int = Field(
+        6,
+        ge=1,
+        le=50,
+        description="Most recent history messages the LLM sees when condensing.",
+    )
+
+
 class ServerSettings(BaseSettings):
     """The HTTP server and request limits."""
 
@@ -253,6 +280,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    followup: FollowUpSettings = Field(default_factory=FollowUpSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
@@ -268,6 +296,14 @@ class Settings(BaseSettings):
                 "drop the rest of each chunk. Lower RAG_CHUNK_SIZE."
             )
         return self
+
+    @property
+    def followup_mode(self) -> Literal["offline", "llm", "none"]:
+        """The follow-up mode with `auto` decided."""
+        mode = self.followup.mode
+        if mode == "auto":
+            return "llm" if self.llm.base_url is not None else "offline"
+        return mode
 
     @property
     def use_llm(self) -> bool:
