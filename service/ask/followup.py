@@ -139,14 +139,18 @@ class Mention:
 
     @property
     def label(self) -> str:
-        """As a rewrite names it: a person without titles ("Captain Erling Moen" ->
-        "Erling Moen")."""
+        """As a rewrite names it: a person without titles ("Captain Erling Moen",
+        "French President Emmanuel Macron", "US Secretary of State Marco Rubio" -> the
+        last two words)."""
         if self.kind != "person":
             return self.text
         words = self.text.split()
-        while len(words) > 2 and words[0].casefold().strip(".") in _TITLES:
-            words = words[1:]
-        return " ".join(words)
+        titled = [
+            i
+            for i, w in enumerate(words[:-2])
+            if set(w.casefold().strip(".").split("-")) & (_TITLES | {"state", "of"})
+        ]
+        return " ".join(words[titled[-1] + 1 :] if titled else words)
 
 
 @dataclass(frozen=True)
@@ -385,7 +389,7 @@ class _Resolver:
         kinds = {"person", "vessel"} if pronoun in {"she", "her", "herself"} else {"person"}
         for frame in reversed(self.frames):
             # A person in the answer to "Who ...?" is the one a follow-up speaks of.
-            asks_person = _ASKS_PERSON.match(frame.question)
+            asks_person = _ASKS_PERSON.match(_ELLIPSIS.sub("", frame.question, count=1))
             pools = (frame.answer, frame.mentions) if asks_person else (frame.mentions,)
             for pool in pools:
                 for mention in pool:
@@ -430,7 +434,10 @@ class _Resolver:
                 carried.append(frame)
                 present |= set(terms(frame))
         # After "Who ...?" or "Which ...?" the answer's names are what a follow-up is about.
-        asks_entity = re.match(r"(?i)\s*(?:who|whom|whose|which|where)\b", previous.question)
+        asks_entity = re.match(
+            r"(?i)\s*(?:who|whom|whose|which|where)\b",
+            _ELLIPSIS.sub("", previous.question, count=1),
+        )
         pool = (
             [*previous.answer, *previous.mentions]
             if asks_entity

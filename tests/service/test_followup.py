@@ -50,6 +50,17 @@ def test_answer_reference_takes_the_person_the_answer_named() -> None:
     assert r.question.startswith("What did Marco Rubio warn Zelensky's team about?")
 
 
+def test_an_elliptical_who_question_is_still_answered_by_a_person() -> None:
+    history = convo(
+        STARMER_CALL,
+        "He said the talks were moving in a positive direction.",
+        "And who spoke for France?",
+        "French President Emmanuel Macron, speaking from Paris.",
+    )
+    r = resolve("What did he say about security guarantees?", history)
+    assert r.question.startswith("What did Emmanuel Macron say about security guarantees?")
+
+
 def test_two_pronouns_two_people() -> None:
     history = convo(
         "How did Zelensky describe his conversation with Keir Starmer on 25 November?",
