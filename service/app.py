@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from service.answer.base import Answerer
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
-from service.api import ask, health, sources
+from service.api import ask, health, openai_compat, sources
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
 from service.api.middleware import RequestContextMiddleware
@@ -98,8 +99,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.server.max_body_bytes)
+    # Outermost, so that every response (errors included) carries the CORS headers. No
+    # credentials: keys travel in the Authorization header, never in cookies.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors.origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
+        expose_headers=["Retry-After", "X-Request-ID"],
+        max_age=600,
+    )
     install_error_handlers(app)
     app.include_router(ask.router)
+    app.include_router(openai_compat.router)
     app.include_router(sources.router)
     app.include_router(health.router)
     return app

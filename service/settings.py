@@ -7,11 +7,16 @@ stays nested. Secrets (API keys) are read from the environment only, never from 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?$|^https?://\[[0-9a-fA-F:]+\](?::[0-9]{1,5})?$"
+)
 
 
 def _section(prefix: str) -> SettingsConfigDict:
@@ -250,6 +255,52 @@ class ServerSettings(BaseSettings):
     )
 
 
+class CorsSettings(BaseSettings):
+    """Which other web origins may call the API from a browser (the widget on their pages)."""
+
+    model_config = _section("RAG_CORS_")
+
+    origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (`https://news.example.com`) whose pages may "
+        "call the API from a browser; `*` allows any. Unset: only the service's own pages.",
+    )
+
+    @field_validator("origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list):
+            return value
+        origins = [str(part).strip().rstrip("/") for part in value if str(part).strip()]
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"RAG_CORS_ORIGINS: {origin!r} is not an origin; write scheme, host and "
+                    "optional port without a path, e.g. https://news.example.com"
+                )
+        return origins
+
+
+class ChatSettings(BaseSettings):
+    """The OpenAI-compatible chat-completions route (docs/chat-clients.md)."""
+
+    model_config = _section("RAG_CHAT_")
+
+    model_name: str = Field(
+        "newsrag",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
+        description="Model id that `/v1/models` lists and `/v1/chat/completions` accepts.",
+    )
+    sources_list: bool = Field(
+        True,
+        description="Append a markdown Sources list (title, date, quote) to chat answers, "
+        "for chat clients that ignore the `citations` field; a request's `sources_list` "
+        "overrides it.",
+    )
+
+
 class EvalSettings(BaseSettings):
     """Prices the eval harness uses to report the cost of LLM answers."""
 
@@ -282,6 +333,8 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     followup: FollowUpSettings = Field(default_factory=FollowUpSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @model_validator(mode="after")

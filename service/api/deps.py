@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -21,6 +22,8 @@ class Services:
     index: LiveIndex
     retriever: Retriever
     ask: AskService
+    # When the services were built (the `created` of the OpenAI model card).
+    started: float = field(default_factory=time.time)
 
 
 def get_services(request: Request) -> Services:
@@ -40,6 +43,7 @@ def get_index(services: Annotated[Services, Depends(get_services)]) -> LiveIndex
     return services.index
 
 
+ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AskDep = Annotated[AskService, Depends(get_ask)]
 IndexDep = Annotated[LiveIndex, Depends(get_index)]
