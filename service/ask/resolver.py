@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, Protocol
 
 import openai
 
 from service.answer.base import Message
 from service.ask.followup import Resolution, clean_answer, resolve
+from service.evidence.text import terms
 from service.log import LOGGER
 
 FollowUpMode = Literal["offline", "llm", "none"]
@@ -36,6 +37,14 @@ _PREFIX = re.compile(r"^\s*(?:standalone question|question|rewritten)\s*:\s*", r
 
 class CondenseFailed(Exception):
     """The LLM gave no usable standalone question."""
+
+
+class Condenser(Protocol):
+    async def condense(self, question: str, history: Sequence[Message]) -> str:
+        """The standalone question, or CondenseFailed."""
+        ...
+
+    async def aclose(self) -> None: ...
 
 
 class LLMCondenser:
@@ -81,22 +90,27 @@ class LLMCondenser:
         except (TimeoutError, openai.OpenAIError) as exc:
             raise CondenseFailed(f"{type(exc).__name__}: {exc}") from exc
         text = (response.choices[0].message.content or "") if response.choices else ""
-        return usable(text)
+        return usable(text, question)
 
 
-def usable(text: str) -> str:
-    """The reply's first line as a question, or CondenseFailed when it is not one."""
+def usable(text: str, question: str) -> str:
+    """The reply's first line, if it is a rewrite of `question`: a question of at most 400
+    characters keeping at least half of the question's own content words. A model that
+    answers instead, or asks something else, fails (CondenseFailed)."""
     line = next((x for x in text.strip().splitlines() if x.strip()), "")
     line = _PREFIX.sub("", line).strip().strip('"“”').strip()
-    if not 3 <= len(line) <= 400 or not re.search(r"\w", line):
+    if not 3 <= len(line) <= 400 or not line.endswith("?"):
         raise CondenseFailed(f"not a question: {text[:80]!r}")
+    own = set(terms(question))
+    if own and len(own & set(terms(line))) * 2 < len(own):
+        raise CondenseFailed(f"does not keep the question's words: {line[:80]!r}")
     return line
 
 
 class FollowUpResolver:
     """Resolves a question against the conversation so far (oldest message first)."""
 
-    def __init__(self, mode: FollowUpMode = "offline", condenser: LLMCondenser | None = None):
+    def __init__(self, mode: FollowUpMode = "offline", condenser: Condenser | None = None):
         if mode == "llm" and condenser is None:
             raise ValueError("the llm mode needs a condenser")
         self._mode = mode

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
+
+import openai
 import pytest
 
 from service.answer.base import Message
 from service.ask.followup import Resolution, clean_answer, mentions, resolve
+from service.ask.resolver import FollowUpResolver, LLMCondenser, usable
+from tests.conftest import free_port
 
 STARMER_CALL = "What did Keir Starmer say after the coalition of the willing call on 25 November?"
 
@@ -143,3 +149,90 @@ def test_the_same_history_always_gives_the_same_rewrite() -> None:
     history = convo(STARMER_CALL, "He said the talks were moving in a positive direction.")
     rewrites = {resolve("And who spoke for France?", history).question for _ in range(3)}
     assert len(rewrites) == 1
+
+
+# -- the LLM condensation path ----------------------------------------------------------
+
+
+class _Recorded:
+    """A condenser replaying a recorded model reply (the branching of the resolver, not a
+    model: the real llama.cpp path is in test_followup_llm.py)."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.calls = 0
+
+    async def condense(self, question: str, history: Sequence[Message]) -> str:
+        self.calls += 1
+        return usable(self.reply, question)
+
+    async def aclose(self) -> None:
+        return None
+
+
+CALL_HISTORY = [
+    Message("user", STARMER_CALL),
+    Message("assistant", "He said the talks were moving in a positive direction."),
+]
+
+
+def test_a_usable_condensation_is_searched() -> None:
+    condenser = _Recorded("Which ministers joined Keir Starmer on the 25 November call?")
+    resolver = FollowUpResolver("llm", condenser)
+    r = asyncio.run(resolver.resolve("Which ministers joined him on that call?", CALL_HISTORY))
+    assert r.method == "llm" and r.question == condenser.reply
+    # A new topic is never sent to the LLM.
+    new_topic = asyncio.run(resolver.resolve("Who is Christine Lagarde?", CALL_HISTORY))
+    assert new_topic.method == "none" and condenser.calls == 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The coalition of the willing.",  # an answer, not a question
+        "Standalone question: What is the capital of France?",  # drops the question's words
+        "",
+    ],
+)
+def test_an_unusable_condensation_falls_back_to_the_offline_rewrite(reply: str) -> None:
+    resolver = FollowUpResolver("llm", _Recorded(reply))
+    r = asyncio.run(resolver.resolve("Which ministers joined him on that call?", CALL_HISTORY))
+    assert r.method == "offline" and "Keir Starmer" in r.question
+
+
+def test_usable_strips_labels_and_quotes() -> None:
+    question = "Which ministers joined him on that call?"
+    reply = 'Standalone question: "Which ministers joined Keir Starmer on the call?"\nMore.'
+    assert usable(reply, question) == "Which ministers joined Keir Starmer on the call?"
+
+
+def test_an_unreachable_llm_falls_back_to_the_offline_rewrite() -> None:
+    # A real connection to a loopback port nobody listens on.
+    client = openai.AsyncOpenAI(
+        base_url=f"http://127.0.0.1:{free_port()}/v1", api_key="x", max_retries=0
+    )
+    condenser = LLMCondenser(client, "m", timeout_s=5, messages=6)
+    resolver = FollowUpResolver("llm", condenser)
+
+    async def run() -> Resolution:
+        try:
+            return await resolver.resolve("Which ministers joined him on that call?", CALL_HISTORY)
+        finally:
+            await resolver.aclose()
+
+    r = asyncio.run(run())
+    assert r.method == "offline" and "Keir Starmer" in r.question
+
+
+def test_the_condensation_prompt_is_short_and_clean() -> None:
+    condenser = LLMCondenser(openai.AsyncOpenAI(api_key="x"), "m", timeout_s=5, messages=2)
+    history = [
+        *CALL_HISTORY,
+        Message("user", "And who spoke for France?"),
+        Message("assistant", "Emmanuel Macron [1]." + "x" * 1000 + "\n\n**Sources**\n- [1] a"),
+    ]
+    messages = condenser.prompt("What did he say?", history)
+    text = messages[1]["content"]
+    assert STARMER_CALL not in text  # only the last two messages
+    assert "[1]" not in text and "**Sources**" not in text and len(text) < 700
+    assert text.endswith("Last question: What did he say?\n\nStandalone question:")
