@@ -13,7 +13,7 @@ from service.answer.base import Answerer
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
-from service.api import ask, health, openai_compat, sources
+from service.api import ask, health, openai_compat, sources, widget
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
 from service.api.middleware import RequestContextMiddleware
@@ -114,4 +114,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(openai_compat.router)
     app.include_router(sources.router)
     app.include_router(health.router)
+    app.include_router(widget.router)
     return app
