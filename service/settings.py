@@ -222,7 +222,8 @@ class FollowUpSettings(BaseSettings):
         "auto",
         description="`offline`: a deterministic rewrite from the earlier turns; `llm`: the "
         "LLM condenses follow-ups (the offline rewrite if it fails); `auto`: `llm` when "
-        "RAG_LLM_BASE_URL is set, else `offline`; `none`: search the question as typed.",
+        "RAG_LLM_BASE_URL and RAG_LLM_MODEL are set, else `offline`; `none`: search the "
+        "question as typed.",
     )
     timeout_s: float = Field(
         10.0,
@@ -355,7 +356,8 @@ class Settings(BaseSettings):
         """The follow-up mode with `auto` decided."""
         mode = self.followup.mode
         if mode == "auto":
-            return "llm" if self.llm.base_url is not None else "offline"
+            configured = self.llm.base_url is not None and self.llm.model is not None
+            return "llm" if configured else "offline"
         return mode
 
     @property

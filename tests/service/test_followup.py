@@ -236,3 +236,12 @@ def test_the_condensation_prompt_is_short_and_clean() -> None:
     assert STARMER_CALL not in text  # only the last two messages
     assert "[1]" not in text and "**Sources**" not in text and len(text) < 700
     assert text.endswith("Last question: What did he say?\n\nStandalone question:")
+
+
+def test_the_follow_up_mode_follows_the_llm_settings() -> None:
+    from service.settings import LLMSettings, Settings
+
+    assert Settings().followup_mode == "offline"
+    llm = LLMSettings(base_url="http://127.0.0.1:9/v1", model="m")
+    assert Settings(llm=llm).followup_mode == "llm"
+    assert Settings(llm=LLMSettings(base_url="http://127.0.0.1:9/v1")).followup_mode == "offline"
