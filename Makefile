@@ -74,12 +74,17 @@ pytest: install install-llm install-browser install-redis
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # The eval gate: the dataset on the sample articles, and the second corpus (never tuned
-# on); fails below the thresholds files.
+# on), then the multi-turn conversations on both; fails below the thresholds files.
 eval: install
 	$(PY) -m evals run --out eval-results/articles --gate evals/thresholds.toml
 	$(PY) -m evals run --dataset evals/datasets/second/questions.jsonl \
 	    --corpus evals/datasets/second/articles --out eval-results/second \
 	    --gate evals/thresholds-second.toml
+	$(PY) -m evals run-conversations --out eval-results/conversations \
+	    --gate evals/thresholds-conversations.toml
+	$(PY) -m evals run-conversations --dataset evals/datasets/second/conversations.jsonl \
+	    --corpus evals/datasets/second/articles --out eval-results/conversations-second \
+	    --gate evals/thresholds-conversations-second.toml
 
 test: lint typecheck pytest eval
 

@@ -1,10 +1,11 @@
-"""`python -m evals run|compare|judge-agreement`."""
+"""`python -m evals run|run-conversations|compare|judge-agreement`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import sys
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from rich.console import Console
@@ -12,25 +13,23 @@ from rich.progress import Progress
 from rich.table import Table
 
 from evals.compare import compare
+from evals.conversations import load_conversations
 from evals.dataset import load_dataset
 from evals.gate import check
 from evals.judge import LexicalJudge, agreement, best_threshold, load_labels
-from evals.report import HEADLINE, fmt, write_all
+from evals.multiturn import run_conversations, turns_to_run
+from evals.report import CONVERSATION_HEADLINE, HEADLINE, fmt, write_all
 from evals.rows import Summary
 from evals.runner import run
 from evals.summary import summarize
-from evals.targets import http_target, in_process_target
+from evals.targets import Target, http_target, in_process_target
 from service.core.offline import configure_offline
 from service.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run a dataset and write reports")
-    r.add_argument("--dataset", type=Path, default=REPO / "evals/datasets/articles.jsonl")
+def _common(r: argparse.ArgumentParser) -> None:
     r.add_argument("--out", type=Path, required=True, help="folder for the reports")
     r.add_argument("--target", help="URL of a running service (default: in-process)")
     r.add_argument(
@@ -48,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--split", choices=["dev", "test", "all"], default="all")
     r.add_argument("--gate", type=Path, help="thresholds file; exit 1 if one is not met")
     r.add_argument("--judge-threshold", type=float, default=None)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m evals", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a dataset and write reports")
+    r.add_argument("--dataset", type=Path, default=REPO / "evals/datasets/articles.jsonl")
+    _common(r)
     r.add_argument(
         "--llm-judge",
         action="store_true",
@@ -55,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         "(cached, temperature 0, reported apart, never gating)",
     )
     r.add_argument("--llm-judge-cache", type=Path, default=Path("eval-results/llm-judge.json"))
+    t = sub.add_parser(
+        "run-conversations",
+        help="run a multi-turn conversation set (follow-ups asked with their history)",
+    )
+    t.add_argument("--dataset", type=Path, default=REPO / "evals/datasets/conversations.jsonl")
+    _common(t)
     c = sub.add_parser("compare", help="metric deltas and regressed questions")
     c.add_argument("old", type=Path)
     c.add_argument("new", type=Path)
@@ -63,17 +76,49 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _target(args: argparse.Namespace, settings: Settings) -> AbstractAsyncContextManager[Target]:
+    if args.target:
+        return http_target(args.target)
+    return in_process_target(None if args.use_index else args.corpus, settings)
+
+
+def _judge(args: argparse.Namespace) -> LexicalJudge:
+    return LexicalJudge(args.judge_threshold) if args.judge_threshold else LexicalJudge()
+
+
+async def _run_conversations(args: argparse.Namespace, console: Console) -> Summary:
+    conversations = load_conversations(args.dataset)
+    if args.split != "all":
+        conversations = [c for c in conversations if c.split == args.split]
+    settings = Settings()
+    async with _target(args, settings) as target:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("turns", total=turns_to_run(conversations))
+            rows = await run_conversations(
+                conversations,
+                target,
+                concurrency=args.concurrency,
+                judge=_judge(args),
+                progress=lambda: progress.advance(task),
+            )
+    summary = summarize(
+        rows,
+        target=target.name,
+        dataset=str(args.dataset),
+        threshold=None if args.target else settings.answer.min_score,
+        prices=(settings.eval.price_prompt_per_1k, settings.eval.price_completion_per_1k),
+    )
+    write_all(args.out, rows, summary, CONVERSATION_HEADLINE)
+    return summary
+
+
 async def _run(args: argparse.Namespace, console: Console) -> Summary:
     questions = load_dataset(args.dataset)
     if args.split != "all":
         questions = [q for q in questions if q.split == args.split]
     settings = Settings()
-    opened = (
-        http_target(args.target)
-        if args.target
-        else in_process_target(None if args.use_index else args.corpus, settings)
-    )
-    judge = LexicalJudge(args.judge_threshold) if args.judge_threshold else LexicalJudge()
+    opened = _target(args, settings)
+    judge = _judge(args)
     async with opened as target:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("questions", total=len(questions))
@@ -116,13 +161,18 @@ def main(argv: list[str] | None = None) -> int:
             f"best threshold {threshold:.2f} agrees on {best:.1%}"
         )
         return 0
-    summary = asyncio.run(_run(args, console))
+    if args.command == "run-conversations":
+        summary = asyncio.run(_run_conversations(args, console))
+        headline: tuple[str, ...] = CONVERSATION_HEADLINE
+    else:
+        summary = asyncio.run(_run(args, console))
+        headline = HEADLINE
     table = Table(title=f"evals: {args.dataset.name}")
     table.add_column("metric")
     splits = summary["splits"]
     for split in splits:
         table.add_column(split, justify="right")
-    for name in HEADLINE:
+    for name in headline:
         table.add_row(name, *(fmt(agg.get(name)) for agg in splits.values()))
     console.print(table)
     if "llm_judge" in summary:

@@ -39,6 +39,11 @@ FALLBACK_RATE: Final = "answers.fallback_rate"  # summary only
 CORRECT_REFUSAL: Final = "abstention.correct_refusal"
 FALSE_REFUSAL: Final = "abstention.false_refusal"
 
+# Follow-up rewriting (multi-turn set): what was searched against the turn's standalone.
+REWRITE_F1: Final = "rewrite.token_f1"
+REWRITE_ENTITY_RECALL: Final = "rewrite.entity_recall"
+REWRITE_ENTITIES_ALL: Final = "rewrite.entities_all"
+
 # Summary only: counts, usage and latency.
 COUNT: Final = "count."
 QUESTIONS: Final = "count.questions"

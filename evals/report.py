@@ -29,6 +29,20 @@ HEADLINE = (
     n.latency("total", 95),
     n.latency("wall", 50),
 )
+# The multi-turn set (`run-conversations`): per follow-up turn.
+CONVERSATION_HEADLINE = (
+    n.REWRITE_F1,
+    n.REWRITE_ENTITY_RECALL,
+    n.REWRITE_ENTITIES_ALL,
+    n.FILE_HIT_1,
+    n.FILE_HIT_5,
+    n.VALIDITY,
+    n.SOURCE_PRECISION,
+    n.FACT_RECALL,
+    n.CORRECT_REFUSAL,
+    n.FALSE_REFUSAL,
+    n.latency("total", 50),
+)
 TAG_METRICS = (n.FILE_HIT_1, n.FACT_RECALL)
 
 
@@ -57,7 +71,9 @@ def worst(rows: Sequence[Row], count: int = 10) -> list[Row]:
     return sorted(rows, key=lambda r: (-badness(r), r["id"]))[:count]
 
 
-def write_all(out: Path, rows: Sequence[Row], summary: Summary) -> None:
+def write_all(
+    out: Path, rows: Sequence[Row], summary: Summary, headline: Sequence[str] = HEADLINE
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
         for row in rows:
@@ -65,11 +81,11 @@ def write_all(out: Path, rows: Sequence[Row], summary: Summary) -> None:
     (out / "summary.json").write_text(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", "utf-8"
     )
-    (out / "report.md").write_text(markdown(rows, summary), "utf-8")
-    (out / "report.html").write_text(render_html(rows, summary), "utf-8")
+    (out / "report.md").write_text(markdown(rows, summary, headline), "utf-8")
+    (out / "report.html").write_text(render_html(rows, summary, headline), "utf-8")
 
 
-def markdown(rows: Sequence[Row], summary: Summary) -> str:
+def markdown(rows: Sequence[Row], summary: Summary, headline: Sequence[str] = HEADLINE) -> str:
     splits = summary["splits"]
     lines = [
         "# Evaluation report",
@@ -81,7 +97,7 @@ def markdown(rows: Sequence[Row], summary: Summary) -> str:
         "| metric | " + " | ".join(splits) + " |",
         "|---|" + "---|" * len(splits),
     ]
-    for name in HEADLINE:
+    for name in headline:
         lines.append(f"| {name} | " + " | ".join(fmt(s.get(name)) for s in splits.values()) + " |")
     lines += ["", "## Per tag", "", "| tag | n | " + " | ".join(TAG_METRICS) + " |"]
     lines.append("|---|---|" + "---|" * len(TAG_METRICS))
@@ -192,10 +208,10 @@ def _tradeoff(points: Sequence[TradeoffPoint], chosen: float | None) -> str:
     )
 
 
-def render_html(rows: Sequence[Row], summary: Summary) -> str:
+def render_html(rows: Sequence[Row], summary: Summary, headline: Sequence[str] = HEADLINE) -> str:
     splits = summary["splits"]
     table = ["<table><tr><th>metric</th>"] + [f"<th>{s}</th>" for s in splits] + ["</tr>"]
-    for name in HEADLINE:
+    for name in headline:
         cells = "".join(f'<td class="num">{fmt(agg.get(name))}</td>' for agg in splits.values())
         table.append(f"<tr><td>{name}</td>{cells}</tr>")
     table.append("</table>")

@@ -8,10 +8,17 @@ file format: `python -m evals compare` reads result folders written by earlier v
 
 from __future__ import annotations
 
-from typing import Any, NotRequired
+from typing import Any, Literal, NotRequired
 
 # pydantic validates replies into these; on Python 3.11 it needs typing_extensions.TypedDict.
 from typing_extensions import TypedDict
+
+
+class Message(TypedDict):
+    """A conversation turn as `/v1/ask` takes it in `history`."""
+
+    role: Literal["user", "assistant"]
+    content: str
 
 
 class TextSpan(TypedDict):
@@ -40,6 +47,9 @@ class AskReply(TypedDict):
     usage: dict[str, int]
     # Null for LLM answers; absent from services older than the field.
     confidence: NotRequired[float | None]
+    # What was searched (the question resolved against the history); absent from services
+    # older than the field.
+    query: NotRequired[str | None]
 
 
 class RetrievedChunk(TextSpan):
@@ -72,6 +82,17 @@ class Row(TypedDict):
     usage: dict[str, int]
     citation_valid: list[bool]
     metrics: dict[str, float]
+
+
+class TurnRow(Row):
+    """One follow-up turn of a conversation (a line of results.jsonl of
+    `run-conversations`): a `Row` plus what the rewrite is scored on."""
+
+    conversation: str
+    turn: int  # 1-based; the opening turn (1) is context, never a row
+    standalone: str
+    # What the service searched for (its rewrite of `question`).
+    query: str
 
 
 Aggregate = dict[str, float | int | None]

@@ -6,10 +6,11 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from evals import metrics as m
 from evals import names as n
-from evals.dataset import Question
+from evals.dataset import Question, Span
 from evals.frozen_text import sentence_spans
 from evals.judge import LexicalJudge, SupportJudge
 from evals.rows import AskReply, Citation, RetrievedChunk, Row
@@ -19,6 +20,27 @@ RETRIEVE_K = 10
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+\])+")
 
 Ranking = Callable[[Sequence[str], set[str], int], float]
+
+
+class Gold(Protocol):
+    """What an answer is scored against: a dataset question or a conversation turn."""
+
+    @property
+    def answerable(self) -> bool: ...
+
+    @property
+    def sources(self) -> list[str]: ...
+
+    @property
+    def facts(self) -> list[list[str]]: ...
+
+    @property
+    def answer(self) -> str: ...
+
+    @property
+    def spans(self) -> list[Span]: ...
+
+
 # (metric, formula, k) over the ranked files, and over the ranked gold spans.
 FILE_RANKING: tuple[tuple[str, Ranking, int], ...] = (
     (n.FILE_HIT_1, m.hit_at, 1),
@@ -77,7 +99,7 @@ def alce(
     return supported / len(claims), (relevant / total if total else None)
 
 
-def _ranked_spans(question: Question, chunks: Sequence[RetrievedChunk]) -> list[str]:
+def _ranked_spans(question: Gold, chunks: Sequence[RetrievedChunk]) -> list[str]:
     """Each chunk as the gold span it overlaps, or as a miss of its own."""
     ranked = []
     for c in chunks:
@@ -93,7 +115,7 @@ def _ranked_spans(question: Question, chunks: Sequence[RetrievedChunk]) -> list[
     return ranked
 
 
-def _retrieval_scores(question: Question, chunks: Sequence[RetrievedChunk]) -> dict[str, float]:
+def _retrieval_scores(question: Gold, chunks: Sequence[RetrievedChunk]) -> dict[str, float]:
     files, gold = [c["source"] for c in chunks], set(question.sources)
     scores = {name: formula(files, gold, k) for name, formula, k in FILE_RANKING}
     if question.spans:
@@ -103,9 +125,7 @@ def _retrieval_scores(question: Question, chunks: Sequence[RetrievedChunk]) -> d
     return scores
 
 
-def _answer_scores(
-    question: Question, reply: AskReply, judge: SupportJudge
-) -> dict[str, float | None]:
+def _answer_scores(question: Gold, reply: AskReply, judge: SupportJudge) -> dict[str, float | None]:
     if reply["abstained"]:
         return {n.FALSE_REFUSAL: 1.0, n.FACT_RECALL: 0.0}
     answer, citations, gold = reply["answer"], reply["citations"], set(question.sources)
@@ -125,7 +145,7 @@ def _answer_scores(
     return scores
 
 
-async def _valid(
+async def valid_citations(
     citations: Sequence[Citation], target: Target, texts: dict[str, str | None]
 ) -> list[bool]:
     """Whether each citation's quote is exactly its span of the article text."""
@@ -133,6 +153,25 @@ async def _valid(
         if c["source"] not in texts:
             texts[c["source"]] = await target.article_text(c["source"])
     return [(texts[c["source"]] or "\0")[c["start"] : c["end"]] == c["quote"] for c in citations]
+
+
+def score(
+    gold: Gold,
+    reply: AskReply,
+    chunks: Sequence[RetrievedChunk],
+    valid: Sequence[bool],
+    judge: SupportJudge,
+) -> dict[str, float | None]:
+    """Retrieval, answer, citation and abstention metrics of one answer."""
+    scores: dict[str, float | None] = {}
+    if gold.answerable:
+        scores |= _retrieval_scores(gold, chunks)
+        scores |= _answer_scores(gold, reply, judge)
+    else:
+        scores[n.CORRECT_REFUSAL] = 1.0 if reply["abstained"] else 0.0
+    if valid:
+        scores[n.VALIDITY] = sum(valid) / len(valid)
+    return scores
 
 
 async def evaluate(
@@ -145,15 +184,8 @@ async def evaluate(
     reply = await target.ask(question.question)
     wall_ms = (time.perf_counter() - started) * 1000
     chunks = (await target.retrieve(question.question, RETRIEVE_K))["chunks"]
-    valid = await _valid(reply["citations"], target, texts)
-    scores: dict[str, float | None] = {}
-    if question.answerable:
-        scores |= _retrieval_scores(question, chunks)
-        scores |= _answer_scores(question, reply, judge)
-    else:
-        scores[n.CORRECT_REFUSAL] = 1.0 if reply["abstained"] else 0.0
-    if valid:
-        scores[n.VALIDITY] = sum(valid) / len(valid)
+    valid = await valid_citations(reply["citations"], target, texts)
+    scores = score(question, reply, chunks, valid, judge)
     return Row(
         id=question.id,
         split=question.split,

@@ -10,7 +10,7 @@ computed from the same JSON whichever target answered.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ import anyio
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from evals.rows import AskReply, RetrieveReply
+from evals.rows import AskReply, Message, RetrieveReply
 from ingest.pipeline import IngestJob
 from service.app import create_app
 from service.core.embedder import build_embedder
@@ -53,8 +53,11 @@ class Target:
         except ValidationError as exc:
             raise RuntimeError(f"{path} did not answer as the v1 API does: {exc}") from exc
 
-    async def ask(self, question: str) -> AskReply:
-        reply: AskReply = await self._post("/v1/ask", {"question": question, "stream": False}, _ASK)
+    async def ask(self, question: str, history: Sequence[Message] = ()) -> AskReply:
+        body: dict[str, Any] = {"question": question, "stream": False}
+        if history:
+            body["history"] = list(history)
+        reply: AskReply = await self._post("/v1/ask", body, _ASK)
         # A fallback answer names the extractive answerer, not the configured model.
         if self._model is None and not reply["fallback"]:
             self._model = reply["model"]

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -16,7 +17,7 @@ from service.answer.base import Answerer
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
-from service.api import ask, docs, health, sources
+from service.api import ask, docs, health, openai_compat, sources, widget
 from service.api.access import Access
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
@@ -26,10 +27,12 @@ from service.api.middleware import RequestContextMiddleware
 from service.api.slack import routes as slack_routes
 from service.api.slack.bot import SlackBot
 from service.api.slack.dedupe import Once
+from service.ask.resolver import FollowUpResolver, LLMCondenser
 from service.ask.service import AskService
 from service.core.embedder import build_embedder
 from service.core.offline import configure_offline
 from service.core.store import build_client, build_index
+from service.errors import ConfigurationError
 from service.evidence.sentences import warm_up
 from service.log import LOGGER, configure_logging
 from service.retrieval.live_index import LiveIndex
@@ -61,6 +64,7 @@ def build_services(settings: Settings) -> Services:
         llm,
         fallback=settings.llm.fallback,
         neighbours=settings.llm.neighbours,
+        resolver=build_resolver(settings),
     )
     return Services(
         settings=settings, embedder=embedder, index=live, retriever=retriever, ask=service
@@ -91,6 +95,21 @@ def build_access(settings: Settings, redis: Redis | None) -> Access:
         redis, refuse_without_storage=settings.rate_limit.on_redis_error == "refuse"
     )
     return Access(keys, limiter, settings.rate_limit)
+
+
+def build_resolver(settings: Settings) -> FollowUpResolver:
+    mode = settings.followup_mode
+    if mode != "llm":
+        return FollowUpResolver(mode)
+    if not settings.llm.model:
+        raise ConfigurationError("RAG_FOLLOWUP_MODE=llm needs RAG_LLM_MODEL.")
+    condenser = LLMCondenser(
+        build_llm_client(settings.llm),
+        settings.llm.model,
+        timeout_s=settings.followup.timeout_s,
+        messages=settings.followup.messages,
+    )
+    return FollowUpResolver("llm", condenser)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -142,6 +161,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.server.max_body_bytes)
+    # Outermost, so that every response (errors included) carries the CORS headers. No
+    # credentials: keys travel in the Authorization header, never in cookies.
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors.origins,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
+        expose_headers=["Retry-After", "X-Request-ID"],
+        max_age=600,
+    )
     if settings.server.forwarded_allow_ips:
         # Outermost, so that the client address every later layer sees is the real one;
         # only these proxies may set it (python -m service turns uvicorn's own off).
@@ -150,8 +179,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     install_error_handlers(app)
     app.include_router(ask.router)
+    app.include_router(openai_compat.router)
     app.include_router(sources.router)
     app.include_router(health.router)
     app.include_router(slack_routes.router)
     app.include_router(docs.router)
+    app.include_router(widget.router)
     return app

@@ -7,6 +7,7 @@ stays nested. Secrets (API keys) are read from the environment only, never from 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,6 +17,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Keys shorter than this are refused: a key is the only thing between a caller and the API.
 MIN_KEY_CHARS = 16
+
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?$|^https?://\[[0-9a-fA-F:]+\](?::[0-9]{1,5})?$"
+)
 
 
 def _section(prefix: str, *, secret: bool = False) -> SettingsConfigDict:
@@ -234,6 +239,34 @@ class AnswerSettings(BaseSettings):
     )
 
 
+class FollowUpSettings(BaseSettings):
+    """How a follow-up question ("Which ministers joined him on that call?") becomes the
+    standalone question that is searched (docs/followups.md)."""
+
+    model_config = _section("RAG_FOLLOWUP_")
+
+    mode: Literal["auto", "offline", "llm", "none"] = Field(
+        "auto",
+        description="`offline`: a deterministic rewrite from the earlier turns; `llm`: the "
+        "LLM condenses follow-ups (the offline rewrite if it fails); `auto`: `llm` when "
+        "RAG_LLM_BASE_URL and RAG_LLM_MODEL are set, else `offline`; `none`: search the "
+        "question as typed.",
+    )
+    timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="Seconds to wait for the LLM's standalone question before the offline "
+        "rewrite is used.",
+    )
+    messages: int = Field(
+        6,
+        ge=1,
+        le=50,
+        description="Most recent history messages the LLM sees when condensing.",
+    )
+
+
 class ServerSettings(BaseSettings):
     """The HTTP server and request limits."""
 
@@ -370,6 +403,52 @@ class SlackSettings(BaseSettings):
     )
 
 
+class CorsSettings(BaseSettings):
+    """Which other web origins may call the API from a browser (the widget on their pages)."""
+
+    model_config = _section("RAG_CORS_")
+
+    origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated origins (`https://news.example.com`) whose pages may "
+        "call the API from a browser; `*` allows any. Unset: only the service's own pages.",
+    )
+
+    @field_validator("origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if not isinstance(value, list):
+            return value
+        origins = [str(part).strip().rstrip("/") for part in value if str(part).strip()]
+        for origin in origins:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"RAG_CORS_ORIGINS: {origin!r} is not an origin; write scheme, host and "
+                    "optional port without a path, e.g. https://news.example.com"
+                )
+        return origins
+
+
+class ChatSettings(BaseSettings):
+    """The OpenAI-compatible chat-completions route (docs/chat-clients.md)."""
+
+    model_config = _section("RAG_CHAT_")
+
+    model_name: str = Field(
+        "newsrag",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$",
+        description="Model id that `/v1/models` lists and `/v1/chat/completions` accepts.",
+    )
+    sources_list: bool = Field(
+        True,
+        description="Append a markdown Sources list (title, date, quote) to chat answers, "
+        "for chat clients that ignore the `citations` field; a request's `sources_list` "
+        "overrides it.",
+    )
+
+
 class EvalSettings(BaseSettings):
     """Prices the eval harness uses to report the cost of LLM answers."""
 
@@ -400,10 +479,13 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    followup: FollowUpSettings = Field(default_factory=FollowUpSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
+    cors: CorsSettings = Field(default_factory=CorsSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @model_validator(mode="after")
@@ -418,6 +500,15 @@ class Settings(BaseSettings):
                 "drop the rest of each chunk. Lower RAG_CHUNK_SIZE."
             )
         return self
+
+    @property
+    def followup_mode(self) -> Literal["offline", "llm", "none"]:
+        """The follow-up mode with `auto` decided."""
+        mode = self.followup.mode
+        if mode == "auto":
+            configured = self.llm.base_url is not None and self.llm.model is not None
+            return "llm" if configured else "offline"
+        return mode
 
     @property
     def use_llm(self) -> bool:

@@ -72,6 +72,7 @@ def to_response(result: AskResult) -> AskResponse:
             completion_tokens=answer.usage.completion_tokens,
         ),
         confidence=answer.confidence,
+        query=result.query,
     )
 
 

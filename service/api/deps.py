@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,6 +23,8 @@ class Services:
     index: LiveIndex
     retriever: Retriever
     ask: AskService
+    # When the services were built (the `created` of the OpenAI model card).
+    started: float = field(default_factory=time.time)
 
 
 def get_services(request: Request) -> Services:
@@ -46,6 +49,7 @@ def get_access(request: Request) -> Access:
     return access
 
 
+ServicesDep = Annotated[Services, Depends(get_services)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 AskDep = Annotated[AskService, Depends(get_ask)]
 IndexDep = Annotated[LiveIndex, Depends(get_index)]

@@ -1,4 +1,11 @@
-"""The one place that turns errors into the contract's JSON error shape."""
+"""The one place that turns errors into JSON error bodies.
+
+Two shapes, chosen by route: the contract's `{"error": {"code", "message"}, "request_id"}`
+everywhere, and OpenAI's `{"error": {"message", "type", "param", "code"}}` on the
+OpenAI-compatible routes (`/v1/chat/...`, `/v1/models`), whose clients parse that shape.
+Every error raised on those routes, whatever raised it (validation, a dependency such as
+access control, the answerer), is shaped here, so nothing else has to know about it.
+"""
 
 from __future__ import annotations
 
@@ -26,26 +33,50 @@ _HTTP_CODES = {
     429: "rate_limited",
 }
 
+# Routes that speak OpenAI's API, errors included.
+OPENAI_PATHS = ("/v1/chat/", "/v1/models")
+# OpenAI's error `type` for a status.
+_OPENAI_TYPES = {
+    401: "authentication_error",
+    403: "permission_error",
+    429: "rate_limit_error",
+}
+
+
+def is_openai_path(path: str) -> bool:
+    return path.startswith(OPENAI_PATHS)
+
+
+def openai_error(status: int, code: str, message: str, param: str | None = None) -> dict[str, Any]:
+    """OpenAI's error object (the value of the body's `error`)."""
+    kind = _OPENAI_TYPES.get(status, "server_error" if status >= 500 else "invalid_request_error")
+    return {"message": message, "type": kind, "param": param, "code": code}
+
 
 def error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    *,
+    path: str = "",
+    param: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
-    return JSONResponse(
-        status_code=status,
-        content={
+    if is_openai_path(path):
+        content: dict[str, Any] = {"error": openai_error(status, code, message, param)}
+    else:
+        content = {
             "error": {"code": code, "message": message},
             "request_id": request_id_var.get(),
-        },
-        headers=headers,
-    )
+        }
+    return JSONResponse(status_code=status, content=content, headers=dict(headers or {}))
 
 
 def describe_validation(errors: Any) -> str:
     """One readable sentence per problem: where it is, and what is expected."""
     parts = []
     for err in errors:
-        loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-        where = ".".join(loc) or "body"
+        where = _location(err)
         kind = err.get("type", "")
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
         if kind == "json_invalid":
@@ -61,18 +92,37 @@ def describe_validation(errors: Any) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+def _location(err: Mapping[str, Any]) -> str:
+    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    return ".".join(loc) or "body"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
-    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
         if exc.status >= 500:
             LOGGER.warning(
                 "request failed", extra={"fields": {"code": exc.code, "error": exc.message}}
             )
-        return error_response(exc.status, exc.code, exc.message, exc.headers)
+        return error_response(
+            exc.status,
+            exc.code,
+            exc.message,
+            path=request.url.path,
+            param=getattr(exc, "param", None),
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return error_response(422, "invalid_request", describe_validation(exc.errors()))
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        return error_response(
+            422,
+            "invalid_request",
+            describe_validation(errors),
+            path=request.url.path,
+            param=_location(errors[0]) if errors else None,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -84,11 +134,16 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"No such endpoint: {request.method} {request.url.path}; see /docs."
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}; see /docs."
-        return error_response(exc.status_code, code, message, exc.headers)
+        return error_response(
+            exc.status_code, code, message, path=request.url.path, headers=exc.headers
+        )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         LOGGER.error("unhandled error", exc_info=exc)
         return error_response(
-            500, "internal_error", "Internal error; the request id identifies it in the logs."
+            500,
+            "internal_error",
+            "Internal error; the request id identifies it in the logs.",
+            path=request.url.path,
         )

@@ -93,5 +93,10 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(413, "payload_too_large", _too_large_message(self.max_body_bytes))
+        response = error_response(
+            413,
+            "payload_too_large",
+            _too_large_message(self.max_body_bytes),
+            path=str(scope.get("path", "")),
+        )
         await response(scope, receive, send)

@@ -153,6 +153,11 @@ class AskResponse(BaseModel):
         description="The extractive answerer's evidence score (abstains below "
         "RAG_ANSWER_MIN_SCORE); null for LLM answers.",
     )
+    query: str | None = Field(
+        None,
+        description="What was searched: the question, rewritten into a standalone question "
+        "when the history makes it a follow-up, spelling repaired.",
+    )
 
 
 class ChunkOut(BaseModel):

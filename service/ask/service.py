@@ -10,11 +10,17 @@ import anyio
 
 from service.answer.base import Answer, Answerer, Message, Token
 from service.answer.extractive import ExtractiveAnswerer
+from service.ask.followup import Resolution
+from service.ask.resolver import FollowUpResolver
 from service.errors import UpstreamError, UpstreamTimeout
+from service.evidence.scoring import QueryTerms
 from service.retrieval.retriever import Retrieval, Retriever, SearchFilters
 
-# A short follow-up ("and when?") is searched together with the previous user turn.
-FOLLOW_UP_WORDS = 8
+# In a follow-up, how much a word carried over from earlier turns counts when sentences
+# are matched, against the question's own words: the sentence that answers "Which
+# ministers joined him on that call?" holds "ministers", not necessarily "call". Chosen
+# on the dev conversations (docs/followups.md).
+CARRIED_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
@@ -29,13 +35,18 @@ class Timings:
 class AskResult:
     answer: Answer
     timings: Timings
+    # What was searched: the question (resolved against the history), spelling repaired.
+    query: str
 
 
-def retrieval_query(question: str, history: Sequence[Message]) -> str:
-    last_user = next((m.content for m in reversed(history) if m.role == "user"), None)
-    if last_user and len(question.split()) <= FOLLOW_UP_WORDS:
-        return f"{last_user}\n{question}"
-    return question
+def answer_terms(query: QueryTerms, resolution: Resolution) -> QueryTerms:
+    """What the extractive answerer matches: the searched terms, with those carried over
+    from earlier turns weighing less than the question's own."""
+    carried = resolution.carried_terms
+    if not carried or query.weights is None:
+        return query
+    weights = {t: w * CARRIED_WEIGHT if t in carried else w for t, w in query.weights.items()}
+    return QueryTerms(query.text, weights)
 
 
 class AskService:
@@ -47,7 +58,9 @@ class AskService:
         *,
         fallback: bool,
         neighbours: int = 0,
+        resolver: FollowUpResolver | None = None,
     ) -> None:
+        self._resolver = resolver or FollowUpResolver()
         self._neighbours = neighbours
         self._retriever = retriever
         self._extractive = extractive
@@ -65,6 +78,7 @@ class AskService:
         close = getattr(self._llm, "aclose", None)
         if close is not None:
             await close()
+        await self._resolver.aclose()
 
     async def retrieve(
         self, query: str, top_k: int, filters: SearchFilters | None = None
@@ -81,10 +95,11 @@ class AskService:
     ) -> AsyncIterator[Token | AskResult]:
         """Provisional tokens, then one `AskResult` (the final, post-processed answer)."""
         started = time.perf_counter()
-        retrieval = await self.retrieve(retrieval_query(question, history), top_k, filters)
+        resolution = await self._resolver.resolve(question, history)
+        retrieval = await self.retrieve(resolution.question, top_k, filters)
         generate_start = time.perf_counter()
         answer: Answer | None = None
-        async for item in self._answer(question, retrieval, history):
+        async for item in self._answer(question, retrieval, history, resolution):
             if isinstance(item, Answer):
                 answer = item
             else:
@@ -93,6 +108,7 @@ class AskService:
         done = time.perf_counter()
         yield AskResult(
             answer=answer,
+            query=retrieval.query.text,
             timings=Timings(
                 embed=round(retrieval.embed_ms, 2),
                 retrieve=round(retrieval.retrieve_ms, 2),
@@ -115,14 +131,19 @@ class AskService:
         raise AssertionError("stream ended without a result")
 
     async def _answer(
-        self, question: str, retrieval: Retrieval, history: Sequence[Message]
+        self,
+        question: str,
+        retrieval: Retrieval,
+        history: Sequence[Message],
+        resolution: Resolution,
     ) -> AsyncIterator[Token | Answer]:
         """The extractive answerer matches sentences against what was searched (spelling
-        repaired, follow-up context added); the LLM reads the question itself."""
+        repaired, a follow-up resolved); the LLM reads the question and the history."""
         hits = retrieval.hits
+        query = answer_terms(retrieval.query, resolution)
         if self._llm is None or not hits:
             # No passages: nothing for an LLM to ground an answer in.
-            answer = self._extractive.answer(retrieval.query, hits)
+            answer = self._extractive.answer(query, hits)
             yield Token(answer.text)
             yield answer
             return
@@ -137,7 +158,7 @@ class AskService:
         except (UpstreamError, UpstreamTimeout):
             if not self._fallback:
                 raise
-            answer = self._extractive.answer(retrieval.query, hits)
+            answer = self._extractive.answer(query, hits)
             fallback = replace(answer, fallback=True)
             if not streamed:
                 yield Token(fallback.text)

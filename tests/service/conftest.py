@@ -47,3 +47,13 @@ def check_invariants(body: dict[str, Any], articles: Path = SAMPLE_DIR) -> None:
     for key in ("embed", "retrieve", "generate", "total"):
         assert body["timings_ms"][key] >= 0
     assert body["request_id"]
+
+
+@pytest.fixture(scope="session")
+def llama_url() -> Iterator[str]:
+    """llama.cpp's OpenAI-compatible server with SmolLM2 on loopback, shared by the chat
+    and widget tests (skips locally, fails under CI, without `make install-llm`)."""
+    from tests.service.llm_server import llama_server, require_llm_server
+
+    with llama_server(require_llm_server()) as url:
+        yield url

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from service.api.errors import is_openai_path
 from service.api.keys import fingerprint
 from service.app import create_app
 from service.log import JsonFormatter
@@ -71,8 +72,12 @@ def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
 
 
 def call(client: TestClient, method: str, route: str, **kwargs: Any) -> httpx.Response:
-    path = re.sub(r"\{[^}]+\}", SOURCE, route)
-    if method == "POST":
+    path = route.replace("{model}", "newsrag")
+    path = re.sub(r"\{[^}]+\}", SOURCE, path)
+    if path == "/v1/chat/completions":
+        chat = {"model": "newsrag", "messages": [{"role": "user", "content": QUESTION}]}
+        kwargs.setdefault("json", chat)
+    elif method == "POST":
         kwargs.setdefault("json", {"question": QUESTION, "top_k": 2})
     return client.request(method, path, **kwargs)
 
@@ -80,7 +85,12 @@ def call(client: TestClient, method: str, route: str, **kwargs: Any) -> httpx.Re
 def check_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     body: dict[str, Any] = response.json()
-    assert set(body) == {"error", "request_id"} and body["error"]["code"] == code
+    if is_openai_path(response.request.url.path):
+        # OpenAI's shape, which its clients parse: no request id beside the error.
+        assert set(body) == {"error"} and set(body["error"]) == {"message", "type", "param", "code"}
+    else:
+        assert set(body) == {"error", "request_id"}
+    assert body["error"]["code"] == code
     assert body["error"]["message"]
     return body
 

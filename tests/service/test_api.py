@@ -209,7 +209,7 @@ def test_openapi_documents_examples(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
 
 
-def test_history_follow_up_uses_previous_turn(client: TestClient) -> None:
+def test_history_follow_up_is_searched_as_a_standalone_question(client: TestClient) -> None:
     body = ask(
         client,
         question="And where were they held?",
@@ -220,3 +220,6 @@ def test_history_follow_up_uses_previous_turn(client: TestClient) -> None:
     )
     check_invariants(body)
     assert "Geneva" in body["answer"]
+    assert body["query"].startswith("Where were they held?") and "US-Ukraine" in body["query"]
+    single = ask(client, question="Where were the US-Ukraine talks held?")
+    assert single["query"] == "Where were the US-Ukraine talks held?"

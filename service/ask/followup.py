@@ -1,0 +1,625 @@
+"""Follow-up questions rewritten into standalone ones, offline and deterministically.
+
+"Which ministers joined him on that call?" cannot be searched as typed: "him" and "that
+call" point into earlier turns. The resolver reads the conversation turn by turn and
+keeps, for each user turn, its standalone form and what it mentions (names, dates, quoted
+phrases). A later question is a follow-up when it refers back (a pronoun, "that call",
+"the storm" once a storm came up, an elliptical "And passengers?") or names nothing new of
+its own. It is then rewritten:
+
+- a person pronoun (he, him, his, she, her) becomes the person it most likely means: one
+  the previous answer introduced (the answer to "Who ...?"), else one the previous
+  question named;
+- a definite reference to something mentioned earlier ("that call") becomes the earlier
+  phrase with its modifiers ("the coalition of the willing call on 25 November");
+- an elliptical fragment takes the previous question's frame: "Where?" after "When was
+  MF Havørn built?" becomes "Where was MF Havørn built?", "And of Kvitsund?" after "Who
+  is the mayor of Hallvik?" becomes "Who is the mayor of Kvitsund?";
+- what the previous turn was about (its names, dates and quoted phrases, and the new names
+  of its answer), when missing, is appended in brackets.
+
+A question that names something the conversation has not mentioned, with no reference
+back, starts a new topic and is left alone. Nothing here depends on the corpus: the same
+history always gives the same rewrite.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from service.answer.base import Message
+from service.evidence.text import STOPWORDS, terms
+
+# How many carried mentions are appended at most, and how many new names of a previous
+# answer are considered (answers can be long; their first names are what they answer).
+MAX_CARRIED = 4
+MAX_ANSWER_NAMES = 2
+# Longest fragment treated as an ellipsis ("And passengers?", "What about Eldholm?").
+FRAGMENT_WORDS = 4
+# A question naming only new places or organisations is still read as a follow-up when
+# it is this short ("How did UK officials respond?").
+SHORT_QUESTION_WORDS = 7
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_SUBJECT = {"he", "she"}
+_OBJECT = {"him", "her", "himself", "herself"}
+_POSSESSIVE = {"his", "hers"}
+_PERSON_PRONOUNS = _SUBJECT | _OBJECT | _POSSESSIVE
+_THING_PRONOUNS = {"it", "its", "they", "them", "their", "theirs"}
+_BE = {"is", "are", "was", "were"}
+_WH = {"who", "what", "when", "where", "why", "how", "which", "whom", "whose"}
+_DETERMINERS = {"the", "a", "an", "its", "their", "his", "her", "that", "this", "these", "those"}
+_ELLIPSIS = re.compile(
+    r"^\s*(?:and|but|also|so|what about|how about|and what about|and how about)\b[\s,]*",
+    re.IGNORECASE,
+)
+_ELSE = re.compile(r"\b(?:else|the others?|the same|the rest)\b", re.IGNORECASE)
+_ASKS_PERSON = re.compile(
+    r"\s*(?:who|whom|whose|(?:which|what)\s+(?:\w+\s+)?(?:person|people|minister|ministers|"
+    r"official|officials|leader|leaders|captain|president|politician|spokesperson))\b",
+    re.IGNORECASE,
+)
+_QUESTION_WORDS = re.compile(
+    r"^\s*(?:from\s+)?(?:who|whom|whose|what|when|where|why|which(?:\s+\w+(?=\s+(?:is|are|"
+    r"was|were|did|does|do|will|would|can|could|has|have|had)\b))?|"
+    r"how(?:\s+(?:many|much|long|old|strong|far|big|often|large))?)"
+    r"(?:\s+(?:is|are|was|were|did|does|do|will|would|can|could|has|have|had|should))?\b",
+    re.IGNORECASE,
+)
+# "that" standing for what was said or done: "Who else does that?", "Why did he say that?"
+_POINTING_THAT = re.compile(r"\b(?:does|do|did|say|said|mean|means)\s+that\s*[?.!]*$", re.I)
+_DEFINITIONAL = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\b", re.IGNORECASE)
+# Capitalised words that are not names at the start of a sentence.
+_NOT_NAMES = STOPWORDS | {"and", "but", "yes", "no", "so", "then", "however", "this", "both"}
+_TITLES = _set(
+    "sir dame lord lady mr mrs ms dr president prime minister secretary chancellor "
+    "captain general marshal admiral king queen pope mayor councillor senator "
+    "governor chief foreign defence defense army air first officer director "
+    "executive transport retired"
+)
+# Last words that make a name an organisation or a place, not a person.
+_ORG_WORDS = _set(
+    "ferries ferry school county council street times bank union office ministry "
+    "kingdom states sea arabia region verft arkitekter house party commission "
+    "nations news force talks summit state"
+)
+_PLACE_STARTS = _set("new north south east west united saint st san santa los las el la le")
+_VESSEL_PREFIXES = {"mf", "ms", "mv", "hms", "ss", "rv"}
+_SPEECH = _set(
+    "say says said told tell warned warn thanked thank described describe called "
+    "announced asked ask urged added spoke plan plans think thinks join joined took "
+    "retired set wants want promised promise"
+)
+# Nouns of events and things a conversation keeps returning to ("that call", "the storm").
+_EVENTS = _set(
+    "call calls summit talks meeting meetings deal plan agreement ceasefire storm petition "
+    "overrun contract subsidy force mission interview conversation strikes attack incursion "
+    "voyage crossing sailing sailings departures quay hall terminal route increase fares"
+)
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+)
+_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_DATE_BODY = (
+    rf"(?:{_WEEKDAY},?\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?|"
+    rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|"
+    rf"(?:19|20)\d\d|{_MONTH})"
+)
+_DATE = re.compile(rf"\b{_DATE_BODY}\b")
+_QUOTED = re.compile(r"(?:(?<=\s)|^)[‘“\"']([^‘’“”\"\n]{3,80}?)[’”\"'](?=[\s.,;:!?)]|$)")
+_TOKEN = re.compile(r"[^\W_](?:[\w’'&.–-]*[^\W_])?|&")
+_SENTENCE_END = re.compile(r"[.!?:;]\s*$|^\s*$")
+_MARKERS = re.compile(r"\s*\[\d+\]")
+_NAME_TAIL = r"[A-Z][\w’'–-]+(?:\s+(?:and\s+)?[A-Z][\w’'–-]+)*"
+_PHRASE_TAIL = re.compile(
+    rf"\s+(?:on|in|at|from|to|with|for|before|after)\s+(?:the\s+)?(?:{_DATE_BODY}|{_NAME_TAIL})"
+)
+# What the chat-completions route appends to its answers: not part of what was said.
+SOURCES_HEADING = "\n\n**Sources**"
+
+
+@dataclass(frozen=True)
+class Mention:
+    """Something a turn names: a person, a vessel, another name, a date or a quote."""
+
+    text: str
+    kind: str  # "person", "vessel", "name", "date", "quote" or "event"
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(terms(self.text))
+
+    @property
+    def label(self) -> str:
+        """As a rewrite names it: a person without titles ("Captain Erling Moen",
+        "French President Emmanuel Macron", "US Secretary of State Marco Rubio" -> the
+        last two words)."""
+        if self.kind != "person":
+            return self.text
+        words = self.text.split()
+        titled = [
+            i
+            for i, w in enumerate(words[:-2])
+            if set(w.casefold().strip(".").split("-")) & (_TITLES | {"state", "of"})
+        ]
+        return " ".join(words[titled[-1] + 1 :] if titled else words)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The question to search for, and the question as typed."""
+
+    question: str
+    typed: str
+    follow_up: bool = False
+    method: str = "none"  # "none", "offline" or "llm"
+
+    @classmethod
+    def unchanged(cls, question: str) -> Resolution:
+        return cls(question, question)
+
+    @property
+    def carried_terms(self) -> frozenset[str]:
+        """Terms of the rewrite that only the earlier turns supplied."""
+        return frozenset(set(terms(self.question)) - set(terms(self.typed)))
+
+
+@dataclass
+class _Frame:
+    """One resolved user turn: its standalone text, what it names, and the new names its
+    answer introduced."""
+
+    question: str
+    text: str
+    mentions: list[Mention]
+    answer: list[Mention] = field(default_factory=list)
+
+
+def clean_answer(text: str) -> str:
+    """An assistant turn as said: citation markers and an appended sources list dropped."""
+    return _MARKERS.sub("", text.split(SOURCES_HEADING, 1)[0]).strip()
+
+
+def capitalised_words(texts: Sequence[str]) -> set[str]:
+    """Words written capitalised somewhere other than at a sentence start: names."""
+    out: set[str] = set()
+    for text in texts:
+        for m in _TOKEN.finditer(text):
+            word = m.group(0)
+            if word[0].isupper() and not _SENTENCE_END.search(text[: m.start()]):
+                out.add(word.casefold())
+    return out
+
+
+def _name_token(token: str) -> bool:
+    return token[0].isupper() and token.casefold().strip("’'") not in _NOT_NAMES
+
+
+def mentions(text: str, names: set[str] | None = None) -> list[Mention]:
+    """Dates, quoted phrases and capitalised names of `text`, in order of appearance.
+
+    A capitalised word opening a sentence ("Repair an old boat") is a name only if it is
+    among `names` (written capitalised elsewhere) or a speech verb follows it."""
+    found: list[tuple[int, Mention]] = []
+    taken: list[tuple[int, int]] = []
+    for m in _QUOTED.finditer(text):
+        found.append((m.start(), Mention(m.group(1).strip(" .,"), "quote")))
+    for m in _DATE.finditer(text):
+        found.append((m.start(), Mention(m.group(0), "date")))
+        taken.append(m.span())
+    tokens = [t for t in _TOKEN.finditer(text) if not any(a <= t.start() < b for a, b in taken)]
+    i = 0
+    while i < len(tokens):
+        if not _name_token(tokens[i].group(0)):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(tokens) and not text[tokens[j - 1].end() : tokens[j].start()].strip():
+            word = tokens[j].group(0)
+            if _name_token(word) or (
+                word in {"of", "the", "de", "von", "van", "&"}
+                and j + 1 < len(tokens)
+                and _name_token(tokens[j + 1].group(0))
+            ):
+                j += 1
+            else:
+                break
+        start, end = tokens[i].start(), tokens[j - 1].end()
+        i_next = j
+        name = re.sub(r"['’]s$", "", text[start:end])
+        kind = _kind(name, text, end)
+        opens = _SENTENCE_END.search(text[:start]) is not None
+        if opens and j == i + 1 and kind != "person" and name.casefold() not in (names or set()):
+            i = i_next
+            continue
+        found.append((start, Mention(name, kind)))
+        i = i_next
+    for m in _TOKEN.finditer(text):
+        if m.group(0).casefold() in _EVENTS:
+            phrase = expand(m.group(0), text, at=m.start())
+            if phrase:
+                found.append((m.start(), Mention(phrase.text, "event")))
+    found.sort(key=lambda pair: pair[0])
+    out: list[Mention] = []
+    for _, mention in found:
+        if mention.words and mention not in out:
+            out.append(mention)
+    return out
+
+
+def _kind(name: str, text: str, end: int) -> str:
+    words = [w.casefold().strip(".") for w in name.split()]
+    if words[0] in _VESSEL_PREFIXES and len(words) > 1:
+        return "vessel"
+    if words[-1] in _ORG_WORDS:
+        return "name"
+    if any(w in _TITLES for w in words[:-1]):
+        return "person"
+    following = text[end:].split()
+    if following and following[0].casefold().strip(".,;:!?'’\"") in _SPEECH:
+        return "person"
+    # One word may be a place or an organisation; two or more without a tell-tale first
+    # or last word read as a first name and a surname.
+    return "person" if len(words) >= 2 and words[0] not in _PLACE_STARTS else "name"
+
+
+@dataclass(frozen=True)
+class _Signals:
+    """How a question refers back to earlier turns."""
+
+    person: bool = False  # he, him, his, she, her
+    thing: bool = False  # it, they, them, there ...
+    demonstrative: bool = False  # that call, this plan
+    ellipsis: bool = False  # "And ...", "What about ...", "Who else ...", a fragment
+    fragment: bool = False  # no verb of its own: "And passengers?", "Where?"
+    heads: tuple[str, ...] = ()  # nouns of definite references to earlier mentions
+
+    @property
+    def refers(self) -> bool:
+        return bool(
+            self.person
+            or self.thing
+            or self.demonstrative
+            or self.ellipsis
+            or self.fragment
+            or self.heads
+        )
+
+
+def _signals(question: str, history_terms: set[str]) -> _Signals:
+    words = [t.group(0).casefold() for t in _TOKEN.finditer(question)]
+    person = any(w in _PERSON_PRONOUNS for w in words)
+    thing = any(w in _THING_PRONOUNS for w in words)
+    for i, w in enumerate(words):
+        # "Is there a plan?" is existential; "Who represented NATO there?" points.
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if w == "there" and not ((i and words[i - 1] in _BE and after) or after in _BE):
+            thing = True
+    # "that call", "this plan"; not "Who else does that?" nor "said that the ...".
+    demonstrative = any(
+        w in {"that", "this", "those", "these"} and nxt not in STOPWORDS
+        for w, nxt in itertools.pairwise(words)
+    )
+    heads: list[str] = []
+    for i, w in enumerate(words):
+        if w not in {"the", "that", "this", "those", "these"}:
+            continue
+        phrase = list(itertools.takewhile(lambda x: x not in STOPWORDS, words[i + 1 : i + 3]))
+        # The last word that came up before is the head: "the late sailing" -> "sailing",
+        # "the storm cost" -> "storm".
+        known = [x for x in phrase if set(terms(x)) & history_terms]
+        if known:
+            heads.append(known[-1])
+    fragment = len(words) <= FRAGMENT_WORDS and not any(
+        w in _BE or w in {"do", "does", "did", "can", "will", "would", "has", "have", "had"}
+        for w in words
+    )
+    ellipsis = bool(_ELLIPSIS.match(question) or _ELSE.search(question))
+    return _Signals(person, thing, demonstrative, ellipsis, fragment, tuple(heads))
+
+
+class _Resolver:
+    """Resolves the user turns of one conversation in order."""
+
+    def __init__(self, history: Sequence[Message]) -> None:
+        texts = [m.content if m.role == "user" else clean_answer(m.content) for m in history]
+        self.names = capitalised_words(texts)
+        self.frames: list[_Frame] = []
+        pending: str | None = None
+        for message in history:
+            if message.role == "user":
+                if pending is not None:
+                    self.frames.append(self.turn(pending)[1])
+                pending = message.content
+            elif pending is not None:
+                frame = self.turn(pending)[1]
+                said = {w for m in frame.mentions for w in m.words}
+                answer = mentions(clean_answer(message.content), self.names)
+                frame.answer = [m for m in answer if not m.words <= said][:MAX_ANSWER_NAMES]
+                self.frames.append(frame)
+                pending = None
+        if pending is not None:
+            self.frames.append(self.turn(pending)[1])
+
+    def history_terms(self) -> set[str]:
+        out: set[str] = set()
+        for frame in self.frames:
+            out |= set(terms(frame.text))
+            for m in frame.answer:
+                out |= m.words
+        return out
+
+    def turn(self, question: str) -> tuple[Resolution, _Frame]:
+        names = self.names | capitalised_words([question])
+        own = mentions(question, names)
+        if not self.frames:
+            return Resolution.unchanged(question), _Frame(question, question, own)
+        known = self.history_terms()
+        new = [m for m in own if m.kind not in {"date", "event"} and not m.words & known]
+        signals = _signals(question, known)
+        if new and not self._still_follows(question, new, signals):
+            return Resolution.unchanged(question), _Frame(question, question, own)  # a new topic
+        # It refers back, or names nothing the conversation has not: the same topic.
+        return self._rewrite(question, own, signals)
+
+    def _still_follows(self, question: str, new: Sequence[Mention], signals: _Signals) -> bool:
+        """Whether a question naming something new still leans on earlier turns."""
+        if signals.thing or signals.demonstrative or signals.ellipsis or signals.heads:
+            return True
+        if signals.person:
+            # "What did Sergei Lavrov say in his interview?": "his" is the new person.
+            first_new_person = next((m for m in new if m.kind == "person"), None)
+            return first_new_person is None
+        if _DEFINITIONAL.match(question):
+            return False  # "Who is Christine Lagarde?"
+        short = len(_TOKEN.findall(question)) <= SHORT_QUESTION_WORDS
+        return short and all(m.kind == "name" and len(m.text.split()) == 1 for m in new)
+
+    def _person(self, pronoun: str, skip: set[str]) -> Mention | None:
+        """The person most likely meant: one the previous answer introduced, else one
+        the previous question named, then earlier turns; a ship is "she" too."""
+        kinds = {"person", "vessel"} if pronoun in {"she", "her", "herself"} else {"person"}
+        for frame in reversed(self.frames):
+            # A person in the answer to "Who ...?" is the one a follow-up speaks of.
+            asks_person = _ASKS_PERSON.match(_ELLIPSIS.sub("", frame.question, count=1))
+            pools = (frame.answer, frame.mentions) if asks_person else (frame.mentions,)
+            for pool in pools:
+                for mention in pool:
+                    if mention.kind in kinds and mention.label not in skip:
+                        return mention
+        return None
+
+    def _phrase(self, head: str) -> Phrase | None:
+        """The latest earlier phrase ending in `head`: "call" -> "coalition of the willing
+        call on 25 November"."""
+        for frame in reversed(self.frames):
+            for text in (frame.text, *(m.text for m in frame.answer)):
+                phrase = expand(head, text)
+                if phrase:
+                    return phrase
+        return None
+
+    def _rewrite(
+        self, question: str, own: list[Mention], signals: _Signals
+    ) -> tuple[Resolution, _Frame]:
+        previous = self.frames[-1]
+        text = _ELLIPSIS.sub("", question, count=1).strip() or question
+        filled = False
+        if signals.fragment:
+            filled_text = _fill_fragment(text, previous, own)
+            filled, text = filled_text != text, filled_text
+        people = self._people(text)
+        anchored = filled or people != text or any(m.kind != "date" for m in own)
+        text = people
+        for head in signals.heads:
+            text = self._definite(text, head)
+        text = text[0].upper() + text[1:]
+        present = set(terms(text))
+        carried: list[str] = []
+        # "Who else does that?", "And what would the others offer?", "Which city lost
+        # water and electricity?": nothing in the question anchors it, so what the
+        # previous question asked about comes along.
+        elliptical = (signals.ellipsis and not filled) or _POINTING_THAT.search(question)
+        if elliptical or (not anchored and previous.text == previous.question):
+            frame = _predicate(previous)
+            if frame and not set(terms(frame)) <= present:
+                carried.append(frame)
+                present |= set(terms(frame))
+        # After "Who ...?" or "Which ...?" the answer's names are what a follow-up is about.
+        asks_entity = re.match(
+            r"(?i)\s*(?:who|whom|whose|which|where)\b",
+            _ELLIPSIS.sub("", previous.question, count=1),
+        )
+        pool = (
+            [*previous.answer, *previous.mentions]
+            if asks_entity
+            else [*previous.mentions, *previous.answer]
+        )
+        for mention in pool:
+            if len(carried) >= MAX_CARRIED:
+                break
+            words = frozenset(terms(mention.label))
+            if words and not words & present:
+                carried.append(mention.label)
+                present |= words
+        if carried:
+            text = f"{text.rstrip()} ({', '.join(carried)})"
+        resolution = Resolution(text, question, follow_up=True, method="offline")
+        names = self.names | capitalised_words([question])
+        return resolution, _Frame(question, text, _unique([*own, *mentions(text, names)]))
+
+    def _definite(self, text: str, head: str) -> str:
+        """ "that call" -> "the coalition of the willing call on 25 November"; "the new
+        quay" keeps its own modifiers and gains only the earlier place ("at Storvær")."""
+        found = self._phrase(head)
+        pattern = rf"\b(?:that|this|those|these|the)\s+((?:[\w’'–-]+\s+){{0,2}}?){head}\b"
+        m = re.search(pattern, text, re.IGNORECASE)
+        if found is None or m is None:
+            return text
+        if m.group(1).strip():
+            if not found.tail or found.tail.strip().casefold() in text.casefold():
+                return text
+            replacement = m.group(0) + found.tail
+        else:
+            replacement = f"the {found.text}"
+        if replacement.casefold() == m.group(0).casefold():
+            return text
+        return text[: m.start()] + replacement + text[m.end() :]
+
+    def _people(self, text: str) -> str:
+        """Person pronouns replaced (first occurrence of each referent): the subject
+        ("he") by the likeliest person, an object ("him") beside it by the next one."""
+        used: set[str] = set()
+        subject: str | None = None
+        pieces: list[str] = []
+        last = 0
+        for m in re.finditer(r"\b(?:he|him|his|she|her|hers|himself|herself)\b", text, re.I):
+            pronoun = m.group(0).casefold()
+            skip = {subject} if subject and pronoun in _OBJECT | {"himself", "herself"} else set()
+            if pronoun in {"himself", "herself"}:
+                skip = set()
+            found = self._person(pronoun, skip)
+            pieces.append(text[last : m.start()])
+            last = m.end()
+            if found is None:
+                pieces.append(m.group(0))
+                continue
+            name = found.label
+            if pronoun in _SUBJECT and subject is None:
+                subject = name
+            if name in used:
+                pieces.append(m.group(0))  # later mentions stay pronouns
+                continue
+            used.add(name)
+            possessive = pronoun in _POSSESSIVE or (
+                pronoun == "her" and _possessive_her(text, m.end())
+            )
+            pieces.append(f"{name}'s" if possessive else name)
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A noun phrase of an earlier turn: "coalition of the willing" + "call" + " on 25
+    November"."""
+
+    modifiers: str
+    head: str
+    tail: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.modifiers} {self.head}".strip() + self.tail
+
+
+def expand(head: str, text: str, at: int | None = None) -> Phrase | None:
+    """`head` in `text` (its last occurrence, or the one at offset `at`) with the
+    modifiers back to its determiner and a following dated or named prepositional phrase,
+    or None when it has neither and no determiner either."""
+    tokens = list(_TOKEN.finditer(text))
+    wanted = set(terms(head))
+    for k in range(len(tokens) - 1, -1, -1):
+        if set(terms(tokens[k].group(0))) != wanted:
+            continue
+        if at is not None and tokens[k].start() != at:
+            continue
+        i = k
+        start: int | None = None
+        while i > 0 and k - i < 6:
+            prev = tokens[i - 1].group(0).casefold()
+            if text[tokens[i - 1].end() : tokens[i].start()].strip():
+                break
+            if prev == "the" and i > 1 and tokens[i - 2].group(0).casefold() == "of":
+                i -= 2  # "coalition of the willing"
+                continue
+            if prev in _DETERMINERS or prev.endswith(("'s", "’s")):
+                start = i
+                break
+            if prev in STOPWORDS:
+                break
+            i -= 1
+        tail = _PHRASE_TAIL.match(text, tokens[k].end())
+        modifiers = (
+            text[tokens[start].start() : tokens[k].start()].strip() if start is not None else ""
+        )
+        if modifiers or tail or start is not None:
+            return Phrase(modifiers, tokens[k].group(0), tail.group(0) if tail else "")
+        return None
+    return None
+
+
+def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> str:
+    """An elliptical fragment put into the previous question's frame.
+
+    "Where?" takes the previous question with its question word swapped; a name takes the
+    place of the previous question's first name; a noun after "How many" takes the
+    counted noun's place. Otherwise the fragment is kept and the frame is carried."""
+    base = re.sub(r"\s*\([^()]*\)\s*$", "", previous.text).strip()
+    words: list[str] = _TOKEN.findall(fragment)
+    lowered = [w.casefold() for w in words]
+    base_words: list[str] = _TOKEN.findall(base)
+    if not words or not base_words:
+        return fragment
+    if len(words) == 1 and lowered[0] in _WH and base_words[0].casefold() in _WH:
+        return words[0].capitalize() + base[len(base_words[0]) :]
+    names = [m for m in own if m.kind in {"person", "vessel", "name"}]
+    if names:
+        replacing = next(
+            (m for m in previous.mentions if m.kind == names[0].kind and m.text in base), None
+        ) or next((m for m in previous.mentions if m.kind != "date" and m.text in base), None)
+        if replacing is not None:
+            return base.replace(replacing.text, names[0].text, 1)
+        return fragment
+    counted = re.match(r"(?i)\s*(how (?:many|much))\s+([\w’'-]+)", base)
+    content = [w for w in words if w.casefold() not in STOPWORDS]
+    if counted and content and not re.match(r"(?i)\s*how\b", fragment):
+        noun = " ".join(content)
+        return base[: counted.start(2)] + noun + base[counted.end(2) :]
+    return fragment
+
+
+def _predicate(frame: _Frame) -> str:
+    """What a question asked about, without its question word: "What is the UK doing
+    with the proceeds of frozen Russian assets?" -> "the UK doing with the proceeds of
+    frozen Russian assets"."""
+    own = re.sub(r"\s*\([^()]*\)\s*$", "", frame.text).strip().rstrip("?.! ")
+    words = {t.casefold() for t in _TOKEN.findall(own)}
+    pointing = re.search(r"(?i)\b(?:that|this|these|those)\s+\w", own)
+    if words & (_THING_PRONOUNS | _PERSON_PRONOUNS | {"there"}) or pointing:
+        return ""  # itself unresolved: its names are carried instead
+    asked = _QUESTION_WORDS.match(own)
+    return own[asked.end() :].strip() if asked else ""
+
+
+def _possessive_her(text: str, end: int) -> bool:
+    """ "her" before a noun ("her top speed") is possessive; before a particle or at the
+    end ("named her?") it is an object."""
+    rest = text[end:].split()
+    if not rest:
+        return False
+    nxt = rest[0].casefold().strip(".,;:!?")
+    return bool(nxt) and nxt not in STOPWORDS and nxt not in {"once", "for", "to"}
+
+
+def _unique(items: Sequence[Mention]) -> list[Mention]:
+    out: list[Mention] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+def resolve(question: str, history: Sequence[Message]) -> Resolution:
+    """The standalone form of `question` given the earlier turns (oldest first)."""
+    if not history:
+        return Resolution.unchanged(question)
+    return _Resolver(history).turn(question)[0]

@@ -1,0 +1,247 @@
+"""The offline follow-up resolver: what a follow-up is rewritten to, and what is left alone."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import openai
+import pytest
+
+from devtools.procs import free_port
+from service.answer.base import Message
+from service.ask.followup import Resolution, clean_answer, mentions, resolve
+from service.ask.resolver import FollowUpResolver, LLMCondenser, usable
+
+STARMER_CALL = "What did Keir Starmer say after the coalition of the willing call on 25 November?"
+
+
+def convo(*turns: str) -> list[Message]:
+    """Alternating user and assistant messages, starting with the user."""
+    roles = ("user", "assistant")
+    return [Message(roles[i % 2], text) for i, text in enumerate(turns)]  # type: ignore[arg-type]
+
+
+def test_without_history_the_question_is_searched_as_typed() -> None:
+    assert resolve("Which ministers joined him?", []) == Resolution.unchanged(
+        "Which ministers joined him?"
+    )
+
+
+def test_the_issue_example_resolves_the_person_and_the_call() -> None:
+    history = convo(STARMER_CALL, "He said the talks were moving in a positive direction [1].")
+    r = resolve("Which ministers joined him on that call?", history)
+    assert r.follow_up and r.method == "offline"
+    assert r.question.startswith(
+        "Which ministers joined Keir Starmer on the coalition of the willing call on 25 November?"
+    )
+    assert {"keir", "starmer", "coalition", "willing", "25", "november"} <= r.carried_terms
+    assert "minister" not in r.carried_terms  # the question's own words keep full weight
+
+
+def test_a_new_topic_is_left_alone() -> None:
+    history = convo(STARMER_CALL, "He said the talks were moving in a positive direction.")
+    for question in (
+        "Who is Christine Lagarde?",
+        "What did Sergei Lavrov say in his interview published on Wednesday?",
+        "How many cadets a year will Hallvik Maritime School train for Nordhav?",
+    ):
+        r = resolve(question, history)
+        assert r == Resolution.unchanged(question), question
+
+
+def test_answer_reference_takes_the_person_the_answer_named() -> None:
+    history = convo("Who is the US Secretary of State?", "Marco Rubio.")
+    r = resolve("What did he warn Zelensky's team about?", history)
+    assert r.question.startswith("What did Marco Rubio warn Zelensky's team about?")
+
+
+def test_an_elliptical_who_question_is_still_answered_by_a_person() -> None:
+    history = convo(
+        STARMER_CALL,
+        "He said the talks were moving in a positive direction.",
+        "And who spoke for France?",
+        "French President Emmanuel Macron, speaking from Paris.",
+    )
+    r = resolve("What did he say about security guarantees?", history)
+    assert r.question.startswith("What did Emmanuel Macron say about security guarantees?")
+
+
+def test_two_pronouns_two_people() -> None:
+    history = convo(
+        "How did Zelensky describe his conversation with Keir Starmer on 25 November?",
+        'He called it a "good and very productive" conversation.',
+    )
+    r = resolve("What did he thank him for?", history)
+    assert r.question.startswith("What did Zelensky thank Keir Starmer for?")
+
+
+def test_entities_carry_over_more_than_one_turn() -> None:
+    history = convo(
+        "When did MF Solgang arrive in Hallvik?",
+        "On Friday 11 September 2026.",
+        "How long did the delivery voyage take?",
+        "Two days.",
+    )
+    r = resolve("Who built her?", history)
+    assert "Solgang" in r.question
+
+
+@pytest.mark.parametrize(
+    ("previous", "fragment", "expected"),
+    [
+        ("When was MF Havørn built?", "Where?", "Where was MF Havørn built?"),
+        ("Who is the mayor of Hallvik?", "And of Kvitsund?", "Who is the mayor of Kvitsund?"),
+        (
+            "How many cars can MF Solgang carry?",
+            "And passengers?",
+            "How many passengers can MF Solgang carry?",
+        ),
+    ],
+)
+def test_fragments_take_the_previous_questions_frame(
+    previous: str, fragment: str, expected: str
+) -> None:
+    r = resolve(fragment, convo(previous, "An answer."))
+    assert r.question.startswith(expected)
+
+
+def test_elliptical_follow_up_carries_what_was_asked() -> None:
+    history = convo(
+        "What is the UK doing with the proceeds of frozen Russian assets?",
+        "It uses them to support Ukraine.",
+    )
+    r = resolve("Who else does that?", history)
+    assert "proceeds of frozen Russian assets" in r.question
+
+
+def test_existential_there_is_not_a_fragment_and_definites_expand() -> None:
+    history = convo("Why was the Kvitsund–Storvær ferry suspended?", "The old quay at Storvær.")
+    r = resolve("How much did the new quay cost?", history)
+    assert r.question.startswith("How much did the new quay at Storvær cost?")
+    plan = resolve("Is there a plan?", history)
+    assert plan.question.startswith("Is there a plan?")
+
+
+def test_citation_markers_and_the_sources_list_are_not_part_of_an_answer() -> None:
+    answer = "Captain Erling Moen [1].\n\n**Sources**\n1. *Kari Vold retires* (2026-05-01)"
+    assert clean_answer(answer) == "Captain Erling Moen."
+    history = convo("Who was the master of MF Havørn?", answer)
+    r = resolve("When did he retire?", history)
+    assert "Erling Moen" in r.question and "Kari" not in r.question
+
+
+def test_mentions() -> None:
+    found = mentions(
+        "Repair an old boat: Captain Erling Moen met ‘multinational force Ukraine’ "
+        "officials on 25 November 2025 after the storm."
+    )
+    kinds = {(m.text, m.kind) for m in found}
+    assert ("Captain Erling Moen", "person") in kinds
+    assert ("multinational force Ukraine", "quote") in kinds
+    assert ("25 November 2025", "date") in kinds
+    assert ("storm", "event") in kinds
+    assert not any(m.text == "Repair" for m in found)  # a sentence's first word
+    assert next(m for m in found if m.kind == "person").label == "Erling Moen"
+
+
+def test_the_same_history_always_gives_the_same_rewrite() -> None:
+    history = convo(STARMER_CALL, "He said the talks were moving in a positive direction.")
+    rewrites = {resolve("And who spoke for France?", history).question for _ in range(3)}
+    assert len(rewrites) == 1
+
+
+# -- the LLM condensation path ----------------------------------------------------------
+
+
+class _Recorded:
+    """A condenser replaying a recorded model reply (the branching of the resolver, not a
+    model: the real llama.cpp path is in test_followup_llm.py)."""
+
+    def __init__(self, reply: str) -> None:
+        self.reply = reply
+        self.calls = 0
+
+    async def condense(self, question: str, history: Sequence[Message]) -> str:
+        self.calls += 1
+        return usable(self.reply, question)
+
+    async def aclose(self) -> None:
+        return None
+
+
+CALL_HISTORY = [
+    Message("user", STARMER_CALL),
+    Message("assistant", "He said the talks were moving in a positive direction."),
+]
+
+
+def test_a_usable_condensation_is_searched() -> None:
+    condenser = _Recorded("Which ministers joined Keir Starmer on the 25 November call?")
+    resolver = FollowUpResolver("llm", condenser)
+    r = asyncio.run(resolver.resolve("Which ministers joined him on that call?", CALL_HISTORY))
+    assert r.method == "llm" and r.question == condenser.reply
+    # A new topic is never sent to the LLM.
+    new_topic = asyncio.run(resolver.resolve("Who is Christine Lagarde?", CALL_HISTORY))
+    assert new_topic.method == "none" and condenser.calls == 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "The coalition of the willing.",  # an answer, not a question
+        "Standalone question: What is the capital of France?",  # drops the question's words
+        "",
+    ],
+)
+def test_an_unusable_condensation_falls_back_to_the_offline_rewrite(reply: str) -> None:
+    resolver = FollowUpResolver("llm", _Recorded(reply))
+    r = asyncio.run(resolver.resolve("Which ministers joined him on that call?", CALL_HISTORY))
+    assert r.method == "offline" and "Keir Starmer" in r.question
+
+
+def test_usable_strips_labels_and_quotes() -> None:
+    question = "Which ministers joined him on that call?"
+    reply = 'Standalone question: "Which ministers joined Keir Starmer on the call?"\nMore.'
+    assert usable(reply, question) == "Which ministers joined Keir Starmer on the call?"
+
+
+def test_an_unreachable_llm_falls_back_to_the_offline_rewrite() -> None:
+    # A real connection to a loopback port nobody listens on.
+    client = openai.AsyncOpenAI(
+        base_url=f"http://127.0.0.1:{free_port()}/v1", api_key="x", max_retries=0
+    )
+    condenser = LLMCondenser(client, "m", timeout_s=5, messages=6)
+    resolver = FollowUpResolver("llm", condenser)
+
+    async def run() -> Resolution:
+        try:
+            return await resolver.resolve("Which ministers joined him on that call?", CALL_HISTORY)
+        finally:
+            await resolver.aclose()
+
+    r = asyncio.run(run())
+    assert r.method == "offline" and "Keir Starmer" in r.question
+
+
+def test_the_condensation_prompt_is_short_and_clean() -> None:
+    condenser = LLMCondenser(openai.AsyncOpenAI(api_key="x"), "m", timeout_s=5, messages=2)
+    history = [
+        *CALL_HISTORY,
+        Message("user", "And who spoke for France?"),
+        Message("assistant", "Emmanuel Macron [1]." + "x" * 1000 + "\n\n**Sources**\n- [1] a"),
+    ]
+    messages = condenser.prompt("What did he say?", history)
+    text = messages[1]["content"]
+    assert STARMER_CALL not in text  # only the last two messages
+    assert "[1]" not in text and "**Sources**" not in text and len(text) < 700
+    assert text.endswith("Last question: What did he say?\n\nStandalone question:")
+
+
+def test_the_follow_up_mode_follows_the_llm_settings() -> None:
+    from service.settings import LLMSettings, Settings
+
+    assert Settings().followup_mode == "offline"
+    llm = LLMSettings(base_url="http://127.0.0.1:9/v1", model="m")
+    assert Settings(llm=llm).followup_mode == "llm"
+    assert Settings(llm=LLMSettings(base_url="http://127.0.0.1:9/v1")).followup_mode == "offline"
