@@ -95,6 +95,29 @@ def corpus(tmp_path: Path) -> Iterator[Path]:
     yield folder
 
 
+@pytest.fixture(scope="session")
+def instant_embedder() -> Iterator[dict[str, str]]:
+    """scripts/instant_embedder.py on loopback: an OpenAI-compatible embeddings endpoint
+    that answers at once with hashed bag-of-words vectors. It stands in for a fast
+    embedding model in tests of scale and load; yields the RAG_* variables that select it."""
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "instant_embedder.py")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().split()[-1])
+        yield {
+            "RAG_EMBED_BACKEND": "openai",
+            "RAG_EMBED_BASE_URL": f"http://127.0.0.1:{port}/v1",
+            "RAG_EMBED_MODEL": "instant-hash",
+        }
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     """A real `chroma run` server on loopback; yields its port."""
