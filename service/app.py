@@ -22,6 +22,7 @@ from service.core.offline import configure_offline
 from service.core.store import build_client, build_index
 from service.evidence.sentences import warm_up
 from service.log import LOGGER, configure_logging
+from service.retrieval.lexical_view import LexicalStore, LexicalView
 from service.retrieval.live_index import LiveIndex
 from service.retrieval.retriever import Retriever
 from service.settings import Settings
@@ -44,7 +45,8 @@ def build_services(settings: Settings) -> Services:
     llm: Answerer | None = None
     if settings.use_llm:
         llm = LLMAnswerer(settings.llm, build_llm_client(settings.llm))
-    retriever = Retriever(embedder, live, settings.retrieval)
+    lexical = LexicalView(live, LexicalStore(settings.lexical_dir, settings.collection))
+    retriever = Retriever(embedder, live, settings.retrieval, lexical)
     service = AskService(
         retriever,
         ExtractiveAnswerer(settings.answer),
@@ -53,7 +55,12 @@ def build_services(settings: Settings) -> Services:
         neighbours=settings.llm.neighbours,
     )
     return Services(
-        settings=settings, embedder=embedder, index=live, retriever=retriever, ask=service
+        settings=settings,
+        embedder=embedder,
+        index=live,
+        lexical=lexical,
+        retriever=retriever,
+        ask=service,
     )
 
 
@@ -69,8 +76,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await anyio.to_thread.run_sync(services.ask.warm)
         except Exception as exc:  # reported by /readyz; the process still serves /healthz
             LOGGER.warning("index not ready at start-up", extra={"fields": {"error": str(exc)}})
+        if settings.retrieval.mode != "dense":
+            services.lexical.start()
         LOGGER.info("ready", extra={"fields": {"model": services.ask.model}})
         yield
+        services.lexical.stop()
         await services.ask.aclose()
 
     app = FastAPI(

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 
 from service.ask.service import AskService
 from service.core.embedder import Embedder
+from service.retrieval.lexical_view import LexicalView
 from service.retrieval.live_index import LiveIndex
 from service.retrieval.retriever import Retriever
 from service.settings import Settings
@@ -19,6 +20,7 @@ class Services:
     settings: Settings
     embedder: Embedder
     index: LiveIndex
+    lexical: LexicalView
     retriever: Retriever
     ask: AskService
 
