@@ -55,6 +55,8 @@ class LexicalStore:
             saved = self.load(key)
             if saved is not None:
                 return saved
+            # A damaged folder (a crash while deleting, a bad disk) is replaced.
+            shutil.rmtree(self.folder / key.folder_name, ignore_errors=True)
             index = make()
             index.save(self.folder / key.folder_name)
             self._prune()
