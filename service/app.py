@@ -45,7 +45,11 @@ def build_services(settings: Settings) -> Services:
     llm: Answerer | None = None
     if settings.use_llm:
         llm = LLMAnswerer(settings.llm, build_llm_client(settings.llm))
-    lexical = LexicalView(live, LexicalStore(settings.lexical_dir, settings.collection))
+    lexical = LexicalView(
+        live,
+        LexicalStore(settings.lexical_dir, settings.collection),
+        enabled=settings.retrieval.mode != "dense",
+    )
     retriever = Retriever(embedder, live, settings.retrieval, lexical)
     service = AskService(
         retriever,
@@ -76,8 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await anyio.to_thread.run_sync(services.ask.warm)
         except Exception as exc:  # reported by /readyz; the process still serves /healthz
             LOGGER.warning("index not ready at start-up", extra={"fields": {"error": str(exc)}})
-        if settings.retrieval.mode != "dense":
-            services.lexical.start()
+        # Reloads after an ingest happen in the background (in dense mode too).
+        services.lexical.start()
         LOGGER.info("ready", extra={"fields": {"model": services.ask.model}})
         yield
         services.lexical.stop()

@@ -517,6 +517,14 @@ class ArticleIndex:
         chunks, _ = self._require()
         return int(chunks.count())
 
+    def warm(self) -> None:
+        """Load the vector index now (Chroma loads it on the first search), not on the
+        first request; nothing to do before the collection exists."""
+        if self._chunks is None or not self.count():
+            return
+        vector = np.full((1, self.profile.dimensions), self.profile.dimensions**-0.5)
+        self._chunks.query(query_embeddings=vector.astype(np.float32), n_results=1, include=[])
+
     def query(
         self, vector: Sequence[float], k: int, where: Where | None = None
     ) -> list[ChunkMatch]:

@@ -80,9 +80,16 @@ class LexicalView:
     """The lexical index a worker serves from, swapped atomically when a newer one is ready."""
 
     def __init__(
-        self, live: LiveIndex, store: LexicalStore | None, *, check_interval_s: float = 0.5
+        self,
+        live: LiveIndex,
+        store: LexicalStore | None,
+        *,
+        enabled: bool = True,
+        check_interval_s: float = 0.5,
     ) -> None:
         self._live = live
+        # False in dense-only retrieval: the thread then only keeps the view current.
+        self._enabled = enabled
         self._store = store
         self._interval = check_interval_s
         self._index: LexicalIndex | None = None
@@ -119,6 +126,8 @@ class LexicalView:
         return True
 
     def start(self) -> None:
+        """Check for changes in a background thread, for the collection view too."""
+        self._live.serve_in_background()
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="lexical-index", daemon=True)
             self._thread.start()
@@ -132,7 +141,10 @@ class LexicalView:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             try:
-                self.refresh()
+                # The collection view first, then the lexical index of what it shows.
+                self._live.refresh()
+                if self._enabled:
+                    self.refresh()
             except Exception as exc:  # Chroma down, disk full: serve the old one, retry
                 LOGGER.log(
                     logging.WARNING,
