@@ -67,19 +67,23 @@ def stored_spans(text: str, stored: str | None) -> Spans | None:
     """The spans stored for `text` by `encode_spans`, if this splitter version made them."""
     if not stored:
         return None
-    version, _, body = stored.partition(":")
-    if version != str(SPLITTER_VERSION):
-        return None
-    try:
-        spans = tuple(
-            (int(s), int(e))
-            for s, _, e in (pair.partition("-") for pair in body.split(",") if pair)
-        )
-    except ValueError:
-        return None
-    if any(not 0 <= s < e <= len(text) for s, e in spans):
+    spans = _decode(stored, SPLITTER_VERSION)
+    if spans is None or any(not 0 <= s < e <= len(text) for s, e in spans):
         return None
     return spans
+
+
+@lru_cache(maxsize=65536)
+def _decode(stored: str, version: int) -> Spans | None:
+    # The same chunks come back query after query: parse each stored value once.
+    tag, _, body = stored.partition(":")
+    if tag != str(version):
+        return None
+    try:
+        pairs = (pair.partition("-") for pair in body.split(",") if pair)
+        return tuple((int(s), int(e)) for s, _, e in pairs)
+    except ValueError:
+        return None
 
 
 def spans_of(text: str, stored: str | None = None) -> Spans:
