@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+import bench_scale
 import bench_service
 import synth_corpus
 from rich.console import Console
@@ -345,6 +346,25 @@ def baseline_section(bench: Bench) -> list[Row]:
     return rows
 
 
+def _rows(found: Sequence[bench_scale.Row]) -> list[Row]:
+    rows = []
+    for name, value, unit, target in found:
+        if target is None:
+            rows.append(row(name, value, unit))
+            continue
+        op, bound = target.split()[:2]
+        rows.append(row(name, value, unit, Target(op, float(bound))))  # type: ignore[arg-type]
+    return rows
+
+
+def scale_section(bench: Bench) -> list[Row]:
+    return _rows(bench_scale.scale_rows(bench.workdir, bench.log.print))
+
+
+def throughput_section(bench: Bench) -> list[Row]:
+    return _rows(bench_scale.throughput_rows(bench.workdir, bench.log.print))
+
+
 def free_port() -> int:
     import socket
 
@@ -366,6 +386,8 @@ SECTIONS: list[Section] = [
     Section("api_in_process", api_in_process_section),
     Section("api_http", api_http_section),
     Section("baseline", baseline_section),
+    Section("throughput", throughput_section),
+    Section("scale", scale_section),
 ]
 
 
