@@ -153,7 +153,10 @@ class LexicalIndex:
             ),
             sources=sources,
         )
-        vocabulary = sorted({w.casefold() for text in texts for w in _WORD.findall(text)})
+        words: set[str] = set()
+        for text in texts:
+            words.update(_WORD.findall(text))
+        vocabulary = sorted({w.casefold() for w in words})
         return cls(key, bm25, rows, TermStats.from_texts(texts), vocabulary)
 
     def __len__(self) -> int:
