@@ -36,7 +36,7 @@ class SearchFilters:
     published_from: date | None = None
     published_to: date | None = None
 
-    def where(self) -> tuple[int | None, int | None]:
+    def date_range(self) -> tuple[int | None, int | None]:
         """The date range as YYYYMMDD integers."""
         return (
             date_to_int(self.published_from) if self.published_from else None,
@@ -133,7 +133,7 @@ class Retriever:
         if mode == "dense":
             return dense[:top_k]
         assert lexical is not None
-        mask = lexical.rows.mask(filters.sources, *filters.where())
+        mask = lexical.rows.mask(filters.sources, *filters.date_range())
         found = lexical.search(query, depth, mask)
         similarity = {h.chunk.id: h.similarity for h in dense}
         by_id = {h.chunk.id: h.chunk for h in dense}
@@ -170,7 +170,7 @@ class Retriever:
     ) -> list[Hit]:
         if depth == 0:
             return []
-        where = build_where(filters.sources, *filters.where())
+        where = build_where(filters.sources, *filters.date_range())
         for attempt in range(2):
             try:
                 matches = index.query(vector, depth, where)
