@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from devtools.procs import clean_env, free_port, running
+from devtools.procs import clean_env, free_port, running, stop
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMA_READY_S = 60.0
@@ -47,13 +48,17 @@ def chroma_run(path: Path, *, timeout_s: float = CHROMA_READY_S) -> Iterator[Ser
 
 @contextmanager
 def service_run(
-    settings: Mapping[str, str], *, timeout_s: float = SERVICE_READY_S
+    settings: Mapping[str, str],
+    *,
+    args: Sequence[str] = (),
+    timeout_s: float = SERVICE_READY_S,
 ) -> Iterator[Server]:
-    """`python -m service` configured only by `settings` (RAG_* variables), once ready."""
+    """`python -m service` configured only by `settings` (RAG_* variables), once ready;
+    `args` are extra command-line arguments (`--workers 2`)."""
     port = free_port()
     url = _loopback(port)
     with running(
-        [sys.executable, "-m", "service", "--port", str(port)],
+        [sys.executable, "-m", "service", "--port", str(port), *args],
         ready_url=f"{url}/readyz",
         what="python -m service",
         timeout_s=timeout_s,
@@ -87,3 +92,25 @@ def llama_server(
         argv, ready_url=f"{url}/v1/models", what="llama_cpp.server", timeout_s=timeout_s
     ) as proc:
         yield Server(url, port, proc.pid)
+
+
+@contextmanager
+def instant_embedder() -> Iterator[dict[str, str]]:
+    """scripts/instant_embedder.py on loopback: an OpenAI-compatible embeddings endpoint
+    that answers at once with hashed bag-of-words vectors. It stands in for a fast
+    embedding model in tests and benchmarks of scale and load; yields the RAG_* variables
+    that select it."""
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "instant_embedder.py")],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert proc.stdout is not None
+        port = int(proc.stdout.readline().split()[-1])
+        yield {
+            "RAG_EMBED_BACKEND": "openai",
+            "RAG_EMBED_BASE_URL": f"{_loopback(port)}/v1",
+            "RAG_EMBED_MODEL": "instant-hash",
+        }
+    finally:
+        stop(proc)

@@ -13,9 +13,13 @@ from ingest.pipeline import IngestJob, IngestUsageError
 from ingest.write import CheckpointHook, no_checkpoint
 from service.core.embedder import build_embedder
 from service.core.offline import configure_offline
-from service.core.store import build_index
-from service.errors import ServiceError
+from service.core.store import build_client, build_index
+from service.errors import ServiceError, StoreWriteError
 from service.settings import Settings
+
+INGEST_CHROMA_TIMEOUT_S = 300.0
+# Exit codes: 1 some files failed, 2 usage or configuration, 3 the store cannot be written.
+EXIT_STORE_UNWRITABLE = 3
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -51,9 +55,14 @@ def main(argv: list[str] | None = None, *, checkpoint: CheckpointHook = no_check
         return 2
     try:
         embedder = build_embedder(settings.embed, settings.llm)
-        index = build_index(settings, embedder)
+        # Bulk writes to a busy server take longer than one API call may.
+        client = build_client(settings.chroma, timeout_s=INGEST_CHROMA_TIMEOUT_S)
+        index = build_index(settings, embedder, client)
         job = IngestJob(settings, embedder, index, console=err, checkpoint=checkpoint)
         summary = job.run(args.path, full=args.full, replace=args.replace, dry_run=args.dry_run)
+    except StoreWriteError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        return EXIT_STORE_UNWRITABLE
     except (IngestUsageError, ServiceError) as exc:
         err.print(f"[red]error:[/] {exc}")
         return 2

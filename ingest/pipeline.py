@@ -23,6 +23,7 @@ from ingest.summary import Summary, summarise
 from ingest.write import CheckpointHook, PlanWriter, no_checkpoint
 from service.core.embedder import Embedder
 from service.core.store import ArticleIndex, SourceRecord
+from service.evidence.sentences import SPLITTER_VERSION
 from service.settings import Settings
 
 __all__ = ["IngestJob", "IngestUsageError", "Summary"]
@@ -96,9 +97,13 @@ class IngestJob:
         index = self._index
         if full and not dry_run:
             index.drop()
+        fresh = not dry_run and not index.exists()
         opened = index.open(create=not dry_run) if not (full and dry_run) else False
         if not opened:
             return {}
+        if fresh:
+            # Every chunk of a new collection is written with current sentence spans.
+            index.set_sentences_version(SPLITTER_VERSION)
         mirrored = index.folder
         if mirrored is not None and mirrored != str(folder) and not replace:
             raise IngestUsageError(

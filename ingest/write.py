@@ -28,6 +28,7 @@ from ingest.reader import Article, UnreadableFile
 from service.core.embedder import Embedder
 from service.core.schema import SourceState, chunk_id
 from service.core.store import ArticleIndex, Chunk, SourceRecord
+from service.evidence.sentences import SPLITTER_VERSION, encode_spans, sentence_spans
 from service.settings import Settings
 
 Checkpoint = Literal["begun", "upserted", "pruned", "finished", "removed"]
@@ -72,6 +73,16 @@ class _Prepared:
     write: Write
     article: Article
     chunks: tuple[Chunk, ...]
+
+
+def backfill_sentences(index: ArticleIndex) -> int:
+    """Give every chunk the spans of the current sentence splitter (a metadata update,
+    no re-embedding): once after the splitter's version changed, then never again."""
+    if index.sentences_version == SPLITTER_VERSION:
+        return 0
+    return index.backfill_sentences(
+        SPLITTER_VERSION, lambda text: encode_spans(sentence_spans(text))
+    )
 
 
 def _groups(items: Sequence[_T], size: int) -> Iterator[Sequence[_T]]:
@@ -122,6 +133,7 @@ class PlanWriter:
         for record in plan.removals:
             index.delete_source(record)
             self._checkpoint("removed")
+        backfill_sentences(index)
         counts = plan.counts(dropped=result.dropped)
         # Readers reload on a new generation; a signature added to an entry is not theirs.
         if counts.added or counts.updated or counts.removed:
@@ -165,6 +177,8 @@ class PlanWriter:
                     url=article.url,
                     file_sha256=article.sha256,
                     tokens=piece.tokens,
+                    # Split once here rather than on every query that retrieves the chunk.
+                    sentences=encode_spans(sentence_spans(piece.text)),
                 )
                 for i, piece in enumerate(pieces)
             )

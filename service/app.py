@@ -35,6 +35,7 @@ from service.core.store import build_client, build_index
 from service.errors import ConfigurationError
 from service.evidence.sentences import warm_up
 from service.log import LOGGER, configure_logging
+from service.retrieval.lexical_view import LexicalStore, LexicalView
 from service.retrieval.live_index import LiveIndex
 from service.retrieval.retriever import Retriever
 from service.settings import Settings
@@ -57,7 +58,12 @@ def build_services(settings: Settings) -> Services:
     llm: Answerer | None = None
     if settings.use_llm:
         llm = LLMAnswerer(settings.llm, build_llm_client(settings.llm))
-    retriever = Retriever(embedder, live, settings.retrieval)
+    lexical = LexicalView(
+        live,
+        LexicalStore(settings.lexical_dir, settings.collection),
+        enabled=settings.retrieval.mode != "dense",
+    )
+    retriever = Retriever(embedder, live, settings.retrieval, lexical)
     service = AskService(
         retriever,
         ExtractiveAnswerer(settings.answer),
@@ -67,7 +73,12 @@ def build_services(settings: Settings) -> Services:
         resolver=build_resolver(settings),
     )
     return Services(
-        settings=settings, embedder=embedder, index=live, retriever=retriever, ask=service
+        settings=settings,
+        embedder=embedder,
+        index=live,
+        lexical=lexical,
+        retriever=retriever,
+        ask=service,
     )
 
 
@@ -131,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await anyio.to_thread.run_sync(services.ask.warm)
         except Exception as exc:  # reported by /readyz; the process still serves /healthz
             LOGGER.warning("index not ready at start-up", extra={"fields": {"error": str(exc)}})
+        # Reloads after an ingest happen in the background (in dense mode too).
+        services.lexical.start()
         LOGGER.info(
             "ready",
             extra={
@@ -144,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             },
         )
         yield
+        services.lexical.stop()
         if slack is not None:
             await slack.aclose()
         await services.ask.aclose()

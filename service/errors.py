@@ -88,3 +88,7 @@ class ConfigurationError(ServiceError):
 
     status = 503
     code = "unavailable"
+
+
+class StoreWriteError(Unavailable):
+    """The index cannot be written: a read-only folder, a full disk, a failing server."""

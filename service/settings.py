@@ -63,6 +63,13 @@ class ChromaSettings(BaseSettings):
         None, description="Chroma server host; when set, the server is used instead of `path`."
     )
     port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="Seconds an API worker waits for one call to the Chroma server before "
+        "answering 503 (the ingest job waits longer).",
+    )
 
 
 class EmbedderSettings(BaseSettings):
@@ -138,6 +145,19 @@ class IngestSettings(BaseSettings):
         le=1,
         description="Articles whose MinHash Jaccard similarity (5-word shingles) to an indexed "
         "article reaches this are recorded as its copies and not indexed; 0 disables.",
+    )
+
+
+class LexicalSettings(BaseSettings):
+    """Where the derived lexical index (BM25, term statistics, vocabulary) is kept."""
+
+    model_config = _section("RAG_LEXICAL_")
+
+    dir: Path | None = Field(
+        None,
+        description="Folder shared by the workers for the lexical index of each collection "
+        "generation (unset: `lexical` inside RAG_CHROMA_PATH). A cache: rebuilt from Chroma "
+        "when missing or stale.",
     )
 
 
@@ -476,6 +496,7 @@ class Settings(BaseSettings):
     embed: EmbedderSettings = Field(default_factory=EmbedderSettings)
     chunk: ChunkingSettings = Field(default_factory=ChunkingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    lexical: LexicalSettings = Field(default_factory=LexicalSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
@@ -509,6 +530,10 @@ class Settings(BaseSettings):
             configured = self.llm.base_url is not None and self.llm.model is not None
             return "llm" if configured else "offline"
         return mode
+
+    @property
+    def lexical_dir(self) -> Path:
+        return self.lexical.dir or self.chroma.path / "lexical"
 
     @property
     def use_llm(self) -> bool:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools import servers
 from devtools.procs import clean_env as cli_env
 from devtools.servers import chroma_run
 from service.core.embedder import Embedder, build_embedder
@@ -61,6 +62,13 @@ def corpus(tmp_path: Path) -> Iterator[Path]:
     folder = tmp_path / "articles"
     shutil.copytree(SAMPLE_DIR, folder)
     yield folder
+
+
+@pytest.fixture(scope="session")
+def instant_embedder() -> Iterator[dict[str, str]]:
+    """The instant embeddings endpoint (devtools.servers.instant_embedder)."""
+    with servers.instant_embedder() as env:
+        yield env
 
 
 @pytest.fixture

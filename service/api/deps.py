@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from service.api.access import Access
 from service.ask.service import AskService
 from service.core.embedder import Embedder
+from service.retrieval.lexical_view import LexicalView
 from service.retrieval.live_index import LiveIndex
 from service.retrieval.retriever import Retriever
 from service.settings import Settings
@@ -21,6 +22,7 @@ class Services:
     settings: Settings
     embedder: Embedder
     index: LiveIndex
+    lexical: LexicalView
     retriever: Retriever
     ask: AskService
     # When the services were built (the `created` of the OpenAI model card).

@@ -31,6 +31,9 @@ class ChunkKey:
     END: Final = "end"
     FILE_SHA256: Final = "file_sha256"
     TOKENS: Final = "tokens"
+    # The chunk's sentence spans computed at ingest, "<splitter version>:s-e,s-e,..."
+    # (service/evidence/sentences.py reads and writes them).
+    SENTENCES: Final = "sentences"
 
 
 class SourceKey:
@@ -63,6 +66,8 @@ class CollectionKey:
     CHUNK_OVERLAP: Final = "chunk_overlap"
     FOLDER: Final = "folder"
     GENERATION: Final = "generation"
+    # The sentence splitter version every chunk's SENTENCES has been brought up to.
+    SENTENCES_VERSION: Final = "sentences_version"
 
 
 def sources_collection_name(collection: str) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import functools
+import os
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 import numpy as np
 
@@ -20,7 +23,7 @@ from service.core.schema import (
     source_id,
     sources_collection_name,
 )
-from service.errors import ConfigurationError, Unavailable
+from service.errors import ConfigurationError, ServiceError, StoreWriteError, Unavailable
 from service.settings import ChromaSettings, Settings
 
 if TYPE_CHECKING:
@@ -29,31 +32,88 @@ if TYPE_CHECKING:
     from chromadb.api.types import GetResult, Metadata, Where
 
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 # Chroma's `get` and `delete` calls take at most this many ids or rows comfortably.
 _PAGE = 5000
+# Searches repeated, each asking for more, when found chunks turn out deleted meanwhile.
+_VANISHED_RETRIES = 4
 
 
-def build_client(settings: ChromaSettings) -> ClientAPI:
-    """An embedded PersistentClient, or an HttpClient when a server host is configured."""
+def build_client(settings: ChromaSettings, *, timeout_s: float | None = None) -> ClientAPI:
+    """An embedded PersistentClient, or a client of the server when a host is configured.
+
+    Each call to a server waits at most `timeout_s` (default `settings.timeout_s`), so a
+    server that is down or hung turns into a quick `Unavailable` (503), not a hang."""
     configure_offline()
     import chromadb
     from chromadb.config import Settings as ChromaClientSettings
 
-    client_settings = ChromaClientSettings(anonymized_telemetry=False)
     try:
         if settings.host:
-            return chromadb.HttpClient(
-                host=settings.host, port=settings.port, settings=client_settings
+            seconds = timeout_s or settings.timeout_s
+            _heartbeat(settings.host, settings.port, seconds)
+            client = chromadb.HttpClient(
+                host=settings.host,
+                port=settings.port,
+                settings=ChromaClientSettings(anonymized_telemetry=False),
             )
+            _bound_calls(client, seconds)
+            return client
         settings.path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.path), settings=client_settings)
+        return chromadb.PersistentClient(
+            path=str(settings.path), settings=ChromaClientSettings(anonymized_telemetry=False)
+        )
     except Exception as exc:  # chromadb raises plain exceptions for connection failures
         where = f"{settings.host}:{settings.port}" if settings.host else str(settings.path)
+        if not settings.host and _cannot_write(exc, settings.path):
+            raise StoreWriteError(
+                f"Cannot open the Chroma store at {where} for writing: {exc}. Make sure "
+                "it is writable by this user and its disk has free space (or set "
+                "RAG_CHROMA_PATH to another folder), then run the command again."
+            ) from exc
         raise Unavailable(
             f"Cannot open the Chroma store at {where}: {exc}. Check RAG_CHROMA_HOST/"
             "RAG_CHROMA_PORT (is `chroma run` up?) or RAG_CHROMA_PATH."
         ) from exc
+
+
+# Connecting to a reachable host takes milliseconds; waiting longer only delays the 503.
+_CONNECT_TIMEOUT_S = 3.0
+
+
+def _heartbeat(host: str, port: int, seconds: float) -> None:
+    """Fail fast when the server is down or hung: the client's constructor makes its own
+    first calls without any timeout."""
+    import httpx
+
+    httpx.get(
+        f"http://{host}:{port}/api/v2/heartbeat",
+        timeout=httpx.Timeout(seconds, connect=min(seconds, _CONNECT_TIMEOUT_S)),
+    ).raise_for_status()
+
+
+def _bound_calls(client: ClientAPI, seconds: float) -> None:
+    """chromadb's HTTP client gives its httpx session no timeout, so a hung server would
+    hang every request of the service; bound each call (each client has its own session)."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds, connect=min(seconds, _CONNECT_TIMEOUT_S))
+
+
+# How sqlite and the OS word it when a store cannot be written.
+_UNWRITABLE = ("readonly", "read-only", "disk is full", "no space left", "permission denied")
+
+
+def _cannot_write(exc: Exception, path: Path) -> bool:
+    message = str(exc).casefold()
+    return (
+        isinstance(exc, OSError)
+        or any(marker in message for marker in _UNWRITABLE)
+        or not os.access(path, os.W_OK)
+    )
 
 
 @dataclass(frozen=True)
@@ -71,6 +131,8 @@ class Chunk:
     url: str | None
     file_sha256: str
     tokens: int
+    # Sentence spans within `text` as stored at ingest (see ChunkKey.SENTENCES).
+    sentences: str | None = None
 
     def metadata(self) -> dict[str, str | int]:
         meta: dict[str, str | int] = {
@@ -87,6 +149,8 @@ class Chunk:
             meta[ChunkKey.PUBLISHED_INT] = date_to_int(self.published)
         if self.url:
             meta[ChunkKey.URL] = self.url
+        if self.sentences is not None:
+            meta[ChunkKey.SENTENCES] = self.sentences
         return meta
 
     @classmethod
@@ -103,6 +167,7 @@ class Chunk:
             url=_optional_str(meta.get(ChunkKey.URL)),
             file_sha256=str(meta.get(ChunkKey.FILE_SHA256, "")),
             tokens=int(str(meta.get(ChunkKey.TOKENS, 0))),
+            sentences=_optional_str(meta.get(ChunkKey.SENTENCES)),
         )
 
 
@@ -183,13 +248,39 @@ def build_where(
     return _where(clauses[0] if len(clauses) == 1 else {"$and": clauses})
 
 
+def _writes(
+    method: Callable[Concatenate[ArticleIndex, _P], _T],
+) -> Callable[Concatenate[ArticleIndex, _P], _T]:
+    """A write to the store: any failure becomes a `StoreWriteError` saying what to do."""
+
+    def wrapper(self: ArticleIndex, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except ServiceError:
+            raise
+        except Exception as exc:  # sqlite, the Rust bindings and the HTTP client differ
+            raise StoreWriteError(
+                f"Cannot write to the Chroma store at {self.where}: {exc}. Make sure it is "
+                "writable by this user and its disk has free space (or that the Chroma "
+                "server is up and can write its own path), then run the ingest again: it "
+                "completes whatever this run left unfinished."
+            ) from exc
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
+
+
 class ArticleIndex:
     """The chunk collection and its source manifest, read and written together."""
 
-    def __init__(self, client: ClientAPI, name: str, profile: IndexProfile) -> None:
+    def __init__(
+        self, client: ClientAPI, name: str, profile: IndexProfile, where: str = "?"
+    ) -> None:
         self._client = client
         self.name = name
         self.profile = profile
+        # The store's path or server address, for error messages.
+        self.where = where
         self._chunks: Collection | None = None
         self._sources: Collection | None = None
 
@@ -203,6 +294,21 @@ class ArticleIndex:
                 return None
             raise Unavailable(f"Chroma failed to open collection {name!r}: {exc}") from exc
 
+    @_writes
+    def _create(self) -> Collection:
+        return self._client.get_or_create_collection(
+            self.name,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata=self.profile.to_metadata(),
+        )
+
+    @_writes
+    def _create_sources(self) -> Collection:
+        return self._client.get_or_create_collection(
+            sources_collection_name(self.name), embedding_function=None
+        )
+
     def exists(self) -> bool:
         return self._get(self.name) is not None
 
@@ -213,12 +319,7 @@ class ArticleIndex:
             if not create:
                 self._chunks = self._sources = None
                 return False
-            chunks = self._client.get_or_create_collection(
-                self.name,
-                embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata=self.profile.to_metadata(),
-            )
+            chunks = self._create()
         diffs = self.profile.differences(dict(chunks.metadata or {}))
         if diffs:
             raise ConfigurationError(
@@ -228,11 +329,7 @@ class ArticleIndex:
             )
         sources_name = sources_collection_name(self.name)
         # Readers must not write: only `create=True` (the ingest job) may add the manifest.
-        sources = (
-            self._client.get_or_create_collection(sources_name, embedding_function=None)
-            if create
-            else self._get(sources_name)
-        )
+        sources = self._create_sources() if create else self._get(sources_name)
         if sources is None:
             self._chunks = self._sources = None
             return False
@@ -248,12 +345,14 @@ class ArticleIndex:
             return None
         return int((chunks.metadata or {}).get(CollectionKey.GENERATION, 0))
 
+    @_writes
     def bump_generation(self) -> None:
         chunks, _ = self._require()
         metadata = dict(chunks.metadata or {})
         metadata[CollectionKey.GENERATION] = int(metadata.get(CollectionKey.GENERATION, 0)) + 1
         chunks.modify(metadata=metadata)
 
+    @_writes
     def drop(self) -> None:
         for name in (self.name, sources_collection_name(self.name)):
             if self._get(name) is not None:
@@ -266,6 +365,12 @@ class ArticleIndex:
             self._client.heartbeat()
         except Exception as exc:
             raise Unavailable(f"Chroma does not answer: {exc}") from exc
+
+    @property
+    def collection_id(self) -> str:
+        """Chroma's id of the chunk collection: a `--full` run creates a new one."""
+        chunks, _ = self._require()
+        return str(chunks.id)
 
     @property
     def is_open(self) -> bool:
@@ -286,6 +391,41 @@ class ArticleIndex:
         value = (chunks.metadata or {}).get(CollectionKey.FOLDER)
         return str(value) if value is not None else None
 
+    @property
+    def sentences_version(self) -> int | None:
+        chunks, _ = self._require()
+        value = (chunks.metadata or {}).get(CollectionKey.SENTENCES_VERSION)
+        return int(str(value)) if value is not None else None
+
+    @_writes
+    def set_sentences_version(self, version: int) -> None:
+        chunks, _ = self._require()
+        metadata = dict(chunks.metadata or {})
+        metadata[CollectionKey.SENTENCES_VERSION] = version
+        chunks.modify(metadata=metadata)
+
+    @_writes
+    def backfill_sentences(self, version: int, encode: Callable[[str], str]) -> int:
+        """Store `encode(text)` with every chunk whose stored spans are not of `version`:
+        a metadata update, no re-embedding. Returns the number of chunks updated."""
+        chunks, _ = self._require()
+        prefix = f"{version}:"
+        updated = 0
+        stale: list[tuple[str, str]] = []
+        for chunk in self.all_chunks():
+            if not (chunk.sentences or "").startswith(prefix):
+                stale.append((chunk.id, encode(chunk.text)))
+        for begin in range(0, len(stale), _PAGE):
+            part = stale[begin : begin + _PAGE]
+            # Chroma merges metadata on update: only this key changes.
+            chunks.update(
+                ids=[i for i, _ in part], metadatas=[{ChunkKey.SENTENCES: v} for _, v in part]
+            )
+            updated += len(part)
+        self.set_sentences_version(version)
+        return updated
+
+    @_writes
     def set_folder(self, folder: str) -> None:
         chunks, _ = self._require()
         metadata = dict(chunks.metadata or {})
@@ -308,6 +448,7 @@ class ArticleIndex:
         docs = got.get("documents") or []
         return str(docs[0]) if docs else None
 
+    @_writes
     def begin_sources(self, records: Sequence[SourceRecord], texts: Sequence[str]) -> None:
         """Write manifest entries (state PENDING) before any of their chunks are written."""
         _, sources = self._require()
@@ -319,12 +460,14 @@ class ArticleIndex:
             metadatas=[r.metadata() for r in records],
         )
 
+    @_writes
     def finish_sources(self, records: Sequence[SourceRecord]) -> None:
         _, sources = self._require()
         sources.update(
             ids=[source_id(r.source) for r in records], metadatas=[r.metadata() for r in records]
         )
 
+    @_writes
     def delete_source(self, record: SourceRecord) -> None:
         chunks, sources = self._require()
         # PENDING first: if this is interrupted and the file comes back unchanged, the next
@@ -335,6 +478,7 @@ class ArticleIndex:
 
     # -- chunks ------------------------------------------------------------------------
 
+    @_writes
     def upsert_chunks(self, chunks_: Sequence[Chunk], vectors: Vectors) -> None:
         chunks, _ = self._require()
         for begin in range(0, len(chunks_), _PAGE):
@@ -346,6 +490,7 @@ class ArticleIndex:
                 metadatas=[c.metadata() for c in part],
             )
 
+    @_writes
     def delete_stale_chunks(self, sources_: Sequence[str], keep_ids: set[str]) -> int:
         """Delete the chunks of these sources whose ids are not in `keep_ids`."""
         chunks, _ = self._require()
@@ -372,27 +517,52 @@ class ArticleIndex:
         chunks, _ = self._require()
         return int(chunks.count())
 
+    def warm(self) -> None:
+        """Load the vector index now (Chroma loads it on the first search), not on the
+        first request; nothing to do before the collection exists."""
+        if self._chunks is None or not self.count():
+            return
+        vector = np.full((1, self.profile.dimensions), self.profile.dimensions**-0.5)
+        self._chunks.query(query_embeddings=vector.astype(np.float32), n_results=1, include=[])
+
     def query(
         self, vector: Sequence[float], k: int, where: Where | None = None
     ) -> list[ChunkMatch]:
+        """The `k` nearest chunks that still exist.
+
+        An embedded client searches the vector index it loaded, while the records come
+        from SQLite, which another process (an ingest run) may have changed since: a
+        record deleted there comes back without document and metadata. Such a chunk is
+        gone, so it is skipped, and the search asks for more until `k` are found or the
+        collection has no more (docs/concurrency.md)."""
         chunks, _ = self._require()
-        got = chunks.query(
-            query_embeddings=np.asarray([vector], dtype=np.float32),
-            n_results=k,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
-        matches: list[ChunkMatch] = []
-        for rid, doc, meta, dist in zip(
-            got["ids"][0],
-            _present(got["documents"])[0],
-            _present(got["metadatas"])[0],
-            _present(got["distances"])[0],
-            strict=True,
-        ):
-            # Cosine distance in [0, 2]: 1 - distance is the cosine similarity.
-            matches.append(ChunkMatch(Chunk.from_record(rid, doc, meta), 1.0 - float(dist)))
-        return matches
+        vectors = np.asarray([vector], dtype=np.float32)
+        want = k
+        for _ in range(_VANISHED_RETRIES):
+            got = chunks.query(
+                query_embeddings=vectors,
+                n_results=want,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
+            ids = got["ids"][0]
+            matches: list[ChunkMatch] = []
+            for rid, doc, meta, dist in zip(
+                ids,
+                _present(got["documents"])[0],
+                _present(got["metadatas"])[0],
+                _present(got["distances"])[0],
+                strict=True,
+            ):
+                if doc is None or meta is None:
+                    continue
+                # Cosine distance in [0, 2]: 1 - distance is the cosine similarity.
+                matches.append(ChunkMatch(Chunk.from_record(rid, doc, meta), 1.0 - float(dist)))
+            vanished = len(ids) - len(matches)
+            if vanished == 0 or len(ids) < want or len(matches) >= k:
+                break
+            want = k + 2 * (want - len(matches))
+        return matches[:k]
 
     def neighbours(self, chunk: Chunk, window: int) -> list[Chunk]:
         """The chunks up to `window` positions before and after `chunk` in its article."""
@@ -411,15 +581,25 @@ class ArticleIndex:
         )
         return sorted(_chunks_of(got), key=lambda c: c.chunk_index)
 
-    def similarities(self, ids: Sequence[str], vector: Sequence[float]) -> dict[str, float]:
-        """Cosine similarity of stored chunk vectors (unit length) to `vector`."""
+    def fetch(self, ids: Sequence[str], vector: Sequence[float]) -> dict[str, ChunkMatch]:
+        """The chunks with these ids that still exist, with their cosine similarity to
+        `vector` (stored vectors are unit length)."""
         if not ids:
             return {}
         chunks, _ = self._require()
-        got = chunks.get(ids=list(ids), include=["embeddings"])
+        got = chunks.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
         query = np.asarray(vector, dtype=np.float32)
         stored = np.asarray(_present(got["embeddings"]), dtype=np.float32)
-        return {rid: float(np.dot(row, query)) for rid, row in zip(got["ids"], stored, strict=True)}
+        return {
+            rid: ChunkMatch(Chunk.from_record(rid, doc, meta), float(np.dot(row, query)))
+            for rid, doc, meta, row in zip(
+                got["ids"],
+                _present(got["documents"]),
+                _present(got["metadatas"]),
+                stored,
+                strict=True,
+            )
+        }
 
 
 def _paged_metadatas(collection: Collection) -> Iterator[Metadata]:
@@ -472,4 +652,6 @@ def build_index(
         chunk_size=settings.chunk.size,
         chunk_overlap=settings.chunk.overlap,
     )
-    return ArticleIndex(client or build_client(settings.chroma), settings.collection, profile)
+    chroma = settings.chroma
+    where = f"{chroma.host}:{chroma.port}" if chroma.host else str(chroma.path)
+    return ArticleIndex(client or build_client(chroma), settings.collection, profile, where=where)

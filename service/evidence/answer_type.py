@@ -8,6 +8,7 @@ sentence answering those names someone or somewhere the question does not.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 
 AnswerType = Literal["number", "date", "name"] | None
@@ -57,6 +58,12 @@ def has_answer_type(sentence: str, wanted: AnswerType, question: str = "") -> bo
     if wanted == "date":
         return bool(_DATE.search(sentence))
     if wanted == "name":
-        asked = {w.casefold() for w in re.findall(r"[\w’'-]+", question)}
+        asked = _asked(question)
         return any(m.group(0).casefold() not in asked for m in _NAME.finditer(sentence))
     return True
+
+
+@lru_cache(maxsize=1024)
+def _asked(question: str) -> frozenset[str]:
+    # Once per question, not once per candidate sentence.
+    return frozenset(w.casefold() for w in re.findall(r"[\w’'-]+", question))

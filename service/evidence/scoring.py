@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from service.evidence.answer_type import expected_answer_type, has_answer_type
-from service.evidence.sentences import sentence_spans
+from service.evidence.sentences import spans_of
 from service.evidence.text import coverage, idf_weights, terms
 
 # How much of the score comes from the sentence's own words versus its passage's vector.
@@ -83,7 +83,8 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
     out: list[tuple[P, int, int, frozenset[str]]] = []
     for passage in passages:
         text = passage.text
-        for s, e in sentence_spans(text):
+        # Chunks carry the spans computed at ingest (`sentences`); other passages do not.
+        for s, e in spans_of(text, getattr(passage, "sentences", None)):
             key = (passage.source, passage.start + s, passage.start + e)
             if key in seen:
                 continue

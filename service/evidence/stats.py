@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from service.evidence.scoring import QueryTerms
-from service.evidence.text import terms
+from service.evidence.text import term_set, terms
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class TermStats:
         frequencies: Counter[str] = Counter()
         documents = 0
         for text in texts:
-            frequencies.update(set(terms(text)))
+            frequencies.update(term_set(text))
             documents += 1
         return cls(documents, frequencies)
 

@@ -62,12 +62,34 @@ def terms(text: str) -> list[str]:
 @lru_cache(maxsize=32768)
 def _terms(text: str) -> tuple[str, ...]:
     # Chunk sentences recur across questions: caching their terms keeps answering cheap.
+    return tuple(_scan(text))
+
+
+def term_set(text: str) -> set[str]:
+    """The distinct terms of `text`, without the per-text cache (for whole corpora)."""
+    return set(_scan(text))
+
+
+# Each word's term ("" when it is none), looked up instead of recomputed: corpora repeat
+# words far more often than they add new ones.
+_TERM_OF: dict[str, str] = {}
+_TERM_OF_LIMIT = 500_000
+
+
+def _scan(text: str) -> list[str]:
     out = []
-    for match in _WORD.finditer(text):
-        word = _norm(match.group(0))
-        if word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
-            out.append(word)
-    return tuple(out)
+    term_of = _TERM_OF
+    for word in _WORD.findall(text):
+        term = term_of.get(word)
+        if term is None:
+            if len(term_of) >= _TERM_OF_LIMIT:
+                term_of.clear()
+            norm = _norm(word)
+            term = norm if norm not in STOPWORDS and (len(norm) > 1 or norm.isdigit()) else ""
+            term_of[word] = term
+        if term:
+            out.append(term)
+    return out
 
 
 def idf_weights(

@@ -41,3 +41,8 @@ class Hit:
     @property
     def published(self) -> str | None:
         return self.chunk.published
+
+    @property
+    def sentences(self) -> str | None:
+        """Sentence spans stored at ingest; evidence scoring reads them (spans_of)."""
+        return self.chunk.sentences

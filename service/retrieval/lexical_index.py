@@ -1,24 +1,42 @@
 """BM25 over the chunk texts stored in Chroma, and spelling repair against its vocabulary.
 
-Chroma stays the single source of truth: this index is derived from the chunk records,
-built when the service starts and rebuilt whenever an ingest changed the collection, so
-it follows every added, changed and removed file, with an embedded store or a server.
+Chroma stays the single source of truth: a `LexicalIndex` is derived from the chunk
+records of one collection generation, with the answerer's document frequencies
+(`TermStats`) and the vocabulary that spelling repair draws on. It is saved to a folder
+(`LexicalStore`) and loaded memory-mapped, so several workers share one copy, and is
+rebuilt from Chroma whenever the stored one is missing or stale (service/retrieval/
+lexical_view.py keeps each worker's copy current off the request path).
+
+A hit is a row of the index; the caller turns rows into chunks through Chroma, so a
+chunk deleted since the index was built is never served.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
-from collections.abc import Callable, Sequence
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
+import numpy as np
+import numpy.typing as npt
+
+from service.core.schema import date_to_int
 from service.core.store import Chunk
+from service.evidence.stats import TermStats
 
 # Words at least this long may be repaired; shorter ones are too ambiguous.
 MIN_REPAIR_LENGTH = 5
 REPAIR_SIMILARITY = 80.0
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+# Bumped whenever what is saved, or how it is derived, changes: older folders are rebuilt.
+FORMAT: Final = 1
 
 
 @lru_cache(maxsize=1)
@@ -38,49 +56,128 @@ def _tokens(texts: Sequence[str]) -> list[list[str]]:
 
 
 @dataclass(frozen=True)
+class IndexKey:
+    """Which collection state an index was derived from: the collection's id (a `--full`
+    run creates a new one) and its generation (bumped by every ingest that changed it)."""
+
+    collection_id: str
+    generation: int
+
+    @property
+    def folder_name(self) -> str:
+        return f"v{FORMAT}-{self.collection_id}-g{self.generation}"
+
+
+@dataclass(frozen=True)
 class LexicalHit:
-    chunk: Chunk
+    """A BM25 hit: the chunk id of row `row` and its score."""
+
+    chunk_id: str
     score: float
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Per-row data: the chunk id, and what the request filters test."""
+
+    ids: npt.NDArray[np.bytes_]
+    source: npt.NDArray[np.int32]
+    published: npt.NDArray[np.int32]
+    sources: tuple[str, ...]
+
+    def mask(
+        self,
+        sources: Sequence[str] | None,
+        published_from: int | None,
+        published_to: int | None,
+    ) -> npt.NDArray[np.float32] | None:
+        """1 for the rows the filters keep, 0 for the others; None without filters.
+
+        The same semantics as the Chroma `where`: an undated chunk never matches a range."""
+        if not (sources or published_from is not None or published_to is not None):
+            return None
+        keep = np.ones(len(self.ids), dtype=bool)
+        if sources:
+            wanted = {s: i for i, s in enumerate(self.sources)}
+            codes = np.array([wanted[s] for s in sources if s in wanted], dtype=np.int32)
+            keep &= np.isin(self.source, codes)
+        if published_from is not None or published_to is not None:
+            keep &= self.published > 0
+            if published_from is not None:
+                keep &= self.published >= published_from
+            if published_to is not None:
+                keep &= self.published <= published_to
+        return keep.astype(np.float32)
+
+
 class LexicalIndex:
-    def __init__(self, chunks: Sequence[Chunk]) -> None:
+    """BM25 (bm25s), document frequencies and vocabulary of one collection state."""
+
+    def __init__(
+        self,
+        key: IndexKey | None,
+        bm25: Any,
+        rows: Rows,
+        stats: TermStats,
+        vocabulary: Sequence[str],
+    ) -> None:
+        self.key = key
+        self._bm25 = bm25
+        self.rows = rows
+        self.stats = stats
+        self._vocabulary = list(vocabulary)
+        self._known = frozenset(self._vocabulary)
+
+    @classmethod
+    def empty(cls) -> LexicalIndex:
+        return cls.build(None, [])
+
+    @classmethod
+    def build(cls, key: IndexKey | None, chunks: Iterable[Chunk]) -> LexicalIndex:
+        """Derive everything from the chunks (in the order Chroma returns them)."""
         import bm25s
 
-        self._chunks = list(chunks)
-        self._bm25: Any = None
-        if self._chunks:
-            self._bm25 = bm25s.BM25()
-            self._bm25.index(_tokens([c.text for c in self._chunks]), show_progress=False)
-        self._vocabulary = sorted(
-            {w.casefold() for c in self._chunks for w in _WORD.findall(c.text)}
+        chunks = list(chunks)
+        texts = [c.text for c in chunks]
+        bm25: Any = None
+        if chunks:
+            bm25 = bm25s.BM25()
+            bm25.index(_tokens(texts), show_progress=False)
+        sources = tuple(sorted({c.source for c in chunks}))
+        code = {s: i for i, s in enumerate(sources)}
+        rows = Rows(
+            ids=np.array([c.id for c in chunks], dtype="S32"),
+            source=np.array([code[c.source] for c in chunks], dtype=np.int32),
+            published=np.array(
+                [date_to_int(c.published) if c.published else 0 for c in chunks], dtype=np.int32
+            ),
+            sources=sources,
         )
-        self._known = set(self._vocabulary)
+        words: set[str] = set()
+        for text in texts:
+            words.update(_WORD.findall(text))
+        vocabulary = sorted({w.casefold() for w in words})
+        return cls(key, bm25, rows, TermStats.from_texts(texts), vocabulary)
 
     def __len__(self) -> int:
-        return len(self._chunks)
+        return len(self.rows.ids)
 
     def search(
-        self, query: str, k: int, keep: Callable[[Chunk], bool] | None = None
+        self, query: str, k: int, mask: npt.NDArray[np.float32] | None = None
     ) -> list[LexicalHit]:
-        """Best-first BM25 hits with a positive score that pass `keep`."""
+        """Best-first BM25 hits with a positive score among the rows `mask` keeps."""
         if self._bm25 is None:
             return []
         tokens = _tokens([query])
         if not any(tokens[0]):
             return []
-        # Filters apply after scoring, so look deep enough to still find k that pass.
-        depth = len(self._chunks) if keep else min(len(self._chunks), k)
-        ids, scores = self._bm25.retrieve(tokens, k=depth, show_progress=False)
+        depth = min(len(self), k)
+        ids, scores = self._bm25.retrieve(tokens, k=depth, show_progress=False, weight_mask=mask)
         hits = []
-        for i, score in zip(ids[0], scores[0], strict=True):
-            chunk = self._chunks[int(i)]
+        for row, score in zip(ids[0], scores[0], strict=True):
             if score <= 0:
                 break
-            if keep is None or keep(chunk):
-                hits.append(LexicalHit(chunk, float(score)))
-                if len(hits) == k:
-                    break
+            hits.append(LexicalHit(self.rows.ids[int(row)].decode(), float(score)))
         return hits
 
     def repair(self, query: str) -> str:
@@ -101,3 +198,79 @@ class LexicalIndex:
             return str(best[0]) if best else word
 
         return _WORD.sub(fix, query)
+
+    # -- persistence ---------------------------------------------------------------------
+
+    def save(self, folder: Path) -> None:
+        """Write into `folder` (which must not exist) through a temporary sibling and a
+        rename, so a reader sees a complete folder or none."""
+        temp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+        shutil.rmtree(temp, ignore_errors=True)
+        temp.mkdir(parents=True)
+        if self._bm25 is not None:
+            self._bm25.save(str(temp / "bm25"), show_progress=False)
+        np.save(temp / "ids.npy", self.rows.ids)
+        np.save(temp / "source.npy", self.rows.source)
+        np.save(temp / "published.npy", self.rows.published)
+        _write_json(temp / "sources.json", list(self.rows.sources))
+        _write_json(temp / "vocabulary.json", self._vocabulary)
+        _write_json(
+            temp / "stats.json",
+            {"documents": self.stats.documents, "frequencies": dict(self.stats.frequencies)},
+        )
+        # Written last: a folder without it is incomplete.
+        key = self.key
+        _write_json(
+            temp / "meta.json",
+            {
+                "format": FORMAT,
+                "collection_id": key.collection_id if key else None,
+                "generation": key.generation if key else None,
+                "chunks": len(self),
+            },
+        )
+        try:
+            temp.rename(folder)
+        except OSError:
+            # Another process saved the same state first; theirs is as good as ours.
+            shutil.rmtree(temp, ignore_errors=True)
+            if not (folder / "meta.json").is_file():
+                raise
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex | None:
+        """The index saved in `folder`, memory-mapped; None when absent or of another format."""
+        import bm25s
+
+        try:
+            meta = json.loads((folder / "meta.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if meta.get("format") != FORMAT:
+            return None
+        bm25: Any = None
+        if (folder / "bm25").is_dir():
+            bm25 = bm25s.BM25.load(str(folder / "bm25"), mmap=True, show_progress=False)
+        rows = Rows(
+            ids=np.load(folder / "ids.npy", mmap_mode="r"),
+            source=np.load(folder / "source.npy", mmap_mode="r"),
+            published=np.load(folder / "published.npy", mmap_mode="r"),
+            sources=tuple(json.loads((folder / "sources.json").read_text("utf-8"))),
+        )
+        stats = json.loads((folder / "stats.json").read_text("utf-8"))
+        key = (
+            IndexKey(str(meta["collection_id"]), int(meta["generation"]))
+            if meta.get("collection_id") is not None
+            else None
+        )
+        return cls(
+            key,
+            bm25,
+            rows,
+            TermStats(int(stats["documents"]), Counter(stats["frequencies"])),
+            json.loads((folder / "vocabulary.json").read_text("utf-8")),
+        )
+
+
+def _write_json(path: Path, value: object) -> None:
+    path.write_text(json.dumps(value, ensure_ascii=False), "utf-8")

@@ -1,9 +1,12 @@
 """Keeps the service's view of the index current while ingest runs elsewhere.
 
 Ingest bumps a generation number in the collection metadata after each run that changed
-something. Readers check it at most once per `check_interval_s`. On a change:
-- server mode: re-resolve the collections by name (a `--full` run replaced them);
-- embedded mode: open a fresh client, because an embedded client keeps its vector index
+something. The view checks it at most once per `check_interval_s`: on the request path
+by default, or only in a background thread once `serve_in_background()` was called (the
+app does), so no request pays for a reload. On a change a new view is opened, warmed
+(the vector index loaded by one search) and then swapped in:
+- server mode: the collections are resolved by name again (a `--full` run replaced them);
+- embedded mode: with a fresh client, because an embedded client keeps its vector index
   in memory and does not see vectors another process wrote.
 """
 
@@ -44,6 +47,7 @@ class LiveIndex:
         self._generation: int | None = None
         self._version = 0
         self._checked = -float("inf")
+        self._background = False
 
     def current(self) -> ArticleIndex:
         """The index to read from; reloaded if an ingest changed it since the last look.
@@ -52,7 +56,8 @@ class LiveIndex:
         not match the stored vectors); it is retried on the next check.
         """
         now = time.monotonic()
-        if now - self._checked >= self._interval:
+        first = self._index is None and self._error is None
+        if (first or not self._background) and now - self._checked >= self._interval:
             with self._lock:
                 if now - self._checked >= self._interval:
                     self._checked = now
@@ -70,23 +75,42 @@ class LiveIndex:
         only sees another process's writes after the reload that bumps this."""
         return self._version
 
+    @property
+    def generation(self) -> int | None:
+        """The stored generation the open view reflects (None: no collection yet)."""
+        return self._generation
+
+    def serve_in_background(self) -> None:
+        """From now on only `refresh()` (a background thread) checks for changes."""
+        self._background = True
+
+    def refresh(self) -> None:
+        """Check for a change now, and swap in the new view if there is one."""
+        with self._lock:
+            self._checked = time.monotonic()
+            self._check()
+
     def invalidate(self) -> None:
         """Look again on the next `current()` call (after a failed query, say)."""
         self._checked = -float("inf")
 
     def _check(self) -> None:
         try:
-            fresh = self._index is None
-            if self._index is None:
-                self._index = self._index_factory(self._client_factory())
-            generation = self._index.generation
-            if fresh or generation != self._generation or not self._index.is_open:
-                if self._embedded and not fresh:
+            index = self._index
+            if index is not None:
+                generation = index.generation
+                if generation == self._generation and index.is_open:
+                    self._error = None
+                    return
+                if self._embedded:
                     _forget_cached_system()
-                    self._index = self._index_factory(self._client_factory())
-                self._index.open(create=False)
-                self._generation = generation
-                self._version += 1
+            fresh = self._index_factory(self._client_factory())
+            generation = fresh.generation
+            fresh.open(create=False)
+            fresh.warm()
+            # Swapped only once open and warm: requests keep the old view until then.
+            self._index, self._generation = fresh, generation
+            self._version += 1
             self._error = None
         except ServiceError as exc:
             self._index, self._error = None, exc

@@ -8,21 +8,20 @@ chunks that match it, so "what happened on 25 November?" favours those articles.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from service.core.embedder import Embedder
 from service.core.schema import date_to_int
-from service.core.store import ArticleIndex, Chunk, build_where
+from service.core.store import ArticleIndex, build_where
 from service.errors import Unavailable
 from service.evidence.scoring import QueryTerms, score_evidence
-from service.evidence.stats import TermStats
 from service.retrieval.dates import DateMention, dates_in
 from service.retrieval.hits import Hit
-from service.retrieval.lexical_index import LexicalHit, LexicalIndex
+from service.retrieval.lexical_index import LexicalIndex
+from service.retrieval.lexical_view import LexicalView
 from service.retrieval.live_index import LiveIndex
 from service.settings import RetrievalSettings
 
@@ -37,25 +36,12 @@ class SearchFilters:
     published_from: date | None = None
     published_to: date | None = None
 
-    def keep(self) -> Callable[[Chunk], bool] | None:
-        """The same filter as the Chroma `where`, for results found outside Chroma."""
-        if not (self.sources or self.published_from or self.published_to):
-            return None
-        sources = set(self.sources or ())
-        low = date_to_int(self.published_from) if self.published_from else None
-        high = date_to_int(self.published_to) if self.published_to else None
-
-        def keep(chunk: Chunk) -> bool:
-            if sources and chunk.source not in sources:
-                return False
-            if low is None and high is None:
-                return True
-            if not chunk.published:
-                return False
-            value = date_to_int(chunk.published)
-            return (low is None or value >= low) and (high is None or value <= high)
-
-        return keep
+    def date_range(self) -> tuple[int | None, int | None]:
+        """The date range as YYYYMMDD integers."""
+        return (
+            date_to_int(self.published_from) if self.published_from else None,
+            date_to_int(self.published_to) if self.published_to else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -66,18 +52,6 @@ class Retrieval:
     query: QueryTerms
     embed_ms: float
     retrieve_ms: float
-
-
-@dataclass(frozen=True)
-class Corpus:
-    """What is derived from all chunks of one view of the collection."""
-
-    lexical: LexicalIndex
-    stats: TermStats
-
-    @classmethod
-    def build(cls, chunks: Sequence[Chunk]) -> Corpus:
-        return cls(LexicalIndex(chunks), TermStats.from_texts(c.text for c in chunks))
 
 
 def rrf(
@@ -93,46 +67,38 @@ def rrf(
 
 
 class Retriever:
-    def __init__(self, embedder: Embedder, index: LiveIndex, settings: RetrievalSettings) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        index: LiveIndex,
+        settings: RetrievalSettings,
+        lexical: LexicalView | None = None,
+    ) -> None:
         self._embedder = embedder
         self._index = index
         self._settings = settings
-        self._corpus: Corpus | None = None
-        self._corpus_version: int | None = None
-        self._lock = threading.Lock()
-
-    def corpus(self, index: ArticleIndex) -> Corpus:
-        """BM25 and term statistics of the current collection state, rebuilt after each
-        ingest."""
-        version = self._index.version
-        if self._corpus is None or version != self._corpus_version:
-            with self._lock:
-                if self._corpus is None or version != self._corpus_version:
-                    chunks = list(index.all_chunks()) if index.is_open else []
-                    self._corpus = Corpus.build(chunks)
-                    self._corpus_version = version
-        return self._corpus
+        # BM25, document frequencies and vocabulary; kept current in the background.
+        self._lexical = lexical if settings.mode != "dense" else None
 
     def warm(self) -> None:
-        """Build the BM25 index and run the model once now, not on the first request."""
+        """Load (or build) the lexical index and run the model once now, not on the first
+        request."""
         self._embedder.embed(["warm up"])
-        if self._settings.mode != "dense":
-            self.corpus(self._index.current())
+        if self._lexical is not None:
+            self._lexical.current()
 
     def retrieve(self, query: str, top_k: int, filters: SearchFilters | None = None) -> Retrieval:
         filters = filters or SearchFilters()
-        mode = self._settings.mode
         t0 = time.perf_counter()
         index = self._index.current()
-        corpus = self.corpus(index) if mode != "dense" else None
-        if corpus is not None and self._settings.repair_spelling:
-            query = corpus.lexical.repair(query)
+        lexical = self._lexical.current() if self._lexical is not None else None
+        if lexical is not None and self._settings.repair_spelling:
+            query = lexical.repair(query)
         vector = self._embedder.embed([query])[0].tolist()
         t1 = time.perf_counter()
-        terms = corpus.stats.query(query) if corpus is not None else QueryTerms(query)
+        terms = lexical.stats.query(query) if lexical is not None else QueryTerms(query)
         hits: list[Hit] = []
         if index.is_open:
-            lexical = corpus.lexical if corpus is not None else None
             hits = self._search(index, lexical, terms, vector, top_k, filters)
         t2 = time.perf_counter()
         return Retrieval(hits, terms, (t1 - t0) * 1000, (t2 - t1) * 1000)
@@ -167,9 +133,22 @@ class Retriever:
         if mode == "dense":
             return dense[:top_k]
         assert lexical is not None
-        keep = filters.keep()
-        bm25 = lexical.search(query, depth, keep)
-        by_id = {h.chunk.id: h.chunk for h in dense} | {h.chunk.id: h.chunk for h in bm25}
+        mask = lexical.rows.mask(filters.sources, *filters.date_range())
+        found = lexical.search(query, depth, mask)
+        similarity = {h.chunk.id: h.similarity for h in dense}
+        by_id = {h.chunk.id: h.chunk for h in dense}
+        try:
+            # BM25 rows name chunks; those deleted since the index was built are skipped.
+            fetched = index.fetch([h.chunk_id for h in found if h.chunk_id not in by_id], vector)
+        except Exception:
+            # Chroma changed under this view (an ingest just finished): rank by the dense
+            # hits now; the next request sees the reloaded view.
+            self._index.invalidate()
+            fetched = {}
+        for chunk_id, match in fetched.items():
+            by_id[chunk_id] = match.chunk
+            similarity[chunk_id] = match.similarity
+        bm25 = [Hit(by_id[h.chunk_id], h.score) for h in found if h.chunk_id in by_id]
         rankings = [[h.chunk.id for h in bm25]]
         rank_weights = [1.0]
         if mode == "hybrid":
@@ -181,14 +160,6 @@ class Retriever:
             rank_weights.append(1.0)
         fused = rrf(rankings, rank_weights)
         pool = sorted(fused, key=lambda i: (-fused[i], i))[: max(top_k, self._settings.rerank)]
-        similarity = {h.chunk.id: h.similarity for h in dense}
-        missing = [i for i in pool if i not in similarity]
-        try:
-            similarity |= index.similarities(missing, vector)
-        except Exception:
-            # Chroma changed under this view (an ingest just finished): rank without
-            # those similarities now; the next request sees the reloaded view.
-            self._index.invalidate()
         hits = [Hit(by_id[i], fused[i], similarity.get(i, 0.0)) for i in pool]
         if self._settings.rerank:
             hits = rerank(terms, hits)
@@ -199,11 +170,7 @@ class Retriever:
     ) -> list[Hit]:
         if depth == 0:
             return []
-        where = build_where(
-            filters.sources,
-            date_to_int(filters.published_from) if filters.published_from else None,
-            date_to_int(filters.published_to) if filters.published_to else None,
-        )
+        where = build_where(filters.sources, *filters.date_range())
         for attempt in range(2):
             try:
                 matches = index.query(vector, depth, where)
@@ -233,7 +200,7 @@ def rerank(query: QueryTerms, hits: Sequence[Hit]) -> list[Hit]:
     return [Hit(h.chunk, round(final[h.chunk.id], 5), h.similarity) for h in ranked]
 
 
-def _date_ranking(mentions: Sequence[DateMention], *lists: Sequence[Hit | LexicalHit]) -> list[str]:
+def _date_ranking(mentions: Sequence[DateMention], *lists: Sequence[Hit]) -> list[str]:
     seen: dict[str, None] = {}
     for hits in lists:
         for hit in hits:

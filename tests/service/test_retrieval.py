@@ -78,10 +78,12 @@ def test_bm25_follows_ingests(tmp_path: Path, embedder: Embedder) -> None:
     (folder / "new.txt").write_text("The Zorblax summit ended in Reykjavik.\n", "utf-8")
     ingest_folder(settings, embedder, folder)
     services.index.invalidate()
+    services.lexical.refresh()
     assert [h.chunk.source for h in retriever.retrieve("Zorblax Reykjavik", 3).hits] == ["new.txt"]
     (folder / "new.txt").unlink()
     ingest_folder(settings, embedder, folder)
     services.index.invalidate()
+    services.lexical.refresh()
     assert retriever.retrieve("Zorblax Reykjavik", 3).hits == []
 
 

@@ -14,6 +14,8 @@ from benchmarks.sections import (
     embedder,
     ingest_1000,
     ingest_samples,
+    scale,
+    throughput,
 )
 
 
@@ -31,4 +33,6 @@ SECTIONS: list[Section] = [
     Section("api_in_process", api_in_process.run),
     Section("api_http", api_http.run),
     Section("baseline", baseline.run),
+    Section("throughput", throughput.run),
+    Section("scale", scale.run),
 ]

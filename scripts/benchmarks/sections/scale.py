@@ -1,0 +1,149 @@
+"""Synthetic corpora of 1k, 10k and 50k articles served by a real worker.
+
+Each corpus (scripts/synth_corpus.py) is ingested through the instant embeddings endpoint
+(scripts/instant_embedder.py, a stand-in for a fast embedding model, so that only our own
+costs show). Figures: ingest rate, worker start-up to ready (first start, which builds the
+lexical index, and a restart, which maps the saved one), RSS / USS / PSS of the worker,
+`/v1/ask` p50 / p95 (plus the bundled embedder's measured query time, which the instant
+endpoint does not cost), a one-file re-ingest, the first query after it and how long
+until a word only that file has is found. Sizes that would overrun SCALE_BUDGET_S are
+skipped and reported.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+import httpx
+import synth_corpus
+
+from benchmarks.context import Bench
+from benchmarks.rows import Row, Target, row
+from benchmarks.workers import ask_latencies, env, ingest, worker
+from devtools.servers import instant_embedder
+from evals.metrics import percentile
+
+SIZES = (1_000, 10_000, 50_000)
+SCALE_BUDGET_S = 30 * 60
+SEED = 42
+LATENCY_QUESTIONS = 200
+# The new word the one-file re-ingest adds, and how long to wait for it at most.
+MARKER = "Quorvexian"
+MARKER_WAIT_S = 120.0
+
+
+def bundled_query_ms(bench: Bench) -> float:
+    """Median time of one question through the bundled embedder, in this process."""
+    questions = synth_corpus.questions(50, seed=5)
+    for q in questions[:10]:
+        bench.embedder.embed([q])
+    times = []
+    for q in questions:
+        started = time.perf_counter()
+        bench.embedder.embed([q])
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def until_found(url: str, source: str, timeout_s: float) -> tuple[float, float]:
+    """(ms of the first query, seconds until the marker's file is cited)."""
+    question = f"What did the {MARKER} committee decide?"
+    started = time.perf_counter()
+    first_ms = -1.0
+    while True:
+        t = time.perf_counter()
+        body = httpx.post(f"{url}/v1/ask", json={"question": question}, timeout=60).json()
+        if first_ms < 0:
+            first_ms = (time.perf_counter() - t) * 1000
+        if source in {c["source"] for c in body.get("citations", [])}:
+            return first_ms, time.perf_counter() - started
+        if time.perf_counter() - started > timeout_s:
+            return first_ms, float("inf")
+        time.sleep(0.1)
+
+
+def one_size(n: int, workdir: Path, embed_env: dict[str, str], query_ms: float) -> list[Row]:
+    folder = workdir / f"corpus-{n}"
+    synth_corpus.generate(folder, n, SEED)
+    settings = env(RAG_CHROMA_PATH=str(workdir / f"chroma-{n}"), **embed_env)
+    ingest_s, line = ingest(folder, settings)
+    rows = [
+        row(f"{n}: ingest ({line.split(';')[1].strip()})", ingest_s, "s"),
+        row(f"{n}: ingest rate, instant embedder", n / ingest_s, "articles/s", Target(">=", 150)),
+    ]
+    questions = synth_corpus.questions(LATENCY_QUESTIONS, seed=17)
+    with worker(settings) as first:
+        rows.append(
+            row(f"{n}: first start to ready (builds the lexical index)", first.ready_s, "s")
+        )
+    with worker(settings) as svc:
+        memory = svc.memory_mb()
+        rows.append(
+            row(
+                f"{n}: worker start to ready (maps the saved index)",
+                svc.ready_s,
+                "s",
+                Target("<=", 5),
+            )
+        )
+        latencies = ask_latencies(svc.url, questions)
+        p50, p95 = percentile(latencies, 50) or 0.0, percentile(latencies, 95) or 0.0
+        rows += [
+            row(f"{n}: /v1/ask p50 (instant embedder)", p50, "ms"),
+            row(f"{n}: /v1/ask p95 (instant embedder)", p95, "ms"),
+            row(
+                f"{n}: /v1/ask p50 + bundled query embedding",
+                p50 + query_ms,
+                "ms",
+                Target("<=", 25),
+            ),
+            row(f"{n}: /v1/ask p95 + bundled query embedding", p95 + query_ms, "ms"),
+        ]
+        memory = {k: max(v, memory[k]) for k, v in svc.memory_mb().items()}
+        rows += [
+            row(f"{n}: worker RSS", memory["rss"], "MB", Target("<=", 600)),
+            row(f"{n}: worker USS", memory["uss"], "MB"),
+            row(f"{n}: worker PSS", memory["pss"], "MB"),
+        ]
+        target = sorted(folder.iterdir())[n // 2]
+        target.write_text(
+            target.read_text("utf-8")
+            + f"\nThe {MARKER} committee decided to publish its findings in Lisbon.\n",
+            "utf-8",
+        )
+        reingest_s, _ = ingest(folder, settings)
+        first_ms, found_s = until_found(svc.url, target.name, MARKER_WAIT_S)
+        rows += [
+            row(f"{n}: one-file re-ingest", reingest_s, "s", Target("<=", 3)),
+            # Its target is this run's p95: a re-ingest must not slow the next question.
+            row(f"{n}: first /v1/ask after it (target: p95)", first_ms, "ms", Target("<=", p95)),
+            row(f"{n}: until the new word is found", found_s, "s", Target("<=", 10)),
+        ]
+    shutil.rmtree(folder, ignore_errors=True)
+    return rows
+
+
+def run(bench: Bench) -> list[Row]:
+    started = time.monotonic()
+    query_ms = bundled_query_ms(bench)
+    rows = [row("bundled embedder, one question (median)", query_ms, "ms")]
+    seconds_per_article: float | None = None
+    with instant_embedder() as embed_env:
+        for n in SIZES:
+            spent = time.monotonic() - started
+            if (
+                seconds_per_article is not None
+                and spent + n * seconds_per_article * 1.5 > SCALE_BUDGET_S
+            ):
+                rows.append(
+                    row(f"{n}: not run (the {SCALE_BUDGET_S // 60}-minute budget)", None, "")
+                )
+                continue
+            bench.log.print(f"  scale: {n} articles ...")
+            t = time.monotonic()
+            rows += one_size(n, bench.workdir, embed_env, query_ms)
+            seconds_per_article = (time.monotonic() - t) / n
+    return rows

@@ -1,0 +1,81 @@
+"""Sentence spans are computed at ingest, stored with each chunk, and backfilled (a
+metadata update, no re-embedding) when the splitter's version changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.pipeline import IngestJob
+from service.core.embedder import Embedder
+from service.core.schema import ChunkKey
+from service.core.store import ArticleIndex
+from service.evidence import sentences
+from service.evidence.sentences import SPLITTER_VERSION, encode_spans, sentence_spans, spans_of
+from service.settings import Settings
+
+
+def stored(index: ArticleIndex) -> dict[str, str | None]:
+    return {c.id: c.sentences for c in index.all_chunks()}
+
+
+def test_ingest_stores_current_spans(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    IngestJob(settings, embedder, index).run(corpus)
+    chunks = list(index.all_chunks())
+    assert chunks
+    for chunk in chunks:
+        assert chunk.sentences == encode_spans(sentence_spans(chunk.text))
+        assert spans_of(chunk.text, chunk.sentences) == sentence_spans(chunk.text)
+    assert index.sentences_version == SPLITTER_VERSION
+
+
+def test_a_new_splitter_version_is_backfilled_without_reembedding(
+    settings: Settings,
+    embedder: Embedder,
+    index: ArticleIndex,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    IngestJob(settings, embedder, index).run(corpus)
+    before = stored(index)
+    monkeypatch.setattr(sentences, "SPLITTER_VERSION", SPLITTER_VERSION + 1)
+    monkeypatch.setattr("ingest.write.SPLITTER_VERSION", SPLITTER_VERSION + 1)
+    # Stored under the old version: ignored and computed per query until backfilled.
+    chunk = next(iter(index.all_chunks()))
+    assert sentences.stored_spans(chunk.text, chunk.sentences) is None
+    assert spans_of(chunk.text, chunk.sentences) == sentence_spans(chunk.text)
+
+    summary = IngestJob(settings, embedder, index).run(corpus)
+    assert summary.embedded_texts == 0 and summary.updated == 0
+    after = stored(index)
+    assert after.keys() == before.keys()
+    assert all(v is not None and v.startswith(f"{SPLITTER_VERSION + 1}:") for v in after.values())
+    assert index.sentences_version == SPLITTER_VERSION + 1
+
+
+def test_spans_missing_from_old_chunks_are_backfilled(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    IngestJob(settings, embedder, index).run(corpus)
+    # As written before spans were stored: no key (Chroma merges metadata on upsert, so
+    # the records are written anew), and no collection marker.
+    chunks, _ = index._require()
+    got = chunks.get(include=["documents", "metadatas", "embeddings"])
+    metadatas = [
+        {k: v for k, v in (m or {}).items() if k != ChunkKey.SENTENCES}
+        for m in got["metadatas"] or []
+    ]
+    chunks.delete(ids=got["ids"])
+    chunks.add(
+        ids=got["ids"],
+        embeddings=got["embeddings"],
+        documents=got["documents"],
+        metadatas=metadatas,
+    )
+    index.set_sentences_version(0)
+    assert all(v is None for v in stored(index).values())
+    IngestJob(settings, embedder, index).run(corpus)
+    assert all(c.sentences == encode_spans(sentence_spans(c.text)) for c in index.all_chunks())
