@@ -9,6 +9,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from service.app import create_app
+from service.core.metrics import metrics_directory
 from service.settings import ServerSettings, Settings
 
 
@@ -26,13 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"error: invalid settings:\n{exc}", file=sys.stderr)
         return 2
-    uvicorn.run(
-        create_app(settings),
-        host=settings.server.host,
-        port=settings.server.port,
-        log_config=None,
-        timeout_graceful_shutdown=10,
-    )
+    with metrics_directory(settings.metrics.dir):
+        uvicorn.run(
+            create_app(settings),
+            host=settings.server.host,
+            port=settings.server.port,
+            log_config=None,
+            timeout_graceful_shutdown=10,
+        )
     return 0
 
 

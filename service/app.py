@@ -13,10 +13,12 @@ from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
 from service.api import ask, health, sources
+from service.api import metrics as metrics_api
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
 from service.api.middleware import RequestContextMiddleware
 from service.ask.service import AskService
+from service.core import metrics
 from service.core.embedder import build_embedder
 from service.core.offline import configure_offline
 from service.core.store import build_client, build_index
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.server.log_level)
+        metrics.worker_started()
         services = await anyio.to_thread.run_sync(build_services, settings)
         app.state.services = services
         try:
@@ -70,8 +73,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception as exc:  # reported by /readyz; the process still serves /healthz
             LOGGER.warning("index not ready at start-up", extra={"fields": {"error": str(exc)}})
         LOGGER.info("ready", extra={"fields": {"model": services.ask.model}})
-        yield
-        await services.ask.aclose()
+        try:
+            yield
+        finally:
+            await services.ask.aclose()
+            metrics.worker_stopped()
 
     app = FastAPI(
         title="newsrag",
@@ -84,4 +90,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ask.router)
     app.include_router(sources.router)
     app.include_router(health.router)
+    app.include_router(metrics_api.build_router(require_key=settings.metrics.require_key))
     return app

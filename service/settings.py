@@ -223,6 +223,22 @@ class ServerSettings(BaseSettings):
     )
 
 
+class MetricsSettings(BaseSettings):
+    """The Prometheus metrics at `GET /metrics`."""
+
+    model_config = _section("RAG_METRICS_")
+
+    dir: Path | None = Field(
+        None,
+        description="Where `python -m service` makes a fresh directory, per start, for the "
+        "metric files its workers share (removed at exit); unset: the system temp directory.",
+    )
+    require_key: bool = Field(
+        False,
+        description="Put `/metrics` behind the same access check as `/v1/*` (open by default).",
+    )
+
+
 class EvalSettings(BaseSettings):
     """Prices the eval harness uses to report the cost of LLM answers."""
 
@@ -254,6 +270,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @model_validator(mode="after")

@@ -70,6 +70,11 @@ class LiveIndex:
         only sees another process's writes after the reload that bumps this."""
         return self._version
 
+    @property
+    def generation(self) -> int | None:
+        """The stored generation the open view reflects (None: no collection yet)."""
+        return self._generation
+
     def invalidate(self) -> None:
         """Look again on the next `current()` call (after a failed query, say)."""
         self._checked = -float("inf")

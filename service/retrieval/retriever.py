@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from service.core import metrics
 from service.core.embedder import Embedder
 from service.core.schema import date_to_int
 from service.core.store import ArticleIndex, Chunk, build_where
@@ -108,9 +109,13 @@ class Retriever:
         if self._corpus is None or version != self._corpus_version:
             with self._lock:
                 if self._corpus is None or version != self._corpus_version:
+                    started = time.perf_counter()
                     chunks = list(index.all_chunks()) if index.is_open else []
                     self._corpus = Corpus.build(chunks)
                     self._corpus_version = version
+                    metrics.lexical_index_built(
+                        self._index.generation or 0, time.perf_counter() - started, len(chunks)
+                    )
         return self._corpus
 
     def warm(self) -> None:
