@@ -17,6 +17,7 @@ from service.api import metrics as metrics_api
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
 from service.api.middleware import RequestContextMiddleware
+from service.api.openapi import document_errors
 from service.ask.service import AskService
 from service.core import metrics
 from service.core.embedder import build_embedder
@@ -91,4 +92,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(sources.router)
     app.include_router(health.router)
     app.include_router(metrics_api.build_router(require_key=settings.metrics.require_key))
+    document_errors(app, settings.server)
     return app

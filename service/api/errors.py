@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -26,13 +27,16 @@ _HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         status_code=status,
         content={
             "error": {"code": code, "message": message},
             "request_id": request_id_var.get(),
         },
+        headers=headers,
     )
 
 
@@ -80,7 +84,8 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"No such endpoint: {request.method} {request.url.path}; see /docs."
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}; see /docs."
-        return error_response(exc.status_code, code, message)
+        # Keeps the headers the status requires, such as Allow on a 405.
+        return error_response(exc.status_code, code, message, exc.headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:

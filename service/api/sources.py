@@ -14,7 +14,12 @@ from service.errors import NotFound
 router = APIRouter(prefix="/v1/sources", tags=["sources"], dependencies=[Depends(get_principal)])
 
 
-@router.get("", response_model=SourcesResponse, summary="List the indexed articles")
+@router.get(
+    "",
+    response_model=SourcesResponse,
+    responses={503: {"model": ErrorResponse}},
+    summary="List the indexed articles",
+)
 async def list_sources(index: IndexDep) -> SourcesResponse:
     def read() -> SourcesResponse:
         current = index.current()
@@ -39,7 +44,11 @@ async def list_sources(index: IndexDep) -> SourcesResponse:
 @router.get(
     "/{source:path}/text",
     response_class=PlainTextResponse,
-    responses={404: {"model": ErrorResponse}, 200: {"content": {"text/plain": {}}}},
+    responses={
+        404: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+        200: {"content": {"text/plain": {}}},
+    },
     summary="The article text that citation offsets index into",
 )
 async def source_text(source: str, index: IndexDep) -> PlainTextResponse:
