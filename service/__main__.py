@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+from types import FrameType
 
 import uvicorn
 from pydantic import ValidationError
@@ -11,6 +13,13 @@ from pydantic import ValidationError
 from service.app import create_app
 from service.core.metrics import metrics_directory
 from service.settings import ServerSettings, Settings
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    # uvicorn drains in-flight requests on SIGTERM, then re-raises the signal with the
+    # handler it found: this one, so that a drained stop exits 0 instead of dying by
+    # the signal. A SIGTERM before uvicorn takes over stops the process the same way.
+    raise SystemExit(0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,13 +36,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"error: invalid settings:\n{exc}", file=sys.stderr)
         return 2
+    signal.signal(signal.SIGTERM, _stopped)
     with metrics_directory(settings.metrics.dir):
         uvicorn.run(
             create_app(settings),
             host=settings.server.host,
             port=settings.server.port,
             log_config=None,
-            timeout_graceful_shutdown=10,
+            timeout_graceful_shutdown=settings.server.shutdown_grace_s,
         )
     return 0
 

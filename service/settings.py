@@ -218,6 +218,13 @@ class ServerSettings(BaseSettings):
     max_history: int = Field(20, ge=0, description="Most history messages accepted.")
     max_body_bytes: int = Field(64_000, ge=1024, description="Largest accepted request body.")
     heartbeat_s: float = Field(15.0, gt=0, description="Seconds between SSE keep-alive comments.")
+    shutdown_grace_s: int = Field(
+        10,
+        ge=0,
+        le=600,
+        description="On SIGTERM, seconds in-flight requests and answer streams get to finish "
+        "before they are cut (raise it to RAG_LLM_TIMEOUT_S to finish the slowest LLM answer).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the JSON logs."
     )
