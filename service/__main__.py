@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from contextlib import ExitStack
 from types import FrameType
 
 import uvicorn
@@ -37,7 +38,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: invalid settings:\n{exc}", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stopped)
-    with metrics_directory(settings.metrics.dir):
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(metrics_directory(settings.metrics.dir))
+        except OSError as exc:
+            print(
+                f"error: cannot make the metrics directory under RAG_METRICS_DIR: {exc}; "
+                "point it at a writable directory.",
+                file=sys.stderr,
+            )
+            return 2
         uvicorn.run(
             create_app(settings),
             host=settings.server.host,

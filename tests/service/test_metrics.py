@@ -6,6 +6,11 @@ test compares a scrape before with a scrape after. Several workers: test_metrics
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from fastapi import HTTPException
 from fastapi.testclient import TestClient
@@ -15,7 +20,7 @@ from service.api.principal import get_principal
 from service.app import create_app
 from service.core import metrics
 from service.settings import MetricsSettings, Settings
-from tests.conftest import SAMPLES
+from tests.conftest import REPO, SAMPLES, cli_env
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -116,3 +121,31 @@ def test_metrics_are_open_unless_a_setting_closes_them(
     with TestClient(app) as keyed:
         assert keyed.get("/v1/sources").status_code == 401
         assert keyed.get("/metrics").status_code == (401 if require_key else 200)
+
+
+def test_each_start_gets_a_fresh_metrics_directory_removed_at_exit(tmp_path: Path) -> None:
+    seen = []
+    for _ in range(2):
+        with metrics.metrics_directory(tmp_path) as directory:
+            assert os.environ[metrics.MULTIPROC_ENV] == str(directory)
+            assert list(directory.iterdir()) == []
+            (directory / "counter_1.db").write_bytes(b"")
+            seen.append(directory)
+        assert not directory.exists()
+    assert seen[0] != seen[1]
+    assert metrics.MULTIPROC_ENV not in os.environ
+
+
+def test_an_unusable_metrics_directory_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    done = subprocess.run(
+        [sys.executable, "-m", "service", "--port", "1"],
+        cwd=REPO,
+        env=cli_env(RAG_METRICS_DIR=str(blocker / "metrics")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "RAG_METRICS_DIR" in done.stderr and "Traceback" not in done.stderr

@@ -26,13 +26,40 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import REPO, cli_env, free_port, wait_until_up
+from tests.conftest import REPO, cli_env, free_port, run_ingest_cli, wait_until_up
 from tests.service.conftest import check_invariants
 from tests.test_docker import healthcheck_command, image_env
 
 pytestmark = pytest.mark.chroma_server
 
 COMPOSE = REPO / "docker" / "compose.yaml"
+
+
+def ingest(folder: Path, chroma_port: int) -> str:
+    """A plain ingest run against the Chroma server (for other tests' set-up)."""
+    done = run_ingest_cli(folder, RAG_CHROMA_HOST="127.0.0.1", RAG_CHROMA_PORT=str(chroma_port))
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@contextmanager
+def worker(chroma_port: int) -> Iterator[str]:
+    """A plain API worker of the Chroma server (for other tests' set-up)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service", "--port", str(port)],
+        cwd=REPO,
+        env=cli_env(RAG_CHROMA_HOST="127.0.0.1", RAG_CHROMA_PORT=str(chroma_port)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/readyz", proc, 90, "service worker")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def compose() -> dict[str, Any]:
