@@ -18,17 +18,20 @@ from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
 from service.api import ask, docs, health, openai_compat, sources, widget
+from service.api import metrics as metrics_api
 from service.api.access import Access
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
 from service.api.keys import KeyRing
 from service.api.limiter import Limiter
 from service.api.middleware import RequestContextMiddleware
+from service.api.openapi import document_errors
 from service.api.slack import routes as slack_routes
 from service.api.slack.bot import SlackBot
 from service.api.slack.dedupe import Once
 from service.ask.resolver import FollowUpResolver, LLMCondenser
 from service.ask.service import AskService
+from service.core import metrics
 from service.core.embedder import build_embedder
 from service.core.offline import configure_offline
 from service.core.store import build_client, build_index
@@ -129,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.server.log_level)
+        metrics.worker_started()
         services = await anyio.to_thread.run_sync(build_services, settings)
         app.state.services = services
         redis = build_redis(settings)
@@ -156,13 +160,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 }
             },
         )
-        yield
-        services.lexical.stop()
-        if slack is not None:
-            await slack.aclose()
-        await services.ask.aclose()
-        if redis is not None:
-            await redis.aclose()
+        try:
+            yield
+        finally:
+            services.lexical.stop()
+            if slack is not None:
+                await slack.aclose()
+            await services.ask.aclose()
+            if redis is not None:
+                await redis.aclose()
+            metrics.worker_stopped()
 
     app = FastAPI(
         title="newsrag",
@@ -199,4 +206,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(slack_routes.router)
     app.include_router(docs.router)
     app.include_router(widget.router)
+    app.include_router(metrics_api.build_router(require_key=settings.metrics.require_key))
+    document_errors(app, settings.server)
     return app

@@ -298,6 +298,13 @@ class ServerSettings(BaseSettings):
     max_history: int = Field(20, ge=0, description="Most history messages accepted.")
     max_body_bytes: int = Field(64_000, ge=1024, description="Largest accepted request body.")
     heartbeat_s: float = Field(15.0, gt=0, description="Seconds between SSE keep-alive comments.")
+    shutdown_grace_s: int = Field(
+        10,
+        ge=0,
+        le=600,
+        description="On SIGTERM, seconds in-flight requests and answer streams get to finish "
+        "before they are cut (raise it to RAG_LLM_TIMEOUT_S to finish the slowest LLM answer).",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Log level of the JSON logs."
     )
@@ -469,6 +476,22 @@ class ChatSettings(BaseSettings):
     )
 
 
+class MetricsSettings(BaseSettings):
+    """The Prometheus metrics at `GET /metrics`."""
+
+    model_config = _section("RAG_METRICS_")
+
+    dir: Path | None = Field(
+        None,
+        description="Where `python -m service` makes a fresh directory, per start, for the "
+        "metric files its workers share (removed at exit); unset: the system temp directory.",
+    )
+    require_key: bool = Field(
+        False,
+        description="Put `/metrics` behind the same access check as `/v1/*` (open by default).",
+    )
+
+
 class EvalSettings(BaseSettings):
     """Prices the eval harness uses to report the cost of LLM answers."""
 
@@ -507,6 +530,7 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     cors: CorsSettings = Field(default_factory=CorsSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @model_validator(mode="after")

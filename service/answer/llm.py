@@ -19,6 +19,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from service.answer.base import Answer, AnswerPassage, Message, Token, Usage
 from service.answer.postprocess import MalformedOutput, finalize
 from service.answer.prompt import build_messages, fit_passages
+from service.core import metrics
 from service.core.tokens import count_tokens
 from service.errors import ConfigurationError, UpstreamError, UpstreamTimeout
 from service.settings import LLMSettings
@@ -72,6 +73,7 @@ class LLMAnswerer:
                 with attempt:
                     return await self._first_chunk(messages)
         except StopAsyncIteration as exc:
+            metrics.llm_failed("empty")
             raise UpstreamError("The LLM closed the stream without an answer.") from exc
         except (TimeoutError, *_RETRYABLE) as exc:
             raise _upstream(exc, first_token=True) from exc
@@ -100,6 +102,7 @@ class LLMAnswerer:
             yield Answer.abstain(self._model)
             return
         messages = build_messages(question, history, numbered)
+        metrics.llm_requested()
         deadline = time.monotonic() + self._settings.timeout_s
         stream, iterator, chunk = await self._open_stream(messages)
         parts: list[str] = []
@@ -129,20 +132,31 @@ class LLMAnswerer:
         if usage is None:
             prompt = sum(count_tokens(m["content"]) for m in messages)
             usage = Usage(prompt, count_tokens(raw))
+        metrics.llm_tokens_used(usage.prompt_tokens, usage.completion_tokens)
         try:
             yield finalize(raw, numbered, self._model, usage)
         except MalformedOutput as exc:
+            metrics.llm_failed("malformed")
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc
 
 
 def _upstream(exc: BaseException, *, first_token: bool = False) -> UpstreamError | UpstreamTimeout:
+    """The typed error for a failed LLM call, counted by kind."""
+    error, kind = _classify(exc, first_token=first_token)
+    metrics.llm_failed(kind)
+    return error
+
+
+def _classify(
+    exc: BaseException, *, first_token: bool
+) -> tuple[UpstreamError | UpstreamTimeout, metrics.LLMErrorKind]:
     if isinstance(exc, TimeoutError | openai.APITimeoutError):
         setting = "RAG_LLM_FIRST_TOKEN_TIMEOUT_S" if first_token else "RAG_LLM_TIMEOUT_S"
-        return UpstreamTimeout(f"The LLM did not answer in time; try again or raise {setting}.")
+        message = f"The LLM did not answer in time; try again or raise {setting}."
+        return UpstreamTimeout(message), "timeout"
     if isinstance(exc, openai.APIConnectionError):
-        return UpstreamError(
-            "Cannot reach the LLM at RAG_LLM_BASE_URL; check that the server is running."
-        )
+        message = "Cannot reach the LLM at RAG_LLM_BASE_URL; check that the server is running."
+        return UpstreamError(message), "connection"
     if isinstance(exc, openai.APIStatusError):
-        return UpstreamError(f"The LLM answered HTTP {exc.status_code}: {exc.message}")
-    return UpstreamError(f"The LLM failed: {exc}")
+        return UpstreamError(f"The LLM answered HTTP {exc.status_code}: {exc.message}"), "status"
+    return UpstreamError(f"The LLM failed: {exc}"), "other"

@@ -131,7 +131,13 @@ async def ask(
             request_id_var.reset(token)
 
     return EventSourceResponse(
-        events(), ping=int(settings.server.heartbeat_s), headers={"X-Accel-Buffering": "no"}
+        events(),
+        ping=int(settings.server.heartbeat_s),
+        headers={"X-Accel-Buffering": "no"},
+        # An answer stream is finite: on shutdown let it finish (uvicorn cuts what is
+        # left after its own graceful timeout, the same setting) instead of ending it
+        # without its `done` event.
+        shutdown_grace_period=settings.server.shutdown_grace_s,
     )
 
 

@@ -134,6 +134,7 @@ def install_error_handlers(app: FastAPI) -> None:
             message = f"No such endpoint: {request.method} {request.url.path}; see /docs."
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}; see /docs."
+        # Keeps the headers the status requires, such as Allow on a 405.
         return error_response(
             exc.status_code, code, message, path=request.url.path, headers=exc.headers
         )

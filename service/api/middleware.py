@@ -1,5 +1,5 @@
-"""ASGI middleware: request ids, a request-body size limit, page security headers and one
-access log line."""
+"""ASGI middleware: request ids, a request-body size limit, page security headers, one
+access log line and the request metrics."""
 
 from __future__ import annotations
 
@@ -10,10 +10,21 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.api.errors import error_response
+from service.core import metrics
 from service.log import LOGGER, request_id_var
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+# The route label of requests that match no route (unknown paths): one value, whatever
+# the path, so that scanners cannot mint label values.
+UNMATCHED = "unmatched"
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template (`/v1/sources/{source}/text`), never the raw path."""
+    template = getattr(scope.get("route"), "path_format", None)
+    return template if isinstance(template, str) else UNMATCHED
 
 
 def _too_large_message(limit: int) -> str:
@@ -44,7 +55,6 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
-        limit = self.max_body_bytes
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -60,23 +70,11 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            declared = headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                await self._too_large(scope, receive, send_with_id)
-                return
-            received = 0
-
-            async def limited_receive() -> Message:
-                nonlocal received
-                message = await receive()
-                if message["type"] == "http.request":
-                    received += len(message.get("body", b""))
-                    if received > limit:
-                        raise _BodyTooLarge(limit)
-                return message
-
-            await self.app(scope, limited_receive, send_with_id)
+            with metrics.request_in_progress():
+                await self._limited(scope, receive, send_with_id, headers)
         finally:
+            seconds = time.perf_counter() - started
+            metrics.observe_request(route_template(scope), scope["method"], status, seconds)
             LOGGER.info(
                 "request",
                 extra={
@@ -86,17 +84,33 @@ class RequestContextMiddleware:
                         "status": status,
                         # Decided by get_principal: a key's fingerprint, never the key.
                         "principal": scope.get("state", {}).get("principal"),
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "ms": round(seconds * 1000, 2),
                     }
                 },
             )
             request_id_var.reset(token)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413,
-            "payload_too_large",
-            _too_large_message(self.max_body_bytes),
-            path=str(scope.get("path", "")),
-        )
-        await response(scope, receive, send)
+    async def _limited(
+        self, scope: Scope, receive: Receive, send: Send, headers: dict[str, str]
+    ) -> None:
+        """The app, with the body limit enforced on the declared and the received size.
+
+        Both are enforced when the route reads the body, not before routing, so that the
+        413 is counted under the route it was sent to."""
+        limit = self.max_body_bytes
+        declared = headers.get("content-length")
+        over = bool(declared and declared.isdigit() and int(declared) > limit)
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            if over:
+                raise _BodyTooLarge(limit)
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge(limit)
+            return message
+
+        await self.app(scope, limited_receive, send)

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from service.retrieval.hits import Hit
 
 QUESTION_EXAMPLE = "Where were the US-Ukraine talks held?"
 
 
+def _date_text(value: object) -> object:
+    if not isinstance(value, str):
+        raise ValueError("expected a date as a string, YYYY-MM-DD")
+    return value
+
+
+# Requests are strict (a `0` is not `false`, a `"5"` not `5`): what the schema says is
+# what is accepted. JSON has no date type, so a date is read from its text, only.
+IsoDate = Annotated[date, BeforeValidator(_date_text), Field(strict=False)]
+_REQUEST = ConfigDict(extra="forbid", strict=True)
+
+
 class Filters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _REQUEST
 
     sources: list[str] | None = Field(
         None,
@@ -21,10 +40,10 @@ class Filters(BaseModel):
         description="Only these sources (paths relative to the ingested folder).",
         examples=[["003_3192432eb868ec65.txt"]],
     )
-    published_from: date | None = Field(
+    published_from: IsoDate | None = Field(
         None, description="Only articles published on or after this date (YYYY-MM-DD)."
     )
-    published_to: date | None = Field(
+    published_to: IsoDate | None = Field(
         None, description="Only articles published on or before this date (YYYY-MM-DD)."
     )
 
@@ -36,7 +55,7 @@ class Filters(BaseModel):
 
 
 class HistoryMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _REQUEST
 
     role: Literal["user", "assistant"]
     content: str = Field(max_length=8000)
@@ -45,10 +64,16 @@ class HistoryMessage(BaseModel):
 class RetrieveRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={"examples": [{"question": QUESTION_EXAMPLE, "top_k": 5}]},
     )
 
-    question: str = Field(description="The question, in plain language or keywords.")
+    question: str = Field(
+        description="The question, in plain language or keywords (not blank; at most "
+        "RAG_SERVER_MAX_QUESTION_CHARS characters).",
+        # What the validator below enforces, stated in the schema for clients.
+        json_schema_extra={"minLength": 1, "pattern": r"\S"},
+    )
     top_k: int | None = Field(
         None, ge=1, le=50, description="Chunks to retrieve (1-50; default RAG_RETRIEVAL_TOP_K)."
     )
@@ -65,6 +90,7 @@ class RetrieveRequest(BaseModel):
 class AskRequest(RetrieveRequest):
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,
         json_schema_extra={
             "examples": [
                 {"question": QUESTION_EXAMPLE},

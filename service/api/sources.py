@@ -19,7 +19,12 @@ router = APIRouter(
 )
 
 
-@router.get("", response_model=SourcesResponse, summary="List the indexed articles")
+@router.get(
+    "",
+    response_model=SourcesResponse,
+    responses={503: {"model": ErrorResponse}},
+    summary="List the indexed articles",
+)
 async def list_sources(index: IndexDep) -> SourcesResponse:
     def read() -> SourcesResponse:
         current = index.current()
@@ -44,7 +49,11 @@ async def list_sources(index: IndexDep) -> SourcesResponse:
 @router.get(
     "/{source:path}/text",
     response_class=PlainTextResponse,
-    responses={404: {"model": ErrorResponse}, 200: {"content": {"text/plain": {}}}},
+    responses={
+        404: {"model": ErrorResponse},
+        503: {"model": ErrorResponse},
+        200: {"content": {"text/plain": {}}},
+    },
     summary="The article text that citation offsets index into",
 )
 @widget_key_allowed

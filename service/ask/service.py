@@ -12,6 +12,7 @@ from service.answer.base import Answer, Answerer, Message, Token
 from service.answer.extractive import ExtractiveAnswerer
 from service.ask.followup import Resolution
 from service.ask.resolver import FollowUpResolver
+from service.core import metrics
 from service.errors import UpstreamError, UpstreamTimeout
 from service.evidence.scoring import QueryTerms
 from service.retrieval.retriever import Retrieval, Retriever, SearchFilters
@@ -83,7 +84,10 @@ class AskService:
     async def retrieve(
         self, query: str, top_k: int, filters: SearchFilters | None = None
     ) -> Retrieval:
-        return await anyio.to_thread.run_sync(self._retriever.retrieve, query, top_k, filters)
+        retrieval = await anyio.to_thread.run_sync(self._retriever.retrieve, query, top_k, filters)
+        metrics.observe_stage("embed", retrieval.embed_ms / 1000)
+        metrics.observe_stage("retrieve", retrieval.retrieve_ms / 1000)
+        return retrieval
 
     async def stream(
         self,
@@ -106,6 +110,8 @@ class AskService:
                 yield item
         assert answer is not None, "answerers always end with an Answer"
         done = time.perf_counter()
+        metrics.observe_stage("generate", done - generate_start)
+        metrics.answer_completed(abstained=answer.abstained, fallback=answer.fallback)
         yield AskResult(
             answer=answer,
             query=retrieval.query.text,

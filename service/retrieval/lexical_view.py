@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from service.core import metrics
 from service.log import LOGGER
 from service.retrieval.lexical_index import FORMAT, IndexKey, LexicalIndex
 from service.retrieval.live_index import LiveIndex
@@ -162,6 +163,12 @@ class LexicalView:
     def _obtain(self, key: IndexKey | None) -> LexicalIndex:
         if key is None:
             return LexicalIndex.empty()
+        started = time.perf_counter()
+        index = self._load_or_build(key)
+        metrics.lexical_index_built(key.generation, time.perf_counter() - started, len(index))
+        return index
+
+    def _load_or_build(self, key: IndexKey) -> LexicalIndex:
         if self._store is not None:
             saved = self._store.load(key)
             if saved is not None:

@@ -21,7 +21,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO, SAMPLE_DIR, cli_env, free_port, run_ingest_cli, wait_until_up
+from devtools.procs import clean_env as cli_env
+from devtools.procs import free_port, wait_until_up
+from tests.conftest import REPO, SAMPLE_DIR, run_ingest_cli
 
 QUESTION = "Where were the US-Ukraine talks held?"
 # Every request below must be answered within this: a hang fails the test.

@@ -21,8 +21,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devtools.procs import clean_env as cli_env
+from devtools.procs import free_port, wait_until_up
 from scripts.synth_corpus import generate, questions
-from tests.conftest import REPO, cli_env, free_port, wait_until_up
+from tests.conftest import REPO
 
 ARTICLES = 1000
 CHANGED = 100

@@ -11,7 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import REPO, SAMPLE_DIR, cli_env, free_port, run_ingest_cli, wait_until_up
+from devtools.procs import clean_env as cli_env
+from devtools.procs import free_port, wait_until_up
+from tests.conftest import REPO, SAMPLE_DIR, run_ingest_cli
 
 
 def test_several_workers_need_a_chroma_server(tmp_path: Path) -> None:
