@@ -130,7 +130,7 @@ class LLMAnswerer:
             prompt = sum(count_tokens(m["content"]) for m in messages)
             usage = Usage(prompt, count_tokens(raw))
         try:
-            yield finalize(raw, numbered, self._model, usage)
+            yield finalize(raw, numbered, self._model, usage, question)
         except MalformedOutput as exc:
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc
 
