@@ -33,12 +33,18 @@ from service.evidence.text import STOPWORDS, terms
 
 # Share of the claim's rarity-weighted content a sentence must hold.
 MIN_COVERAGE = 0.5
+# Coverage counts only the words that are not names when there are at least this many.
+MIN_ABOUT_TERMS = 2
+# How many sentences back a pronoun's name is looked for.
+PRONOUN_REACH = 2
 # A term found only in a neighbouring sentence counts this much.
 NEIGHBOUR_CREDIT = 0.5
 # Claims this short ("Geneva.", "On Tuesday.") are read together with the question.
 SHORT_CLAIM_TERMS = 2
-# Pairs of sentences are tried among this many best single sentences.
+# Pairs of sentences are tried among this many best single sentences, and must together
+# hold nearly all of the claim.
 PAIR_POOL = 8
+MIN_PAIR_COVERAGE = 0.75
 PREFIX = 5
 
 # Whole-phrase aliases, applied before names are compared: the canonical form is a token.
@@ -49,6 +55,17 @@ _ALIASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(?:the )?United Kingdom\b|\bU\.K\.|\bBritain\b|\bBritish\b|\bBritons?\b", "UK"),
         (r"\b(?:the )?European Union\b|\bE\.U\.", "EU"),
         (r"\b(?:the )?United Nations\b|\bU\.N\.", "UN"),
+        (r"\bFrench\b", "France"),
+        (r"\bGerman\b", "Germany"),
+        (r"\bItalian\b", "Italy"),
+        (r"\bPolish\b", "Poland"),
+        (r"\bFinnish\b", "Finland"),
+        (r"\bDutch\b", "Netherlands"),
+        (r"\bSpanish\b", "Spain"),
+        (r"\bChinese\b", "China"),
+        (r"\bNorwegian\b", "Norway"),
+        (r"\bSwedish\b", "Sweden"),
+        (r"\bDanish\b", "Denmark"),
     )
 )
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
@@ -105,6 +122,70 @@ _NUMBER = re.compile(
     re.IGNORECASE,
 )
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+# A sentence with one of these may take its names from the sentence before ("He said").
+_PRONOUN = re.compile(r"\b(?:he|she|they|it|his|her|their|its|him|them)\b", re.IGNORECASE)
+# Words that restate rather than add a fact ("took place", "described"): a claim may use
+# them although no passage does. Any other content word that no passage (nor the question)
+# uses is a fact from elsewhere, and the claim is not supported.
+_LIGHT = frozenset(
+    [
+        "take",
+        "hold",
+        "held",
+        "speak",
+        "spoke",
+        "spoken",
+        "took",
+        "taken",
+        "place",
+        "go",
+        "goe",
+        "went",
+        "gone",
+        "come",
+        "came",
+        "describe",
+        "described",
+        "call",
+        "called",
+        "work",
+        "worked",
+        "note",
+        "noted",
+        "add",
+        "added",
+        "explain",
+        "explained",
+        "express",
+        "expressed",
+        "stated",
+        "stating",
+        "mentioned",
+        "reported",
+        "indicate",
+        "indicated",
+        "highlight",
+        "highlighted",
+        "emphasise",
+        "emphasised",
+        "emphasize",
+        "emphasized",
+        "stress",
+        "stressed",
+        "discuss",
+        "discussed",
+        "confirm",
+        "confirmed",
+        "announce",
+        "announced",
+        "expect",
+        "expected",
+        "plan",
+        "planned",
+        "include",
+        "including",
+    ]
+)
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|neither|nor)\b|n['’]t\b", re.IGNORECASE)
 # Words about the answer itself rather than its facts ("the article says that ...").
 _META = frozenset(
@@ -235,6 +316,7 @@ class Sentence:
     numbers: frozenset[str]
     months: frozenset[int]
     negated: bool
+    pronoun: bool
 
 
 @dataclass(frozen=True)
@@ -247,6 +329,9 @@ class Claim:
     negated: bool
     # A short claim read with its question: its own words must all be stated.
     required: frozenset[str] = frozenset()
+    # The claim's content words that are not names or numbers, and the question's.
+    plain: frozenset[str] = frozenset()
+    asked: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -264,14 +349,21 @@ def parse_claim(text: str, question: str = "") -> Claim:
         # "Geneva." answers "Where were the talks held?": the question says what it claims.
         required = frozenset(claim_terms)
         claim_terms += [t for t in terms(question) if t not in _META and t not in claim_terms]
+    claim_names = names(text)
     return Claim(
         text=text,
         terms=tuple(dict.fromkeys(claim_terms)),
-        names=frozenset(names(text)),
+        names=frozenset(claim_names),
         numbers=frozenset(numbers(text, bare=False)),
         months=frozenset(months(text)),
         negated=bool(_NEGATION.search(text)),
         required=required,
+        plain=frozenset(
+            t
+            for t in terms(canonical_aliases(text))
+            if t not in _META and not numbers(t) and t not in claim_names and t not in _MONTHS
+        ),
+        asked=frozenset(terms(question)),
     )
 
 
@@ -297,6 +389,7 @@ class Verifier:
                         numbers=frozenset(numbers(text)),
                         months=frozenset(months(text)),
                         negated=bool(_NEGATION.search(text)),
+                        pronoun=bool(_PRONOUN.search(text)),
                     )
                 )
             self._by_passage[numbered.n] = sentences
@@ -309,6 +402,9 @@ class Verifier:
             for term in sentence_terms:
                 self._df[term] = self._df.get(term, 0) + 1
         self._n = len(unique)
+        self._vocabulary = frozenset(self._df) | frozenset(
+            w for s in self._sentences for w in s.words
+        )
 
     def _weight(self, term: str) -> float:
         return math.log(1.0 + (self._n + 1) / (self._df.get(term, 0) + 0.5))
@@ -328,8 +424,12 @@ class Verifier:
             stated_numbers |= sentence.numbers | year_day
             stated_months |= sentence.months | month
             context |= sentence.words
+            # Who "he" or "the discussions" are: the sentences around name them.
             for neighbour in self._neighbours(sentence):
                 context |= neighbour.words
+            if sentence.pronoun and sentence.index >= PRONOUN_REACH:
+                siblings = self._by_passage[sentence.passage.n]
+                context |= siblings[sentence.index - PRONOUN_REACH].words
         if not claim.numbers <= stated_numbers or not claim.months <= stated_months:
             return False
         if not all(_has(name, context) for name in claim.names):
@@ -348,9 +448,14 @@ class Verifier:
             own |= sentence.terms
             for neighbour in self._neighbours(sentence):
                 near |= neighbour.terms
+        # Names are checked on their own (hard facts); the rest says what the claim
+        # states about them, and that is what must be covered.
+        about = [t for t in claim.terms if t not in claim.names and t not in _LIGHT]
         total = 0.0
         held = 0.0
-        for term in claim.terms:
+        # A short claim is read with its question: all of that must be covered.
+        counted = about if len(about) >= MIN_ABOUT_TERMS and not claim.required else claim.terms
+        for term in counted:
             weight = self._weight(term)
             total += weight
             if _has(term, own):
@@ -358,6 +463,11 @@ class Verifier:
             elif _has(term, near):
                 held += NEIGHBOUR_CREDIT * weight
         return held / total if total else 1.0
+
+    def _novel(self, claim: Claim) -> set[str]:
+        """Content words of the claim that neither the passages nor the question use."""
+        known = self._vocabulary | claim.asked
+        return {t for t in claim.plain if not _has(t, set(known)) and not _has(t, set(_LIGHT))}
 
     def _singles(self, claim: Claim, sentences: Iterable[Sentence]) -> list[Support]:
         found = []
@@ -372,6 +482,8 @@ class Verifier:
         the best sentence, or pair of sentences, of any passage; else nothing."""
         if not (claim.terms or claim.names or claim.numbers):
             return []  # "The", "Yes.": nothing a passage could state
+        if self._novel(claim):
+            return []
         kept: list[Support] = []
         for n in dict.fromkeys(cited):
             found = self._singles(claim, self._by_passage.get(n, ()))
@@ -402,7 +514,7 @@ class Verifier:
                     continue
                 group = (first, second)
                 value = self._coverage(claim, group)
-                if value >= MIN_COVERAGE and self._hard_facts_held(claim, group):
+                if value >= MIN_PAIR_COVERAGE and self._hard_facts_held(claim, group):
                     pairs.append(Support(group, value))
         return [max(pairs, key=_rank)] if pairs else []
 
