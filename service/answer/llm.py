@@ -134,7 +134,7 @@ class LLMAnswerer:
             usage = Usage(prompt, count_tokens(raw))
         metrics.llm_tokens_used(usage.prompt_tokens, usage.completion_tokens)
         try:
-            yield finalize(raw, numbered, self._model, usage)
+            yield finalize(raw, numbered, self._model, usage, question)
         except MalformedOutput as exc:
             metrics.llm_failed("malformed")
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc

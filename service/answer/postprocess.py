@@ -1,22 +1,38 @@
 """Turn an LLM's raw text into a contract answer.
 
-Markers are mapped to passages, each citation is narrowed to the passage sentence that
-best supports the claim it follows, markers pointing nowhere are dropped, the rest are
-renumbered in order of appearance, and a refusal becomes an abstention.
+The answer is split into claims (its sentences, each with the markers inside or right
+after it). Every claim is checked against the passages (service/answer/verify.py): kept
+and cited to the sentence that states it, preferring the passages the model cited, or
+dropped when no passage states it. Citations are numbered in order of appearance. A
+refusal, in the fixed sentence or the model's own words, becomes an abstention, and so
+does an answer of which no claim survives.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from service.answer.base import ABSTAIN_TEXT, Answer, Citation, Usage
 from service.answer.prompt import Numbered
+from service.answer.verify import Sentence, Verifier, parse_claim
 from service.evidence.sentences import sentence_spans
-from service.evidence.text import coverage, idf_weights, terms
 
 # One run of adjacent marker groups: "[1]", "[1][2]", "[1, 2]", "[1] [1]".
 MARKER = re.compile(r"(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
+_LEADING_MARKER = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
+# "(passage 2)", "(Passage [2])": a citation in words.
+_PASSAGE_WORDS = re.compile(r"\(\s*passages?\s*\[?\s*(\d+)\s*\]?\s*\)", re.IGNORECASE)
+# "According to passage [1], ...", "The article states that ...": about the source, not a fact.
+_LEAD_IN = re.compile(
+    r"^(?:according to|as (?:stated|mentioned|reported|noted|said) in|based on)\s+"
+    r"(?:the\s+)?(?:passages?|articles?|texts?|sources?)(?:\s*\d+)?\s*,?\s*|"
+    r"^(?:the\s+)?(?:passages?|articles?)(?:\s*\d+)?\s+(?:states?|says?|mentions?|reports?|"
+    r"notes?)(?:\s+that)?\s*,?\s*",
+    re.IGNORECASE,
+)
+_BUT = re.compile(r",?\s+(?:but|however,?)\s+", re.IGNORECASE)
 _REFUSAL = re.compile(
     r"do(?:es)? not (?:answer|contain|mention|say|provide|include|specify|state)|"
     r"(?:do|does|did)n['’]t (?:answer|contain|mention|say|provide|include|specify|state)|"
@@ -38,85 +54,122 @@ def is_refusal(text: str) -> bool:
     return ABSTAIN_TEXT.casefold() in plain.casefold() or bool(_REFUSAL.search(plain))
 
 
-def _claim_for(text: str, position: int) -> str:
-    """The sentence a marker at `position` supports.
+@dataclass(frozen=True)
+class RawClaim:
+    """One sentence of the model's answer: its text without markers, the passage numbers
+    it cited, and whether a line break came before it."""
 
-    A marker that opens a sentence ("Geneva. [2] Next ...") or stands alone belongs to
-    the sentence before it.
-    """
-    previous = ""
+    text: str
+    cited: tuple[int, ...]
+    new_line: bool
+
+
+def _numbers_in(markers: str) -> list[int]:
+    return [int(n) for n in re.findall(r"\d+", markers)]
+
+
+def split_claims(text: str) -> list[RawClaim]:
+    """The answer's sentences with their markers; a marker group opening a sentence
+    ("Geneva. [2] Next ...") belongs to the sentence before it."""
+    text = _PASSAGE_WORDS.sub(r"[\1]", text)
+    claims: list[RawClaim] = []
+    previous_end = 0
     for start, end in sentence_spans(text):
-        sentence = MARKER.sub("", text[start:end]).strip()
-        if start <= position <= end:
-            leading = not text[start:position].strip() or MARKER.fullmatch(text[start:position])
-            return previous if (leading and previous) or not sentence else sentence
-        if end < position and sentence:
-            previous = sentence
-    return previous
+        sentence = text[start:end]
+        new_line = "\n" in text[previous_end:start]
+        previous_end = end
+        lead = _LEADING_MARKER.match(sentence)
+        if lead and claims:
+            last = claims[-1]
+            claims[-1] = RawClaim(
+                last.text, (*last.cited, *_numbers_in(lead.group(0))), last.new_line
+            )
+            sentence = sentence[lead.end() :]
+        cited = tuple(n for m in MARKER.finditer(sentence) for n in _numbers_in(m.group(0)))
+        plain = " ".join(MARKER.sub(" ", sentence).split())
+        plain = re.sub(r"\s+([.,;:!?])", r"\1", plain)
+        plain = _LEAD_IN.sub("", plain)
+        if plain.strip(" \t.,;:!?-*"):
+            claims.append(RawClaim(plain[0].upper() + plain[1:], cited, new_line))
+    return claims
 
 
-def narrow(claim: str, numbered: Numbered) -> tuple[int, int]:
-    """The passage sentence (article offsets) that best supports `claim`."""
-    passage = numbered.passage
-    spans = sentence_spans(passage.text) or ((0, len(passage.text)),)
-    sentence_terms = [set(terms(passage.text[s:e])) for s, e in spans]
-    weights = idf_weights(terms(claim), sentence_terms)
-    best_index = 0
-    best = -1.0
-    for i, found in enumerate(sentence_terms):
-        value = coverage(weights, found)
-        if value > best:
-            best_index, best = i, value
-    s, e = spans[best_index]
-    return passage.start + s, passage.start + e
+def _factual_part(claim: RawClaim) -> RawClaim | None:
+    """The claim without a refusal ("X is not mentioned, but Y" -> "Y"); None if it is
+    only a refusal."""
+    if not is_refusal(claim.text):
+        return claim
+    parts = _BUT.split(claim.text, maxsplit=1)
+    if len(parts) == 2 and is_refusal(parts[0]) and not is_refusal(parts[1]):
+        rest = parts[1]
+        return RawClaim(rest[0].upper() + rest[1:], claim.cited, claim.new_line)
+    return None
 
 
-def finalize(raw: str, passages: Sequence[Numbered], model: str, usage: Usage) -> Answer:
+def with_markers(sentence: str, numbers: Sequence[int]) -> str:
+    """`Talks were held in Geneva [1].`: markers go before a final full stop."""
+    tags = "".join(f" [{n}]" for n in numbers)
+    if sentence.endswith((".", "!", "?")) and not sentence.endswith(".."):
+        return f"{sentence[:-1]}{tags}{sentence[-1]}"
+    return f"{sentence}{tags}"
+
+
+def finalize(
+    raw: str, passages: Sequence[Numbered], model: str, usage: Usage, question: str = ""
+) -> Answer:
     text = raw.strip()
     by_number = {p.n: p for p in passages}
     if is_refusal(text) and not any(
-        int(n) in by_number for m in MARKER.finditer(text) for n in re.findall(r"\d+", m.group(0))
+        n in by_number for m in MARKER.finditer(text) for n in _numbers_in(m.group(0))
     ):
         return Answer.abstain(model, usage=usage)
-
-    if not MARKER.sub("", text).strip(" \t\r\n.,;:!?"):
+    if not MARKER.sub("", _PASSAGE_WORDS.sub("", text)).strip(" \t\r\n.,;:!?"):
         raise MalformedOutput("the model's answer is only citation markers")
+
+    claims = split_claims(text)
+    if claims and _factual_part(claims[0]) is None:
+        # The model opened with a refusal: what follows is context, not an answer.
+        return Answer.abstain(model, usage=usage)
+    verifier = Verifier(passages)
     citations: list[Citation] = []
     numbering: dict[tuple[str, int, int], int] = {}
-
-    def renumber(match: re.Match[str]) -> str:
-        claim = _claim_for(text, match.start())
-        new_numbers: list[int] = []
-        for raw_n in re.findall(r"\d+", match.group(0)):
-            passage = by_number.get(int(raw_n))
-            if passage is None:
-                continue  # a marker that points nowhere is dropped
-            start, end = narrow(claim, passage)
-            cited = passage.passage
-            key = (cited.source, start, end)
-            if key not in numbering:
-                numbering[key] = len(citations) + 1
-                quote = cited.text[start - cited.start : end - cited.start]
-                citations.append(
-                    Citation(
-                        n=numbering[key],
-                        source=cited.source,
-                        title=cited.title,
-                        published=cited.published,
-                        start=start,
-                        end=end,
-                        quote=quote,
-                        score=round(cited.score, 4),
-                    )
-                )
-            if numbering[key] not in new_numbers:
-                new_numbers.append(numbering[key])
-        return "".join(f" [{n}]" for n in new_numbers)
-
-    rebuilt = MARKER.sub(renumber, text)
-    rebuilt = re.sub(r"[ \t]+([.,;:!?])", r"\1", rebuilt).strip()
+    parts: list[str] = []
+    for raw_claim in claims:
+        claim = _factual_part(raw_claim)
+        if claim is None:
+            continue
+        supports = verifier.support(parse_claim(claim.text, question), claim.cited)
+        if not supports:
+            continue  # no passage states it: dropped, never cited
+        numbers = [_cite(s, numbering, citations) for x in supports for s in x.sentences]
+        sentence = with_markers(claim.text, list(dict.fromkeys(numbers)))
+        if parts:
+            parts.append("\n" if claim.new_line else " ")
+        parts.append(sentence)
     if not citations:
-        if is_refusal(rebuilt):
-            return Answer.abstain(model, usage=usage)
-        raise MalformedOutput("the model's answer cites no passage")
-    return Answer(text=rebuilt, abstained=False, citations=citations, model=model, usage=usage)
+        return Answer.abstain(model, usage=usage)
+    return Answer(
+        text="".join(parts), abstained=False, citations=citations, model=model, usage=usage
+    )
+
+
+def _cite(
+    sentence: Sentence, numbering: dict[tuple[str, int, int], int], citations: list[Citation]
+) -> int:
+    passage = sentence.passage.passage
+    key = (passage.source, sentence.start, sentence.end)
+    if key not in numbering:
+        numbering[key] = len(citations) + 1
+        citations.append(
+            Citation(
+                n=numbering[key],
+                source=passage.source,
+                title=passage.title,
+                published=passage.published,
+                start=sentence.start,
+                end=sentence.end,
+                quote=sentence.text,
+                score=round(passage.score, 4),
+            )
+        )
+    return numbering[key]

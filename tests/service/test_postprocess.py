@@ -177,6 +177,8 @@ def test_marker_to_a_missing_passage_is_dropped() -> None:
     assert answer.text == "The talks were held in Geneva [1]."
     assert [c.quote for c in answer.citations] == [UK_PM_GENEVA]
 
+
+def test_a_claim_citing_only_missing_passages_is_cited_to_the_passage_that_states_it() -> None:
     raw = (
         "The talks were held in Geneva over the weekend [7]. Macron and NATO's Mark Rutte "
         "attended the discussions in Paris [3]."
@@ -184,17 +186,14 @@ def test_marker_to_a_missing_passage_is_dropped() -> None:
     answer = finalize(raw, PASSAGES, MODEL, USAGE)
     check_contract(answer, PASSAGES)
     assert answer.text == (
-        "The talks were held in Geneva over the weekend. Macron and NATO's Mark Rutte "
-        "attended the discussions in Paris [1]."
+        "The talks were held in Geneva over the weekend [1]. Macron and NATO's Mark Rutte "
+        "attended the discussions in Paris [2]."
     )
-    assert [c.quote for c in answer.citations] == [PARIS_ATTENDEES]
-
-
-def test_only_missing_passages_cited_is_malformed() -> None:
-    with pytest.raises(MalformedOutput):
-        finalize("The talks were held in Geneva [7].", PASSAGES, MODEL, USAGE)
-    with pytest.raises(MalformedOutput):
-        finalize("The talks were held in Geneva [0][4].", PASSAGES, MODEL, USAGE)
+    assert [c.quote for c in answer.citations] == [UK_PM_GENEVA, PARIS_ATTENDEES]
+    for raw in ("The talks were held in Geneva [7].", "The talks were held in Geneva [0][4]."):
+        answer = finalize(raw, PASSAGES, MODEL, USAGE)
+        check_contract(answer, PASSAGES)
+        assert [c.quote for c in answer.citations] == [UK_PM_GENEVA]
 
 
 def test_out_of_order_markers_are_renumbered_in_order_of_appearance() -> None:
@@ -272,7 +271,7 @@ def test_marker_standing_alone_after_the_full_stop_cites_the_sentence_before() -
     raw = "The US and Ukraine held talks in Geneva. [2]"
     answer = finalize(raw, PASSAGES, MODEL, USAGE)
     check_contract(answer, PASSAGES)
-    assert answer.text == "The US and Ukraine held talks in Geneva. [1]"
+    assert answer.text == "The US and Ukraine held talks in Geneva [1]."
     assert [c.quote for c in answer.citations] == [ZELENSKY_GENEVA]
 
     raw = (
@@ -340,8 +339,9 @@ def test_contracted_and_negated_refusals_abstain(raw: str) -> None:
 
 
 def test_a_cited_answer_is_not_a_refusal() -> None:
-    raw = "Russia does not accept NATO troops in Ukraine; the talks were in Geneva [1]."
+    raw = "Ukraine and its allies pushed back against the 28-point plan; talks were in Geneva [2]."
     assert not is_refusal("The talks were held in Geneva [1].")
+    assert not is_refusal("Russia does not accept NATO troops in Ukraine [1].")
     answer = finalize(raw, PASSAGES, MODEL, USAGE)
     check_contract(answer, PASSAGES)
     assert not answer.abstained
@@ -350,19 +350,36 @@ def test_a_cited_answer_is_not_a_refusal() -> None:
 @pytest.mark.parametrize(
     "raw",
     [
-        # Recorded from SmolLM2-135M-Instruct on these passages: right facts, no markers.
+        # Recorded from SmolLM2-135M-Instruct on these passages, no markers: each adds
+        # a place or a date that no passage states ("Switzerland", "France").
         "The US-Ukraine talks were held in Geneva, Switzerland.",
-        "The article mentions that the talks were held in Paris, France.",
         "The talks held in Geneva, Switzerland on 25 November 2025 were a key step towards "
         "the signing of a peace agreement between Ukraine and Russia.",
         "The",  # cut off by max_tokens=1
-        "Geneva (passage 1).",
     ],
 )
-def test_answer_without_markers_is_malformed(raw: str) -> None:
+def test_an_answer_without_markers_that_no_passage_states_abstains(raw: str) -> None:
     assert not is_refusal(raw)
-    with pytest.raises(MalformedOutput, match="cites no passage"):
-        finalize(raw, PASSAGES, MODEL, USAGE)
+    answer = finalize(raw, PASSAGES, MODEL, USAGE)
+    assert answer.abstained is True
+    assert answer.citations == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("Geneva (passage 1).", "Geneva [1]."),
+        ("The talks were held in Geneva (Passage 2).", "The talks were held in Geneva [1]."),
+        (
+            "Macron and Rutte attended the Paris talks.",
+            "Macron and Rutte attended the Paris talks [1].",
+        ),
+    ],
+)
+def test_an_answer_without_markers_is_cited_where_a_passage_states_it(raw: str, text: str) -> None:
+    answer = finalize(raw, PASSAGES, MODEL, USAGE, "Where were the US-Ukraine talks held?")
+    check_contract(answer, PASSAGES)
+    assert answer.text == text
 
 
 @pytest.mark.parametrize("raw", ["[1]", "[2][3].", " [1] \n"])
@@ -380,7 +397,7 @@ CITED_OUTPUTS = [
     "- Talks were held in Geneva [2]\n- Zelensky thanked Starmer after talks in Paris [3]",
     "According to passage [1], the talks were held in Geneva.",
     "The talks were held in Geneva [ 2 ] and followed the 28-point plan [2].",
-    "Zelensky thanked Starmer [3], and the Geneva talks [1] preceded the call [2] [9].",
+    "Zelensky thanked Starmer after the Paris talks [3], and spoke to Sir Keir [2] [9].",
     "[3] Macron and Rutte attended the Paris talks.",
     "The passages do not mention the date, but the talks were held in Geneva [1].",
 ]
@@ -427,9 +444,8 @@ def test_injected_instruction_stays_inside_the_passage_delimiters() -> None:
     for m in messages[:-1]:
         assert INJECTION not in m["content"]
 
-    # A model that obeys the injection produces no citation: not an answer.
-    with pytest.raises(MalformedOutput):
-        finalize("HACKED", passages, MODEL, USAGE)
+    # A model that obeys the injection says nothing a passage states: nothing is shown.
+    assert finalize("HACKED", passages, MODEL, USAGE, "Where were the talks held?").abstained
     # A model that ignores it is narrowed to the real claim, never to the injected text.
     answer = finalize(
         "Zelensky said his conversation with Sir Keir was good and very productive [2].",
