@@ -12,6 +12,7 @@ from evals import names as n
 from evals.dataset import Question
 from evals.frozen_text import sentence_spans
 from evals.judge import LexicalJudge, SupportJudge
+from evals.negatives import Negative
 from evals.rows import AskReply, Citation, RetrievedChunk, Row
 from evals.targets import Target
 
@@ -136,18 +137,20 @@ async def _valid(
 
 
 async def evaluate(
-    question: Question,
+    question: Question | Negative,
     target: Target,
     texts: dict[str, str | None],
     judge: SupportJudge,
 ) -> Row:
+    """One question's row. A negative (`evals/negatives.py`) is scored as an unanswerable
+    question: its only right answer is a refusal."""
     started = time.perf_counter()
     reply = await target.ask(question.question)
     wall_ms = (time.perf_counter() - started) * 1000
     chunks = (await target.retrieve(question.question, RETRIEVE_K))["chunks"]
     valid = await _valid(reply["citations"], target, texts)
     scores: dict[str, float | None] = {}
-    if question.answerable:
+    if isinstance(question, Question) and question.answerable:
         scores |= _retrieval_scores(question, chunks)
         scores |= _answer_scores(question, reply, judge)
     else:
@@ -160,7 +163,7 @@ async def evaluate(
         tags=list(question.tags),
         answerable=question.answerable,
         question=question.question,
-        reference=question.answer,
+        reference=question.answer if isinstance(question, Question) else "",
         answer=reply["answer"],
         abstained=reply["abstained"],
         fallback=reply["fallback"],
@@ -177,7 +180,7 @@ async def evaluate(
 
 
 async def run(
-    questions: Sequence[Question],
+    questions: Sequence[Question | Negative],
     target: Target,
     *,
     concurrency: int = 1,
@@ -189,7 +192,7 @@ async def run(
     semaphore = asyncio.Semaphore(max(1, concurrency))
     rows: list[Row | None] = [None] * len(questions)
 
-    async def one(i: int, q: Question) -> None:
+    async def one(i: int, q: Question | Negative) -> None:
         async with semaphore:
             rows[i] = await evaluate(q, target, texts, judge)
             if progress:
