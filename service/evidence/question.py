@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from service.evidence.text import STOPWORDS, terms
@@ -162,6 +163,7 @@ class Asked:
     date_unit: Literal["day", "month", "year"] | None = None
 
 
+@lru_cache(maxsize=65536)
 def name_key(word: str) -> str:
     """A name as compared: case-folded, possessive and apostrophes removed."""
     word = word.casefold().replace("’", "'")
@@ -203,6 +205,7 @@ _ALIASES = {
 }
 
 
+@lru_cache(maxsize=65536)
 def same_name(a: str, b: str) -> bool:
     """Equal names, or one a longer form of the other ("Zelenskyy"/"Zelensky",
     "Ukraine"/"Ukrainian"): a common stem of at least five letters, at most three more;
@@ -331,3 +334,36 @@ def _day_before(text: str, start: int) -> str:
 def _day_of_month(text: str, end: int) -> bool:
     after = re.match(r"(?:st|nd|rd|th)?\s+([^\W\d_]+)", text[end:])
     return bool(after and name_key(after.group(1)) in _MONTH_SET)
+
+
+@dataclass(frozen=True)
+class Names:
+    """The name keys of a text, indexed for `has_name`."""
+
+    keys: frozenset[str]
+    stems: dict[str, tuple[str, ...]]
+    aliases: frozenset[str]
+
+    @classmethod
+    def of(cls, keys: frozenset[str]) -> Names:
+        stems: dict[str, list[str]] = {}
+        for key in keys:
+            stems.setdefault(key[:5], []).append(key)
+        return cls(
+            keys,
+            {k: tuple(v) for k, v in stems.items()},
+            frozenset(_ALIASES[k] for k in keys if k in _ALIASES),
+        )
+
+
+def has_name(form: str, names: Names) -> bool:
+    """Whether some key of `names` is `same_name` as `form`."""
+    if form in names.keys or _ALIASES.get(form) in names.aliases:
+        return True
+    return len(form) >= 5 and any(same_name(form, k) for k in names.stems.get(form[:5], ()))
+
+
+@lru_cache(maxsize=32768)
+def name_keys(text: str) -> Names:
+    """The name keys of every word of `text`."""
+    return Names.of(frozenset(name_key(w) for w in _WORD.findall(text)))

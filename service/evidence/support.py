@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from service.evidence.question import (
@@ -26,9 +27,12 @@ from service.evidence.question import (
     WEEKDAYS,
     Asked,
     Constraint,
+    Names,
     Slot,
     analyse,
+    has_name,
     name_key,
+    name_keys,
     same_name,
 )
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
@@ -150,11 +154,19 @@ def proper_names(texts: Sequence[str]) -> frozenset[str]:
     """Name keys of the words written capitalised inside a sentence (not at its start)."""
     found: set[str] = set()
     for text in texts:
-        for start, end in sentence_spans(text):
-            words = _WORD.findall(text[start:end])
-            if _title_case(words):
-                continue  # "Peace Talks 'Moving in Positive Direction'" names nothing
-            found.update(name_key(w) for w in words[1:] if w[:1].isupper())
+        found |= _proper_in(text)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=8192)
+def _proper_in(text: str) -> frozenset[str]:
+    # Passages recur across questions: their names are worked out once.
+    found: set[str] = set()
+    for start, end in sentence_spans(text):
+        words = _WORD.findall(text[start:end])
+        if _title_case(words):
+            continue  # "Peace Talks 'Moving in Positive Direction'" names nothing
+        found.update(name_key(w) for w in words[1:] if w[:1].isupper())
     return frozenset(found)
 
 
@@ -211,9 +223,10 @@ def people_in(sentence: str, proper: AbstractSet[str]) -> list[list[str]]:
     return out
 
 
-def satisfied(constraint: Constraint, text: str, keys: Sequence[str]) -> bool:
+def satisfied(constraint: Constraint, text: str, keys: Names) -> bool:
+    """Whether `text` (whose `name_keys` are `keys`) meets the constraint."""
     if constraint.kind == "name":
-        return any(same_name(form, key) for form in constraint.forms for key in keys)
+        return any(has_name(form, keys) for form in constraint.forms)
     if constraint.kind == "number":
         numbers = {d.replace(",", "") for d in _DIGITS.findall(text)}
         return constraint.forms[0] in numbers
@@ -222,18 +235,19 @@ def satisfied(constraint: Constraint, text: str, keys: Sequence[str]) -> bool:
     return constraint.forms[0] in " ".join(text.casefold().split())
 
 
-def _date_part(part: str, text: str, keys: Sequence[str]) -> bool:
+def _date_part(part: str, text: str, keys: Names) -> bool:
     if part.isdigit():
         return part in set(_DIGITS.findall(text))
-    return any(key == part or (len(key) >= 3 and part.startswith(key)) for key in keys)
+    # A month may be written short: "Nov", "Sept".
+    return part in keys.keys or any(part[:n] in keys.keys for n in (3, 4))
 
 
 def fills(slot: Slot, sentence: str, asked: Asked, proper: AbstractSet[str]) -> bool:
     """Whether `sentence` holds a thing of kind `slot` that the question does not say."""
-    question_keys = [name_key(w) for w in _WORD.findall(asked.question)]
+    question_keys = name_keys(asked.question)
 
     def new(key: str) -> bool:
-        return not any(same_name(key, q) for q in question_keys)
+        return not has_name(key, question_keys)
 
     if slot == "person":
         # "Sir Keir Starmer" is not a new person when the question names Starmer.
@@ -284,10 +298,10 @@ def fills(slot: Slot, sentence: str, asked: Asked, proper: AbstractSet[str]) -> 
 def named(slot: Slot, sentence: str, asked: Asked, proper: AbstractSet[str]) -> set[str]:
     """The names in `sentence` that could answer a person/name/place slot and that the
     question does not already say (what a list question gathers)."""
-    question_keys = [name_key(w) for w in _WORD.findall(asked.question)]
+    question_keys = name_keys(asked.question)
 
     def new(key: str) -> bool:
-        return not any(same_name(key, q) for q in question_keys)
+        return not has_name(key, question_keys)
 
     if slot == "person":
         people = people_in(sentence, proper)
@@ -326,8 +340,7 @@ def speaks(speaker: Constraint, sentence: str, previous: str) -> bool:
     ) or bool(_PRONOUN_START.match(sentence))
     # A sentence that is all quotation is the words of whoever the sentence before names.
     quoted = bool(re.match(r"^\W*[“\"]", sentence))
-    previous_keys = [name_key(w) for w in _WORD.findall(previous)]
-    return (pronoun_says or quoted) and satisfied(speaker, previous, previous_keys)
+    return (pronoun_says or quoted) and satisfied(speaker, previous, name_keys(previous))
 
 
 def _new(pattern: re.Pattern[str], sentence: str, asked: Asked) -> bool:
@@ -382,9 +395,9 @@ def support(
     previous = around.previous.text if around.previous else ""
     following = around.following.text if around.following else ""
     window = " ".join([sentence, previous, following, *about])
-    sentence_keys = [name_key(w) for w in _WORD.findall(sentence)]
-    window_keys = [name_key(w) for w in _WORD.findall(window)]
-    article_keys = [name_key(w) for w in _WORD.findall(article)]
+    sentence_keys = name_keys(sentence)
+    window_keys = name_keys(window)
+    article_keys = name_keys(article)
     n = len(asked.constraints)
     in_window = 0.0
     in_sentence = 0
