@@ -86,7 +86,8 @@ pytest: install install-llm install-browser install-redis
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # The eval gate: the dataset on the sample articles, and the second corpus (never tuned
-# on), then the multi-turn conversations on both; fails below the thresholds files.
+# on), then the multi-turn conversations on both, then each corpus's negatives-only set
+# (one index per distinct excluded set); fails below the thresholds files.
 eval: install
 	$(PY) -m evals run --out eval-results/articles --gate evals/thresholds.toml
 	$(PY) -m evals run --dataset evals/datasets/second/questions.jsonl \
@@ -97,6 +98,12 @@ eval: install
 	$(PY) -m evals run-conversations --dataset evals/datasets/second/conversations.jsonl \
 	    --corpus evals/datasets/second/articles --out eval-results/conversations-second \
 	    --gate evals/thresholds-conversations-second.toml
+	$(PY) -m evals run-negatives --dataset evals/datasets/negatives.jsonl \
+	    --corpus data/articles --out eval-results/negatives \
+	    --gate evals/thresholds-negatives.toml
+	$(PY) -m evals run-negatives --dataset evals/datasets/second/negatives.jsonl \
+	    --corpus evals/datasets/second/articles --out eval-results/negatives-second \
+	    --gate evals/thresholds-negatives-second.toml
 
 test: lint typecheck pytest eval
 

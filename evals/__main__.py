@@ -1,4 +1,4 @@
-"""`python -m evals run|run-conversations|compare|judge-agreement`."""
+"""`python -m evals run|run-conversations|run-negatives|compare|judge-agreement`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from evals.dataset import load_dataset
 from evals.gate import check
 from evals.judge import LexicalJudge, agreement, best_threshold, load_labels
 from evals.multiturn import run_conversations, turns_to_run
+from evals.negatives import load_negatives
+from evals.negatives_run import by_excluded, run_negatives
 from evals.report import CONVERSATION_HEADLINE, HEADLINE, fmt, write_all
 from evals.rows import Summary
 from evals.runner import run
@@ -68,6 +70,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--dataset", type=Path, default=REPO / "evals/datasets/conversations.jsonl")
     _common(t)
+    neg = sub.add_parser(
+        "run-negatives",
+        help="a negatives-only set: every row over the corpus without its excluded articles",
+    )
+    neg.add_argument("--dataset", type=Path, default=REPO / "evals/datasets/negatives.jsonl")
+    neg.add_argument("--corpus", type=Path, default=REPO / "data/articles")
+    neg.add_argument("--out", type=Path, required=True, help="folder for the reports")
+    neg.add_argument("--concurrency", type=int, default=1)
+    neg.add_argument("--split", choices=["dev", "test", "all"], default="all")
+    neg.add_argument("--gate", type=Path, help="thresholds file; exit 1 if one is not met")
     c = sub.add_parser("compare", help="metric deltas and regressed questions")
     c.add_argument("old", type=Path)
     c.add_argument("new", type=Path)
@@ -145,6 +157,35 @@ async def _run(args: argparse.Namespace, console: Console) -> Summary:
     return summary
 
 
+async def _run_negatives(args: argparse.Namespace, console: Console) -> Summary:
+    negatives = load_negatives(args.dataset)
+    if args.split != "all":
+        negatives = [row for row in negatives if row.split == args.split]
+    settings = Settings()
+    console.print(
+        f"{len(negatives)} negatives over {len(by_excluded(negatives))} indexes "
+        f"({args.corpus} without each row's excluded articles)"
+    )
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("negatives", total=len(negatives))
+        rows, target = await run_negatives(
+            negatives,
+            args.corpus,
+            settings,
+            concurrency=args.concurrency,
+            progress=lambda: progress.advance(task),
+        )
+    summary = summarize(
+        rows,
+        target=target,
+        dataset=str(args.dataset),
+        threshold=settings.answer.min_score,
+        prices=(settings.eval.price_prompt_per_1k, settings.eval.price_completion_per_1k),
+    )
+    write_all(args.out, rows, summary)
+    return summary
+
+
 def main(argv: list[str] | None = None) -> int:
     configure_offline()
     args = _parser().parse_args(argv)
@@ -161,12 +202,14 @@ def main(argv: list[str] | None = None) -> int:
             f"best threshold {threshold:.2f} agrees on {best:.1%}"
         )
         return 0
+    headline: tuple[str, ...] = HEADLINE
     if args.command == "run-conversations":
         summary = asyncio.run(_run_conversations(args, console))
-        headline: tuple[str, ...] = CONVERSATION_HEADLINE
+        headline = CONVERSATION_HEADLINE
+    elif args.command == "run-negatives":
+        summary = asyncio.run(_run_negatives(args, console))
     else:
         summary = asyncio.run(_run(args, console))
-        headline = HEADLINE
     table = Table(title=f"evals: {args.dataset.name}")
     table.add_column("metric")
     splits = summary["splits"]

@@ -13,6 +13,7 @@ from evals import names as n
 from evals.dataset import Question, Span
 from evals.frozen_text import sentence_spans
 from evals.judge import LexicalJudge, SupportJudge
+from evals.negatives import Negative
 from evals.rows import AskReply, Citation, RetrievedChunk, Row
 from evals.targets import Target
 
@@ -156,7 +157,7 @@ async def valid_citations(
 
 
 def score(
-    gold: Gold,
+    gold: Gold | Negative,
     reply: AskReply,
     chunks: Sequence[RetrievedChunk],
     valid: Sequence[bool],
@@ -164,7 +165,7 @@ def score(
 ) -> dict[str, float | None]:
     """Retrieval, answer, citation and abstention metrics of one answer."""
     scores: dict[str, float | None] = {}
-    if gold.answerable:
+    if not isinstance(gold, Negative) and gold.answerable:
         scores |= _retrieval_scores(gold, chunks)
         scores |= _answer_scores(gold, reply, judge)
     else:
@@ -175,11 +176,13 @@ def score(
 
 
 async def evaluate(
-    question: Question,
+    question: Question | Negative,
     target: Target,
     texts: dict[str, str | None],
     judge: SupportJudge,
 ) -> Row:
+    """One question's row. A negative (`evals/negatives.py`) is scored as an unanswerable
+    question: its only right answer is a refusal."""
     started = time.perf_counter()
     reply = await target.ask(question.question)
     wall_ms = (time.perf_counter() - started) * 1000
@@ -192,7 +195,7 @@ async def evaluate(
         tags=list(question.tags),
         answerable=question.answerable,
         question=question.question,
-        reference=question.answer,
+        reference=question.answer if isinstance(question, Question) else "",
         answer=reply["answer"],
         abstained=reply["abstained"],
         fallback=reply["fallback"],
@@ -209,7 +212,7 @@ async def evaluate(
 
 
 async def run(
-    questions: Sequence[Question],
+    questions: Sequence[Question | Negative],
     target: Target,
     *,
     concurrency: int = 1,
@@ -221,7 +224,7 @@ async def run(
     semaphore = asyncio.Semaphore(max(1, concurrency))
     rows: list[Row | None] = [None] * len(questions)
 
-    async def one(i: int, q: Question) -> None:
+    async def one(i: int, q: Question | Negative) -> None:
         async with semaphore:
             rows[i] = await evaluate(q, target, texts, judge)
             if progress:

@@ -23,7 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from evals.rows import AskReply, Message, RetrieveReply
 from ingest.pipeline import IngestJob
 from service.app import create_app
-from service.core.embedder import build_embedder
+from service.core.embedder import Embedder, build_embedder
 from service.core.store import build_index
 from service.settings import ChromaSettings, Settings
 
@@ -84,14 +84,19 @@ async def http_target(base_url: str, timeout_s: float = 120.0) -> AsyncIterator[
 
 @asynccontextmanager
 async def in_process_target(
-    corpus: Path | None, settings: Settings, timeout_s: float = 120.0
+    corpus: Path | None,
+    settings: Settings,
+    timeout_s: float = 120.0,
+    ingest_embedder: Embedder | None = None,
 ) -> AsyncIterator[Target]:
-    """The service's app in this process; on a fresh index of `corpus` unless it is None."""
+    """The service's app in this process; on a fresh index of `corpus` unless it is None.
+
+    `ingest_embedder` embeds the corpus (default: a new one, dropped after the ingest)."""
     with tempfile.TemporaryDirectory(prefix="evals-", ignore_cleanup_errors=True) as tmp:
         if corpus is not None:
             chroma = ChromaSettings(path=Path(tmp) / "chroma")
             settings = settings.model_copy(update={"chroma": chroma})
-            await anyio.to_thread.run_sync(_index, corpus, settings)
+            await anyio.to_thread.run_sync(_index, corpus, settings, ingest_embedder)
         if "log_level" not in settings.server.model_fields_set:
             # A JSON line per request would bury the progress bar; ask for them explicitly
             # (RAG_SERVER_LOG_LEVEL=info) when they are wanted.
@@ -108,8 +113,8 @@ async def in_process_target(
             yield Target(client, "in-process")
 
 
-def _index(corpus: Path, settings: Settings) -> None:
+def _index(corpus: Path, settings: Settings, embedder: Embedder | None) -> None:
     # This embedder is dropped afterwards: the app loads its own in its lifespan, as it
     # does when served.
-    embedder = build_embedder(settings.embed, settings.llm)
+    embedder = embedder or build_embedder(settings.embed, settings.llm)
     IngestJob(settings, embedder, build_index(settings, embedder)).run(corpus)

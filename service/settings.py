@@ -242,17 +242,18 @@ class AnswerSettings(BaseSettings):
         description="`auto`: the LLM when RAG_LLM_BASE_URL is set, else extractive.",
     )
     min_score: float = Field(
-        0.36,
+        0.22,
         ge=-1,
         le=1,
-        description="Abstain when no sentence scores at least this (see docs/abstention.md).",
+        description="Abstain when no sentence's answer score (how well it holds what the "
+        "question asks for) reaches this (see docs/abstention.md).",
     )
     keep_ratio: float = Field(
-        0.75,
+        0.6,
         ge=0,
         le=1,
-        description="A further sentence joins the answer only if it scores at least this "
-        "share of the best sentence's score.",
+        description="A further sentence that adds something the question asks for joins the "
+        "answer only if it scores at least this share of the first sentence's score.",
     )
     max_sentences: int = Field(
         2, ge=1, le=10, description="Most sentences an extractive answer uses."

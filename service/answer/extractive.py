@@ -1,39 +1,155 @@
 """The default answerer: sentences taken verbatim from the retrieved passages.
 
-Deterministic and offline. The best sentences by evidence score (service/evidence)
-become the answer, each cited by its exact span. When even the best sentence is weak
-evidence the answerer abstains.
+Deterministic and offline. The sentence that best holds what the question asks for
+(service/evidence/support.py: its words, and the asked-for kind of thing beside the
+question's own names, numbers and dates) becomes the answer, cited by its exact span; it
+abstains when even that sentence is weak. The answer is made complete without leaving the
+article's text:
+- a sentence that opens with a pronoun brings the sentence before it, and one that ends in
+  a colon the sentence after it, as one contiguous span and one citation;
+- a further sentence joins only if it adds something the question asks for: a kind of
+  answer the first lacks ("who ... and when?"), more names for a list question ("who
+  attended?"), or a large part of the question the first does not cover;
+- a date question whose sentences carry no date gets the article's date, cited to its
+  `date YYYY-MM-DD` marker when the text has one, uncited when only metadata knows it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from service.answer.base import Answer, AnswerPassage, Citation
-from service.evidence.scoring import Evidence, QueryTerms, score_evidence
-from service.evidence.text import fold_whitespace
+from service.evidence.scoring import Evidence, QueryTerms, date_marker, score_evidence
+from service.evidence.support import (
+    Answers,
+    Candidate,
+    fills,
+    has_calendar_date,
+    named,
+    rank_answers,
+)
+from service.evidence.text import fold_whitespace, terms
 from service.settings import AnswerSettings
 
 MODEL_NAME = "extractive"
+# A sentence opening with one of these needs the sentence before it to be understood.
+_NEEDS_PREVIOUS = re.compile(
+    r"^\W*(he|she|they|it|his|her|their|its|this|these|that|those|him|them)\b", re.IGNORECASE
+)
+# A further sentence joins if it holds at least this share of the question's (idf-weighted)
+# terms that the answer so far lacks.
+NEW_TERMS_SHARE = 0.3
+# List questions may gather names from this many more sentences than max_sentences.
+LIST_EXTRA = 1
 
 
-def select(
-    evidence: Sequence[Evidence[AnswerPassage]], max_sentences: int, keep_ratio: float
-) -> list[Evidence[AnswerPassage]]:
-    """The best sentence, plus close runners-up that add question terms it lacks."""
-    if not evidence:
-        return []
-    best = evidence[0]
-    chosen = [best]
-    covered = set(best.terms)
-    for ev in evidence[1:]:
-        if len(chosen) >= max_sentences or ev.score < keep_ratio * best.score:
-            break
-        if ev.terms - covered and ev.quote not in {c.quote for c in chosen}:
-            chosen.append(ev)
-            covered |= ev.terms
-    return chosen
+@dataclass(frozen=True)
+class Part:
+    """One cited piece of the answer: article `source[start:end] == quote`."""
+
+    passage: AnswerPassage
+    start: int
+    end: int
+    quote: str
+    score: float
+    # The answer text shown for it (the quote with its white space folded), if not that.
+    text: str | None = None
+
+
+def excerpt(passages: Sequence[AnswerPassage], source: str, start: int, end: int) -> str | None:
+    """Article text `start:end` of `source`, if one passage holds all of it."""
+    for p in passages:
+        if p.source == source and p.start <= start and end <= p.start + len(p.text):
+            return p.text[start - p.start : end - p.start]
+    return None
+
+
+def complete(
+    candidate: Candidate[AnswerPassage],
+    answers: Answers[AnswerPassage],
+    passages: Sequence[AnswerPassage],
+) -> Part:
+    """The candidate's sentence, with the sentence before it when it opens with a pronoun
+    and the sentence after it when it ends with a colon: one contiguous span."""
+    ev = candidate.evidence
+    start, end = ev.start, ev.end
+    around = answers.around.get((ev.source, ev.start))
+    if around is not None:
+        if around.previous is not None and _NEEDS_PREVIOUS.match(ev.quote):
+            start = around.previous.start
+        if around.following is not None and ev.quote.rstrip().endswith(":"):
+            end = around.following.end
+    quote = excerpt(passages, ev.source, start, end)
+    if quote is None:
+        start, end, quote = ev.start, ev.end, ev.quote
+    return Part(ev.passage, start, end, quote, candidate.score)
+
+
+def adds(
+    candidate: Candidate[AnswerPassage],
+    chosen: Sequence[Part],
+    first: Candidate[AnswerPassage],
+    answers: Answers[AnswerPassage],
+    query: QueryTerms,
+) -> bool:
+    """Whether the candidate adds something the question asks for to the chosen parts."""
+    ev = candidate.evidence
+    if any(p.passage.source == ev.source and p.start < ev.end and ev.start < p.end for p in chosen):
+        return False
+    asked, proper = answers.asked, answers.proper
+    so_far = " ".join(p.quote for p in chosen)
+    fresh = ev.terms - set(terms(so_far))
+    # As well anchored as the first: every constraint of the question that the first
+    # meets, this one meets too, in its own words (not a second answer about another event).
+    anchored = (
+        candidate.support.constraints >= first.support.constraints
+        and candidate.support.constraints_in_sentence >= first.support.constraints_in_sentence
+    )
+    for slot in asked.slots:
+        if not fills(slot, ev.quote, asked, proper):
+            continue
+        if not fills(slot, so_far, asked, proper):
+            return True  # "who ... and when?": the first holds no date
+        more = asked.is_list and slot in ("person", "name", "place")
+        if more and named(slot, ev.quote, asked, proper) - named(slot, so_far, asked, proper):
+            return True  # "which countries": more of them
+    if not anchored:
+        return False
+    if asked.slots and candidate.support.slot:
+        # As well anchored and holding the asked kind too: the precise figure after "more
+        # than a thousand", or more of the speaker's words.
+        return bool(fresh)
+    if not asked.slots:
+        # An open question ("what did Zelensky thank Starmer for?") may be answered in
+        # two sentences.
+        return bool(fresh)
+    weights = query.weights or {t: 1.0 for t in terms(query.text)}
+    total = sum(weights.values())
+    new = sum(w for t, w in weights.items() if t in fresh)
+    # A large part of the question the answer so far does not cover ("how many died,
+    # and what did they knock out?").
+    return total > 0 and new / total >= NEW_TERMS_SHARE
+
+
+def dated(
+    first: Part, answers: Answers[AnswerPassage], passages: Sequence[AnswerPassage], text: str
+) -> Part | None:
+    """The article's date for a date question whose answer names no calendar date (none,
+    or only "today", "on Tuesday"): cited to the article's `date YYYY-MM-DD` marker when
+    a passage holds it; uncited (an empty span) when only metadata knows the date."""
+    if "date" not in answers.asked.slots or has_calendar_date(text):
+        return None
+    for p in passages:
+        marker = date_marker(p) if p.source == first.passage.source else None
+        if marker is not None:
+            s, e, _ = marker
+            return Part(p, p.start + s, p.start + e, p.text[s:e], first.score)
+    published = first.passage.published
+    if published:
+        return Part(first.passage, 0, 0, "", first.score, text=published)
+    return None
 
 
 def with_marker(sentence: str, n: int) -> str:
@@ -41,6 +157,25 @@ def with_marker(sentence: str, n: int) -> str:
     if sentence.endswith((".", "!", "?")) and not sentence.endswith(".."):
         return f"{sentence[:-1]} [{n}]{sentence[-1]}"
     return f"{sentence} [{n}]"
+
+
+def select(
+    answers: Answers[AnswerPassage],
+    passages: Sequence[AnswerPassage],
+    query: QueryTerms,
+    max_sentences: int,
+    keep_ratio: float,
+) -> list[Part]:
+    """The best answer sentence, completed, plus close runners-up that add what is asked."""
+    best = answers.candidates[0]
+    chosen = [complete(best, answers, passages)]
+    limit = max_sentences + (LIST_EXTRA if answers.asked.is_list else 0)
+    for candidate in answers.candidates[1:]:
+        if len(chosen) >= limit or candidate.choice < keep_ratio * best.choice:
+            break
+        if adds(candidate, chosen, best, answers, query):
+            chosen.append(complete(candidate, answers, passages))
+    return chosen
 
 
 class ExtractiveAnswerer:
@@ -52,31 +187,45 @@ class ExtractiveAnswerer:
         return MODEL_NAME
 
     def answer(self, query: QueryTerms, passages: Sequence[AnswerPassage]) -> Answer:
-        evidence = score_evidence(query, passages)
-        confidence = round(evidence[0].score, 4) if evidence else 0.0
-        if not evidence or evidence[0].score < self._settings.min_score:
+        evidence: list[Evidence[AnswerPassage]] = score_evidence(query, passages)
+        answers = rank_answers(query, evidence, passages)
+        confidence = round(answers.confidence, 4)
+        if not answers.candidates or answers.confidence < self._settings.min_score:
             return replace(Answer.abstain(MODEL_NAME), confidence=confidence)
-        chosen = select(evidence, self._settings.max_sentences, self._settings.keep_ratio)
-        parts: list[str] = []
+        parts = select(
+            answers, passages, query, self._settings.max_sentences, self._settings.keep_ratio
+        )
+        date = dated(parts[0], answers, passages, " ".join(p.quote for p in parts))
+        texts: list[str] = []
         citations: list[Citation] = []
-        for n, ev in enumerate(chosen, start=1):
-            parts.append(with_marker(fold_whitespace(ev.quote), n))
-            citations.append(
-                Citation(
-                    n=n,
-                    source=ev.source,
-                    title=ev.passage.title,
-                    published=ev.passage.published,
-                    start=ev.start,
-                    end=ev.end,
-                    quote=ev.quote,
-                    score=round(ev.score, 4),
-                )
-            )
+        for part in parts:
+            n = len(citations) + 1
+            texts.append(with_marker(fold_whitespace(part.quote), n))
+            citations.append(_citation(part, n))
+        if date is not None:
+            if date.quote:
+                n = len(citations) + 1
+                texts.append(f"The article is dated {date.quote} [{n}].")
+                citations.append(_citation(date, n))
+            else:
+                texts.append(f"The article is dated {date.text}.")
         return Answer(
-            text=" ".join(parts),
+            text=" ".join(texts),
             abstained=False,
             citations=citations,
             model=MODEL_NAME,
             confidence=confidence,
         )
+
+
+def _citation(part: Part, n: int) -> Citation:
+    return Citation(
+        n=n,
+        source=part.passage.source,
+        title=part.passage.title,
+        published=part.passage.published,
+        start=part.start,
+        end=part.end,
+        quote=part.quote,
+        score=round(part.score, 4),
+    )

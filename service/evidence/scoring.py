@@ -9,6 +9,7 @@ layer knows nothing of chunks, hits or answers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
@@ -17,6 +18,8 @@ from service.evidence.answer_type import expected_answer_type, has_answer_type
 from service.evidence.sentences import spans_of
 from service.evidence.text import coverage, idf_weights, terms
 
+# ` date 2025-11-25 Headline`: the marker ingest reads an article's date from (ingest/reader.py).
+DATE_MARKER = re.compile(r"\A\s*date[:\s][ \t]*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
 # How much of the score comes from the sentence's own words versus its passage's vector.
 LEXICAL_WEIGHT = 0.6
 # Evidence lacking the kind of answer asked for (a number, a date) counts this much.
@@ -38,6 +41,14 @@ class Passage(Protocol):
     @property
     def similarity(self) -> float:
         """Cosine similarity of the passage to the question."""
+        ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def published(self) -> str | None:
+        """The article's date, YYYY-MM-DD, when known."""
         ...
 
 
@@ -77,6 +88,31 @@ class Evidence(Generic[P]):
         return value if self.typed else value * TYPE_MISMATCH_FACTOR
 
 
+def _marker(passage: Passage) -> re.Match[str] | None:
+    # The marker ingest read is the one whose date is the article's (a chunk may start
+    # after the article's leading white space, so its offset need not be 0).
+    found = DATE_MARKER.match(passage.text)
+    return found if found and found.group(1) == passage.published else None
+
+
+def date_marker(passage: Passage) -> tuple[int, int, str] | None:
+    """Passage offsets and value of the article's `date YYYY-MM-DD` marker: the start of
+    its first non-blank line (what ingest reads the article's date from)."""
+    found = _marker(passage)
+    return (found.start(1), found.end(1), found.group(1)) if found else None
+
+
+def text_spans(passage: Passage) -> list[tuple[int, int]]:
+    """The passage's sentences, without a leading date marker: the marker is metadata, so
+    the headline it precedes starts after it (a marker alone on its line is dropped)."""
+    spans = list(spans_of(passage.text, getattr(passage, "sentences", None)))
+    found = _marker(passage)
+    if found is None:
+        return spans
+    cut = found.end()
+    return [(max(s, cut), e) for s, e in spans if e > cut]
+
+
 def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozenset[str]]]:
     """Every sentence of the passages once (overlapping chunks repeat sentences)."""
     seen: set[tuple[str, int, int]] = set()
@@ -84,7 +120,7 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
     for passage in passages:
         text = passage.text
         # Chunks carry the spans computed at ingest (`sentences`); other passages do not.
-        for s, e in spans_of(text, getattr(passage, "sentences", None)):
+        for s, e in text_spans(passage):
             key = (passage.source, passage.start + s, passage.start + e)
             if key in seen:
                 continue

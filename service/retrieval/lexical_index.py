@@ -195,7 +195,11 @@ class LexicalIndex:
             best = process.extractOne(
                 folded, self._vocabulary, scorer=fuzz.ratio, score_cutoff=REPAIR_SIMILARITY
             )
-            return str(best[0]) if best else word
+            if not best:
+                return word
+            # Keep the writer's capital: "Zelenskyy" stays a name once repaired.
+            fixed = str(best[0])
+            return fixed[:1].upper() + fixed[1:] if word[:1].isupper() else fixed
 
         return _WORD.sub(fix, query)
 

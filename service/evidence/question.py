@@ -1,0 +1,369 @@
+"""What a question asks for, read from its wording: the kind of answer it wants (its slot)
+and the constraints any answer must meet (the names, numbers, dates and quoted phrases the
+question itself contains).
+
+A passage about the right event repeats the question's words whether or not it answers
+it. What it does not do, unless it answers, is hold something of the asked kind that the
+question does not already say (a person for "who", a number for "how many"), next to the
+question's own names, numbers and dates. `service/evidence/support.py` checks sentences
+for exactly that.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+from service.evidence.text import STOPWORDS, terms
+
+Slot = Literal["person", "place", "name", "count", "amount", "duration", "date", "time", "speech"]
+ConstraintKind = Literal["name", "number", "date", "quote"]
+
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december"
+)
+MONTHS = _MONTH_NAMES.split()
+WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()  # noqa: SIM905
+_MONTH_SET = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept"}
+
+_NAME_NOUNS = (
+    r"ship|ships|ferry|ferries|vessel|vessels|boat|company|companies|firm|shipyard|yard|"
+    r"party|parties|organisation|organization|newspaper|network|agency|group|route|routes|"
+    r"body|bodies|nation|nations|alliance|supplier|architects?|bank|school|country|"
+    r"countries|city|cities|town|towns|island|islands|port|venue|region|capital|name|"
+    r"currency|language"
+)
+_VERB = r"(is|are|was|were|did|do|does|will|would|has|have|had|can|could|should)"
+# From the most specific kind of answer to the least.
+_SLOT_PATTERNS: tuple[tuple[Slot, str], ...] = (
+    ("duration", r"\bhow long\b|\bfor how (many|much) (years|months|weeks|days|hours)\b"),
+    ("time", r"\b(what|which|at what) time\b"),
+    (
+        "date",
+        rf"^\W*when\b|\band when\b|\bwhen {_VERB}\b|\bon what day\b|"
+        r"\b(what|which) (date|day|year|month|week|weekday)\b|\b(date|day)\s*\??\s*$",
+    ),
+    (
+        "count",
+        r"\bhow (many|old|big|large|far|tall|heavy|fast)\b|\bwhat (number|age) of\b",
+    ),
+    (
+        "amount",
+        r"\bhow much\b|\bwhat (share|percentage|percent|proportion|fraction|amount|sum|"
+        r"price|fare|figure|total|rate)\b|\b(cost|costs|costing|price|prices|worth|"
+        r"budget|fare|fares|subsidy|bill|overrun|wage|wages|salary|amount)\b",
+    ),
+    ("place", rf"^\W*where\b|\bwhere {_VERB}\b"),
+    (
+        "speech",
+        rf"\bwhat {_VERB}\b.{{0,60}}?\b(say|said|tell|told|announce|announced|warn|warned|"
+        r"claim|claimed|predict|predicted|stress|suggest|suggested|urge|urged|admit|"
+        r"admitted|describe|described|call|called|promise|promised|accuse|accused|"
+        r"propose|proposed)\b",
+    ),
+    (
+        "person",
+        rf"^\W*(who|whom|whose)\b|\b(who|whom) {_VERB}\b|"
+        r"\b(which|what) ([^\W\d_]+ )?(person|people|minister|ministers|leader|leaders|"
+        r"president|presidents|official|officials|captain|mayor|chief|chiefs|director|"
+        r"architect|spokesperson|spokesman|spokeswoman|politician|politicians|"
+        r"councillor|chair|head|executive|general|secretary|chancellor|envoy|"
+        r"negotiator|negotiators)\b",
+    ),
+    (
+        "name",
+        rf"\b(which|what|in which|in what) ({_NAME_NOUNS})\b|"
+        rf"\bwhat {_VERB} the (name|capital|currency|language)\b",
+    ),
+)
+_SLOTS = tuple((slot, re.compile(pattern, re.IGNORECASE)) for slot, pattern in _SLOT_PATTERNS)
+
+_SPEAKER = re.compile(
+    rf"\bwhat {_VERB}\s+(?P<who>.{{1,60}}?)\s+(say|said|tell|told|announce|warn|claim|predict|"
+    r"stress|suggest|urge|admit|describe|call|promise|accuse|propose)\b",
+    re.IGNORECASE,
+)
+_WHO_IS_NAME = re.compile(r"^\W*who (?:is|was|are|were) ([^?]+)\??\s*$", re.IGNORECASE)
+_KIND = re.compile(
+    rf"\b(?:which|what)\s+(?:{_VERB}\s+the\s+)?(?:[^\W\d_]+\s+)?(?P<kind>{_NAME_NOUNS})\b",
+    re.IGNORECASE,
+)
+_ATTRIBUTE = re.compile(rf"\bwhat {_VERB} the ({_NAME_NOUNS}) of\b", re.IGNORECASE)
+_DATE_UNIT = re.compile(r"\b(what|which) (date|day|weekday|month|year)\b", re.IGNORECASE)
+# "who attended", "which leaders": the answer is every name, often across sentences.
+_LIST = re.compile(
+    r"\b(who|which|what)\b.{0,40}?\b(attended|attend|joined|join|took part|participated|"
+    r"were present|signed up|leaders|ministers|officials|countries|nations|members|"
+    r"chiefs|allies|people|names)\b",
+    re.IGNORECASE,
+)
+# A quotation opens after a space and closes before a space or punctuation, so that
+# the apostrophes of "UK's" and "Ukraine's" do not read as quotation marks.
+_QUOTED = re.compile(r"(?:^|(?<=\s))[\"“‘']([^\"“”‘’']{3,80})[\"”’'](?=[\s.,;:?!]|$)")
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_WH = frozenset(
+    """
+    what which who whom whose where when why how whats is are was were did does do has
+    have had will would can could should
+    """.split()  # noqa: SIM905
+)
+# Titles and generic words inside names: "Captain Erling Moen" is named by "Moen".
+TITLES = frozenset(
+    """
+    mr mrs ms dr sir dame lord lady president prime minister captain mf ms chief air marshal
+    general secretary chancellor mayor councillor director executive officer foreign defence
+    ferries association residents the
+    """.split()  # noqa: SIM905
+)
+# Words the slot patterns use: asked-for, not content the answer must repeat.
+_SLOT_WORDS = frozenset(
+    """
+    date day year month week weekday time many much long number amount share percentage
+    percent proportion fraction sum old big large far name
+    """.split()  # noqa: SIM905
+)
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """Something the question pins down that the answering text must also mention."""
+
+    text: str
+    kind: ConstraintKind
+    # Normalised forms (see `name_key`, digits, month names): any one satisfies it; a date
+    # constraint is several forms that must all be present (day and month).
+    forms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Asked:
+    question: str
+    # Every kind of answer the question asks for, most specific first ("who opened it, and
+    # on what date?" asks for a date and a person); empty when the wording does not say.
+    slots: tuple[Slot, ...]
+    constraints: tuple[Constraint, ...]
+    # Content terms (service.evidence.text.terms) that are neither constraints nor the
+    # slot's own words: what the question says about the thing asked for.
+    focus: frozenset[str]
+    is_list: bool
+    # "What did Starmer say ...": the name whose words are asked for.
+    speaker: Constraint | None = None
+    # "Which ship ...", "what is the capital of ...": the kind of thing named (an
+    # evidence term), when the question says it.
+    kind: str | None = None
+    # "What is the capital of Australia?" asks for an attribute of a name: only a
+    # sentence that speaks of that attribute can name it.
+    attribute: bool = False
+    # "What date/day ...": a calendar date or weekday, not "over the weekend"; "which
+    # month", "what year": that unit. None: any time expression will do ("when").
+    date_unit: Literal["day", "month", "year"] | None = None
+
+
+@lru_cache(maxsize=65536)
+def name_key(word: str) -> str:
+    """A name as compared: case-folded, possessive and apostrophes removed."""
+    word = word.casefold().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    return word.replace("'", "")
+
+
+# Names that news copy uses for one another: a country and its adjective where they do
+# not share a stem, and a capital standing for its government. Each maps to one key.
+_ALIASES = {
+    name: group[0]
+    for group in (
+        ("british", "britain", "uk", "england", "english"),
+        ("american", "us", "usa", "america"),
+        ("french", "france"),
+        ("dutch", "netherlands", "holland"),
+        ("norwegian", "norway"),
+        ("swedish", "sweden"),
+        ("danish", "denmark"),
+        ("finnish", "finland"),
+        ("polish", "poland"),
+        ("spanish", "spain"),
+        ("turkish", "turkey"),
+        ("swiss", "switzerland"),
+        ("greek", "greece"),
+        ("chinese", "china"),
+        ("japanese", "japan"),
+        ("irish", "ireland"),
+        ("scottish", "scotland"),
+        ("welsh", "wales"),
+        ("german", "germany"),
+        ("israeli", "israel"),
+        ("icelandic", "iceland"),
+        ("moscow", "kremlin"),
+        ("kyiv", "kiev"),
+    )
+    for name in group
+}
+
+
+@lru_cache(maxsize=65536)
+def same_name(a: str, b: str) -> bool:
+    """Equal names, or one a longer form of the other ("Zelenskyy"/"Zelensky",
+    "Ukraine"/"Ukrainian"): a common stem of at least five letters, at most three more;
+    or two names for one thing ("France"/"French", "Britain"/"UK", "Moscow"/"Kremlin")."""
+    if a == b or _ALIASES.get(a, a) == _ALIASES.get(b, b):
+        return True
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= 5 and max(len(a), len(b)) - n <= 3
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper() and not word.isdigit()
+
+
+def analyse(question: str, proper: AbstractSet[str] = frozenset()) -> Asked:
+    """`proper`: name keys written capitalised inside sentences of the passages; they
+    mark the names of an all-lower-case question ("who is the nato secretary general")."""
+    slots = tuple(s for s, pattern in _SLOTS if pattern.search(question))
+    lower_case = not any(_capitalised(w) for w in _WORD.findall(question)[1:])
+    constraints: list[Constraint] = []
+    seen: set[tuple[str, ...]] = set()
+
+    def add(text: str, kind: ConstraintKind, forms: tuple[str, ...]) -> None:
+        if forms and forms not in seen:
+            seen.add(forms)
+            constraints.append(Constraint(text, kind, forms))
+
+    for quoted in _QUOTED.findall(question):
+        if len(quoted.split()) >= 2:
+            add(quoted, "quote", (" ".join(quoted.casefold().split()),))
+    words = list(_WORD.finditer(question))
+    group: list[re.Match[str]] = []
+
+    def close_group() -> None:
+        if group:
+            keys = [name_key(m.group(0)) for m in group]
+            # "Captain Erling Moen", "MF Solgang": any of the names proper will do.
+            named = tuple(k for k in keys if k not in TITLES) or tuple(keys)
+            add(question[group[0].start() : group[-1].end()], "name", named)
+            group.clear()
+
+    for i, match in enumerate(words):
+        word = match.group(0)
+        key = name_key(word)
+        if key in _MONTH_SET:
+            close_group()
+            day = _day_before(question, match.start())
+            forms = (day, _month(key)) if day else (_month(key),)
+            add(f"{day} {word}" if day else word, "date", forms)
+            continue
+        if key in WEEKDAYS:
+            close_group()
+            add(word, "date", (key,))
+            continue
+        if _NUMBER.fullmatch(word):
+            close_group()
+            if not _day_of_month(question, match.end()):
+                add(word, "number", (word.replace(",", ""),))
+            continue
+        if key in STOPWORDS or key in _WH or len(key) < 2:
+            close_group()
+            continue
+        is_name = key in proper if lower_case else _capitalised(word) and (i > 0 or key in proper)
+        if not is_name:
+            close_group()
+            continue
+        # "Brattøy Residents' Association" is one name; "US-Ukraine" and
+        # "Hallvik–Sørnes" are two, both of which must be met.
+        if group and question[group[-1].end() : match.start()].strip(" '’"):
+            close_group()
+        group.append(match)
+    close_group()
+    taken = {t for c in constraints for t in terms(c.text)}
+    focus = frozenset(t for t in terms(question) if t not in taken and t not in _SLOT_WORDS)
+    if slots[:1] == ("person",) and _WHO_IS_NAME.match(question):
+        # "Who is Astrid Nyhus?" asks what she is, not for another name.
+        rest = _WHO_IS_NAME.match(question).group(1)  # type: ignore[union-attr]
+        if all(w[:1].isupper() for w in _WORD.findall(rest)):
+            slots = slots[1:]
+    speaker = None
+    said = _SPEAKER.search(question)
+    if said:
+        speaker = next(
+            (c for c in constraints if c.kind == "name" and c.text in said.group("who")), None
+        )
+    return Asked(
+        question=question,
+        slots=slots,
+        speaker=speaker,
+        date_unit=_date_unit(question),
+        kind=_kind(question) if "name" in slots else None,
+        attribute=bool(_ATTRIBUTE.search(question)),
+        constraints=tuple(constraints),
+        focus=focus,
+        is_list=bool(_LIST.search(question)) and not set(slots) - {"person", "place", "name"},
+    )
+
+
+def _kind(question: str) -> str | None:
+    found = _KIND.search(question)
+    named = terms(found.group("kind")) if found else []
+    return named[0] if named else None
+
+
+def _date_unit(question: str) -> Literal["day", "month", "year"] | None:
+    found = _DATE_UNIT.search(question)
+    if not found:
+        return None
+    unit = found.group(2).casefold()
+    return "month" if unit == "month" else "year" if unit == "year" else "day"
+
+
+def _month(key: str) -> str:
+    return next((m for m in MONTHS if m.startswith(key[:3])), key)
+
+
+def _day_before(text: str, start: int) -> str:
+    found = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\s*$", text[:start])
+    return found.group(1) if found else ""
+
+
+def _day_of_month(text: str, end: int) -> bool:
+    after = re.match(r"(?:st|nd|rd|th)?\s+([^\W\d_]+)", text[end:])
+    return bool(after and name_key(after.group(1)) in _MONTH_SET)
+
+
+@dataclass(frozen=True)
+class Names:
+    """The name keys of a text, indexed for `has_name`."""
+
+    keys: frozenset[str]
+    stems: dict[str, tuple[str, ...]]
+    aliases: frozenset[str]
+
+    @classmethod
+    def of(cls, keys: frozenset[str]) -> Names:
+        stems: dict[str, list[str]] = {}
+        for key in keys:
+            stems.setdefault(key[:5], []).append(key)
+        return cls(
+            keys,
+            {k: tuple(v) for k, v in stems.items()},
+            frozenset(_ALIASES[k] for k in keys if k in _ALIASES),
+        )
+
+
+def has_name(form: str, names: Names) -> bool:
+    """Whether some key of `names` is `same_name` as `form`."""
+    if form in names.keys or _ALIASES.get(form) in names.aliases:
+        return True
+    return len(form) >= 5 and any(same_name(form, k) for k in names.stems.get(form[:5], ()))
+
+
+@lru_cache(maxsize=32768)
+def name_keys(text: str) -> Names:
+    """The name keys of every word of `text`."""
+    return Names.of(frozenset(name_key(w) for w in _WORD.findall(text)))

@@ -1,0 +1,83 @@
+"""What a question asks for: its slots, constraints, focus, speaker and list-ness."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.evidence.question import analyse, same_name
+
+
+@pytest.mark.parametrize(
+    ("question", "slots"),
+    [
+        ("How many leaders joined the call?", ("count",)),
+        ("How much did the ramp repair cost?", ("amount",)),
+        ("storm ramp repair cost", ("amount",)),
+        ("How long has the UK been supporting Ukraine?", ("duration",)),
+        ("What time does the last ferry leave?", ("time",)),
+        ("When did Kyiv and Washington agree the ceasefire?", ("date",)),
+        ("Geneva talks date", ("date",)),
+        ("Where were the talks held?", ("place",)),
+        ("Who designed the new waiting hall?", ("person",)),
+        ("Which ship serves the route?", ("name",)),
+        ("Which countries sent officers?", ("name",)),
+        ("What did Starmer say about Putin?", ("speech",)),
+        ("Who opened the terminal, and on what date?", ("date", "person")),
+        # "when he said" is not a date question; "who is <name>" asks what they are.
+        ("Where was Starmer speaking from when he said it?", ("place",)),
+        ("Who is Astrid Nyhus?", ()),
+        ("What did Zelensky thank Starmer for?", ()),
+    ],
+)
+def test_slots(question: str, slots: tuple[str, ...]) -> None:
+    assert analyse(question).slots == slots
+
+
+def test_constraints_are_names_numbers_dates_and_quotes() -> None:
+    asked = analyse(
+        "Where were the US and Ukrainian negotiators meeting before Starmer's 25 November "
+        "call about the 'security architecture' in 2025?"
+    )
+    found = {(c.kind, c.forms) for c in asked.constraints}
+    assert found == {
+        ("name", ("us",)),
+        ("name", ("ukrainian",)),
+        ("name", ("starmer",)),
+        ("date", ("25", "november")),
+        ("quote", ("security architecture",)),
+        ("number", ("2025",)),
+    }
+    # Constraint words are not focus words; the slot's own words are neither.
+    assert asked.focus == {"negotiator", "meeting", "call"}
+
+
+def test_a_multiword_name_is_met_by_any_of_its_names_but_a_pair_needs_both() -> None:
+    moen = analyse("Who replaced Captain Erling Moen?").constraints
+    assert [(c.text, c.forms) for c in moen] == [("Captain Erling Moen", ("erling", "moen"))]
+    pair = analyse("Where were the US-Ukraine talks held?").constraints
+    assert [c.forms for c in pair] == [("us",), ("ukraine",)]
+
+
+def test_a_lower_case_question_takes_its_names_from_the_passages() -> None:
+    assert analyse("who is the nato secretary general").constraints == ()
+    asked = analyse("who is the nato secretary general", proper=frozenset({"nato"}))
+    assert [c.forms for c in asked.constraints] == [("nato",)]
+
+
+def test_speaker_date_unit_and_list() -> None:
+    said = analyse("What did Zelensky say about sanctions after the Paris meeting?")
+    assert said.speaker is not None and said.speaker.forms == ("zelensky",)
+    assert analyse("On what date did Solgang enter service?").date_unit == "day"
+    assert analyse("In which month was it due?").date_unit == "month"
+    assert analyse("When did it arrive?").date_unit is None
+    assert analyse("Which leaders attended the summit?").is_list
+    assert not analyse("Who designed the hall?").is_list
+
+
+def test_same_name_allows_longer_forms_and_country_adjectives() -> None:
+    assert same_name("zelenskyy", "zelensky")
+    assert same_name("ukraine", "ukrainian")
+    assert same_name("france", "french") and same_name("britain", "uk")
+    assert same_name("moscow", "kremlin")
+    assert not same_name("moen", "mohn")
+    assert not same_name("austria", "australia")

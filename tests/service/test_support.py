@@ -1,0 +1,144 @@
+"""Whether a sentence holds what a question asks for: slots, constraints, speakers."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.core.store import Chunk
+from service.evidence.question import analyse
+from service.evidence.scoring import date_marker, text_spans
+from service.evidence.support import (
+    Neighbours,
+    fills,
+    has_calendar_date,
+    neighbours,
+    people_in,
+    proper_names,
+    speaks,
+    support,
+)
+from service.retrieval.hits import Hit
+
+NONE = frozenset[str]()
+
+
+@pytest.mark.parametrize(
+    ("question", "slot", "sentence", "expected"),
+    [
+        # A person is two names in a row, or a name after a title; not a place or a ship.
+        ("Who is the mayor of Sørnes?", "person", "The mayor, Per Ottar Dahl, said so.", True),
+        ("Who is the mayor of Sørnes?", "person", "said Kvitsund mayor Lysø", True),
+        (
+            "Who is the mayor of Sørnes?",
+            "person",
+            "MF Havørn stays on the Hallvik-Sørnes route.",
+            False,
+        ),
+        # The question's own person does not answer it.
+        ("Who did Keir Starmer call?", "person", "Sir Keir Starmer spoke on Tuesday.", False),
+        ("Who designed the hall?", "person", "It was designed by Strand & Lie Arkitekter.", True),
+        # "where" wants a place after a place preposition.
+        ("Where were the talks held?", "place", "The talks were held in Geneva.", True),
+        (
+            "Where were the talks held?",
+            "place",
+            "Speaking after a meeting of Ukrainian allies.",
+            False,
+        ),
+        # A headline in title case names nothing by its capitals.
+        ("Where was Starmer?", "place", "Peace Talks 'Moving in Positive Direction'", False),
+        # Counts: not clock times, dates, spans of time, fractions or "one of".
+        ("How many people signed?", "count", "It had 1,140 signatures.", True),
+        ("How many people live there?", "count", "The 22:40 ferry returns on 1 June.", False),
+        ("How many people live there?", "count", "It came back four months later.", False),
+        ("How many people live there?", "count", "Residents travel at half price.", False),
+        ("How many years did he serve?", "count", "He served for 34 years.", True),
+        # Amounts: measures count, spans of time do not.
+        ("How much CO2 will it save?", "amount", "It saves about 2,900 tonnes a year.", True),
+        ("ramp repair cost", "amount", "The worst five seconds of my career.", False),
+        ("ramp repair cost", "amount", "One of the topics was the ramp.", False),
+        # Dates: "what date" wants a day; "when" takes a relative time too.
+        ("What date was the call?", "date", "It happened over the weekend.", False),
+        ("What date was the call?", "date", "They spoke on Tuesday.", True),
+        ("When were the talks?", "date", "They met over the weekend.", True),
+        ("In which month was it due?", "date", "It was due in June.", True),
+        ("When did he retire?", "date", "The ship's master reported it.", False),
+        ("How long was the detour?", "duration", "A 140-kilometre detour.", False),
+        ("How long did he work there?", "duration", "He worked there for 34 years.", True),
+        ("What time does it leave?", "time", "It leaves at 21:15.", True),
+    ],
+)
+def test_fills(question: str, slot: str, sentence: str, expected: bool) -> None:
+    assert fills(slot, sentence, analyse(question), NONE) is expected  # type: ignore[arg-type]
+
+
+def test_speaks_needs_the_speaker_as_the_one_speaking() -> None:
+    putin = analyse("What does Putin say a ceasefire should lead to?").speaker
+    assert putin is not None
+    assert speaks(putin, "Putin said on Tuesday that peace is near.", "")
+    assert speaks(putin, "Peace is near, said Putin.", "")
+    # A pronoun or a bare quotation speaks for whoever the sentence before names.
+    assert speaks(putin, "It should lead to peace, he says.", "Putin spoke on Tuesday.")
+    assert speaks(putin, "“It should lead to peace.”", "Putin spoke on Tuesday.")
+    assert not speaks(putin, "It should lead to peace, he says.", "Starmer spoke on Tuesday.")
+    # Someone else speaking about Putin is not Putin speaking.
+    assert not speaks(putin, "He accused President Putin of delay tactics, stating:", "")
+    assert not speaks(
+        putin, "Amid fears that Vladimir Putin might stall, Downing Street has stressed it.", ""
+    )
+
+
+def test_people_and_proper_names() -> None:
+    assert people_in("Captain Erling Moen met Camilla Strand and Nordhav.", NONE) == [
+        ["erling", "moen"],
+        ["camilla", "strand"],
+    ]
+    texts = ["Ferry Talks Resume In Hallvik Today", "The ferry left Hallvik. Nordhav said so."]
+    # Capitalised inside a sentence; not at a sentence's start, not in a title-case line.
+    assert proper_names(texts) == {"hallvik"}
+
+
+def test_constraints_count_beside_the_sentence_and_half_elsewhere_in_the_article() -> None:
+    asked = analyse("How many passengers did Solgang carry in February?")
+    around = Neighbours(None, None)
+    weights = {"passenger": 1.0, "carry": 1.0}
+    here = support(
+        asked, "Solgang carried 900 passengers.", around, ["9 February 2026"], "", weights, NONE
+    )
+    assert (here.constraints, here.constraints_in_sentence) == (1.0, 0.5)
+    assert here.slot and here.focus == pytest.approx(0.5)
+    far = support(
+        asked, "It carried 900 passengers.", around, [], "Solgang in February", weights, NONE
+    )
+    assert far.constraints == pytest.approx(0.5)
+    none = support(asked, "It carried 900 passengers.", around, [], "", weights, NONE)
+    assert none.constraints == 0.0
+
+
+def _hit(text: str, start: int = 0, published: str | None = None) -> Hit:
+    chunk = Chunk("c", text, "a.txt", start, start + len(text), 0, "T", published, None, "", 0)
+    return Hit(chunk, 1.0, 0.5)
+
+
+def test_neighbours_are_found_within_a_passage() -> None:
+    hit = _hit("First one. He said so. Last one:", start=10)
+    around = neighbours([hit])
+    middle = around[("a.txt", 21)]
+    assert middle.previous is not None and middle.previous.text == "First one."
+    assert middle.following is not None and middle.following.start == 33
+    assert around[("a.txt", 10)].previous is None
+
+
+def test_a_date_marker_is_metadata_not_a_sentence() -> None:
+    text = " date 2026-01-12 Nordhav adds sailings\n\nThe company said so."
+    hit = _hit(text, published="2026-01-12")
+    assert [text[s:e] for s, e in text_spans(hit)] == [
+        "Nordhav adds sailings",
+        "The company said so.",
+    ]
+    assert date_marker(hit) == (6, 16, "2026-01-12")
+    # Only the marker ingest read the article's date from.
+    other = _hit(text, published="2026-02-01")
+    assert date_marker(other) is None
+    assert has_calendar_date("on 12 January") and has_calendar_date("in 2026")
+    assert not has_calendar_date("today, on Tuesday")
