@@ -8,6 +8,7 @@ import sys
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
+import httpx
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -24,7 +25,7 @@ from evals.report import CONVERSATION_HEADLINE, HEADLINE, fmt, write_all
 from evals.rows import Summary
 from evals.runner import run
 from evals.summary import summarize
-from evals.targets import Target, http_target, in_process_target
+from evals.targets import Target, TargetError, http_target, in_process_target
 from service.core.offline import configure_offline
 from service.settings import Settings
 
@@ -90,7 +91,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _target(args: argparse.Namespace, settings: Settings) -> AbstractAsyncContextManager[Target]:
     if args.target:
-        return http_target(args.target)
+        key = settings.eval.api_key
+        return http_target(args.target, key.get_secret_value() if key else None)
     return in_process_target(None if args.use_index else args.corpus, settings)
 
 
@@ -203,13 +205,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     headline: tuple[str, ...] = HEADLINE
-    if args.command == "run-conversations":
-        summary = asyncio.run(_run_conversations(args, console))
-        headline = CONVERSATION_HEADLINE
-    elif args.command == "run-negatives":
-        summary = asyncio.run(_run_negatives(args, console))
-    else:
-        summary = asyncio.run(_run(args, console))
+    try:
+        if args.command == "run-conversations":
+            summary = asyncio.run(_run_conversations(args, console))
+            headline = CONVERSATION_HEADLINE
+        elif args.command == "run-negatives":
+            summary = asyncio.run(_run_negatives(args, console))
+        else:
+            summary = asyncio.run(_run(args, console))
+    except TargetError as exc:
+        console.print(f"[red]error:[/] {exc}", highlight=False)
+        return 2
+    except httpx.TransportError as exc:
+        console.print(
+            f"[red]error:[/] cannot reach {args.target}: {exc}; is the service running there?",
+            highlight=False,
+        )
+        return 2
     table = Table(title=f"evals: {args.dataset.name}")
     table.add_column("metric")
     splits = summary["splits"]

@@ -31,6 +31,10 @@ _ASK = TypeAdapter(AskReply)
 _RETRIEVE = TypeAdapter(RetrieveReply)
 
 
+class TargetError(RuntimeError):
+    """The service did not answer as the v1 API does (or refused the harness)."""
+
+
 class Target:
     """The v1 API through `client` (whose base URL is the service's)."""
 
@@ -46,12 +50,17 @@ class Target:
 
     async def _post(self, path: str, body: dict[str, Any], shape: TypeAdapter[Any]) -> Any:
         response = await self._client.post(path, json=body)
+        if response.status_code == 401:
+            raise TargetError(
+                f"{path} answered 401: the service requires a key; set RAG_EVAL_API_KEY to "
+                "one of its RAG_API_KEYS"
+            )
         if response.status_code != 200:
-            raise RuntimeError(f"{path} answered {response.status_code}: {response.text[:300]}")
+            raise TargetError(f"{path} answered {response.status_code}: {response.text[:300]}")
         try:
             return shape.validate_json(response.content)
         except ValidationError as exc:
-            raise RuntimeError(f"{path} did not answer as the v1 API does: {exc}") from exc
+            raise TargetError(f"{path} did not answer as the v1 API does: {exc}") from exc
 
     async def ask(self, question: str, history: Sequence[Message] = ()) -> AskReply:
         body: dict[str, Any] = {"question": question, "stream": False}
@@ -75,10 +84,14 @@ class Target:
 
 
 @asynccontextmanager
-async def http_target(base_url: str, timeout_s: float = 120.0) -> AsyncIterator[Target]:
-    """A running service."""
+async def http_target(
+    base_url: str, api_key: str | None = None, timeout_s: float = 120.0
+) -> AsyncIterator[Target]:
+    """A running service; `api_key` for one that requires keys (RAG_API_KEYS)."""
     base_url = base_url.rstrip("/")
-    async with httpx.AsyncClient(base_url=base_url, timeout=timeout_s) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=timeout_s, headers=_bearer(api_key)
+    ) as client:
         yield Target(client, base_url)
 
 
@@ -104,13 +117,22 @@ async def in_process_target(
             settings = settings.model_copy(update={"server": server})
         app = create_app(settings)
         transport = httpx.ASGITransport(app=app)
+        keys = settings.access.api_keys
+        key = keys[0].get_secret_value() if keys else None
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=transport, base_url="http://evals", timeout=timeout_s
+                transport=transport,
+                base_url="http://evals",
+                timeout=timeout_s,
+                headers=_bearer(key),
             ) as client,
         ):
             yield Target(client, "in-process")
+
+
+def _bearer(api_key: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
 def _index(corpus: Path, settings: Settings, embedder: Embedder | None) -> None:

@@ -494,10 +494,16 @@ class MetricsSettings(BaseSettings):
 
 
 class EvalSettings(BaseSettings):
-    """Prices the eval harness uses to report the cost of LLM answers."""
+    """The eval harness: the key it calls a service with, and the prices it reports the cost
+    of LLM answers with."""
 
-    model_config = _section("RAG_EVAL_")
+    model_config = _section("RAG_EVAL_", secret=True)
 
+    api_key: SecretStr | None = Field(
+        None,
+        description="Bearer key the harness sends to `--target` (one of that service's "
+        "RAG_API_KEYS); in-process runs use the first of RAG_API_KEYS.",
+    )
     price_prompt_per_1k: float = Field(
         0.0, ge=0, description="USD per 1,000 prompt tokens of the configured LLM."
     )

@@ -13,7 +13,7 @@ import pytest
 
 from devtools.servers import service_run
 from evals.__main__ import main
-from tests.conftest import REPO, SAMPLE_DIR
+from tests.conftest import REPO, SAMPLE_DIR, run_ingest_cli
 from tests.service.test_server_topology import client_env, ingest
 
 DATASET = REPO / "evals" / "datasets" / "articles.jsonl"
@@ -84,3 +84,36 @@ def test_in_process_answers_as_the_served_app_does(served: str, tmp_path: Path) 
         for name in ("local", "http")
     ]
     assert targets == ["in-process (extractive)", f"{served} (extractive)"]
+
+
+def test_a_service_that_requires_keys_is_called_with_the_eval_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = "an-api-key-for-the-eval-harness"
+    store = {"RAG_CHROMA_PATH": str(tmp_path / "chroma")}
+    assert run_ingest_cli(SAMPLE_DIR, **store).returncode == 0
+    question = next(json.loads(line) for line in DATASET.read_text("utf-8").splitlines())
+    dataset = tmp_path / "one.jsonl"
+    dataset.write_text(json.dumps(question) + "\n", "utf-8")
+    with service_run({**store, "RAG_API_KEYS": key}) as server:
+        run = ["run", "--dataset", str(dataset), "--target", server.url]
+        assert main([*run, "--out", str(tmp_path / "keyless")]) == 2
+        assert "set RAG_EVAL_API_KEY" in capsys.readouterr().out
+        monkeypatch.setenv("RAG_EVAL_API_KEY", key)
+        assert main([*run, "--out", str(tmp_path / "keyed")]) == 0
+    assert len(_rows(tmp_path / "keyed")) == 1
+    # In process, the harness uses the app's own first key.
+    monkeypatch.delenv("RAG_EVAL_API_KEY")
+    monkeypatch.setenv("RAG_API_KEYS", key)
+    assert main(["run", "--dataset", str(dataset), "--out", str(tmp_path / "local")]) == 0
+
+
+def test_an_unreachable_target_is_an_error_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from devtools.procs import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    out = tmp_path / "out"
+    assert main(["run", "--dataset", str(DATASET), "--out", str(out), "--target", url]) == 2
+    assert f"cannot reach {url}" in capsys.readouterr().out
