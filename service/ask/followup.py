@@ -161,6 +161,9 @@ class Resolution:
     typed: str
     follow_up: bool = False
     method: str = "none"  # "none", "offline" or "llm"
+    # The standalone question without the earlier turns' context appended in parentheses:
+    # what the answer must hold is decided from it (None: `question` has no such context).
+    asked: str | None = None
 
     @classmethod
     def unchanged(cls, question: str) -> Resolution:
@@ -450,9 +453,10 @@ class _Resolver:
             if words and not words & present:
                 carried.append(mention.label)
                 present |= words
+        asked = text
         if carried:
             text = f"{text.rstrip()} ({', '.join(carried)})"
-        resolution = Resolution(text, question, follow_up=True, method="offline")
+        resolution = Resolution(text, question, follow_up=True, method="offline", asked=asked)
         names = self.names | capitalised_words([question])
         return resolution, _Frame(question, text, _unique([*own, *mentions(text, names)]))
 

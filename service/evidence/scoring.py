@@ -62,6 +62,10 @@ class QueryTerms:
 
     text: str
     weights: Mapping[str, float] | None = None
+    # The question alone, when `text` also carries context from earlier turns: the answer
+    # checks read what is asked from it, so that the context is searched with but is not
+    # something every answer must mention.
+    asked: str | None = None
 
 
 @dataclass(frozen=True)

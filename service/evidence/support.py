@@ -483,7 +483,7 @@ def rank_answers(
     """The best `ANSWER_CANDIDATES` evidence sentences, re-scored by whether each holds
     what the question asks for."""
     proper = proper_names([p.text for p in passages])
-    asked = analyse(query.text, proper)
+    asked = analyse(query.asked or query.text, proper)
     around = neighbours(passages)
     articles: dict[str, list[str]] = {}
     for passage in passages:

@@ -162,3 +162,21 @@ def test_answer_text_folds_white_space_but_the_quote_stays_exact() -> None:
     )
     assert answer.text == "The talks were held in Geneva on Sunday [1]."
     assert [c.quote for c in answer.citations] == [text]
+
+
+def test_context_carried_from_earlier_turns_is_not_required_of_the_answer() -> None:
+    """A follow-up's search text carries earlier turns' names and dates; the answer must
+    hold what the question itself asks, not every one of them."""
+    call = passage(
+        "paris.txt",
+        "Coalition call\n\nFrance was represented by its foreign minister, Jean-Noel Barrot, "
+        "who spoke for France on the call.",
+        "2025-11-25",
+    )
+    searched = (
+        "Who spoke for France? (ministers join Keir Starmer on the coalition of the willing "
+        "call, 25 November, Zelensky)"
+    )
+    assert ANSWERER.answer(QueryTerms(searched), [call]).abstained
+    answer = ANSWERER.answer(QueryTerms(searched, asked="Who spoke for France?"), [call])
+    assert not answer.abstained and "Jean-Noel Barrot" in answer.text

@@ -113,6 +113,8 @@ def test_elliptical_follow_up_carries_what_was_asked() -> None:
     )
     r = resolve("Who else does that?", history)
     assert "proceeds of frozen Russian assets" in r.question
+    # The carried context is searched with; what is asked is the question without it.
+    assert r.asked == "Who else does that?" and r.question.startswith(f"{r.asked} (")
 
 
 def test_existential_there_is_not_a_fragment_and_definites_expand() -> None:
