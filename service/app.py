@@ -207,5 +207,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(widget.router)
     app.include_router(metrics_api.build_router(require_key=settings.metrics.require_key))
-    document_errors(app, settings.server)
+    document_errors(app, settings.server, keys_required=bool(settings.access.api_keys))
     return app

@@ -246,6 +246,19 @@ class ErrorResponse(BaseModel):
     request_id: str
 
 
+class OpenAIErrorBody(BaseModel):
+    message: str
+    type: str
+    param: str | None
+    code: str
+
+
+class OpenAIErrorResponse(BaseModel):
+    """OpenAI's error shape, which the OpenAI-compatible routes answer with."""
+
+    error: OpenAIErrorBody
+
+
 class Health(BaseModel):
     status: Literal["ok", "ready"]
     chunks: int | None = None

@@ -7,8 +7,10 @@ sends is `ErrorResponse` as JSON (service/api/errors.py), so the generated schem
 corrected here, once, for every route, including routes added later:
 - each status >= 400 a route declares is `ErrorResponse` as application/json;
 - every operation may answer 500; one with a body or parameters 422; one with a body 413.
+The OpenAI-compatible routes answer errors in OpenAI's shape (`OpenAIErrorResponse`).
 The question length and history size limits are settings, so they are written into the
-schema of the app that enforces them.
+schema of the app that enforces them, as is whether a key is required at all: on an open
+API (no RAG_API_KEYS) the bearer key is documented as optional.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from service.api.models import ErrorResponse
+from service.api.errors import is_openai_path
+from service.api.models import ErrorResponse, OpenAIErrorResponse
 from service.settings import ServerSettings
 
 REF = "#/components/schemas/ErrorResponse"
+OPENAI_REF = "#/components/schemas/OpenAIErrorResponse"
 DESCRIPTIONS = {
     400: "The request is invalid (the message says how to fix it).",
     401: "An API key is required.",
@@ -39,11 +43,12 @@ _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 _FASTAPI_ERRORS = ("HTTPValidationError", "ValidationError")
 
 
-def document_errors(app: FastAPI, limits: ServerSettings) -> None:
+def document_errors(app: FastAPI, limits: ServerSettings, *, keys_required: bool) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        return with_limits(with_error_responses(generate()), limits)
+        schema = with_limits(with_error_responses(generate()), limits)
+        return schema if keys_required else with_optional_keys(schema)
 
     app.openapi = openapi  # type: ignore[method-assign]
 
@@ -62,14 +67,19 @@ def with_limits(schema: dict[str, Any], limits: ServerSettings) -> dict[str, Any
 def with_error_responses(schema: dict[str, Any]) -> dict[str, Any]:
     """`schema` with its error responses corrected (in place; running it again is a no-op)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    if "ErrorResponse" not in components:
-        model = ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
-        components.update(model.pop("$defs", {}))
-        components["ErrorResponse"] = model
-    for path_item in schema.get("paths", {}).values():
+    for name, shape in (
+        ("ErrorResponse", ErrorResponse),
+        ("OpenAIErrorResponse", OpenAIErrorResponse),
+    ):
+        if name not in components:
+            model = shape.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(model.pop("$defs", {}))
+            components[name] = model
+    for path, path_item in schema.get("paths", {}).items():
+        ref = OPENAI_REF if is_openai_path(path) else REF
         for method, operation in path_item.items():
             if method in _METHODS:
-                _document(operation)
+                _document(operation, ref)
     used = str(schema.get("paths", {}))
     for name in _FASTAPI_ERRORS:
         if f"/{name}'" not in used:
@@ -77,7 +87,17 @@ def with_error_responses(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def _document(operation: dict[str, Any]) -> None:
+def with_optional_keys(schema: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that takes a bearer key may also be called without one (in place)."""
+    for path_item in schema.get("paths", {}).values():
+        for method, operation in path_item.items():
+            security = operation.get("security") if method in _METHODS else None
+            if security and {} not in security:
+                security.append({})
+    return schema
+
+
+def _document(operation: dict[str, Any], ref: str) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     statuses = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
     statuses.add(500)
@@ -89,4 +109,4 @@ def _document(operation: dict[str, Any]) -> None:
         entry = responses.setdefault(str(status), {})
         if entry.get("description") in (None, "", "Validation Error", "Successful Response"):
             entry["description"] = DESCRIPTIONS.get(status, "Error.")
-        entry["content"] = {"application/json": {"schema": {"$ref": REF}}}
+        entry["content"] = {"application/json": {"schema": {"$ref": ref}}}

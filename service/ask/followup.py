@@ -338,6 +338,8 @@ class _Resolver:
         self.frames: list[_Frame] = []
         pending: str | None = None
         for message in history:
+            if not message.content.strip():
+                continue  # an empty turn says nothing to resolve against
             if message.role == "user":
                 if pending is not None:
                     self.frames.append(self.turn(pending)[1])
@@ -424,7 +426,7 @@ class _Resolver:
         text = people
         for head in signals.heads:
             text = self._definite(text, head)
-        text = text[0].upper() + text[1:]
+        text = text[:1].upper() + text[1:]
         present = set(terms(text))
         carried: list[str] = []
         # "Who else does that?", "And what would the others offer?", "Which city lost

@@ -247,3 +247,13 @@ def test_the_follow_up_mode_follows_the_llm_settings() -> None:
     llm = LLMSettings(base_url="http://127.0.0.1:9/v1", model="m")
     assert Settings(llm=llm).followup_mode == "llm"
     assert Settings(llm=LLMSettings(base_url="http://127.0.0.1:9/v1")).followup_mode == "offline"
+
+
+def test_empty_turns_in_the_history_are_passed_over() -> None:
+    history = [
+        Message("user", ""),
+        *convo("Where were the US-Ukraine talks held?", "In Geneva."),
+        Message("user", "  "),
+    ]
+    r = resolve("And who welcomed them?", history)
+    assert r.follow_up and "US-Ukraine talks" in r.question
