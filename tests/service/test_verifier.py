@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from devtools.contract import article_text
 from ingest.chunker import chunk_text
 from ingest.reader import read_article
 from service.answer.base import Usage
@@ -27,7 +28,7 @@ from service.answer.prompt import Numbered
 from service.answer.verify import Verifier, names, numbers, parse_claim
 from service.core.store import Chunk
 from service.retrieval.hits import Hit
-from tests.conftest import REPO, SAMPLE_DIR, article_text
+from tests.conftest import REPO, SAMPLE_DIR
 from tests.service.test_postprocess import check_contract
 
 LABELS = REPO / "evals" / "datasets" / "verifier_claims.jsonl"
