@@ -345,8 +345,9 @@ class Support:
 def parse_claim(text: str, question: str = "") -> Claim:
     claim_terms = [t for t in terms(text) if t not in _META]
     required: frozenset[str] = frozenset()
-    if len(claim_terms) <= SHORT_CLAIM_TERMS and question:
+    if 0 < len(claim_terms) <= SHORT_CLAIM_TERMS and question:
         # "Geneva." answers "Where were the talks held?": the question says what it claims.
+        # A claim without a content word of its own ("The") claims nothing.
         required = frozenset(claim_terms)
         claim_terms += [t for t in terms(question) if t not in _META and t not in claim_terms]
     claim_names = names(text)

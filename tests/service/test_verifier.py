@@ -250,3 +250,11 @@ def test_the_labels_file_is_valid_json_lines() -> None:
             "stated_by",
             "kind",
         }
+
+
+@pytest.mark.parametrize("raw", ["The", "The [1]", "Yes.", "It was."])
+def test_a_claim_without_a_content_word_of_its_own_is_dropped(raw: str) -> None:
+    # The question's words must not stand in for a claim that states nothing.
+    row = labelled()[0]
+    answer = finalize(raw, row.passages, MODEL, USAGE, row.question)
+    assert answer.abstained and answer.citations == [], answer.text
