@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from evals.multiturn import run_conversations, turns_to_run
 from evals.negatives import load_negatives
 from evals.negatives_run import by_excluded, run_negatives
 from evals.report import CONVERSATION_HEADLINE, HEADLINE, fmt, write_all
-from evals.rows import Summary
+from evals.rows import Row, Summary
 from evals.runner import run
 from evals.summary import summarize
 from evals.targets import Target, TargetError, http_target, in_process_target
@@ -100,6 +101,19 @@ def _judge(args: argparse.Namespace) -> LexicalJudge:
     return LexicalJudge(args.judge_threshold) if args.judge_threshold else LexicalJudge()
 
 
+def _summarize(
+    args: argparse.Namespace, settings: Settings, rows: Sequence[Row], target_name: str
+) -> Summary:
+    # The threshold is only known for the in-process app, whose settings are these.
+    return summarize(
+        rows,
+        target=target_name,
+        dataset=str(args.dataset),
+        threshold=None if args.target else settings.answer.min_score,
+        prices=(settings.eval.price_prompt_per_1k, settings.eval.price_completion_per_1k),
+    )
+
+
 async def _run_conversations(args: argparse.Namespace, console: Console) -> Summary:
     conversations = load_conversations(args.dataset)
     if args.split != "all":
@@ -115,13 +129,7 @@ async def _run_conversations(args: argparse.Namespace, console: Console) -> Summ
                 judge=_judge(args),
                 progress=lambda: progress.advance(task),
             )
-    summary = summarize(
-        rows,
-        target=target.name,
-        dataset=str(args.dataset),
-        threshold=None if args.target else settings.answer.min_score,
-        prices=(settings.eval.price_prompt_per_1k, settings.eval.price_completion_per_1k),
-    )
+    summary = _summarize(args, settings, rows, target.name)
     write_all(args.out, rows, summary, CONVERSATION_HEADLINE)
     return summary
 
@@ -143,13 +151,7 @@ async def _run(args: argparse.Namespace, console: Console) -> Summary:
                 judge=judge,
                 progress=lambda: progress.advance(task),
             )
-    summary = summarize(
-        rows,
-        target=target.name,
-        dataset=str(args.dataset),
-        threshold=None if args.target else settings.answer.min_score,
-        prices=(settings.eval.price_prompt_per_1k, settings.eval.price_completion_per_1k),
-    )
+    summary = _summarize(args, settings, rows, target.name)
     if args.llm_judge:
         from evals.llm_judge import LLMJudge
 

@@ -10,13 +10,13 @@ same way (any alternative, after `normalise`).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from evals.dataset import Span, Split, normalise
+from evals.dataset import Span, Split, check_gold, normalise
+from evals.jsonl import load_jsonl
 
 ConversationTag = Literal[
     "pronoun",
@@ -54,14 +54,7 @@ class Turn(BaseModel):
                 raise ValueError("an answerable turn needs at least one fact")
         elif self.sources or self.facts or self.spans:
             raise ValueError("an unanswerable turn must have no sources, facts or spans")
-        for index, fact in enumerate(self.facts):
-            if not fact or any(not alternative.strip() for alternative in fact):
-                raise ValueError(f"fact {index} must list at least one non-blank alternative")
-        if len(set(self.sources)) != len(self.sources):
-            raise ValueError("sources must not repeat")
-        stray = {span.source for span in self.spans} - set(self.sources)
-        if stray:
-            raise ValueError(f"spans point at files that are not gold sources: {sorted(stray)}")
+        check_gold(self.sources, self.facts, self.spans)
         return self
 
     @property
@@ -113,31 +106,5 @@ class Conversation(BaseModel):
 
 
 def load_conversations(path: str | Path) -> list[Conversation]:
-    """Parse and validate a JSON Lines conversation set.
-
-    Raises ValueError naming the 1-based line number of the first bad line, so that a
-    broken hand-edited entry can be found without bisecting the file.
-    """
-    path = Path(path)
-    conversations: list[Conversation] = []
-    seen: dict[str, int] = {}
-    # utf-8-sig tolerates a BOM that some editors add when saving the file.
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
-    for line_number, line in enumerate(lines, start=1):
-        # Blank lines carry no entry; tolerating them keeps trailing newlines harmless.
-        if not line.strip():
-            continue
-        try:
-            conversation = Conversation.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: line {line_number}: invalid JSON: {exc}") from exc
-        except ValidationError as exc:
-            raise ValueError(f"{path}: line {line_number}: invalid conversation: {exc}") from exc
-        if conversation.id in seen:
-            raise ValueError(
-                f"{path}: line {line_number}: duplicate id {conversation.id!r} "
-                f"(first used on line {seen[conversation.id]})"
-            )
-        seen[conversation.id] = line_number
-        conversations.append(conversation)
-    return conversations
+    """Parse and validate a JSON Lines conversation set; see `load_jsonl` for the errors."""
+    return load_jsonl(path, Conversation.model_validate, "conversation")

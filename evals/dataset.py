@@ -7,12 +7,13 @@ occurs in it after both sides have gone through `normalise`.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from evals.jsonl import load_jsonl
 
 Split = Literal["dev", "test"]
 
@@ -89,6 +90,21 @@ class Span(BaseModel):
         return self
 
 
+def check_gold(sources: list[str], facts: list[list[str]], spans: list[Span]) -> None:
+    """Raise ValueError unless the gold answer fields agree with one another.
+
+    Shared by single-turn questions and conversation turns, which are scored alike.
+    """
+    for index, fact in enumerate(facts):
+        if not fact or any(not alternative.strip() for alternative in fact):
+            raise ValueError(f"fact {index} must list at least one non-blank alternative")
+    if len(set(sources)) != len(sources):
+        raise ValueError("sources must not repeat")
+    stray = {span.source for span in spans} - set(sources)
+    if stray:
+        raise ValueError(f"spans point at files that are not gold sources: {sorted(stray)}")
+
+
 class Question(BaseModel):
     """One evaluation question with its gold sources, key facts and reference answer."""
 
@@ -126,43 +142,10 @@ class Question(BaseModel):
                     "an unanswerable question needs exactly one of "
                     f"{sorted(UNANSWERABLE_TAGS)} among its tags"
                 )
-        for index, fact in enumerate(self.facts):
-            if not fact or any(not alternative.strip() for alternative in fact):
-                raise ValueError(f"fact {index} must list at least one non-blank alternative")
-        if len(set(self.sources)) != len(self.sources):
-            raise ValueError("sources must not repeat")
-        stray = {span.source for span in self.spans} - set(self.sources)
-        if stray:
-            raise ValueError(f"spans point at files that are not gold sources: {sorted(stray)}")
+        check_gold(self.sources, self.facts, self.spans)
         return self
 
 
 def load_dataset(path: str | Path) -> list[Question]:
-    """Parse and validate a JSON Lines dataset.
-
-    Raises ValueError naming the 1-based line number of the first bad line, so that a
-    broken hand-edited entry can be found without bisecting the file.
-    """
-    path = Path(path)
-    questions: list[Question] = []
-    seen: dict[str, int] = {}
-    # utf-8-sig tolerates a BOM that some editors add when saving the file.
-    lines = path.read_text(encoding="utf-8-sig").splitlines()
-    for line_number, line in enumerate(lines, start=1):
-        # Blank lines carry no entry; tolerating them keeps trailing newlines harmless.
-        if not line.strip():
-            continue
-        try:
-            question = Question.model_validate(json.loads(line))
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path}: line {line_number}: invalid JSON: {exc}") from exc
-        except ValidationError as exc:
-            raise ValueError(f"{path}: line {line_number}: invalid question: {exc}") from exc
-        if question.id in seen:
-            raise ValueError(
-                f"{path}: line {line_number}: duplicate id {question.id!r} "
-                f"(first used on line {seen[question.id]})"
-            )
-        seen[question.id] = line_number
-        questions.append(question)
-    return questions
+    """Parse and validate a JSON Lines dataset; see `load_jsonl` for the errors raised."""
+    return load_jsonl(path, Question.model_validate, "question")

@@ -21,7 +21,7 @@ from evals.conversations import Conversation
 from evals.dataset import normalise
 from evals.judge import LexicalJudge, SupportJudge
 from evals.rows import Message, TurnRow
-from evals.runner import RETRIEVE_K, score, valid_citations
+from evals.runner import RETRIEVE_K, answered, score, valid_citations
 from evals.targets import Target
 
 FOLLOW_UP = "follow-up"  # a turn that needs the earlier turns (standalone != question)
@@ -106,17 +106,7 @@ async def evaluate_turn(
         standalone=turn.standalone,
         query=query,
         reference=turn.answer,
-        answer=reply["answer"],
-        abstained=reply["abstained"],
-        fallback=reply["fallback"],
-        model=reply["model"],
-        citations=reply["citations"],
-        retrieved=chunks,
-        confidence=reply.get("confidence"),
-        timings_ms={**reply["timings_ms"], "wall": round(wall_ms, 2)},
-        usage=reply["usage"],
-        citation_valid=valid,
-        metrics={k: v for k, v in scores.items() if v is not None},
+        **answered(reply, chunks, valid, scores, wall_ms),
     )
 
 

@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 from evals import metrics as m
 from evals import names as n
@@ -175,6 +175,46 @@ def score(
     return scores
 
 
+class Answered(TypedDict):
+    """The fields of a `Row` that come from the reply and its scores."""
+
+    answer: str
+    abstained: bool
+    fallback: bool
+    model: str | None
+    citations: list[Citation]
+    retrieved: list[RetrievedChunk]
+    confidence: float | None
+    timings_ms: dict[str, float]
+    usage: dict[str, int]
+    citation_valid: list[bool]
+    metrics: dict[str, float]
+
+
+def answered(
+    reply: AskReply,
+    chunks: list[RetrievedChunk],
+    valid: list[bool],
+    scores: dict[str, float | None],
+    wall_ms: float,
+) -> Answered:
+    """A row's reply fields, shared by question rows and conversation turn rows."""
+    return Answered(
+        answer=reply["answer"],
+        abstained=reply["abstained"],
+        fallback=reply["fallback"],
+        model=reply["model"],
+        citations=reply["citations"],
+        retrieved=chunks,
+        # Set by the extractive answerer (what it abstains on); null for LLM answers.
+        confidence=reply.get("confidence"),
+        timings_ms={**reply["timings_ms"], "wall": round(wall_ms, 2)},
+        usage=reply["usage"],
+        citation_valid=valid,
+        metrics={k: v for k, v in scores.items() if v is not None},
+    )
+
+
 async def evaluate(
     question: Question | Negative,
     target: Target,
@@ -196,18 +236,7 @@ async def evaluate(
         answerable=question.answerable,
         question=question.question,
         reference=question.answer if isinstance(question, Question) else "",
-        answer=reply["answer"],
-        abstained=reply["abstained"],
-        fallback=reply["fallback"],
-        model=reply["model"],
-        citations=reply["citations"],
-        retrieved=chunks,
-        # Set by the extractive answerer (what it abstains on); null for LLM answers.
-        confidence=reply.get("confidence"),
-        timings_ms={**reply["timings_ms"], "wall": round(wall_ms, 2)},
-        usage=reply["usage"],
-        citation_valid=valid,
-        metrics={k: v for k, v in scores.items() if v is not None},
+        **answered(reply, chunks, valid, scores, wall_ms),
     )
 
 

@@ -244,18 +244,3 @@ def test_loader_accepts_the_unbroken_line(tmp_path: Path) -> None:
     path = tmp_path / "good.jsonl"
     path.write_text(f"\n{json.dumps(_good_line())}\n", encoding="utf-8")
     assert len(load_conversations(path)) == 1
-
-
-def test_loader_rejects_duplicate_ids(tmp_path: Path) -> None:
-    good = json.dumps(_good_line())
-    path = tmp_path / "duplicated.jsonl"
-    path.write_text(f"{good}\n{good}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="line 2: duplicate id"):
-        load_conversations(path)
-
-
-def test_loader_rejects_invalid_json(tmp_path: Path) -> None:
-    path = tmp_path / "broken.jsonl"
-    path.write_text("\n{not json\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="line 2: invalid JSON"):
-        load_conversations(path)

@@ -133,21 +133,6 @@ def test_load_dataset_names_bad_line(tmp_path: Path) -> None:
         load_dataset(path)
 
 
-def test_load_dataset_rejects_duplicate_ids(tmp_path: Path) -> None:
-    good = DATASET_PATH.read_text(encoding="utf-8").splitlines()[0]
-    path = tmp_path / "duplicated.jsonl"
-    path.write_text(f"{good}\n{good}\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="line 2: duplicate id"):
-        load_dataset(path)
-
-
-def test_load_dataset_rejects_invalid_json(tmp_path: Path) -> None:
-    path = tmp_path / "broken.jsonl"
-    path.write_text("\n{not json\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="line 2"):
-        load_dataset(path)
-
-
 def test_normalise_folds_punctuation_case_and_whitespace() -> None:
     assert normalise("  Putin\u2019s \u201cYES,\n  but\u201d \u2013 plan\u2014B ") == (
         'putin\'s "yes, but" - plan-b'

@@ -23,7 +23,8 @@ import pytest
 
 from devtools.procs import clean_env as cli_env
 from devtools.procs import free_port, wait_until_up
-from tests.conftest import REPO, SAMPLE_DIR, run_ingest_cli
+from devtools.servers import service_run
+from tests.conftest import SAMPLE_DIR, run_ingest_cli
 
 QUESTION = "Where were the US-Ukraine talks held?"
 # Every request below must be answered within this: a hang fails the test.
@@ -60,21 +61,10 @@ def chroma(path: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
 
 @contextmanager
 def service(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{url}/readyz", proc, 120, "service")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    """`python -m service` with the RAG_* settings of `env`; yields its URL."""
+    settings = {k: v for k, v in env.items() if k.startswith("RAG_")}
+    with service_run(settings, timeout_s=120) as server:
+        yield server.url
 
 
 def statuses(url: str) -> dict[str, int]:

@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from devtools.procs import clean_env as cli_env
-from devtools.procs import free_port, wait_until_up
+from devtools.servers import service_run
 from scripts.synth_corpus import generate, questions
 from tests.conftest import REPO
 
@@ -54,21 +54,10 @@ def rewrite_some(folder: Path) -> str:
 
 @contextmanager
 def service(env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(f"{url}/readyz", proc, 120, "service")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    """`python -m service` with the RAG_* settings of `env`; yields its URL."""
+    settings = {k: v for k, v in env.items() if k.startswith("RAG_")}
+    with service_run(settings, timeout_s=120) as server:
+        yield server.url
 
 
 def ingest(folder: Path, env: dict[str, str]) -> subprocess.Popen[str]:
