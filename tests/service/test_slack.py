@@ -36,7 +36,8 @@ ASKER = "UASKER01"
 CHANNEL = "C0NEWS01"
 THREAD = "1700000000.000100"
 FIRST = "What did Starmer say about the US-Ukraine talks?"
-FOLLOW_UP = "Where were they held?"
+# Unanswerable alone ("he", "them"); about Starmer and the talks with the thread.
+FOLLOW_UP = "What did he say about them?"
 
 # Slack's worked example (docs: "Verifying requests from Slack").
 DOC_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
