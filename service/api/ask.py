@@ -23,9 +23,10 @@ from service.api.models import (
     chunk_out,
 )
 from service.api.principal import get_principal, widget_key_allowed
+from service.api.sse import answer_stream
 from service.ask.service import AskResult
-from service.errors import InvalidRequest, ServiceError
-from service.log import LOGGER, request_id_var
+from service.errors import InvalidRequest
+from service.log import request_id_var
 from service.retrieval.retriever import SearchFilters
 from service.settings import Settings
 
@@ -106,39 +107,21 @@ async def ask(
         )
         return to_response(result)
 
-    request_id = request_id_var.get()
-
     async def events() -> AsyncIterator[ServerSentEvent]:
-        token = request_id_var.set(request_id)
-        try:
-            yield _event("meta", {"request_id": request_id, "model": service.model})
-            async for item in service.stream(
-                body.question, top_k=top_k, filters=_filters(body), history=history
-            ):
-                if isinstance(item, Token):
-                    yield _event("token", {"text": item.text})
-                else:
-                    yield _event("done", to_response(item).model_dump(mode="json"))
-        except ServiceError as exc:
-            yield _event("error", {"code": exc.code, "message": exc.message})
-        except Exception as exc:
-            LOGGER.error("stream failed", exc_info=exc)
-            yield _event(
-                "error",
-                {"code": "internal_error", "message": "Internal error; see the logs."},
-            )
-        finally:
-            request_id_var.reset(token)
+        yield _event("meta", {"request_id": request_id_var.get(), "model": service.model})
+        async for item in service.stream(
+            body.question, top_k=top_k, filters=_filters(body), history=history
+        ):
+            if isinstance(item, Token):
+                yield _event("token", {"text": item.text})
+            else:
+                yield _event("done", to_response(item).model_dump(mode="json"))
 
-    return EventSourceResponse(
-        events(),
-        ping=int(settings.server.heartbeat_s),
-        headers={"X-Accel-Buffering": "no"},
-        # An answer stream is finite: on shutdown let it finish (uvicorn cuts what is
-        # left after its own graceful timeout, the same setting) instead of ending it
-        # without its `done` event.
-        shutdown_grace_period=settings.server.shutdown_grace_s,
-    )
+    return answer_stream(events(), settings, _error_event)
+
+
+def _error_event(status: int, code: str, message: str) -> ServerSentEvent:
+    return _event("error", {"code": code, "message": message})
 
 
 def _event(name: str, data: dict[str, Any]) -> ServerSentEvent:

@@ -44,11 +44,12 @@ from service.api.openai_models import (
     OpenAIError,
 )
 from service.api.principal import get_principal
+from service.api.sse import answer_stream
 from service.ask.followup import SOURCES_HEADING
 from service.ask.service import AskResult
 from service.core.tokens import count_tokens
-from service.errors import InvalidRequest, NotFound, ServiceError
-from service.log import LOGGER, request_id_var
+from service.errors import InvalidRequest, NotFound
+from service.log import request_id_var
 from service.retrieval.retriever import SearchFilters
 from service.settings import Settings
 
@@ -231,41 +232,30 @@ async def chat_completions(
         return ServerSentEvent(data=json.dumps(chunk_json(data), ensure_ascii=False))
 
     async def events() -> AsyncIterator[ServerSentEvent]:
-        token = request_id_var.set(request_id)
-        try:
-            yield chunk(choices=[ChunkChoice(delta=Delta(role="assistant", content=""))])
-            result: AskResult | None = None
-            async for item in service.stream(
-                question, top_k=top_k, filters=_filters(body), history=history
-            ):
-                if isinstance(item, AskResult):
-                    result = item
-            assert result is not None, "the ask stream always ends with a result"
-            content = content_of(result, sources_list)
-            for piece in pieces(content):
-                yield chunk(choices=[ChunkChoice(delta=Delta(content=piece))])
-            final = {
-                "usage": usage_of(question, history, result, content),
-                "citations": _citations(result),
-                "abstained": result.answer.abstained,
-                "fallback": result.answer.fallback,
-                "request_id": request_id,
-            }
-            yield chunk(choices=[ChunkChoice(delta=Delta(), finish_reason="stop")], **final)
-            if include_usage:
-                yield chunk(choices=[], **final)
-            yield ServerSentEvent(data="[DONE]")
-        except ServiceError as exc:
-            yield _error_event(exc.status, exc.code, exc.message)
-        except Exception as exc:
-            LOGGER.error("chat stream failed", exc_info=exc)
-            yield _error_event(500, "internal_error", "Internal error; see the logs.")
-        finally:
-            request_id_var.reset(token)
+        yield chunk(choices=[ChunkChoice(delta=Delta(role="assistant", content=""))])
+        result: AskResult | None = None
+        async for item in service.stream(
+            question, top_k=top_k, filters=_filters(body), history=history
+        ):
+            if isinstance(item, AskResult):
+                result = item
+        assert result is not None, "the ask stream always ends with a result"
+        content = content_of(result, sources_list)
+        for piece in pieces(content):
+            yield chunk(choices=[ChunkChoice(delta=Delta(content=piece))])
+        final = {
+            "usage": usage_of(question, history, result, content),
+            "citations": _citations(result),
+            "abstained": result.answer.abstained,
+            "fallback": result.answer.fallback,
+            "request_id": request_id,
+        }
+        yield chunk(choices=[ChunkChoice(delta=Delta(), finish_reason="stop")], **final)
+        if include_usage:
+            yield chunk(choices=[], **final)
+        yield ServerSentEvent(data="[DONE]")
 
-    return EventSourceResponse(
-        events(), ping=int(settings.server.heartbeat_s), headers={"X-Accel-Buffering": "no"}
-    )
+    return answer_stream(events(), settings, _error_event)
 
 
 def chunk_json(chunk: ChatCompletionChunk) -> dict[str, Any]:

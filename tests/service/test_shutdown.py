@@ -1,7 +1,8 @@
 """SIGTERM drains: a real `python -m service` process, streaming an answer from a real LLM
 server (llama.cpp with SmolLM2, slow enough to be caught mid-stream), is sent SIGTERM.
-The stream still ends with its `done` event, new connections are refused meanwhile, and
-the process exits 0, removing its metrics directory.
+Both answer streams (`/v1/ask` and the OpenAI-compatible chat) still end with their final
+event, the listener stops taking connections meanwhile, and the process exits 0, removing
+its metrics directory.
 
 Locally: `make install-llm` first, or skip with `-m 'not llm_server'`.
 """
@@ -10,11 +11,14 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -53,17 +57,48 @@ def events(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
             name, data = "message", ""
 
 
-def refused(url: str) -> bool:
+def listening(port: int) -> bool:
+    """Whether the server still takes TCP connections.
+
+    A bare connect, not an HTTP request: the kernel completes a connection that arrives in
+    the instant before uvicorn closes its listener, and then resets it with the listener;
+    a request sent on it fails with ECONNRESET although the server never served it.
+    """
     try:
-        httpx.get(f"{url}/healthz", timeout=5)
-    except httpx.ConnectError:
-        return True
-    return False
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            return True
+    except ConnectionRefusedError:
+        return False
 
 
+@dataclass(frozen=True)
+class Stream:
+    path: str
+    body: dict[str, Any]
+    final: str  # the data of the event that ends a complete stream, or its event name
+
+
+QUESTION = "Describe in detail where the US-Ukraine talks were held and who took part."
+STREAMS = {
+    "ask": Stream("/v1/ask", {"question": QUESTION, "top_k": 1, "stream": True}, "done"),
+    "chat": Stream(
+        "/v1/chat/completions",
+        {
+            "model": "newsrag",
+            "messages": [{"role": "user", "content": QUESTION}],
+            "top_k": 1,
+            "stream": True,
+        },
+        "[DONE]",
+    ),
+}
+
+
+@pytest.mark.parametrize("route", sorted(STREAMS))
 def test_sigterm_lets_a_streaming_answer_finish_then_exits_0(
-    indexed: Settings, llm_url: str, tmp_path: Path
+    route: str, indexed: Settings, llm_url: str, tmp_path: Path
 ) -> None:
+    target = STREAMS[route]
     port = free_port()
     metrics_base = tmp_path / "metrics"
     log = tmp_path / "service.log"
@@ -93,18 +128,19 @@ def test_sigterm_lets_a_streaming_answer_finish_then_exits_0(
     try:
         wait_until_up(f"{url}/readyz", proc, 120, "python -m service")
         assert len(list(metrics_base.glob("newsrag-metrics-*"))) == 1
-        question = "Describe in detail where the US-Ukraine talks were held and who took part."
-        body = {"question": question, "top_k": 1, "stream": True}
         received: list[tuple[str, str]] = []
         timeout = httpx.Timeout(300.0, connect=10.0)
-        with httpx.stream("POST", f"{url}/v1/ask", json=body, timeout=timeout) as response:
+        with httpx.stream(
+            "POST", f"{url}{target.path}", json=target.body, timeout=timeout
+        ) as response:
             assert response.status_code == 200
             stream = events(response.iter_lines())
-            # Right after `meta`, the answer is still to be retrieved, prompted and generated.
+            # Right after the first event, the answer is still to be retrieved, prompted
+            # and generated.
             received.append(next(stream))
             proc.send_signal(signal.SIGTERM)
             deadline = time.monotonic() + 60
-            while not refused(url):
+            while listening(port):
                 assert time.monotonic() < deadline, "still accepting connections after SIGTERM"
                 time.sleep(0.1)
             received.extend(stream)
@@ -115,13 +151,18 @@ def test_sigterm_lets_a_streaming_answer_finish_then_exits_0(
             proc.wait(timeout=30)
 
     names = [name for name, _ in received]
-    assert names[0] == "meta" and "error" not in names, received
-    assert names[-1] == "done", f"the stream was cut: {names}"
-    done = json.loads(received[-1][1])
-    assert done["answer"] and done["request_id"]
+    assert "error" not in names and not any('"error"' in data for _, data in received)
+    assert target.final in received[-1], f"the stream was cut: {received[-3:]}"
+    if route == "ask":
+        assert names[0] == "meta"
+        done = json.loads(received[-1][1])
+        assert done["answer"] and done["request_id"]
+    else:
+        last = json.loads(received[-2][1])
+        assert last["choices"][0]["finish_reason"] == "stop" and last["request_id"]
     # The answer was still streaming when the server began to shut down: its request line
     # (written when the response ends) comes after uvicorn's "Shutting down".
     lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
     messages = [(e["message"], e.get("path")) for e in lines]
-    assert messages.index(("Shutting down", None)) < messages.index(("request", "/v1/ask"))
+    assert messages.index(("Shutting down", None)) < messages.index(("request", target.path))
     assert list(metrics_base.glob("newsrag-metrics-*")) == []
