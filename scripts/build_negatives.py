@@ -58,6 +58,12 @@ CORPORA = (
         articles=ROOT / "evals" / "datasets" / "second" / "articles",
         output=ROOT / "evals" / "datasets" / "second" / "negatives.jsonl",
     ),
+    Corpus(
+        name="third",
+        dataset=ROOT / "evals" / "datasets" / "third" / "questions.jsonl",
+        articles=ROOT / "evals" / "datasets" / "third" / "articles",
+        output=ROOT / "evals" / "datasets" / "third" / "negatives.jsonl",
+    ),
 )
 
 # Questions that pass the automatic checks but that a remaining article still answers in
@@ -92,6 +98,16 @@ MANUAL_DROPS: dict[str, str] = {
     "s034": "n16: Moen commanded Havørn for 28 years, a supported answer to how long he "
     "worked there",
     "s041": "n02: Solgang is to cut diesel consumption by about a third, the saving in other words",
+    # third
+    "t002": "t03: Vestergaard adds a second title 'to the one she won in 2023' (the women's "
+    "race), a defensible answer to an unqualified question",
+    "t011": "t01/t02: Paul Marchetti is the race director in the latest remaining article, a "
+    "defensible 'now' over what remains",
+    "t051": "t19: Fenwick had been acting mayor 'since April last year' (dated 2026), the "
+    "month without the day",
+    "t062": "t24: last year's winner Hegeland Yachts showed a larger version of its "
+    "award-winning design, a partial answer",
+    "t065": "t05 (Thursday 12 June 2025): the race 'ends on Sunday', so the date follows",
 }
 
 # What the reader verified for each kept question after reading every remaining article
@@ -218,6 +234,66 @@ HAND_CHECKED: dict[str, str] = {
     "s047": "No remaining article gives Nordhav's founding year (n09: Moen joined in 1992; "
     "n10: contract since 2019)",
     "s048": "No remaining article dates Moen's last voyage (n15/n16: Strand took command in May)",
+    # third
+    "t001": "t01 covers only the 2023 race (Mwangole); Keter appears in no remaining article",
+    "t005": "t03 only says Keter set the record last year; no remaining article names an "
+    "earlier holder",
+    "t006": "t01 covers only 2023 (Vestergaard); Ferrante appears in no remaining article",
+    "t007": "t02: Vestergaard did not start; t03 gives her 2025 time 2:24:40, not 2023's",
+    "t008": "t03's half marathon winner Arancibia is the 2025 one; no remaining article names "
+    "the 2024 half winner",
+    "t009": "t01/t02 name no halfway leader (t02: a break at 30 kilometres in 2024)",
+    "t010": "t01 gives 2023's 11,240 finishers and t03 2025's 14,105; none gives 2024's",
+    "t013": "t03 mentions last year's race without its date; no other article dates it",
+    "t014": "No remaining article is about the Tour of Valmora",
+    "t016": "t04 covers only 2024 and numbers no stage 3; no 2025 stage result remains",
+    "t018": "t05 only previews Sunday's final sprint; t04's Vandamme won the 2024 final stage",
+    "t020": "t05 gives Brisco's 2025 deficit (34 seconds) and says Aalberg lost in the "
+    "2024 time trial, no winning margin",
+    "t021": "t05 gives the 2025 distance (812 kilometres) only",
+    "t023": "t05 is before the crash; no remaining article reports Brisco abandoning",
+    "t025": "t10 names only the 2024 and 2025 winners",
+    "t026": "t07/t08/t09 end with the 2024 award; Okonkwo-Reid appears in none",
+    "t027": "t08/t09 announce a regional award without a winner",
+    "t028": "t07's favourite (Weathervane) is 2023's; t10 names no favourite",
+    "t029": "t09/t10 give the later 20,000 pounds only, not what it was before",
+    "t030": "t07 names 2023's chair (Ashe) and t10 2025's (Fenn); none names 2024's",
+    "t031": "t07/t08/t09 name the 2023 and 2024 chairs only",
+    "t033": "No remaining article is about the teaching awards",
+    "t034": "t11 names only the 2024 Brenmoor winner (Oduya)",
+    "t035": "No remaining article is about the teaching awards",
+    "t036": "t11 gives the 2024 amount (10,000 pounds) only",
+    "t037": "t15/t16 give 2025 quarters and a Q1 2024 comparison; no 2024 total remains",
+    "t038": "t15/t16 give no 2023 revenue",
+    "t039": "t15/t16 give no 2023 quarter",
+    "t040": "t13/t14 give only 2023/2024 figures and a growth forecast",
+    "t041": "t13/t14/t15 report no third quarter of 2025",
+    "t042": "No remaining article gives a nine-month figure",
+    "t043": "t14 says only that a successor is being sought; Aumann appears in no remaining "
+    "article",
+    "t045": "t15/t16 give 2025 quarterly profits only; t13 gives 2023's 31.5 million",
+    "t046": "t15/t16 mention no dividend",
+    "t047": "t17/t18 precede the 2026 election and name no winner",
+    "t049": "t19 gives the 2026 turnout (46.8 per cent) only",
+    "t050": "No remaining article gives Calloway's 2023 vote count (t19: 2026 totals only)",
+    "t052": "t17 has Fenwick as deputy in 2023; no remaining article names who followed him",
+    "t054": "t20 gives the 2023 attendance (38,500) only",
+    "t055": "t20/t21 give the 2023 and 2024 attendance only",
+    "t056": "t21/t22 give the sixteenth and seventeenth editions' figures only",
+    "t058": "t21: Tierney steps down and a successor is still to be appointed; Pratt appears "
+    "in no remaining article",
+    "t059": "t22 gives 2025 refunds (48 and 40 pounds), no 2023 ticket price",
+    "t060": "No remaining article is about the Velden Boat Show",
+    "t061": "t23's Saltmarsh 34 is the 2024 winner; no 2025 winner remains",
+    "t063": "t24 gives the 2025 record of 432 only",
+    "t064": "t23 dates the 53rd show only",
+    "t066": "t07/t09/t10 do not date the 2024 shortlist",
+    "t068": "t01/t02 date only the 2023 and 2024 races",
+    "t069": "t21/t22 compare with 2023 and 2024 only",
+    "t070": "t24 compares with 2024 (64,300) only",
+    "t071": "t08/t09/t10 give no 2022 submission count (t10: 231 in 2025)",
+    "t073": "t19: 'highest for more than a decade', no earlier figure",
+    "t074": "t15/t16 give 2025 quarterly profits only",
 }
 
 
