@@ -26,7 +26,7 @@ from fastapi import APIRouter, Depends
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from service.answer.base import Citation, Message
-from service.api.ask import to_response
+from service.api.ask import search_filters, to_response
 from service.api.deps import AskDep, ServicesDep, SettingsDep
 from service.api.errors import openai_error
 from service.api.models import CitationOut
@@ -49,7 +49,6 @@ from service.ask.service import AskResult
 from service.core.tokens import count_tokens
 from service.errors import InvalidRequest, NotFound, ServiceError
 from service.log import LOGGER, request_id_var
-from service.retrieval.retriever import SearchFilters
 from service.settings import Settings
 
 router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"], dependencies=[Depends(get_principal)])
@@ -146,13 +145,6 @@ def _citations(result: AskResult) -> list[CitationOut]:
     return to_response(result).citations
 
 
-def _filters(body: ChatCompletionRequest) -> SearchFilters | None:
-    if body.filters is None:
-        return None
-    f = body.filters
-    return SearchFilters(f.sources, f.published_from, f.published_to)
-
-
 def pieces(text: str, words: int = WORDS_PER_CHUNK) -> list[str]:
     """`text` cut before every `words`-th word; the pieces join back to `text`."""
     starts = [m.start() for m in re.finditer(r"\S+", text)][::words]
@@ -203,7 +195,9 @@ async def chat_completions(
     created = int(time.time())
     model = settings.chat.model_name
     if not body.stream:
-        result = await service.ask(question, top_k=top_k, filters=_filters(body), history=history)
+        result = await service.ask(
+            question, top_k=top_k, filters=search_filters(body.filters), history=history
+        )
         content = content_of(result, sources_list)
         return ChatCompletion(
             id=completion_id,
@@ -236,7 +230,7 @@ async def chat_completions(
             yield chunk(choices=[ChunkChoice(delta=Delta(role="assistant", content=""))])
             result: AskResult | None = None
             async for item in service.stream(
-                question, top_k=top_k, filters=_filters(body), history=history
+                question, top_k=top_k, filters=search_filters(body.filters), history=history
             ):
                 if isinstance(item, AskResult):
                     result = item
