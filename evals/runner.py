@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypedDict
+from typing import Protocol
 
 from evals import metrics as m
 from evals import names as n
@@ -14,7 +14,7 @@ from evals.dataset import Question, Span
 from evals.frozen_text import sentence_spans
 from evals.judge import LexicalJudge, SupportJudge
 from evals.negatives import Negative
-from evals.rows import AskReply, Citation, RetrievedChunk, Row
+from evals.rows import Answered, AskReply, Citation, RetrievedChunk, Row
 from evals.targets import Target
 
 RETRIEVE_K = 10
@@ -173,22 +173,6 @@ def score(
     if valid:
         scores[n.VALIDITY] = sum(valid) / len(valid)
     return scores
-
-
-class Answered(TypedDict):
-    """The fields of a `Row` that come from the reply and its scores."""
-
-    answer: str
-    abstained: bool
-    fallback: bool
-    model: str | None
-    citations: list[Citation]
-    retrieved: list[RetrievedChunk]
-    confidence: float | None
-    timings_ms: dict[str, float]
-    usage: dict[str, int]
-    citation_valid: list[bool]
-    metrics: dict[str, float]
 
 
 def answered(
