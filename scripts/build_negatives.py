@@ -4,10 +4,11 @@ For every answerable question of a dataset, the question's gold articles and the
 near-copies (ingest's MinHash estimate at the ingest dedupe threshold) are left out of the
 corpus. The question is kept when the remaining articles are not empty and none of them
 holds any alternative of any key fact (dates also in their other written forms), and when
-a person who read the remaining articles found no answer there either: `HAND_CHECKED`
-records what was verified for each kept row, `MANUAL_DROPS` the questions a remaining
-article answers in other words. The output is deterministic; re-run after changing a
-dataset, its articles or the tables below:
+a person who read the remaining articles found no answer there either:
+evals/datasets/negatives_judgements.jsonl records what was verified for each kept row
+("keep", loaded as `HAND_CHECKED`) and the questions a remaining article answers in other
+words ("drop", loaded as `MANUAL_DROPS`). The output is deterministic; re-run after
+changing a dataset, its articles or the judgements:
 
     .venv/bin/python scripts/build_negatives.py
 
@@ -60,165 +61,30 @@ CORPORA = (
     ),
 )
 
-# Questions that pass the automatic checks but that a remaining article still answers in
-# other words (a paraphrase, a partial answer, an answer that can be derived), found by
-# reading every remaining article. A negative must have refusal as its only right outcome.
-MANUAL_DROPS: dict[str, str] = {
-    # articles
-    "q013": "004: the coalition agreed to keep military aid flowing to Ukraine to weaken "
-    "Putin's war machine, a defensible answer",
-    "q019": "001: Starmer announced UK, French and German military officials would work out "
-    "the security plan with Ukraine's top military leadership in Kyiv",
-    "q028": "002: Whitehall sees Trump as serious about the minerals-deal backstop and the deal "
-    "'remains a serious consideration', a defensible UK position",
-    "q035": "002/004: military chiefs are to meet in the UK on the peacekeeping force, so 'in "
-    "the UK' is a defensible answer",
-    "q037": "003: Zelensky is expected in Washington 'to make a deal with President Trump' on "
-    "the peace plan, a defensible kind of deal",
-    "q040": "000/003: Starmer hosts a coalition call on Tuesday 25 November 2025 and nothing "
-    "says it is not the one asked about",
-    "q050": "003: Ukraine pushed back against a plan with significant concessions to Moscow, "
-    "which supports answering no",
-    "q052": "000: Starmer wants next steps coordinated with US military planners and a strong "
-    "political guarantee, a defensible answer",
-    "q055": "001: UK defence officials met at Northwood throughout the week on the "
-    "peacekeeping strategy, a defensible when",
-    # second
-    "s015": "n17: the February storm stopped all traffic for two days, so services resumed "
-    "after two days",
-    "s020": "n02: the county pays 60 per cent of the cost and n16 gives both costs, so its "
-    "share of the NOK 36 million overrun follows",
-    "s022": "n13: the council approved the subsidy in April (the result without the tally)",
-    "s034": "n16: Moen commanded Havørn for 28 years, a supported answer to how long he "
-    "worked there",
-    "s041": "n02: Solgang is to cut diesel consumption by about a third, the saving in other words",
-}
+# The reader's judgements, one JSON object a line: `{"id", "judgement", "note"}`.
+# "drop": a question that passes the automatic checks but that a remaining article still
+# answers in other words (a paraphrase, a partial answer, an answer that can be derived),
+# found by reading every remaining article; a negative must have refusal as its only right
+# outcome. "keep": what the reader verified for a kept question after reading every
+# remaining article in full (articles are named by their leading number).
+JUDGEMENTS = ROOT / "evals" / "datasets" / "negatives_judgements.jsonl"
 
-# What the reader verified for each kept question after reading every remaining article
-# in full (articles are named by their leading number).
-HAND_CHECKED: dict[str, str] = {
-    # articles
-    "q001": "001/002/004 never mention Geneva or the 25 November call; the venues they name "
-    "(Paris, Saudi Arabia, Moscow) are other meetings",
-    "q002": "No remaining article mentions the Geneva talks or when they were held",
-    "q003": "001/002/004 never mention Geneva; their coalition calls carry no date (002: "
-    "'this Saturday' for another call)",
-    "q004": "000/001/002/004 call it the draft or proposed plan with no point count; their "
-    "'30' is the 30-day ceasefire",
-    "q005": "Abu Dhabi and Driscoll appear in no remaining article; no army official meets "
-    "Russians there",
-    "q006": "No remaining article reports the overnight strikes on Kyiv, their deaths or the "
-    "water and power cuts",
-    "q008": "No remaining article names a Ukrainian official on a Zelensky trip to "
-    "Washington (002: diplomats weigh Starmer joining him)",
-    "q009": "No remaining article times a Zelensky trip to Washington (001: last month's "
-    "signing collapsed; 002: no date)",
-    "q010": "No remaining article reports a Zelensky-Starmer call; 004's 'good and "
-    "productive' is Trump on his talks with Putin",
-    "q014": "No remaining article has Starmer on Russian energy; 001/004 only say sanctions "
-    "stay or tighten",
-    "q016": "Knighton and the Chief of the Defence Staff appear in no remaining article",
-    "q017": "001/002/004 name Macron attending, proposing a trip or tuning in; none reports "
-    "what he told the coalition",
-    "q018": "No remaining article has Macron on earlier security promises to Ukraine",
-    "q020": "No remaining article says how much of the draft plan Ukraine could accept (004: "
-    "Zelensky accepted a ceasefire proposal)",
-    "q021": "No remaining article has the 'positive direction' remark or where Starmer made "
-    "it; Downing Street in 002/004 is the office",
-    "q022": "000/002/003/004 name no platform for Zelensky's thanks (003 quotes him without "
-    "saying where)",
-    "q023": "No remaining article names NATO's Secretary-General",
-    "q025": "No remaining article has Starmer asking for a framework or deadline; 004 has "
-    "'maximum pressure' and 'play games', not what to set",
-    "q026": "000/002/003 have no Starmer accusation; 002 only reports Downing Street concern "
-    "that Putin might obstruct the ceasefire",
-    "q029": "The Black Sea pause and Saudi Arabia appear in no remaining article",
-    "q030": "McFadden appears in no remaining article",
-    "q031": "McFadden and UK defence spending appear in no remaining article",
-    "q032": "No remaining article reports Trump weighing sanctions relief for Russia",
-    "q033": "No remaining article quotes Zelensky on sanctions (004: 'strong pressure' on "
-    "Russia, no sanctions, no Paris meeting)",
-    "q036": "000/003/004 never mention the Oval Office or a Trump-Zelensky row",
-    "q041": "No remaining article names a French defence minister",
-    "q042": "No remaining article counts countries ready to contribute; 001's 30 nations "
-    "attended Paris, 004's 25 leaders joined a call",
-    "q044": "Healey is only listed as attending in 000; no remaining article quotes him to Putin",
-    "q046": "001/003/004 name no UK defence secretary (004's Lammy is foreign secretary)",
-    "q047": "Lavrov appears in no remaining article; 004's 'enduring peace' is Putin on a "
-    "ceasefire",
-    "q048": "Lavrov and his interview appear in no remaining article",
-    "q049": "No remaining article has anyone telling Zelensky's team to prepare territorial talks",
-    "q053": "No remaining article has a spokesperson on how long the UK has backed Ukraine "
-    "(004 only dates the invasion to 2022)",
-    "q054": "No remaining article mentions a plan B or the spokesperson's reply",
-    "q058": "000/001/002/003 name no non-European participant of a virtual coalition call",
-    "q059": "No remaining article gives an amount of frozen Russian assets",
-    "q060": "Lagarde and the ECB appear in no remaining article",
-    "q061": "No remaining article mentions seizing Russian assets (000 lists Yvette Cooper on "
-    "a call only)",
-    "q062": "001/002/003 name no UK foreign secretary (Lavrov and Rubio are Russian and US)",
-    "q063": "Finland and Stubb appear in no remaining article",
-    "q064": "No remaining article has Starmer naming a stage of military planning",
-    "q065": "No remaining article says who persuaded Zelensky to accept a ceasefire proposal",
-    "q066": "No remaining article reports a Ukrainian incursion into Russia; 003's Rostov "
-    "drone attack is not one and has no month",
-    "q067": "No remaining article has Zelensky's word for Putin's ceasefire answer",
-    "q068": "No remaining article has Trump describing talks with Putin in Moscow",
-    "q069": "No remaining article has Putin on what a ceasefire should lead to",
-    "q070": "Nothing is called complicated in any remaining article",
-    "q071": "Only 003 remains and it never mentions France or its president",
-    "q072": "No remaining article dates the full-scale invasion (002's 'past three years' "
-    "has no reference date)",
-    "q073": "No remaining article has Starmer predicting what Putin must do (002's 'ball is "
-    "in your court' is Healey)",
-    # second
-    "s002": "No remaining article gives Nordhav's 2025 passenger total (n13: 23 a sailing on "
-    "the late ferry; n14: 212 on one sailing)",
-    "s004": "Remaining articles give neither cost (n10 only the county's NOK 21.6 million "
-    "overrun share)",
-    "s005": "No remaining article gives a reason for the delay (n12 only says Solgang is due "
-    "in September)",
-    "s007": "No remaining article gives the last weekday departure to Brattøy (n01: island "
-    "timetable 'adjusted', no times)",
-    "s008": "No remaining article counts the petition's signatures (n10 mentions the "
-    "petition only)",
-    "s010": "No remaining article names the residents' association or its chair",
-    "s011": "n09 mentions the ramp strike without a cost; no remaining article gives the "
-    "repair estimate",
-    "s012": "No remaining article gives wind speeds (n09/n17 mention the storm only)",
-    "s016": "No remaining article counts passengers hit by the storm (n17: traffic stopped "
-    "two days)",
-    "s017": "No remaining article gives Hallvik-Sørnes fares (n08: NOK 120 Storvær return; "
-    "n17: an April rise, no amounts)",
-    "s019": "No remaining article names Sørnes's mayor (n12, n08/n14 name the mayors of "
-    "Hallvik and Kvitsund)",
-    "s021": "No remaining article gives the operating subsidy amounts (n06's NOK 21.6 "
-    "million is the overrun share)",
-    "s023": "Astrid Nyhus and the Coastal List appear in no remaining article",
-    "s025": "n11 gives only the NOK 41 million budget, not the final cost; no other "
-    "remaining article has it",
-    "s026": "No remaining article gives the terminal's budget or final cost",
-    "s027": "No remaining article reports the terminal opening, who opened it or when (n15 "
-    "only mentions the new terminal)",
-    "s028": "No remaining article names the waiting hall's architect",
-    "s030": "No remaining article gives the Storvær season dates (n15: July sailings in general)",
-    "s031": "No remaining article names the ship on the Storvær route (n17 names the route only)",
-    "s032": "No remaining article counts the first sailing's passengers (n17: 3,850 over the "
-    "first two weeks)",
-    "s036": "No remaining article dates Solgang's entry into service (n13: 'in the autumn'; "
-    "n12: due in September)",
-    "s037": "Ingrid Fjelde and the naming ceremony appear in no remaining article",
-    "s038": "No remaining article covers Solgang's first week in service (n06's delays "
-    "precede delivery)",
-    "s040": "No remaining article gives first-half 2026 passengers (n01: 1.42 million for 2025)",
-    "s043": "No remaining article gives Solgang's capacity (n08's 40 cars are MF Terna's)",
-    "s045": "Kvernes Verft and Eldvik appear in no remaining article",
-    "s046": "No remaining article gives Brattøy's or Eldholm's population (n08: Storvær's 35 "
-    "residents)",
-    "s047": "No remaining article gives Nordhav's founding year (n09: Moen joined in 1992; "
-    "n10: contract since 2019)",
-    "s048": "No remaining article dates Moen's last voyage (n15/n16: Strand took command in May)",
-}
+
+def load_judgements(path: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(manual drops, hand-check notes), each a note by question id, in file order."""
+    tables: dict[str, dict[str, str]] = {"drop": {}, "keep": {}}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        entry = json.loads(line)
+        judgement, qid = entry["judgement"], entry["id"]
+        if judgement not in tables or any(qid in table for table in tables.values()):
+            raise ValueError(f"{path.name}:{number}: unknown judgement or repeated id {qid!r}")
+        tables[judgement][qid] = entry["note"]
+    return tables["drop"], tables["keep"]
+
+
+MANUAL_DROPS, HAND_CHECKED = load_judgements(JUDGEMENTS)
 
 
 # -- corpus ------------------------------------------------------------------------------
@@ -453,12 +319,13 @@ def build(
     if unchecked:
         raise ValueError(
             f"{corpus.name}: kept questions without a hand check: {unchecked}. Read the "
-            "remaining articles, then add a note to HAND_CHECKED or a reason to MANUAL_DROPS"
+            'remaining articles, then add a "keep" note or a "drop" reason to '
+            f"{JUDGEMENTS.name}"
         )
     if stale:
         raise ValueError(
             f"{corpus.name}: table entries for questions dropped before the table is used: "
-            f"{sorted(stale)}; remove them from HAND_CHECKED / MANUAL_DROPS"
+            f"{sorted(stale)}; remove them from {JUDGEMENTS.name}"
         )
     return Outcome(corpus=corpus, rows=rows, drops=drops, copies=copies)
 
