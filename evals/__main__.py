@@ -14,19 +14,19 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from evals.compare import compare
-from evals.conversations import load_conversations
-from evals.dataset import load_dataset
+from evals.conversations.dataset import load_conversations
+from evals.conversations.run import run_conversations, turns_to_run
 from evals.gate import check
-from evals.judge import LexicalJudge, agreement, best_threshold, load_labels
-from evals.multiturn import run_conversations, turns_to_run
-from evals.negatives import load_negatives
-from evals.negatives_run import by_excluded, run_negatives
-from evals.report import CONVERSATION_HEADLINE, HEADLINE, fmt, write_all
+from evals.judges.lexical import LexicalJudge, agreement, best_threshold, load_labels
+from evals.negatives.dataset import load_negatives
+from evals.negatives.run import by_excluded, run_negatives
+from evals.questions.dataset import load_dataset
+from evals.questions.run import run
+from evals.reporting.compare import compare
+from evals.reporting.render import CONVERSATION_HEADLINE, HEADLINE, fmt, write_all
+from evals.reporting.summary import summarize
 from evals.rows import Row, Summary
-from evals.runner import run
 from evals.settings import EvalSettings
-from evals.summary import summarize
 from evals.targets import Target, TargetError, http_target, in_process_target
 from service.core.offline import configure_offline
 from service.settings import Settings
@@ -160,7 +160,7 @@ async def _run(args: argparse.Namespace, console: Console) -> Summary:
             )
     summary = _summarize(args, settings, harness, rows, target.name)
     if args.llm_judge:
-        from evals.llm_judge import LLMJudge
+        from evals.judges.llm import LLMJudge
 
         judge_llm = LLMJudge(settings.llm, args.llm_judge_cache)
         summary["llm_judge"] = await asyncio.to_thread(judge_llm.judge, rows)

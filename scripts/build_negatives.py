@@ -26,9 +26,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from evals.dataset import Question, load_dataset
 from evals.metrics import contains_fact
-from evals.negatives import ID_SUFFIX, Negative
+from evals.negatives.dataset import ID_SUFFIX, Negative
+from evals.questions.dataset import Question, load_dataset
 from ingest.dedupe import Signature, signature, similarity
 from ingest.reader import discover, read_article
 from service.settings import IngestSettings

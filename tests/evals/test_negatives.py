@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from evals.dataset import load_dataset
 from evals.metrics import contains_fact
-from evals.negatives import Negative, check_against, load_negatives
+from evals.negatives.dataset import Negative, check_against, load_negatives
+from evals.questions.dataset import load_dataset
 from ingest.dedupe import similarity
 from scripts.build_negatives import (
     BY_HAND,

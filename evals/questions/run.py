@@ -10,10 +10,10 @@ from typing import Protocol
 
 from evals import metrics as m
 from evals import names as n
-from evals.dataset import Question, Span
-from evals.frozen_text import sentence_spans
-from evals.judge import LexicalJudge, SupportJudge
-from evals.negatives import Negative
+from evals.judges.frozen_text import sentence_spans
+from evals.judges.lexical import LexicalJudge, SupportJudge
+from evals.negatives.dataset import Negative
+from evals.questions.dataset import Question, Span
 from evals.rows import Answered, AskReply, Citation, RetrievedChunk, Row
 from evals.targets import Target
 
@@ -205,7 +205,7 @@ async def evaluate(
     texts: dict[str, str | None],
     judge: SupportJudge,
 ) -> Row:
-    """One question's row. A negative (`evals/negatives.py`) is scored as an unanswerable
+    """One question's row. A negative (`evals/negatives/dataset.py`) is scored as an unanswerable
     question: its only right answer is a refusal."""
     started = time.perf_counter()
     reply = await target.ask(question.question)
