@@ -14,18 +14,19 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from evals.compare import compare
-from evals.conversations import load_conversations
-from evals.dataset import load_dataset
+from evals.conversations.dataset import load_conversations
+from evals.conversations.run import run_conversations, turns_to_run
 from evals.gate import check
-from evals.judge import LexicalJudge, agreement, best_threshold, load_labels
-from evals.multiturn import run_conversations, turns_to_run
-from evals.negatives import load_negatives
-from evals.negatives_run import by_excluded, run_negatives
-from evals.report import CONVERSATION_HEADLINE, HEADLINE, fmt, write_all
+from evals.judges.lexical import LexicalJudge, agreement, best_threshold, load_labels
+from evals.negatives.dataset import load_negatives
+from evals.negatives.run import by_excluded, run_negatives
+from evals.questions.dataset import load_dataset
+from evals.questions.run import run
+from evals.reporting.compare import compare
+from evals.reporting.render import CONVERSATION_HEADLINE, HEADLINE, fmt, write_all
+from evals.reporting.summary import summarize
 from evals.rows import Row, Summary
-from evals.runner import run
-from evals.summary import summarize
+from evals.settings import EvalSettings
 from evals.targets import Target, TargetError, http_target, in_process_target
 from service.core.offline import configure_offline
 from service.settings import Settings
@@ -90,9 +91,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _target(args: argparse.Namespace, settings: Settings) -> AbstractAsyncContextManager[Target]:
+def _target(
+    args: argparse.Namespace, settings: Settings, harness: EvalSettings
+) -> AbstractAsyncContextManager[Target]:
     if args.target:
-        key = settings.eval.api_key
+        key = harness.api_key
         return http_target(args.target, key.get_secret_value() if key else None)
     return in_process_target(None if args.use_index else args.corpus, settings)
 
@@ -102,7 +105,11 @@ def _judge(args: argparse.Namespace) -> LexicalJudge:
 
 
 def _summarize(
-    args: argparse.Namespace, settings: Settings, rows: Sequence[Row], target_name: str
+    args: argparse.Namespace,
+    settings: Settings,
+    harness: EvalSettings,
+    rows: Sequence[Row],
+    target_name: str,
 ) -> Summary:
     # The threshold is only known for the in-process app, whose settings are these.
     return summarize(
@@ -110,7 +117,7 @@ def _summarize(
         target=target_name,
         dataset=str(args.dataset),
         threshold=None if args.target else settings.answer.min_score,
-        prices=(settings.eval.price_prompt_per_1k, settings.eval.price_completion_per_1k),
+        prices=harness.prices,
     )
 
 
@@ -118,8 +125,8 @@ async def _run_conversations(args: argparse.Namespace, console: Console) -> Summ
     conversations = load_conversations(args.dataset)
     if args.split != "all":
         conversations = [c for c in conversations if c.split == args.split]
-    settings = Settings()
-    async with _target(args, settings) as target:
+    settings, harness = Settings(), EvalSettings()
+    async with _target(args, settings, harness) as target:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task("turns", total=turns_to_run(conversations))
             rows = await run_conversations(
@@ -129,7 +136,7 @@ async def _run_conversations(args: argparse.Namespace, console: Console) -> Summ
                 judge=_judge(args),
                 progress=lambda: progress.advance(task),
             )
-    summary = _summarize(args, settings, rows, target.name)
+    summary = _summarize(args, settings, harness, rows, target.name)
     write_all(args.out, rows, summary, CONVERSATION_HEADLINE)
     return summary
 
@@ -138,8 +145,8 @@ async def _run(args: argparse.Namespace, console: Console) -> Summary:
     questions = load_dataset(args.dataset)
     if args.split != "all":
         questions = [q for q in questions if q.split == args.split]
-    settings = Settings()
-    opened = _target(args, settings)
+    settings, harness = Settings(), EvalSettings()
+    opened = _target(args, settings, harness)
     judge = _judge(args)
     async with opened as target:
         with Progress(console=console, transient=True) as progress:
@@ -151,9 +158,9 @@ async def _run(args: argparse.Namespace, console: Console) -> Summary:
                 judge=judge,
                 progress=lambda: progress.advance(task),
             )
-    summary = _summarize(args, settings, rows, target.name)
+    summary = _summarize(args, settings, harness, rows, target.name)
     if args.llm_judge:
-        from evals.llm_judge import LLMJudge
+        from evals.judges.llm import LLMJudge
 
         judge_llm = LLMJudge(settings.llm, args.llm_judge_cache)
         summary["llm_judge"] = await asyncio.to_thread(judge_llm.judge, rows)
@@ -165,7 +172,7 @@ async def _run_negatives(args: argparse.Namespace, console: Console) -> Summary:
     negatives = load_negatives(args.dataset)
     if args.split != "all":
         negatives = [row for row in negatives if row.split == args.split]
-    settings = Settings()
+    settings, harness = Settings(), EvalSettings()
     console.print(
         f"{len(negatives)} negatives over {len(by_excluded(negatives))} indexes "
         f"({args.corpus} without each row's excluded articles)"
@@ -184,7 +191,7 @@ async def _run_negatives(args: argparse.Namespace, console: Console) -> Summary:
         target=target,
         dataset=str(args.dataset),
         threshold=settings.answer.min_score,
-        prices=(settings.eval.price_prompt_per_1k, settings.eval.price_completion_per_1k),
+        prices=harness.prices,
     )
     write_all(args.out, rows, summary)
     return summary

@@ -8,7 +8,7 @@ import string
 from collections import Counter
 from collections.abc import Sequence
 
-from evals.dataset import normalise
+from evals.questions.dataset import normalise
 
 # -- retrieval ---------------------------------------------------------------------------
 

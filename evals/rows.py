@@ -61,15 +61,10 @@ class RetrieveReply(TypedDict):
     query: str
 
 
-class Row(TypedDict):
-    """One question's answer and scores: a line of results.jsonl."""
+class Answered(TypedDict):
+    """The fields of a `Row` that come from the reply and its scores (shared by question
+    rows and conversation turn rows)."""
 
-    id: str
-    split: str
-    tags: list[str]
-    answerable: bool
-    question: str
-    reference: str
     answer: str
     abstained: bool
     fallback: bool
@@ -82,6 +77,18 @@ class Row(TypedDict):
     usage: dict[str, int]
     citation_valid: list[bool]
     metrics: dict[str, float]
+
+
+class Row(Answered):
+    """One question's answer and scores: a line of results.jsonl (the question's fields,
+    then the `Answered` ones)."""
+
+    id: str
+    split: str
+    tags: list[str]
+    answerable: bool
+    question: str
+    reference: str
 
 
 class TurnRow(Row):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
@@ -126,40 +126,36 @@ def build_resolver(settings: Settings) -> FollowUpResolver:
     return FollowUpResolver("llm", condenser)
 
 
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    app = FastAPI(
+        title="newsrag",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan(settings),
+        # /docs is served by service/api/docs.py with its own security headers; one docs
+        # page is enough, so there is no /redoc.
+        docs_url=None,
+        redoc_url=None,
+    )
+    _add_middleware(app, settings)
+    install_error_handlers(app)
+    _include_routers(app, settings)
+    document_errors(app, settings.server, keys_required=bool(settings.access.api_keys))
+    return app
+
+
+def lifespan(settings: Settings) -> Lifespan:
+    """The app's lifespan: the heavy objects are built once at start-up, closed at exit."""
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def run(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.server.log_level)
         metrics.worker_started()
-        services = await anyio.to_thread.run_sync(build_services, settings)
-        app.state.services = services
-        redis = build_redis(settings)
-        app.state.access = build_access(settings, redis)
-        slack: SlackBot | None = None
-        if settings.slack.signing_secret is not None:
-            once = Once(redis, settings.slack.dedupe_ttl_s)
-            slack = SlackBot(settings, services.ask, app.state.access, once)
-        app.state.slack = slack
-        try:
-            await anyio.to_thread.run_sync(services.ask.warm)
-        except Exception as exc:  # reported by /readyz; the process still serves /healthz
-            LOGGER.warning("index not ready at start-up", extra={"fields": {"error": str(exc)}})
-        # Reloads after an ingest happen in the background (in dense mode too).
-        services.lexical.start()
-        LOGGER.info(
-            "ready",
-            extra={
-                "fields": {
-                    "model": services.ask.model,
-                    "api_keys": len(settings.access.api_keys),
-                    "widget_keys": len(settings.access.widget_keys),
-                    "redis": redis is not None,
-                    "slack": slack is not None,
-                }
-            },
-        )
+        services, redis, slack = await _start(app, settings)
         try:
             yield
         finally:
@@ -171,16 +167,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await redis.aclose()
             metrics.worker_stopped()
 
-    app = FastAPI(
-        title="newsrag",
-        version="1.0",
-        description=DESCRIPTION,
-        lifespan=lifespan,
-        # /docs is served by service/api/docs.py with its own security headers; one docs
-        # page is enough, so there is no /redoc.
-        docs_url=None,
-        redoc_url=None,
+    return run
+
+
+async def _start(
+    app: FastAPI, settings: Settings
+) -> tuple[Services, Redis | None, SlackBot | None]:
+    """Build the services, access and Slack bot onto `app.state`, warm the index, start the
+    lexical reloads."""
+    services = await anyio.to_thread.run_sync(build_services, settings)
+    app.state.services = services
+    redis = build_redis(settings)
+    app.state.access = build_access(settings, redis)
+    slack: SlackBot | None = None
+    if settings.slack.signing_secret is not None:
+        once = Once(redis, settings.slack.dedupe_ttl_s)
+        slack = SlackBot(settings, services.ask, app.state.access, once)
+    app.state.slack = slack
+    try:
+        await anyio.to_thread.run_sync(services.ask.warm)
+    except Exception as exc:  # reported by /readyz; the process still serves /healthz
+        LOGGER.warning("index not ready at start-up", extra={"fields": {"error": str(exc)}})
+    # Reloads after an ingest happen in the background (in dense mode too).
+    services.lexical.start()
+    LOGGER.info(
+        "ready",
+        extra={
+            "fields": {
+                "model": services.ask.model,
+                "api_keys": len(settings.access.api_keys),
+                "widget_keys": len(settings.access.widget_keys),
+                "redis": redis is not None,
+                "slack": slack is not None,
+            }
+        },
     )
+    return services, redis, slack
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.server.max_body_bytes)
     # Outermost, so that every response (errors included) carries the CORS headers. No
     # credentials: keys travel in the Authorization header, never in cookies.
@@ -198,7 +223,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             ProxyHeadersMiddleware, trusted_hosts=list(settings.server.forwarded_allow_ips)
         )
-    install_error_handlers(app)
+
+
+def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(ask.router)
     app.include_router(openai_compat.router)
     app.include_router(sources.router)
@@ -207,5 +234,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(docs.router)
     app.include_router(widget.router)
     app.include_router(metrics_api.build_router(require_key=settings.metrics.require_key))
-    document_errors(app, settings.server, keys_required=bool(settings.access.api_keys))
-    return app

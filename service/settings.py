@@ -493,27 +493,9 @@ class MetricsSettings(BaseSettings):
     )
 
 
-class EvalSettings(BaseSettings):
-    """The eval harness: the key it calls a service with, and the prices it reports the cost
-    of LLM answers with."""
-
-    model_config = _section("RAG_EVAL_", secret=True)
-
-    api_key: SecretStr | None = Field(
-        None,
-        description="Bearer key the harness sends to `--target` (one of that service's "
-        "RAG_API_KEYS); in-process runs use the first of RAG_API_KEYS.",
-    )
-    price_prompt_per_1k: float = Field(
-        0.0, ge=0, description="USD per 1,000 prompt tokens of the configured LLM."
-    )
-    price_completion_per_1k: float = Field(
-        0.0, ge=0, description="USD per 1,000 completion tokens of the configured LLM."
-    )
-
-
 class Settings(BaseSettings):
-    """Everything the service, the ingest job and the eval harness are configured by."""
+    """Everything the service and the ingest job are configured by (the eval harness adds
+    `evals.settings.EvalSettings`)."""
 
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", frozen=True)
 
@@ -538,7 +520,6 @@ class Settings(BaseSettings):
     cors: CorsSettings = Field(default_factory=CorsSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
-    eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @model_validator(mode="after")
     def _chunks_fit_embedder(self) -> Settings:

@@ -59,6 +59,8 @@ def test_the_contracts_hold(tree: Path) -> None:
         ("service.answer.extractive", "import ingest.pipeline", "never imports the ingest"),
         ("ingest.pipeline", "import service.retrieval.retriever", "ingest uses only"),
         ("evals.metrics", "import service.evidence.text", "evals uses the service"),
+        ("evals.reporting.summary", "import evals.questions.run", "runs and the CLI stay on top"),
+        ("evals.judges.lexical", "import evals.__main__", "runs and the CLI stay on top"),
     ],
 )
 def test_a_planted_back_edge_fails(tree: Path, module: str, statement: str, contract: str) -> None:

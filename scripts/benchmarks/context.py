@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from evals.dataset import Question, load_dataset
+from evals.questions.dataset import Question, load_dataset
 from ingest.pipeline import IngestJob, Summary
 from service.core.embedder import Embedder, build_embedder
 from service.core.store import ArticleIndex, build_index

@@ -16,6 +16,7 @@ from service.api.models import (
     AskResponse,
     CitationOut,
     ErrorResponse,
+    Filters,
     RetrieveRequest,
     RetrieveResponse,
     TimingsOut,
@@ -51,11 +52,12 @@ def _check_limits(body: RetrieveRequest, settings: Settings) -> None:
         )
 
 
-def _filters(body: RetrieveRequest) -> SearchFilters | None:
-    if body.filters is None:
+def search_filters(filters: Filters | None) -> SearchFilters | None:
+    """A request's `filters` (of /v1/ask, /v1/retrieve or /v1/chat/completions) as the
+    retriever takes them."""
+    if filters is None:
         return None
-    f = body.filters
-    return SearchFilters(f.sources, f.published_from, f.published_to)
+    return SearchFilters(filters.sources, filters.published_from, filters.published_to)
 
 
 def to_response(result: AskResult) -> AskResponse:
@@ -103,14 +105,14 @@ async def ask(
         wants_stream = "text/event-stream" in request.headers.get("accept", "")
     if not wants_stream:
         result = await service.ask(
-            body.question, top_k=top_k, filters=_filters(body), history=history
+            body.question, top_k=top_k, filters=search_filters(body.filters), history=history
         )
         return to_response(result)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         yield _event("meta", {"request_id": request_id_var.get(), "model": service.model})
         async for item in service.stream(
-            body.question, top_k=top_k, filters=_filters(body), history=history
+            body.question, top_k=top_k, filters=search_filters(body.filters), history=history
         ):
             if isinstance(item, Token):
                 yield _event("token", {"text": item.text})
@@ -139,7 +141,7 @@ async def retrieve(
 ) -> RetrieveResponse:
     _check_limits(body, settings)
     top_k = body.top_k or settings.retrieval.top_k
-    retrieval = await service.retrieve(body.question, top_k, _filters(body))
+    retrieval = await service.retrieve(body.question, top_k, search_filters(body.filters))
     return RetrieveResponse(
         chunks=[chunk_out(h) for h in retrieval.hits],
         query=retrieval.query.text,

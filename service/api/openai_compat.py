@@ -20,13 +20,14 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from service.answer.base import Citation, Message
-from service.api.ask import to_response
+from service.api.ask import search_filters, to_response
 from service.api.deps import AskDep, ServicesDep, SettingsDep
 from service.api.errors import openai_error
 from service.api.models import CitationOut
@@ -46,7 +47,7 @@ from service.api.openai_models import (
 from service.api.principal import get_principal
 from service.api.sse import answer_stream
 from service.ask.followup import SOURCES_HEADING
-from service.ask.service import AskResult
+from service.ask.service import AskResult, AskService
 from service.core.tokens import count_tokens
 from service.errors import InvalidRequest, NotFound
 from service.log import request_id_var
@@ -147,13 +148,6 @@ def _citations(result: AskResult) -> list[CitationOut]:
     return to_response(result).citations
 
 
-def _filters(body: ChatCompletionRequest) -> SearchFilters | None:
-    if body.filters is None:
-        return None
-    f = body.filters
-    return SearchFilters(f.sources, f.published_from, f.published_to)
-
-
 def pieces(text: str, words: int = WORDS_PER_CHUNK) -> list[str]:
     """`text` cut before every `words`-th word; the pieces join back to `text`."""
     starts = [m.start() for m in re.finditer(r"\S+", text)][::words]
@@ -196,66 +190,109 @@ async def chat_completions(
     body: ChatCompletionRequest, service: AskDep, settings: SettingsDep
 ) -> ChatCompletion | EventSourceResponse:
     _check_model(body.model, settings)
-    question, history = conversation(body, settings)
-    top_k = body.top_k or settings.retrieval.top_k
-    sources_list = settings.chat.sources_list if body.sources_list is None else body.sources_list
-    request_id = request_id_var.get()
-    completion_id = f"chatcmpl-{request_id}"
-    created = int(time.time())
-    model = settings.chat.model_name
+    chat = _chat(body, settings)
     if not body.stream:
-        result = await service.ask(question, top_k=top_k, filters=_filters(body), history=history)
-        content = content_of(result, sources_list)
-        return ChatCompletion(
-            id=completion_id,
-            created=created,
-            model=model,
-            choices=[
-                Choice(
-                    message=ChatMessageOut(
-                        content=content,
-                        citations=_citations(result),
-                        abstained=result.answer.abstained,
-                    )
-                )
-            ],
-            usage=usage_of(question, history, result, content),
-            abstained=result.answer.abstained,
-            fallback=result.answer.fallback,
-            request_id=request_id,
+        result = await service.ask(
+            chat.question, top_k=chat.top_k, filters=chat.filters, history=chat.history
         )
-
+        return _completion(chat, result)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    return answer_stream(_chat_events(chat, service, include_usage), settings, _error_event)
 
-    def chunk(**fields: Any) -> ServerSentEvent:
-        data = ChatCompletionChunk(id=completion_id, created=created, model=model, **fields)
-        return ServerSentEvent(data=json.dumps(chunk_json(data), ensure_ascii=False))
 
-    async def events() -> AsyncIterator[ServerSentEvent]:
-        yield chunk(choices=[ChunkChoice(delta=Delta(role="assistant", content=""))])
-        result: AskResult | None = None
-        async for item in service.stream(
-            question, top_k=top_k, filters=_filters(body), history=history
-        ):
-            if isinstance(item, AskResult):
-                result = item
-        assert result is not None, "the ask stream always ends with a result"
-        content = content_of(result, sources_list)
-        for piece in pieces(content):
-            yield chunk(choices=[ChunkChoice(delta=Delta(content=piece))])
-        final = {
-            "usage": usage_of(question, history, result, content),
-            "citations": _citations(result),
-            "abstained": result.answer.abstained,
-            "fallback": result.answer.fallback,
-            "request_id": request_id,
-        }
-        yield chunk(choices=[ChunkChoice(delta=Delta(), finish_reason="stop")], **final)
-        if include_usage:
-            yield chunk(choices=[], **final)
-        yield ServerSentEvent(data="[DONE]")
+@dataclass(frozen=True)
+class _Chat:
+    """One chat completion request: what is asked, and what its answer is labelled with."""
 
-    return answer_stream(events(), settings, _error_event)
+    question: str
+    history: list[Message]
+    top_k: int
+    filters: SearchFilters | None
+    sources_list: bool
+    request_id: str
+    completion_id: str
+    created: int
+    model: str
+
+
+def _chat(body: ChatCompletionRequest, settings: Settings) -> _Chat:
+    question, history = conversation(body, settings)
+    request_id = request_id_var.get()
+    return _Chat(
+        question=question,
+        history=history,
+        top_k=body.top_k or settings.retrieval.top_k,
+        filters=search_filters(body.filters),
+        sources_list=settings.chat.sources_list if body.sources_list is None else body.sources_list,
+        request_id=request_id,
+        completion_id=f"chatcmpl-{request_id}",
+        created=int(time.time()),
+        model=settings.chat.model_name,
+    )
+
+
+def _completion(chat: _Chat, result: AskResult) -> ChatCompletion:
+    """The whole answer as one chat completion (`stream` false)."""
+    content = content_of(result, chat.sources_list)
+    return ChatCompletion(
+        id=chat.completion_id,
+        created=chat.created,
+        model=chat.model,
+        choices=[
+            Choice(
+                message=ChatMessageOut(
+                    content=content,
+                    citations=_citations(result),
+                    abstained=result.answer.abstained,
+                )
+            )
+        ],
+        usage=usage_of(chat.question, chat.history, result, content),
+        abstained=result.answer.abstained,
+        fallback=result.answer.fallback,
+        request_id=chat.request_id,
+    )
+
+
+def _chunk(chat: _Chat, **fields: Any) -> ServerSentEvent:
+    data = ChatCompletionChunk(
+        id=chat.completion_id, created=chat.created, model=chat.model, **fields
+    )
+    return ServerSentEvent(data=json.dumps(chunk_json(data), ensure_ascii=False))
+
+
+async def _chat_events(
+    chat: _Chat, service: AskService, include_usage: bool
+) -> AsyncIterator[ServerSentEvent]:
+    """The role chunk, the final content in pieces, the closing chunk(s), then `[DONE]`."""
+    yield _chunk(chat, choices=[ChunkChoice(delta=Delta(role="assistant", content=""))])
+    result = await _final_result(chat, service)
+    content = content_of(result, chat.sources_list)
+    for piece in pieces(content):
+        yield _chunk(chat, choices=[ChunkChoice(delta=Delta(content=piece))])
+    final = {
+        "usage": usage_of(chat.question, chat.history, result, content),
+        "citations": _citations(result),
+        "abstained": result.answer.abstained,
+        "fallback": result.answer.fallback,
+        "request_id": chat.request_id,
+    }
+    yield _chunk(chat, choices=[ChunkChoice(delta=Delta(), finish_reason="stop")], **final)
+    if include_usage:
+        yield _chunk(chat, choices=[], **final)
+    yield ServerSentEvent(data="[DONE]")
+
+
+async def _final_result(chat: _Chat, service: AskService) -> AskResult:
+    """The answer of the ask stream (its last item); its tokens are not sent (see above)."""
+    result: AskResult | None = None
+    async for item in service.stream(
+        chat.question, top_k=chat.top_k, filters=chat.filters, history=chat.history
+    ):
+        if isinstance(item, AskResult):
+            result = item
+    assert result is not None, "the ask stream always ends with a result"
+    return result
 
 
 def chunk_json(chunk: ChatCompletionChunk) -> dict[str, Any]:

@@ -66,73 +66,92 @@ def multiprocess_dir() -> Path | None:
 
 @lru_cache(maxsize=1)
 def _metrics() -> _Metrics:
-    from prometheus_client import Counter, Gauge, Histogram, values
+    from prometheus_client import values
 
     if multiprocess_dir() is not None and not getattr(values.ValueClass, "_multiprocess", False):
         # prometheus_client chose its value class when first imported, which may have been
         # before the directory was set up: no metric exists yet, so switch now.
         values.ValueClass = values.MultiProcessValue()
+    # Created in the order of _Metrics's fields (and so listed in that order by a scrape).
+    return _Metrics(*_http_metrics(), *_answer_metrics(), *_lexical_metrics())
 
-    def name(short: str) -> str:
-        return f"{PREFIX}_{short}"
 
-    return _Metrics(
-        requests=Counter(
-            name("http_requests"),
+def _name(short: str) -> str:
+    return f"{PREFIX}_{short}"
+
+
+def _http_metrics() -> tuple[Counter, Histogram, Gauge, Histogram]:
+    from prometheus_client import Counter, Gauge, Histogram
+
+    return (
+        Counter(
+            _name("http_requests"),
             "HTTP requests answered, by route template, method and status.",
             ["route", "method", "status"],
         ),
-        latency=Histogram(
-            name("http_request_duration_seconds"),
+        Histogram(
+            _name("http_request_duration_seconds"),
             "Time to answer an HTTP request (a stream: until its last event), by route "
             "template, method and status.",
             ["route", "method", "status"],
             buckets=_HTTP_BUCKETS,
         ),
-        in_progress=Gauge(
-            name("http_requests_in_progress"),
+        Gauge(
+            _name("http_requests_in_progress"),
             "HTTP requests being answered now, summed over live workers.",
             multiprocess_mode="livesum",
         ),
-        stages=Histogram(
-            name("stage_duration_seconds"),
+        Histogram(
+            _name("stage_duration_seconds"),
             "Time per answering stage: embed (spelling repair and the question's vector), "
             "retrieve (search and re-ranking), generate (the answerer).",
             ["stage"],
             buckets=_STAGE_BUCKETS,
         ),
-        answers=Counter(name("answers"), "Answers completed (/v1/ask)."),
-        abstentions=Counter(
-            name("abstentions"), "Answers that abstained: the articles do not answer."
+    )
+
+
+def _answer_metrics() -> tuple[Counter, Counter, Counter, Counter, Counter, Counter]:
+    from prometheus_client import Counter
+
+    return (
+        Counter(_name("answers"), "Answers completed (/v1/ask)."),
+        Counter(_name("abstentions"), "Answers that abstained: the articles do not answer."),
+        Counter(
+            _name("fallbacks"), "Answers given extractively because the configured LLM failed."
         ),
-        fallbacks=Counter(
-            name("fallbacks"), "Answers given extractively because the configured LLM failed."
-        ),
-        llm_requests=Counter(name("llm_requests"), "Answers requested from the LLM."),
-        llm_errors=Counter(
-            name("llm_errors"),
+        Counter(_name("llm_requests"), "Answers requested from the LLM."),
+        Counter(
+            _name("llm_errors"),
             "LLM calls that failed, by kind: timeout, connection, status (an HTTP error), "
             "empty (no answer), malformed (unusable output), other.",
             ["kind"],
         ),
-        llm_tokens=Counter(
-            name("llm_tokens"),
+        Counter(
+            _name("llm_tokens"),
             "Tokens of LLM answers, by kind (prompt, completion); counted by the endpoint "
             "when it reports usage, else with tiktoken.",
             ["kind"],
         ),
-        lexical_generation=Gauge(
-            name("lexical_index_generation"),
+    )
+
+
+def _lexical_metrics() -> tuple[Gauge, Gauge, Histogram]:
+    from prometheus_client import Gauge, Histogram
+
+    return (
+        Gauge(
+            _name("lexical_index_generation"),
             "Collection generation the lexical index reflects, per live worker.",
             multiprocess_mode="liveall",
         ),
-        lexical_chunks=Gauge(
-            name("lexical_index_chunks"),
+        Gauge(
+            _name("lexical_index_chunks"),
             "Chunks in the lexical index, per live worker.",
             multiprocess_mode="liveall",
         ),
-        lexical_build=Histogram(
-            name("lexical_index_build_seconds"),
+        Histogram(
+            _name("lexical_index_build_seconds"),
             "Time to build or load the lexical index for a collection generation.",
             buckets=_BUILD_BUCKETS,
         ),

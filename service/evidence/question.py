@@ -12,6 +12,7 @@ for exactly that.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
@@ -227,85 +228,104 @@ def _capitalised(word: str) -> bool:
 def analyse(question: str, proper: AbstractSet[str] = frozenset()) -> Asked:
     """`proper`: name keys written capitalised inside sentences of the passages; they
     mark the names of an all-lower-case question ("who is the nato secretary general")."""
-    slots = tuple(s for s, pattern in _SLOTS if pattern.search(question))
-    lower_case = not any(_capitalised(w) for w in _WORD.findall(question)[1:])
-    constraints: list[Constraint] = []
-    seen: set[tuple[str, ...]] = set()
-
-    def add(text: str, kind: ConstraintKind, forms: tuple[str, ...]) -> None:
-        if forms and forms not in seen:
-            seen.add(forms)
-            constraints.append(Constraint(text, kind, forms))
-
-    for quoted in _QUOTED.findall(question):
-        if len(quoted.split()) >= 2:
-            add(quoted, "quote", (" ".join(quoted.casefold().split()),))
-    words = list(_WORD.finditer(question))
-    group: list[re.Match[str]] = []
-
-    def close_group() -> None:
-        if group:
-            keys = [name_key(m.group(0)) for m in group]
-            # "Captain Erling Moen", "MF Solgang": any of the names proper will do.
-            named = tuple(k for k in keys if k not in TITLES) or tuple(keys)
-            add(question[group[0].start() : group[-1].end()], "name", named)
-            group.clear()
-
-    for i, match in enumerate(words):
-        word = match.group(0)
-        key = name_key(word)
-        if key in _MONTH_SET:
-            close_group()
-            day = _day_before(question, match.start())
-            forms = (day, _month(key)) if day else (_month(key),)
-            add(f"{day} {word}" if day else word, "date", forms)
-            continue
-        if key in WEEKDAYS:
-            close_group()
-            add(word, "date", (key,))
-            continue
-        if _NUMBER.fullmatch(word):
-            close_group()
-            if not _day_of_month(question, match.end()):
-                add(word, "number", (word.replace(",", ""),))
-            continue
-        if key in STOPWORDS or key in _WH or len(key) < 2:
-            close_group()
-            continue
-        is_name = key in proper if lower_case else _capitalised(word) and (i > 0 or key in proper)
-        if not is_name:
-            close_group()
-            continue
-        # "Brattøy Residents' Association" is one name; "US-Ukraine" and
-        # "Hallvik–Sørnes" are two, both of which must be met.
-        if group and question[group[-1].end() : match.start()].strip(" '’"):
-            close_group()
-        group.append(match)
-    close_group()
+    slots = _slots(question)
+    constraints = _constraints(question, proper)
     taken = {t for c in constraints for t in terms(c.text)}
     focus = frozenset(t for t in terms(question) if t not in taken and t not in _SLOT_WORDS)
+    return Asked(
+        question=question,
+        slots=slots,
+        speaker=_speaker(question, constraints),
+        date_unit=_date_unit(question),
+        kind=_kind(question) if "name" in slots else None,
+        attribute=bool(_ATTRIBUTE.search(question)),
+        constraints=constraints,
+        focus=focus,
+        is_list=bool(_LIST.search(question)) and not set(slots) - {"person", "place", "name"},
+    )
+
+
+def _slots(question: str) -> tuple[Slot, ...]:
+    slots = tuple(s for s, pattern in _SLOTS if pattern.search(question))
     if slots[:1] == ("person",) and _WHO_IS_NAME.match(question):
         # "Who is Astrid Nyhus?" asks what she is, not for another name.
         rest = _WHO_IS_NAME.match(question).group(1)  # type: ignore[union-attr]
         if all(w[:1].isupper() for w in _WORD.findall(rest)):
             slots = slots[1:]
-    speaker = None
+    return slots
+
+
+def _speaker(question: str, constraints: Sequence[Constraint]) -> Constraint | None:
+    """The name constraint of whoever the question asks about having said something."""
     said = _SPEAKER.search(question)
-    if said:
-        speaker = next(
-            (c for c in constraints if c.kind == "name" and c.text in said.group("who")), None
-        )
-    return Asked(
-        question=question,
-        slots=slots,
-        speaker=speaker,
-        date_unit=_date_unit(question),
-        kind=_kind(question) if "name" in slots else None,
-        attribute=bool(_ATTRIBUTE.search(question)),
-        constraints=tuple(constraints),
-        focus=focus,
-        is_list=bool(_LIST.search(question)) and not set(slots) - {"person", "place", "name"},
-    )
+    if not said:
+        return None
+    return next((c for c in constraints if c.kind == "name" and c.text in said.group("who")), None)
+
+
+class _Constraints:
+    """The constraints of one question in the order they are met, each set of forms once;
+    consecutive name words are gathered into one name."""
+
+    def __init__(self, question: str) -> None:
+        self.question = question
+        self.found: list[Constraint] = []
+        self._seen: set[tuple[str, ...]] = set()
+        self._group: list[re.Match[str]] = []
+
+    def add(self, text: str, kind: ConstraintKind, forms: tuple[str, ...]) -> None:
+        if forms and forms not in self._seen:
+            self._seen.add(forms)
+            self.found.append(Constraint(text, kind, forms))
+
+    def name_word(self, match: re.Match[str]) -> None:
+        # "Brattøy Residents' Association" is one name; "US-Ukraine" and
+        # "Hallvik–Sørnes" are two, both of which must be met.
+        group = self._group
+        if group and self.question[group[-1].end() : match.start()].strip(" '’"):
+            self.close_name()
+        group.append(match)
+
+    def close_name(self) -> None:
+        group = self._group
+        if group:
+            keys = [name_key(m.group(0)) for m in group]
+            # "Captain Erling Moen", "MF Solgang": any of the names proper will do.
+            named = tuple(k for k in keys if k not in TITLES) or tuple(keys)
+            self.add(self.question[group[0].start() : group[-1].end()], "name", named)
+            group.clear()
+
+
+def _constraints(question: str, proper: AbstractSet[str]) -> tuple[Constraint, ...]:
+    """The quoted phrases of `question`, then its dates, numbers and names as they occur."""
+    found = _Constraints(question)
+    for quoted in _QUOTED.findall(question):
+        if len(quoted.split()) >= 2:
+            found.add(quoted, "quote", (" ".join(quoted.casefold().split()),))
+    lower_case = not any(_capitalised(w) for w in _WORD.findall(question)[1:])
+    for i, match in enumerate(_WORD.finditer(question)):
+        word = match.group(0)
+        key = name_key(word)
+        if key in _MONTH_SET:
+            found.close_name()
+            day = _day_before(question, match.start())
+            forms = (day, _month(key)) if day else (_month(key),)
+            found.add(f"{day} {word}" if day else word, "date", forms)
+        elif key in WEEKDAYS:
+            found.close_name()
+            found.add(word, "date", (key,))
+        elif _NUMBER.fullmatch(word):
+            found.close_name()
+            if not _day_of_month(question, match.end()):
+                found.add(word, "number", (word.replace(",", ""),))
+        elif key in STOPWORDS or key in _WH or len(key) < 2:
+            found.close_name()
+        elif (key in proper) if lower_case else (_capitalised(word) and (i > 0 or key in proper)):
+            found.name_word(match)
+        else:
+            found.close_name()
+    found.close_name()
+    return tuple(found.found)
 
 
 def _kind(question: str) -> str | None:

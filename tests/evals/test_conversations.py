@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from evals.conversations import CONVERSATION_TAGS, Conversation, Turn, load_conversations
-from evals.dataset import normalise
+from evals.conversations.dataset import CONVERSATION_TAGS, Conversation, Turn, load_conversations
+from evals.questions.dataset import normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_PATH = ROOT / "evals" / "datasets" / "conversations.jsonl"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.dataset import Question, load_dataset, normalise
+from evals.questions.dataset import Question, load_dataset, normalise
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTICLES_DIR = ROOT / "data" / "articles"

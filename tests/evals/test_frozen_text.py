@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from evals.frozen_text import sentence_spans, terms
+from evals.judges.frozen_text import sentence_spans, terms
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
-from evals.conversations import load_conversations
-from evals.dataset import load_dataset
+from evals.conversations.dataset import load_conversations
 from evals.jsonl import load_jsonl
-from evals.negatives import load_negatives
+from evals.negatives.dataset import load_negatives
+from evals.questions.dataset import load_dataset
 
 
 class _Row(BaseModel):

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from evals import metrics as m
-from evals.judge import LexicalJudge
-from evals.runner import alce, claims_with_citations
+from evals.judges.lexical import LexicalJudge
+from evals.questions.run import alce, claims_with_citations
 
 
 def test_retrieval_metrics_on_a_known_ranking() -> None:
@@ -81,7 +81,7 @@ def test_lexical_judge_rejects_a_changed_number() -> None:
 
 
 def test_judge_agreement_with_hand_labels_does_not_regress() -> None:
-    from evals.judge import DEFAULT_THRESHOLD, agreement, best_threshold, load_labels
+    from evals.judges.lexical import DEFAULT_THRESHOLD, agreement, best_threshold, load_labels
     from tests.conftest import REPO
 
     labels = load_labels(REPO / "evals" / "datasets" / "judge_labels.jsonl")

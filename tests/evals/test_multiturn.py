@@ -9,8 +9,8 @@ import pytest
 
 from evals import names as n
 from evals.__main__ import main
-from evals.conversations import Conversation, load_conversations
-from evals.multiturn import entity_words, gold_entities, history, rewrite_scores, words
+from evals.conversations.dataset import Conversation, load_conversations
+from evals.conversations.run import entity_words, gold_entities, history, rewrite_scores, words
 from tests.conftest import REPO
 
 CONVERSATIONS = load_conversations(REPO / "evals" / "datasets" / "conversations.jsonl")

@@ -1,7 +1,8 @@
 """The negatives-only sets: schema, reproducibility, and that the answers really are gone.
 
 The committed files must be exactly what scripts/build_negatives.py produces, so that the
-hand-check tables in the script stay the single record of what was verified.
+reader's judgements (evals/datasets/negatives_judgements.jsonl) stay the single record of
+what was verified.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from evals.dataset import load_dataset
 from evals.metrics import contains_fact
-from evals.negatives import Negative, check_against, load_negatives
+from evals.negatives.dataset import Negative, check_against, load_negatives
+from evals.questions.dataset import load_dataset
 from ingest.dedupe import similarity
 from scripts.build_negatives import (
     BY_HAND,
@@ -29,6 +30,7 @@ from scripts.build_negatives import (
     date_forms,
     dedupe_threshold,
     fact_variants,
+    load_judgements,
     read_corpus,
     render,
     signatures,
@@ -58,8 +60,9 @@ def test_committed_files_load_and_match_their_dataset(corpus: Corpus) -> None:
 def test_regenerating_reproduces_the_committed_files(corpus: Corpus) -> None:
     expected = render(build(corpus).rows)
     assert corpus.output.read_text(encoding="utf-8") == expected, (
-        f"{corpus.output.name} differs from what the script builds; edit the tables in "
-        "scripts/build_negatives.py and run it instead of editing the file"
+        f"{corpus.output.name} differs from what the script builds; edit the judgements in "
+        "evals/datasets/negatives_judgements.jsonl and run scripts/build_negatives.py "
+        "instead of editing the file"
     )
 
 
@@ -99,6 +102,19 @@ def test_tables_name_only_known_questions() -> None:
     known = {q.id for corpus in CORPORA for q in load_dataset(corpus.dataset)}
     assert not (set(MANUAL_DROPS) | set(HAND_CHECKED)) - known
     assert not set(MANUAL_DROPS) & set(HAND_CHECKED)
+
+
+def test_judgements_refuse_a_repeated_id_or_an_unknown_judgement(tmp_path: Path) -> None:
+    path = tmp_path / "judgements.jsonl"
+    keep = json.dumps({"id": "x1", "judgement": "keep", "note": "read"})
+    path.write_text(keep + "\n" + json.dumps({"id": "x2", "judgement": "drop", "note": "r"}))
+    assert load_judgements(path) == ({"x2": "r"}, {"x1": "read"})
+    path.write_text(keep + "\n" + json.dumps({"id": "x1", "judgement": "drop", "note": "r"}))
+    with pytest.raises(ValueError, match="repeated id 'x1'"):
+        load_judgements(path)
+    path.write_text(json.dumps({"id": "x3", "judgement": "maybe", "note": "?"}))
+    with pytest.raises(ValueError, match="unknown judgement"):
+        load_judgements(path)
 
 
 # -- dates -------------------------------------------------------------------------------

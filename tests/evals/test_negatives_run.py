@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from evals.__main__ import main
-from evals.negatives import Negative
-from evals.negatives_run import MemoEmbedder, by_excluded, copy_without
+from evals.negatives.dataset import Negative
+from evals.negatives.run import MemoEmbedder, by_excluded, copy_without
 from service.core.embedder import Embedder, Vectors
 
 ARTICLES = {

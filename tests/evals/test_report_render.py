@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.report import render_html
+from evals.reporting.render import render_html
 from tests.conftest import REPO
 
 ARTIFACTS = REPO / "artifacts"

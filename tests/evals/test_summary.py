@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from evals.reporting.summary import aggregate, tradeoff
 from evals.rows import Row
-from evals.summary import aggregate, tradeoff
 
 
 def _row(answerable: bool, confidence: float | None, words: float | None = None) -> Row:

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from devtools.contract import article_text
-from evals.dataset import load_dataset
+from evals.questions.dataset import load_dataset
 from tests.conftest import REPO, SAMPLE_DIR, SAMPLES
 from tests.service.conftest import check_invariants
 

@@ -11,8 +11,8 @@ from typing import Any
 from benchmarks.context import SAMPLE_DIR, Bench, questions
 from benchmarks.rows import Row, row
 from devtools.contract import article_text
-from evals.dataset import Question
 from evals.metrics import hit_at, mrr_at, percentile
+from evals.questions.dataset import Question
 from service.app import build_services
 from service.settings import Settings
 

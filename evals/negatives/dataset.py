@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from evals.dataset import Question, Split, Tag
 from evals.jsonl import load_jsonl
+from evals.questions.dataset import Question, Split, Tag
 
 ID_SUFFIX = "-neg"
 

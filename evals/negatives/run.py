@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from evals.judge import SupportJudge
-from evals.negatives import Negative
+from evals.judges.lexical import SupportJudge
+from evals.negatives.dataset import Negative
+from evals.questions.run import run
 from evals.rows import Row
-from evals.runner import run
 from evals.targets import in_process_target
 from service.core.embedder import Embedder, Vectors, build_embedder
 from service.settings import Settings

@@ -4,7 +4,7 @@ A turn's history is the conversation's earlier user questions, each followed by 
 reference answer: deterministic, so a turn's score does not depend on how the service
 answered the turn before (that is the single-turn set's job), and the turns of a
 conversation can be asked in any order. The opening turn is only context; each later turn
-is one row, scored like a single-turn question (`evals.runner.score`) plus how well what
+is one row, scored like a single-turn question (`evals.questions.run.score`) plus how well what
 the service searched for (the `query` of `/v1/ask`) matches the turn's `standalone`.
 """
 
@@ -17,11 +17,11 @@ from collections.abc import Callable, Iterable, Sequence
 
 from evals import metrics as m
 from evals import names as n
-from evals.conversations import Conversation
-from evals.dataset import normalise
-from evals.judge import LexicalJudge, SupportJudge
+from evals.conversations.dataset import Conversation
+from evals.judges.lexical import LexicalJudge, SupportJudge
+from evals.questions.dataset import normalise
+from evals.questions.run import RETRIEVE_K, answered, score, valid_citations
 from evals.rows import Message, TurnRow
-from evals.runner import RETRIEVE_K, answered, score, valid_citations
 from evals.targets import Target
 
 FOLLOW_UP = "follow-up"  # a turn that needs the earlier turns (standalone != question)

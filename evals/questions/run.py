@@ -6,15 +6,15 @@ import asyncio
 import re
 import time
 from collections.abc import Callable, Sequence
-from typing import Protocol, TypedDict
+from typing import Protocol
 
 from evals import metrics as m
 from evals import names as n
-from evals.dataset import Question, Span
-from evals.frozen_text import sentence_spans
-from evals.judge import LexicalJudge, SupportJudge
-from evals.negatives import Negative
-from evals.rows import AskReply, Citation, RetrievedChunk, Row
+from evals.judges.frozen_text import sentence_spans
+from evals.judges.lexical import LexicalJudge, SupportJudge
+from evals.negatives.dataset import Negative
+from evals.questions.dataset import Question, Span
+from evals.rows import Answered, AskReply, Citation, RetrievedChunk, Row
 from evals.targets import Target
 
 RETRIEVE_K = 10
@@ -175,22 +175,6 @@ def score(
     return scores
 
 
-class Answered(TypedDict):
-    """The fields of a `Row` that come from the reply and its scores."""
-
-    answer: str
-    abstained: bool
-    fallback: bool
-    model: str | None
-    citations: list[Citation]
-    retrieved: list[RetrievedChunk]
-    confidence: float | None
-    timings_ms: dict[str, float]
-    usage: dict[str, int]
-    citation_valid: list[bool]
-    metrics: dict[str, float]
-
-
 def answered(
     reply: AskReply,
     chunks: list[RetrievedChunk],
@@ -221,7 +205,7 @@ async def evaluate(
     texts: dict[str, str | None],
     judge: SupportJudge,
 ) -> Row:
-    """One question's row. A negative (`evals/negatives.py`) is scored as an unanswerable
+    """One question's row. A negative (`evals/negatives/dataset.py`) is scored as an unanswerable
     question: its only right answer is a refusal."""
     started = time.perf_counter()
     reply = await target.ask(question.question)

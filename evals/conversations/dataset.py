@@ -4,7 +4,7 @@ The set is a JSON Lines file: one `Conversation` per line. A conversation is two
 user turns; every turn after the first may lean on earlier turns (pronouns, "that call",
 "and when?"), and its `standalone` field is the question a careful reader would write with
 that context resolved, so a follow-up rewriter can be scored against it. Each turn carries
-the same answer fields as a single-turn `evals.dataset.Question`, with facts matched the
+the same answer fields as a single-turn `evals.questions.dataset.Question`, with facts matched the
 same way (any alternative, after `normalise`).
 """
 
@@ -15,8 +15,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from evals.dataset import Span, Split, check_gold, normalise
 from evals.jsonl import load_jsonl
+from evals.questions.dataset import Span, Split, check_gold, normalise
 
 ConversationTag = Literal[
     "pronoun",

@@ -3,7 +3,7 @@
 The default `LexicalJudge` is an entailment proxy: every name (capitalised word) and number
 in the claim must appear in the evidence, since a changed fact usually changes one of
 them, and enough of the claim's content terms must be covered by the evidence. Terms
-come from the judge's own frozen copy of the answerer's extraction (evals/frozen_text.py),
+come from the judge's own frozen copy of the answerer's extraction (evals/judges/frozen_text.py),
 so changing the answerer does not move the ruler. Its threshold and its agreement with
 hand labels are in docs/evals.md (`python -m evals judge-agreement`).
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from evals.frozen_text import terms
+from evals.judges.frozen_text import terms
 
 DEFAULT_THRESHOLD = 0.25
 _NAME_OR_NUMBER = re.compile(r"\b(?:[A-Z][A-Za-z]+|\d+)\b")

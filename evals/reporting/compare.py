@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import cast
 
 from evals import names as n
-from evals.report import badness, fmt
+from evals.reporting.render import badness, fmt
 from evals.rows import Row, Summary
 
 # Metrics (or groups, by prefix) where a smaller number is better.
