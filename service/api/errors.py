@@ -9,6 +9,7 @@ access control, the answerer), is shaped here, so nothing else has to know about
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -92,8 +93,13 @@ def describe_validation(errors: Any) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+# A union's member in an error location (`list[ContentPart]`, `function-before[...]`):
+# pydantic's name for the branch tried, not a field a client could find in its body.
+_UNION_MEMBER = re.compile(r"[\[(]")
+
+
 def _location(err: Mapping[str, Any]) -> str:
-    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    loc = [str(p) for p in err.get("loc", ()) if p != "body" and not _UNION_MEMBER.search(str(p))]
     return ".".join(loc) or "body"
 
 
