@@ -103,6 +103,17 @@ def _location(err: Mapping[str, Any]) -> str:
     return ".".join(loc) or "body"
 
 
+def unexpected_error_response(path: str) -> JSONResponse:
+    """The 500 for an exception nothing else handled (see RequestContextMiddleware, which
+    sends it, so that it carries the request id and the CORS headers)."""
+    return error_response(
+        500,
+        "internal_error",
+        "Internal error; the request id identifies it in the logs.",
+        path=path,
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
@@ -143,14 +154,4 @@ def install_error_handlers(app: FastAPI) -> None:
         # Keeps the headers the status requires, such as Allow on a 405.
         return error_response(
             exc.status_code, code, message, path=request.url.path, headers=exc.headers
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        LOGGER.error("unhandled error", exc_info=exc)
-        return error_response(
-            500,
-            "internal_error",
-            "Internal error; the request id identifies it in the logs.",
-            path=request.url.path,
         )
