@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from service.errors import ServiceError
 from service.log import LOGGER, request_id_var
@@ -103,6 +104,16 @@ def _location(err: Mapping[str, Any]) -> str:
     return ".".join(loc) or "body"
 
 
+def _not_found_message(request: Request) -> str:
+    path = request.url.path
+    bare = path.rstrip("/")
+    if bare and bare != path:
+        scope = {**request.scope, "path": bare}
+        if any(route.matches(scope)[0] is not Match.NONE for route in request.app.routes):
+            return f"No such endpoint: {request.method} {path}; use {bare} (no trailing slash)."
+    return f"No such endpoint: {request.method} {path}; see /docs."
+
+
 def unexpected_error_response(path: str) -> JSONResponse:
     """The 500 for an exception nothing else handled (see RequestContextMiddleware, which
     sends it, so that it carries the request id and the CORS headers)."""
@@ -148,7 +159,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         message = str(exc.detail)
         if exc.status_code == 404:
-            message = f"No such endpoint: {request.method} {request.url.path}; see /docs."
+            message = _not_found_message(request)
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}; see /docs."
         # Keeps the headers the status requires, such as Allow on a 405.

@@ -272,3 +272,25 @@ def test_lone_surrogates_are_rejected_with_422(
     assert error["code"] == "invalid_request"
     assert error["message"].startswith(where), error["message"]
     assert "lone surrogate" in error["message"] and "UTF-8" in error["message"]
+
+
+def test_a_trailing_slash_is_a_404_naming_the_path_not_a_redirect_to_the_host_header(
+    client: TestClient,
+) -> None:
+    """A redirect built from the Host header would send clients to any host a request
+    names; the 404 says which path to use instead."""
+    for method, path in (("GET", "/v1/sources/"), ("POST", "/v1/ask/")):
+        response = client.request(
+            method,
+            path,
+            json={"question": "Geneva"},
+            headers={"Host": "evil.example"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 404, (path, response.headers)
+        assert "location" not in response.headers
+        error = response.json()["error"]
+        assert error["code"] == "not_found"
+        assert f"use {path.rstrip('/')}" in error["message"], error["message"]
+    unknown = client.get("/v1/nothing/")
+    assert unknown.status_code == 404 and "use " not in unknown.json()["error"]["message"]
