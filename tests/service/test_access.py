@@ -33,7 +33,16 @@ WRONG_KEY = "api-key-" + "c3" * 12
 SOURCE = SAMPLES[0]
 WIDGET_ROUTES = {("POST", "/v1/ask"), ("GET", "/v1/sources/{source:path}/text")}
 # Routes outside /v1 that stay open whatever the keys (Slack's use signatures instead).
-OPEN = {"/healthz", "/readyz", "/docs", "/openapi.json", "/", "/widget.js", "/metrics"}
+OPEN = {
+    "/healthz",
+    "/readyz",
+    "/docs",
+    "/docs/assets/{name}",
+    "/openapi.json",
+    "/",
+    "/widget.js",
+    "/metrics",
+}
 QUESTION = "Where were the US-Ukraine talks held?"
 
 
@@ -76,7 +85,7 @@ def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
 
 
 def call(client: TestClient, method: str, route: str, **kwargs: Any) -> httpx.Response:
-    path = route.replace("{model}", "newsrag")
+    path = route.replace("{model}", "newsrag").replace("{name}", "swagger-ui.css")
     path = re.sub(r"\{[^}]+\}", SOURCE, path)
     if path == "/v1/chat/completions":
         chat = {"model": "newsrag", "messages": [{"role": "user", "content": QUESTION}]}
