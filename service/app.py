@@ -140,6 +140,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # page is enough, so there is no /redoc.
         docs_url=None,
         redoc_url=None,
+        # Starlette's redirect to the path without its trailing slash is absolute, built
+        # from the Host header; the 404 names the right path instead (service/api/errors.py).
+        redirect_slashes=False,
     )
     _add_middleware(app, settings)
     install_error_handlers(app)

@@ -380,13 +380,19 @@ class RateLimitSettings(BaseSettings):
     slack_user: str | None = Field(
         "20/minute", description="Questions per Slack user (team and user id)."
     )
+    failed_auth: str | None = Field(
+        "10/minute",
+        description="Failed key attempts (a bearer key that matches none) per client IP; "
+        "over it, every key from that IP gets 429 until the window moves on. `off` "
+        "disables it.",
+    )
     on_redis_error: Literal["allow", "refuse"] = Field(
         "allow",
         description="When RAG_REDIS_URL cannot be reached: `allow` answers without limits "
         "(logged), `refuse` answers 503.",
     )
 
-    @field_validator("api_key", "widget", "widget_reads", "ip", "slack_user")
+    @field_validator("api_key", "widget", "widget_reads", "ip", "slack_user", "failed_auth")
     @classmethod
     def _is_rate(cls, value: str | None, info: ValidationInfo) -> str | None:
         return _check_rate(value, f"RAG_RATE_LIMIT_{(info.field_name or '').upper()}")

@@ -35,6 +35,7 @@ class Access:
     def __init__(self, keys: KeyRing, limiter: Limiter, rates: RateLimitSettings) -> None:
         self.keys = keys
         self._limiter = limiter
+        self._failed_auth = _parse(rates.failed_auth)
         self._rates: dict[tuple[PrincipalKind, Budget], limits.RateLimitItem | None] = {
             ("api_key", "question"): _parse(rates.api_key),
             ("widget", "question"): _parse(rates.widget),
@@ -42,6 +43,23 @@ class Access:
             ("anonymous", "question"): _parse(rates.ip),
             ("slack", "question"): _parse(rates.slack_user),
         }
+
+    async def refuse_locked_out(self, client_ip: str | None) -> None:
+        """`RateLimited` while this address is over its failed-key budget: checked before
+        a key is matched, so that a right guess after the budget is refused too."""
+        rate = self._failed_auth
+        if rate is not None:
+            wait = await self._limiter.wait(rate, "failed_auth", client_ip or "-")
+            if wait is not None:
+                raise _locked_out(rate, wait)
+
+    async def count_failed(self, client_ip: str | None) -> None:
+        """Count one failed key attempt; `RateLimited` when it is over the budget."""
+        rate = self._failed_auth
+        if rate is not None:
+            wait = await self._limiter.hit(rate, "failed_auth", client_ip or "-")
+            if wait is not None:
+                raise _locked_out(rate, wait)
 
     async def admit(self, principal: Principal, budget: Budget) -> None:
         """Spend one unit of the principal's budget; `RateLimited` when it is used up."""
@@ -60,6 +78,14 @@ class Access:
                 f"{_period(rate)}; retry in {wait} s.",
                 retry_after=wait,
             )
+
+
+def _locked_out(rate: limits.RateLimitItem, wait: int) -> RateLimited:
+    return RateLimited(
+        f"Too many failed key attempts from this address: the limit is {rate.amount} per "
+        f"{_period(rate)}; check the key, and retry in {wait} s.",
+        retry_after=wait,
+    )
 
 
 def _parse(rate: str | None) -> limits.RateLimitItem | None:

@@ -9,6 +9,7 @@ access control, the answerer), is shaped here, so nothing else has to know about
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from service.errors import ServiceError
 from service.log import LOGGER, request_id_var
@@ -92,9 +94,35 @@ def describe_validation(errors: Any) -> str:
     return "; ".join(parts) or "invalid request"
 
 
+# A union's member in an error location (`list[ContentPart]`, `function-before[...]`):
+# pydantic's name for the branch tried, not a field a client could find in its body.
+_UNION_MEMBER = re.compile(r"[\[(]")
+
+
 def _location(err: Mapping[str, Any]) -> str:
-    loc = [str(p) for p in err.get("loc", ()) if p != "body"]
+    loc = [str(p) for p in err.get("loc", ()) if p != "body" and not _UNION_MEMBER.search(str(p))]
     return ".".join(loc) or "body"
+
+
+def _not_found_message(request: Request) -> str:
+    path = request.url.path
+    bare = path.rstrip("/")
+    if bare and bare != path:
+        scope = {**request.scope, "path": bare}
+        if any(route.matches(scope)[0] is not Match.NONE for route in request.app.routes):
+            return f"No such endpoint: {request.method} {path}; use {bare} (no trailing slash)."
+    return f"No such endpoint: {request.method} {path}; see /docs."
+
+
+def unexpected_error_response(path: str) -> JSONResponse:
+    """The 500 for an exception nothing else handled (see RequestContextMiddleware, which
+    sends it, so that it carries the request id and the CORS headers)."""
+    return error_response(
+        500,
+        "internal_error",
+        "Internal error; the request id identifies it in the logs.",
+        path=path,
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -131,20 +159,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         message = str(exc.detail)
         if exc.status_code == 404:
-            message = f"No such endpoint: {request.method} {request.url.path}; see /docs."
+            message = _not_found_message(request)
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}; see /docs."
         # Keeps the headers the status requires, such as Allow on a 405.
         return error_response(
             exc.status_code, code, message, path=request.url.path, headers=exc.headers
-        )
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        LOGGER.error("unhandled error", exc_info=exc)
-        return error_response(
-            500,
-            "internal_error",
-            "Internal error; the request id identifies it in the logs.",
-            path=request.url.path,
         )

@@ -52,6 +52,17 @@ class Limiter:
             return None
         return max(1, math.ceil(stats.reset_time - time.time()))
 
+    async def wait(self, rate: RateLimitItem, *identifiers: str) -> int | None:
+        """Like `hit`, without counting: None if one more is within `rate`."""
+        try:
+            if await self._window.test(rate, *identifiers):
+                return None
+            stats = await self._window.get_window_stats(rate, *identifiers)
+        except StorageError as exc:
+            self._storage_failed(exc)
+            return None
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
     def _storage_failed(self, exc: StorageError) -> None:
         now = time.monotonic()
         if now - self._warned_at >= _WARN_EVERY_S:

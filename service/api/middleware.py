@@ -10,6 +10,7 @@ import uuid
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.errors import unexpected_error_response
 from service.core import metrics
 from service.log import LOGGER, request_id_var
 
@@ -55,11 +56,13 @@ class RequestContextMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        responded = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, responded
             if message["type"] == "http.response.start":
                 status = message["status"]
+                responded = True
                 # Set by a page route (service/api/security.py) for its response only.
                 page = scope.get("state", {}).get("security_headers") or {}
                 message["headers"] = [
@@ -72,6 +75,14 @@ class RequestContextMiddleware:
         try:
             with metrics.request_in_progress():
                 await self._limited(scope, receive, send_with_id, headers)
+        except Exception as exc:
+            # Handled here, not by Starlette's outermost ServerErrorMiddleware, so that the
+            # 500 gets what every response gets (the request id, in the body, the header
+            # and this log line; CORS; page headers) and the connection stays open.
+            LOGGER.error("unhandled error", exc_info=exc)
+            if responded:  # too late for an error response; the server ends it
+                raise
+            await unexpected_error_response(scope.get("path", ""))(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             metrics.observe_request(route_template(scope), scope["method"], status, seconds)

@@ -19,6 +19,26 @@ from service.retrieval.hits import Hit
 QUESTION_EXAMPLE = "Where were the US-Ukraine talks held?"
 
 
+def _well_formed(value: object) -> object:
+    # JSON may carry a lone UTF-16 surrogate as an escape (`"\\ud800"`), and Python
+    # decodes it into a string that no encoder, tokenizer or store accepts; refused here,
+    # once, for every free-text field, instead of failing deep inside a component.
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError(
+                f"character {exc.start} is a lone surrogate ({value[exc.start]!r}), which is "
+                "not Unicode text; send the text as valid UTF-8 (a surrogate escape such as "
+                "\\ud83d must be followed by its low half, e.g. \\ude00)"
+            ) from None
+    return value
+
+
+# Every free-text field of every request model: a string that is valid Unicode text.
+Text = Annotated[str, BeforeValidator(_well_formed)]
+
+
 def _date_text(value: object) -> object:
     if not isinstance(value, str):
         raise ValueError("expected a date as a string, YYYY-MM-DD")
@@ -34,7 +54,7 @@ _REQUEST = ConfigDict(extra="forbid", strict=True)
 class Filters(BaseModel):
     model_config = _REQUEST
 
-    sources: list[str] | None = Field(
+    sources: list[Text] | None = Field(
         None,
         max_length=200,
         description="Only these sources (paths relative to the ingested folder).",
@@ -58,7 +78,7 @@ class HistoryMessage(BaseModel):
     model_config = _REQUEST
 
     role: Literal["user", "assistant"]
-    content: str = Field(max_length=8000)
+    content: Text = Field(max_length=8000)
 
 
 class RetrieveRequest(BaseModel):
@@ -68,7 +88,7 @@ class RetrieveRequest(BaseModel):
         json_schema_extra={"examples": [{"question": QUESTION_EXAMPLE, "top_k": 5}]},
     )
 
-    question: str = Field(
+    question: Text = Field(
         description="The question, in plain language or keywords (not blank; at most "
         "RAG_SERVER_MAX_QUESTION_CHARS characters).",
         # What the validator below enforces, stated in the schema for clients.

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.models import CitationOut, Filters
+from service.api.models import CitationOut, Filters, Text
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 
@@ -19,15 +19,15 @@ Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
-    type: str
-    text: str | None = None
+    type: Text
+    text: Text | None = None
 
 
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True)
 
     role: Role
-    content: str | list[ContentPart] | None = None
+    content: Text | list[ContentPart] | None = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -59,7 +59,7 @@ class ChatCompletionRequest(BaseModel):
         },
     )
 
-    model: str = Field(description="The id `/v1/models` lists (RAG_CHAT_MODEL_NAME).")
+    model: Text = Field(description="The id `/v1/models` lists (RAG_CHAT_MODEL_NAME).")
     messages: list[ChatMessageIn] = Field(
         min_length=1,
         description="The conversation, oldest first; the last message is the question and "

@@ -54,6 +54,8 @@ async def get_principal(
     access: Annotated[Access, Depends(get_access)],
 ) -> Principal:
     client_ip = request.client.host if request.client else None
+    if credentials is not None and access.keys.api_keys_required:
+        await access.refuse_locked_out(client_ip)
     match = access.keys.match(credentials.credentials) if credentials else None
     if match is not None and match.kind == "widget" and not _allows_widget(request):
         raise Forbidden(
@@ -68,6 +70,7 @@ async def get_principal(
                 "This API needs a key: send `Authorization: Bearer KEY` with a key the "
                 "operator issued (RAG_API_KEYS)."
             )
+        await access.count_failed(client_ip)
         raise Unauthorized("The bearer key is not valid; check it, or ask for a new one.")
     else:
         # An open API ignores unknown bearer keys: OpenAI clients always send one.

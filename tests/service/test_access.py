@@ -33,7 +33,16 @@ WRONG_KEY = "api-key-" + "c3" * 12
 SOURCE = SAMPLES[0]
 WIDGET_ROUTES = {("POST", "/v1/ask"), ("GET", "/v1/sources/{source:path}/text")}
 # Routes outside /v1 that stay open whatever the keys (Slack's use signatures instead).
-OPEN = {"/healthz", "/readyz", "/docs", "/openapi.json", "/", "/widget.js", "/metrics"}
+OPEN = {
+    "/healthz",
+    "/readyz",
+    "/docs",
+    "/docs/assets/{name}",
+    "/openapi.json",
+    "/",
+    "/widget.js",
+    "/metrics",
+}
 QUESTION = "Where were the US-Ukraine talks held?"
 
 
@@ -53,7 +62,11 @@ def with_access(indexed: Settings, rates: dict[str, Any] | None = None, **server
 
 @pytest.fixture(scope="module")
 def keyed(indexed: Settings) -> Iterator[TestClient]:
-    generous = {"widget": "1000/minute", "widget_reads": "1000/minute"}
+    generous = {
+        "widget": "1000/minute",
+        "widget_reads": "1000/minute",
+        "failed_auth": "1000/minute",
+    }
     with TestClient(create_app(with_access(indexed, generous))) as client:
         yield client
 
@@ -72,7 +85,7 @@ def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
 
 
 def call(client: TestClient, method: str, route: str, **kwargs: Any) -> httpx.Response:
-    path = route.replace("{model}", "newsrag")
+    path = route.replace("{model}", "newsrag").replace("{name}", "swagger-ui.css")
     path = re.sub(r"\{[^}]+\}", SOURCE, path)
     if path == "/v1/chat/completions":
         chat = {"model": "newsrag", "messages": [{"role": "user", "content": QUESTION}]}
@@ -163,6 +176,40 @@ def test_limit_answers_429_with_retry_after_and_recovers(indexed: Settings) -> N
         assert client.get("/v1/sources", headers=bearer(API_KEY)).status_code == 200
         time.sleep(retry_after)
         assert spend().status_code == 422
+
+
+def test_failed_key_attempts_are_limited_per_client_address(indexed: Settings) -> None:
+    """Guessing keys: after the budget of failures, every key from that address (the
+    right one too, or guessing would go on) gets 429 until the window moves on."""
+    assert RateLimitSettings().failed_auth == "10/minute"
+    app = create_app(with_access(indexed, {"failed_auth": "5/minute"}))
+    with TestClient(app) as client:
+        guess = lambda: client.post("/v1/retrieve", json={}, headers=bearer(WRONG_KEY))  # noqa: E731
+        statuses = [guess().status_code for _ in range(8)]
+        assert statuses == [401] * 5 + [429] * 3
+        body = check_error(guess(), 429, "rate_limited")
+        retry_after = int(guess().headers["retry-after"])
+        assert 1 <= retry_after <= 60
+        assert "failed key attempts" in body["error"]["message"]
+        assert (
+            f"{retry_after} s" in body["error"]["message"] or "retry in" in body["error"]["message"]
+        )
+        right = client.post("/v1/retrieve", json={}, headers=bearer(API_KEY))
+        check_error(right, 429, "rate_limited")
+        chat = client.get("/v1/models", headers=bearer(WIDGET_KEY))
+        assert chat.status_code == 429 and chat.json()["error"]["type"] == "rate_limit_error"
+        # Another address has its own budget; missing keys are not guesses.
+        other = TestClient(app, client=("203.0.113.9", 50000))
+        assert other.post("/v1/retrieve", json={}, headers=bearer(API_KEY)).status_code == 422
+        assert other.post("/v1/retrieve", json={}, headers=bearer(WRONG_KEY)).status_code == 401
+        assert client.post("/v1/retrieve", json={}).status_code == 401
+    off = create_app(with_access(indexed, {"failed_auth": "off"}))
+    with TestClient(off) as client:
+        statuses = [
+            client.post("/v1/retrieve", json={}, headers=bearer(WRONG_KEY)).status_code
+            for _ in range(12)
+        ]
+    assert set(statuses) == {401}
 
 
 def test_keyless_callers_are_not_limited_by_default(indexed: Settings) -> None:

@@ -223,3 +223,74 @@ def test_history_follow_up_is_searched_as_a_standalone_question(client: TestClie
     assert body["query"].startswith("Where were they held?") and "US-Ukraine" in body["query"]
     single = ask(client, question="Where were the US-Ukraine talks held?")
     assert single["query"] == "Where were the US-Ukraine talks held?"
+
+
+LONE = "talks \\ud800 held"  # a JSON escape of a lone surrogate: no Unicode text has one
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "where"),
+    [
+        ("/v1/ask", f'{{"question": "{LONE}"}}', "question"),
+        ("/v1/ask", f'{{"question": "{LONE}", "stream": true}}', "question"),
+        ("/v1/retrieve", f'{{"question": "{LONE}"}}', "question"),
+        (
+            "/v1/ask",
+            f'{{"question": "Geneva", "history": [{{"role": "user", "content": "{LONE}"}}]}}',
+            "history.0.content",
+        ),
+        (
+            "/v1/ask",
+            f'{{"question": "Geneva", "filters": {{"sources": ["{LONE}"]}}}}',
+            "filters.sources.0",
+        ),
+        (
+            "/v1/retrieve",
+            '{"question": "Geneva", "filters": {"sources": ["\\udc00.txt"]}}',
+            "filters.sources.0",
+        ),
+        (
+            "/v1/chat/completions",
+            f'{{"model": "newsrag", "messages": [{{"role": "user", "content": "{LONE}"}}]}}',
+            "messages.0.content",
+        ),
+        (
+            "/v1/chat/completions",
+            '{"model": "newsrag", "messages": [{"role": "user", "content": '
+            f'[{{"type": "text", "text": "{LONE}"}}]}}]}}',
+            "messages.0.content",
+        ),
+    ],
+)
+def test_lone_surrogates_are_rejected_with_422(
+    client: TestClient, path: str, body: str, where: str
+) -> None:
+    """The same answer for every free-text field: 422, naming the field and the fix."""
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert error["message"].startswith(where), error["message"]
+    assert "lone surrogate" in error["message"] and "UTF-8" in error["message"]
+
+
+def test_a_trailing_slash_is_a_404_naming_the_path_not_a_redirect_to_the_host_header(
+    client: TestClient,
+) -> None:
+    """A redirect built from the Host header would send clients to any host a request
+    names; the 404 says which path to use instead."""
+    for method, path in (("GET", "/v1/sources/"), ("POST", "/v1/ask/")):
+        response = client.request(
+            method,
+            path,
+            json={"question": "Geneva"},
+            headers={"Host": "evil.example"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 404, (path, response.headers)
+        assert "location" not in response.headers
+        error = response.json()["error"]
+        assert error["code"] == "not_found"
+        assert f"use {path.rstrip('/')}" in error["message"], error["message"]
+    unknown = client.get("/v1/nothing/")
+    assert unknown.status_code == 404 and "use " not in unknown.json()["error"]["message"]

@@ -76,6 +76,25 @@ def test_two_workers_share_one_redis_budget(indexed: Settings, tmp_path: Path) -
         assert spend(a) == 429
 
 
+def test_failed_key_attempts_are_counted_across_apps_sharing_redis(
+    indexed: Settings, tmp_path: Path
+) -> None:
+    """A guesser cannot spread attempts over workers: the lockout is shared too."""
+    wrong = {"Authorization": "Bearer " + "wrong-key-" + "6" * 12}
+    with redis_server(tmp_path / "redis") as redis:
+        settings = indexed.model_copy(
+            update={
+                "access": AccessSettings(api_keys=API_KEY, redis_url=redis.url),
+                "rate_limit": RateLimitSettings(failed_auth="3/minute"),
+            }
+        )
+        with TestClient(create_app(settings)) as a, TestClient(create_app(settings)) as b:
+            guesses = [c.post("/v1/retrieve", json={}, headers=wrong) for c in (a, b, a, b)]
+            assert [r.status_code for r in guesses] == [401, 401, 401, 429]
+            locked = b.post("/v1/retrieve", json={}, headers=bearer())
+            assert locked.status_code == 429 and int(locked.headers["retry-after"]) >= 1
+
+
 def test_two_apps_sharing_redis_answer_a_slack_event_once(
     indexed: Settings, tmp_path: Path
 ) -> None:

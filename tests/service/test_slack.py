@@ -320,6 +320,57 @@ def test_an_abstention_is_plain_and_a_blank_command_explains_itself(
     assert usage["response_type"] == "ephemeral" and "/news Where were" in usage["text"]
 
 
+def with_payload(body: bytes, **changes: Any) -> bytes:
+    """A mention's body with top-level (or, as `event__x`, event) fields replaced."""
+    payload = json.loads(body)
+    for name, value in changes.items():
+        if name.startswith("event__"):
+            payload["event"][name.removeprefix("event__")] = value
+        else:
+            payload[name] = value
+    return json.dumps(payload).encode()
+
+
+def test_events_that_do_not_parse_get_400(
+    slack_app: tuple[str, FastAPI], receiver: SlackReceiver
+) -> None:
+    url, app = slack_app
+    ok = mention("EvShape1", f"<@{BOT_USER}> Where were the talks held?", "1700000009.000100")
+    bad = {
+        # Past the JSON parser's recursion limit (and inside the body limit).
+        "nested 30,000 deep": b"[" * 30_000 + b"]" * 30_000,
+        "event.user an object": with_payload(ok, event__user={"id": ASKER}),
+        "event.text a number": with_payload(ok, event__text=7),
+        "event.text a lone surrogate": with_payload(ok, event__text="talks \ud800 held"),
+        "authorizations a number": with_payload(ok, authorizations=5),
+        "event_id an object": with_payload(ok, event_id={"id": "x"}),
+    }
+    for what, body in bad.items():
+        response = post(url, "/slack/events", body, sign(body))
+        assert response.status_code == 400, (what, response.text)
+        error = response.json()["error"]
+        assert error["code"] == "invalid_request", what
+        assert "Slack" in error["message"], (what, error["message"])
+        assert response.json()["request_id"] == response.headers["x-request-id"]
+    settle(app)
+    assert not [c for c in receiver.of("chat.postMessage") if "1700000009" in str(c.body)]
+
+
+def test_a_command_without_a_trigger_id_is_refused(
+    slack_app: tuple[str, FastAPI], receiver: SlackReceiver
+) -> None:
+    """The trigger id is what tells a replay from a new command, so it is required."""
+    url, app = slack_app
+    hook = receiver.response_url("cmd-no-trigger")
+    body = command_body("Where were the US-Ukraine talks held?", "", hook)
+    replies = [post(url, "/slack/commands", body, sign(body), form=True) for _ in range(2)]
+    for reply in replies:
+        assert reply.status_code == 400, reply.text
+        assert "trigger_id" in reply.json()["error"]["message"]
+    settle(app)
+    assert not [c for c in receiver.of("response_url") if c.path.endswith("/cmd-no-trigger")]
+
+
 def test_slack_users_have_a_budget(indexed: Settings, receiver: SlackReceiver) -> None:
     settings = slack_settings(indexed, receiver).model_copy(
         update={"rate_limit": RateLimitSettings(slack_user="1/minute")}

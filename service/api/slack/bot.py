@@ -24,7 +24,7 @@ from service.api.principal import slack_principal
 from service.api.slack.blocks import ERROR_TEXT, Block, answer_message, notice_message
 from service.api.slack.dedupe import Once
 from service.ask.service import AskService
-from service.errors import RateLimited, ServiceError
+from service.errors import InvalidRequest, RateLimited, ServiceError
 from service.log import LOGGER
 from service.settings import Settings
 
@@ -103,7 +103,14 @@ class SlackBot:
     async def command(self, form: Mapping[str, str]) -> dict[str, Any] | None:
         """The immediate (ephemeral) reply; None for a repeat that must not be answered."""
         trigger = form.get("trigger_id", "")
-        if trigger and not await self._once.first(f"command:{trigger}"):
+        if not trigger:
+            # Slack sends one with every command, and it is what tells a replayed command
+            # from a new one: without it a replay would be answered again.
+            raise InvalidRequest(
+                "The slash command has no trigger_id; send the form Slack sends, "
+                "trigger_id included."
+            )
+        if not await self._once.first(f"command:{trigger}"):
             return None
         question = plain_text(form.get("text", ""))
         command = form.get("command", "/ask")

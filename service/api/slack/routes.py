@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,12 +10,13 @@ from fastapi.responses import JSONResponse
 
 from service.api.models import ErrorResponse
 from service.api.slack.bot import SlackBot, is_signed
-from service.errors import InvalidRequest, NotFound, Unauthorized
+from service.api.slack.payloads import parse_event_body
+from service.errors import NotFound, Unauthorized
 
 router = APIRouter(
     prefix="/slack",
     tags=["slack"],
-    responses={code: {"model": ErrorResponse} for code in (401, 404, 413)},
+    responses={code: {"model": ErrorResponse} for code in (400, 401, 404, 413)},
 )
 
 
@@ -55,13 +55,7 @@ async def command(request: Request, bot: SlackDep) -> Response:
 
 @router.post("/events", summary="Events API callbacks (JSON, signed by Slack)")
 async def events(request: Request, bot: SlackDep) -> Response:
-    body = await _signed_body(request, bot)
-    try:
-        payload: Any = json.loads(body)
-    except ValueError:
-        raise InvalidRequest("The event body is not JSON.") from None
-    if not isinstance(payload, dict):
-        raise InvalidRequest("The event body must be a JSON object.")
+    payload = parse_event_body(await _signed_body(request, bot))
     if payload.get("type") == "url_verification":
         return JSONResponse({"challenge": str(payload.get("challenge", ""))})
     if not bot.can_post:
