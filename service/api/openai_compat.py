@@ -22,10 +22,11 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from service.answer.base import Citation, Message
+from service.api.answer_log import log_request_answer
 from service.api.ask import to_response
 from service.api.deps import AskDep, ServicesDep, SettingsDep
 from service.api.errors import openai_error
@@ -193,7 +194,7 @@ async def get_model(model: str, settings: SettingsDep, services: ServicesDep) ->
     summary="Answer the last user message, OpenAI-style, with cited spans",
 )
 async def chat_completions(
-    body: ChatCompletionRequest, service: AskDep, settings: SettingsDep
+    body: ChatCompletionRequest, request: Request, service: AskDep, settings: SettingsDep
 ) -> ChatCompletion | EventSourceResponse:
     _check_model(body.model, settings)
     question, history = conversation(body, settings)
@@ -205,6 +206,7 @@ async def chat_completions(
     model = settings.chat.model_name
     if not body.stream:
         result = await service.ask(question, top_k=top_k, filters=_filters(body), history=history)
+        log_request_answer(request, "chat", question, history, result)
         content = content_of(result, sources_list)
         return ChatCompletion(
             id=completion_id,
@@ -240,6 +242,7 @@ async def chat_completions(
             if isinstance(item, AskResult):
                 result = item
         assert result is not None, "the ask stream always ends with a result"
+        log_request_answer(request, "chat", question, history, result)
         content = content_of(result, sources_list)
         for piece in pieces(content):
             yield chunk(choices=[ChunkChoice(delta=Delta(content=piece))])

@@ -57,6 +57,7 @@ class _Metrics:
     lexical_generation: Gauge
     lexical_chunks: Gauge
     lexical_build: Histogram
+    feedback: Counter
 
 
 def multiprocess_dir() -> Path | None:
@@ -136,6 +137,12 @@ def _metrics() -> _Metrics:
             "Time to build or load the lexical index for a collection generation.",
             buckets=_BUILD_BUCKETS,
         ),
+        feedback=Counter(
+            name("feedback"),
+            "Readers' ratings of answers (a changed rating counts again), by rating (up, "
+            "down) and the client the answer was given to (widget, slack, api, chat).",
+            ["rating", "client"],
+        ),
     )
 
 
@@ -190,6 +197,10 @@ def lexical_index_built(generation: int, seconds: float, chunks: int | None = No
     m.lexical_build.observe(seconds)
     if chunks is not None:
         m.lexical_chunks.set(chunks)
+
+
+def feedback_received(rating: str, client: str) -> None:
+    _metrics().feedback.labels(rating, client).inc()
 
 
 def render() -> tuple[bytes, str]:

@@ -20,10 +20,12 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from service.answer.base import Message
 from service.api.access import Access, Principal
+from service.api.answer_log import log_answer
 from service.api.principal import slack_principal
 from service.api.slack.blocks import ERROR_TEXT, Block, answer_message, notice_message
 from service.api.slack.dedupe import Once
 from service.ask.service import AskService
+from service.core.feedback.writer import AnswerLog
 from service.errors import RateLimited, ServiceError
 from service.log import LOGGER
 from service.settings import Settings
@@ -55,6 +57,7 @@ class SlackBot:
         ask: AskService,
         access: Access,
         once: Once,
+        answer_log: AnswerLog | None = None,
         *,
         clock: Clock | None = None,
     ) -> None:
@@ -67,6 +70,7 @@ class SlackBot:
         self._ask = ask
         self._access = access
         self._once = once
+        self.answer_log = answer_log
         self._response_type = slack.command_response
         self._top_k = settings.retrieval.top_k
         self._max_history = settings.server.max_history
@@ -123,12 +127,12 @@ class SlackBot:
         refusal = await self._admit(principal)
         if refusal:
             return _ephemeral(refusal)
-        self._spawn(self._answer_command(question, response_url))
+        self._spawn(self._answer_command(question, response_url, principal))
         LOGGER.info("slack command accepted", extra={"fields": {"principal": principal.label}})
         return _ephemeral(ACK_TEXT)
 
-    async def _answer_command(self, question: str, response_url: str) -> None:
-        text, blocks = await self._answer(question, [])
+    async def _answer_command(self, question: str, response_url: str, who: Principal) -> None:
+        text, blocks = await self._answer(question, [], who)
         try:
             webhook = AsyncWebhookClient(response_url, logger=_SDK_LOGGER)
             sent = await webhook.send(text=text, blocks=blocks, response_type=self._response_type)
@@ -176,14 +180,24 @@ class SlackBot:
             self._spawn(self._post(channel, thread, *notice_message(refusal)))
             return
         in_thread = event.get("thread_ts") is not None
-        self._spawn(self._answer_mention(question, channel, thread, ts if in_thread else None, own))
+        self._spawn(
+            self._answer_mention(
+                question, channel, thread, ts if in_thread else None, own, principal
+            )
+        )
         LOGGER.info("slack mention accepted", extra={"fields": {"principal": principal.label}})
 
     async def _answer_mention(
-        self, question: str, channel: str, thread: str, before: str | None, own: set[str]
+        self,
+        question: str,
+        channel: str,
+        thread: str,
+        before: str | None,
+        own: set[str],
+        who: Principal,
     ) -> None:
         history = await self._thread_history(channel, thread, before, own) if before else []
-        text, blocks = await self._answer(question, history)
+        text, blocks = await self._answer(question, history, who)
         await self._post(channel, thread, text, blocks)
 
     async def _thread_history(
@@ -230,13 +244,24 @@ class SlackBot:
             return ERROR_TEXT
         return None
 
-    async def _answer(self, question: str, history: Sequence[Message]) -> tuple[str, list[Block]]:
+    async def _answer(
+        self, question: str, history: Sequence[Message], who: Principal
+    ) -> tuple[str, list[Block]]:
         LOGGER.debug("slack question", extra={"fields": {"question": question}})
         try:
             result = await self._ask.ask(question, top_k=self._top_k, history=history)
         except Exception as exc:
             LOGGER.error("slack answer failed", exc_info=exc)
             return notice_message(ERROR_TEXT)
+        # The request id is the Slack delivery's, inherited by this task.
+        log_answer(
+            self.answer_log,
+            client="slack",
+            principal=who.label,
+            question=question,
+            history=history,
+            result=result,
+        )
         return answer_message(result.answer)
 
 
