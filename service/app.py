@@ -17,9 +17,10 @@ from service.answer.base import Answerer
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
-from service.api import ask, docs, health, openai_compat, sources, widget
+from service.api import ask, docs, feedback, health, openai_compat, sources, widget
 from service.api import metrics as metrics_api
 from service.api.access import Access
+from service.api.answer_log import build_answer_log
 from service.api.deps import Services
 from service.api.errors import install_error_handlers
 from service.api.keys import KeyRing
@@ -166,6 +167,8 @@ def lifespan(settings: Settings) -> Lifespan:
             if slack is not None:
                 await slack.aclose()
             await services.ask.aclose()
+            if app.state.answer_log is not None:
+                await anyio.to_thread.run_sync(app.state.answer_log.close)
             if redis is not None:
                 await redis.aclose()
             metrics.worker_stopped()
@@ -182,10 +185,11 @@ async def _start(
     app.state.services = services
     redis = build_redis(settings)
     app.state.access = build_access(settings, redis)
+    app.state.answer_log = await anyio.to_thread.run_sync(build_answer_log, settings)
     slack: SlackBot | None = None
     if settings.slack.signing_secret is not None:
         once = Once(redis, settings.slack.dedupe_ttl_s)
-        slack = SlackBot(settings, services.ask, app.state.access, once)
+        slack = SlackBot(settings, services.ask, app.state.access, once, app.state.answer_log)
     app.state.slack = slack
     try:
         await anyio.to_thread.run_sync(services.ask.warm)
@@ -230,6 +234,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(ask.router)
+    app.include_router(feedback.router)
     app.include_router(openai_compat.router)
     app.include_router(sources.router)
     app.include_router(health.router)

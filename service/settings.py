@@ -332,7 +332,8 @@ class AccessSettings(BaseSettings):
     widget_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         default_factory=tuple,
         description="Public keys for web pages (comma-separated, 16+ characters each): only "
-        "`POST /v1/ask` and `GET /v1/sources/{source}/text`, always rate-limited.",
+        "`POST /v1/ask`, `POST /v1/feedback` and `GET /v1/sources/{source}/text`, always "
+        "rate-limited.",
     )
     redis_url: SecretStr | None = Field(
         None,
@@ -499,6 +500,47 @@ class MetricsSettings(BaseSettings):
     )
 
 
+class FeedbackSettings(BaseSettings):
+    """The answer log and readers' feedback (docs/feedback.md): SQLite beside the index,
+    or PostgreSQL."""
+
+    model_config = _section("RAG_FEEDBACK_", secret=True)
+
+    url: SecretStr | None = Field(
+        None,
+        description="PostgreSQL for the answer log shared by every host, e.g. "
+        "`postgresql://user:password@db:5432/newsrag`; unset = the SQLite file "
+        "`feedback.sqlite3` in RAG_CHROMA_PATH (one host, any number of workers).",
+    )
+    retention_days: int = Field(
+        90,
+        ge=0,
+        le=3650,
+        description="Days an answer and its feedback are kept (questions may hold personal "
+        "data); 0 turns the answer log and feedback off.",
+    )
+    queue: int = Field(
+        1000,
+        ge=1,
+        le=100_000,
+        description="Answers waiting to be written before new ones are dropped (logged); "
+        "writes happen after the response, never in its way.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _database(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        scheme = value.get_secret_value().split(":", 1)[0].lower()
+        if scheme not in ("postgresql", "postgres", "postgresql+psycopg", "sqlite"):
+            raise ValueError(
+                "RAG_FEEDBACK_URL must name PostgreSQL (postgresql://user:password@host/db) "
+                "or SQLite (sqlite:////path/to/file.sqlite3)"
+            )
+        return value
+
+
 class Settings(BaseSettings):
     """Everything the service and the ingest job are configured by (the eval harness adds
     `evals.settings.EvalSettings`)."""
@@ -526,6 +568,7 @@ class Settings(BaseSettings):
     cors: CorsSettings = Field(default_factory=CorsSettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
     @model_validator(mode="after")
     def _chunks_fit_embedder(self) -> Settings:

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from evals.feedback.candidates import labelled_or_skipped
 from evals.jsonl import load_jsonl
 
 Split = Literal["dev", "test"]
@@ -147,5 +148,10 @@ class Question(BaseModel):
 
 
 def load_dataset(path: str | Path) -> list[Question]:
-    """Parse and validate a JSON Lines dataset; see `load_jsonl` for the errors raised."""
-    return load_jsonl(path, Question.model_validate, "question")
+    """Parse and validate a JSON Lines dataset; see `load_jsonl` for the errors raised.
+
+    Rows made from readers' feedback (evals/feedback) are skipped while `unlabelled`."""
+    rows = load_jsonl(
+        path, lambda raw: labelled_or_skipped(raw, Question.model_validate), "question"
+    )
+    return [row for row in rows if isinstance(row, Question)]

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from service.answer.base import Message, Token
+from service.api.answer_log import api_client, log_request_answer
 from service.api.deps import AskDep, SettingsDep
 from service.api.models import (
     AskRequest,
@@ -107,6 +108,7 @@ async def ask(
         result = await service.ask(
             body.question, top_k=top_k, filters=search_filters(body.filters), history=history
         )
+        log_request_answer(request, api_client(request), body.question, history, result)
         return to_response(result)
 
     async def events() -> AsyncIterator[ServerSentEvent]:
@@ -117,6 +119,7 @@ async def ask(
             if isinstance(item, Token):
                 yield _event("token", {"text": item.text})
             else:
+                log_request_answer(request, api_client(request), body.question, history, item)
                 yield _event("done", to_response(item).model_dump(mode="json"))
 
     return answer_stream(events(), settings, _error_event)

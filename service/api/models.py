@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -282,3 +282,73 @@ class OpenAIErrorResponse(BaseModel):
 class Health(BaseModel):
     status: Literal["ok", "ready"]
     chunks: int | None = None
+
+
+FEEDBACK_COMMENT_CHARS = 2000
+FEEDBACK_EXPECTED_CHARS = 4000
+
+
+def _blank_to_none(value: object) -> object:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class FeedbackRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={
+            "examples": [
+                {"request_id": "3f2a9c0e6b1d4e8f", "rating": "up"},
+                {
+                    "request_id": "3f2a9c0e6b1d4e8f",
+                    "rating": "down",
+                    "comment": "It cites the wrong summit.",
+                    "expected_answer": "The talks were held in Geneva.",
+                },
+            ]
+        },
+    )
+
+    request_id: str = Field(
+        pattern=r"^(chatcmpl-)?[A-Za-z0-9._:-]{1,128}$",
+        description="The answer's `request_id` (or `X-Request-ID`); a chat completion's "
+        "`id` (`chatcmpl-...`) is accepted as well.",
+    )
+    rating: Literal["up", "down"] = Field(description="Thumbs up or down.")
+    comment: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(
+        None, max_length=FEEDBACK_COMMENT_CHARS, description="What was wrong, or right."
+    )
+    expected_answer: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(
+        None,
+        max_length=FEEDBACK_EXPECTED_CHARS,
+        description="The answer the reader expected, if they know it.",
+    )
+
+
+class FeedbackOut(BaseModel):
+    request_id: str
+    rating: Literal["up", "down"]
+    comment: str | None
+    expected_answer: str | None
+    client: Literal["widget", "slack", "api", "chat"] = Field(
+        description="Where the rated answer was given."
+    )
+    created_at: datetime
+    updated_at: datetime = Field(description="When the rating was last changed.")
+
+
+class FeedbackItem(FeedbackOut):
+    principal: str = Field(description="Who rated: a key's fingerprint or a Slack user.")
+    question: str
+    query: str | None
+    answer: str
+    abstained: bool
+    model: str
+    answered_at: datetime
+
+
+class FeedbackList(BaseModel):
+    items: list[FeedbackItem]
+    next_offset: int | None = Field(
+        description="The `offset` of the next page; null on the last page."
+    )

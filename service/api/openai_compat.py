@@ -23,10 +23,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from service.answer.base import Citation, Message
+from service.api.answer_log import log_request_answer
 from service.api.ask import search_filters, to_response
 from service.api.deps import AskDep, ServicesDep, SettingsDep
 from service.api.errors import openai_error
@@ -187,7 +188,7 @@ async def get_model(model: str, settings: SettingsDep, services: ServicesDep) ->
     summary="Answer the last user message, OpenAI-style, with cited spans",
 )
 async def chat_completions(
-    body: ChatCompletionRequest, service: AskDep, settings: SettingsDep
+    body: ChatCompletionRequest, request: Request, service: AskDep, settings: SettingsDep
 ) -> ChatCompletion | EventSourceResponse:
     _check_model(body.model, settings)
     chat = _chat(body, settings)
@@ -195,9 +196,11 @@ async def chat_completions(
         result = await service.ask(
             chat.question, top_k=chat.top_k, filters=chat.filters, history=chat.history
         )
+        log_request_answer(request, "chat", chat.question, chat.history, result)
         return _completion(chat, result)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    return answer_stream(_chat_events(chat, service, include_usage), settings, _error_event)
+    events = _chat_events(chat, request, service, include_usage)
+    return answer_stream(events, settings, _error_event)
 
 
 @dataclass(frozen=True)
@@ -262,11 +265,12 @@ def _chunk(chat: _Chat, **fields: Any) -> ServerSentEvent:
 
 
 async def _chat_events(
-    chat: _Chat, service: AskService, include_usage: bool
+    chat: _Chat, request: Request, service: AskService, include_usage: bool
 ) -> AsyncIterator[ServerSentEvent]:
     """The role chunk, the final content in pieces, the closing chunk(s), then `[DONE]`."""
     yield _chunk(chat, choices=[ChunkChoice(delta=Delta(role="assistant", content=""))])
     result = await _final_result(chat, service)
+    log_request_answer(request, "chat", chat.question, chat.history, result)
     content = content_of(result, chat.sources_list)
     for piece in pieces(content):
         yield _chunk(chat, choices=[ChunkChoice(delta=Delta(content=piece))])

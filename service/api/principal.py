@@ -6,7 +6,7 @@ are authenticated by their signature instead; their principal (the Slack user) i
 here too, by `slack_principal`, and spends its budget through the same `Access.admit`.
 
 Which key may call which route is decided per route handler: `@widget_key_allowed` marks
-the two that a (public) widget key may call. Every `POST /v1/*` is a question (it runs
+the three that a (public) widget key may call. Every `POST /v1/*` is a question (it runs
 retrieval) and spends the principal's question budget; other methods are reads, limited
 only for widget keys.
 """
@@ -26,7 +26,7 @@ from service.errors import Forbidden, Unauthorized
 __all__ = ["Principal", "get_principal", "slack_principal", "widget_key_allowed"]
 
 _WIDGET_FLAG = "__newsrag_widget_key_allowed__"
-_WIDGET_ROUTES = "POST /v1/ask and GET /v1/sources/{source}/text"
+_WIDGET_ROUTES = "POST /v1/ask, POST /v1/feedback and GET /v1/sources/{source}/text"
 
 F = TypeVar("F", bound=Callable[..., object])
 

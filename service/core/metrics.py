@@ -57,6 +57,7 @@ class _Metrics:
     lexical_generation: Gauge
     lexical_chunks: Gauge
     lexical_build: Histogram
+    feedback: Counter
 
 
 def multiprocess_dir() -> Path | None:
@@ -73,7 +74,7 @@ def _metrics() -> _Metrics:
         # before the directory was set up: no metric exists yet, so switch now.
         values.ValueClass = values.MultiProcessValue()
     # Created in the order of _Metrics's fields (and so listed in that order by a scrape).
-    return _Metrics(*_http_metrics(), *_answer_metrics(), *_lexical_metrics())
+    return _Metrics(*_http_metrics(), *_answer_metrics(), *_lexical_metrics(), _feedback_metric())
 
 
 def _name(short: str) -> str:
@@ -158,6 +159,17 @@ def _lexical_metrics() -> tuple[Gauge, Gauge, Histogram]:
     )
 
 
+def _feedback_metric() -> Counter:
+    from prometheus_client import Counter
+
+    return Counter(
+        _name("feedback"),
+        "Readers' ratings of answers (a changed rating counts again), by rating (up, "
+        "down) and the client the answer was given to (widget, slack, api, chat).",
+        ["rating", "client"],
+    )
+
+
 def observe_request(route: str, method: str, status: int, seconds: float) -> None:
     m = _metrics()
     labels = (route, method if method in _METHODS else "other", str(status))
@@ -209,6 +221,10 @@ def lexical_index_built(generation: int, seconds: float, chunks: int | None = No
     m.lexical_build.observe(seconds)
     if chunks is not None:
         m.lexical_chunks.set(chunks)
+
+
+def feedback_received(rating: str, client: str) -> None:
+    _metrics().feedback.labels(rating, client).inc()
 
 
 def render() -> tuple[bytes, str]:

@@ -293,24 +293,26 @@ def headers(**extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {API_KEY}", "Origin": ORIGIN, **extra}
 
 
+JSON_ROUTES = [
+    ("POST", "/v1/ask"),
+    ("POST", "/v1/retrieve"),
+    ("POST", "/v1/chat/completions"),
+    ("POST", "/v1/feedback"),
+]
+SLACK_ROUTES = ["/slack/commands", "/slack/events", "/slack/interactions"]
+
+
 def test_every_route_is_probed(app: FastAPI) -> None:
-    """The probes below cover what the schema lists (a JSON body, or Slack's own)."""
+    """The probes below cover every route with a body (a JSON body, or Slack's own): a new
+    route fails here until it is probed."""
     ops = operations(app)
-    assert {(m, p) for m, p, _ in ops} >= {
-        ("POST", "/v1/ask"),
-        ("POST", "/v1/retrieve"),
-        ("POST", "/v1/chat/completions"),
-        ("POST", "/slack/commands"),
-        ("POST", "/slack/events"),
-    }
+    posted = {(m, p) for m, p, _ in ops if m != "GET"}
+    assert posted == set(JSON_ROUTES) | {("POST", p) for p in SLACK_ROUTES}
     for method, path, schema in ops:
         assert method == "GET" or schema is not None or path.startswith("/slack/"), path
 
 
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [("POST", "/v1/ask"), ("POST", "/v1/retrieve"), ("POST", "/v1/chat/completions")],
-)
+@pytest.mark.parametrize(("method", "path"), JSON_ROUTES)
 def test_json_routes_never_fail_with_5xx(
     app: FastAPI, client: TestClient, method: str, path: str
 ) -> None:
@@ -404,11 +406,36 @@ SLACK_EVENTS = st.one_of(
 )
 
 
+ACTION = st.fixed_dictionaries(
+    {},
+    optional={
+        name: st.one_of(ANY_JSON, TEXT) for name in ("action_id", "value", "block_id", "type")
+    },
+)
+SLACK_INTERACTIONS = st.one_of(
+    st.fixed_dictionaries(
+        {"type": st.one_of(st.just("block_actions"), ANY_JSON)},
+        optional={
+            "actions": st.one_of(st.lists(ACTION, max_size=3), ANY_JSON),
+            "user": st.one_of(st.fixed_dictionaries({"id": st.one_of(TEXT, ANY_JSON)}), ANY_JSON),
+            "response_url": st.one_of(st.just("http://127.0.0.1:9/hook"), ANY_JSON),
+            "message": ANY_JSON,
+            "container": ANY_JSON,
+        },
+    ).map(lambda payload: form_bytes({"payload": json.dumps(payload)})),
+    st.dictionaries(st.just("payload"), TEXT).map(form_bytes),
+    # Deeper than json.loads can recurse, within the body size limit.
+    st.integers(2_000, 9_000).map(lambda n: form_bytes({"payload": "[" * n + "]" * n})),
+    RAW,
+)
+
+
 @pytest.mark.parametrize(
     ("path", "bodies", "kind"),
     [
         ("/slack/commands", SLACK_COMMANDS, "application/x-www-form-urlencoded"),
         ("/slack/events", SLACK_EVENTS, "application/json"),
+        ("/slack/interactions", SLACK_INTERACTIONS, "application/x-www-form-urlencoded"),
     ],
 )
 def test_signed_slack_requests_never_fail_with_5xx(

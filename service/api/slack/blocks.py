@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from service.answer.base import Answer, Citation
 
@@ -36,8 +36,56 @@ def _source(citation: Citation) -> Block:
     return _section(f"{heading}\n>{escape(quote)}\n`{escape(citation.source)}`")
 
 
-def answer_message(answer: Answer) -> tuple[str, list[Block]]:
-    """(notification text, blocks). An abstention is said plainly, with no sources."""
+FEEDBACK_BLOCK = "feedback"
+RATING_ACTIONS: dict[str, Literal["up", "down"]] = {"feedback_up": "up", "feedback_down": "down"}
+_RATED = {"up": ":+1: helpful", "down": ":-1: not helpful"}
+
+
+def _button(action_id: str, label: str, request_id: str) -> Block:
+    return {
+        "type": "button",
+        "action_id": action_id,
+        "text": {"type": "plain_text", "text": label, "emoji": True},
+        "value": request_id,
+    }
+
+
+def feedback_buttons(request_id: str) -> Block:
+    """Thumbs under an answer; their value is the answer's request id."""
+    return {
+        "type": "actions",
+        "block_id": FEEDBACK_BLOCK,
+        "elements": [
+            _button("feedback_up", ":+1: Helpful", request_id),
+            _button("feedback_down", ":-1: Not helpful", request_id),
+        ],
+    }
+
+
+def rated_blocks(blocks: list[Block], rating: str, user_id: str) -> list[Block]:
+    """The message's blocks with the reader's rating shown below the buttons."""
+    kept = [b for b in blocks if b.get("block_id") != f"{FEEDBACK_BLOCK}-rated"]
+    note = f"<@{escape(user_id)}> rated this answer {_RATED.get(rating, rating)}."
+    kept.append(
+        {
+            "type": "context",
+            "block_id": f"{FEEDBACK_BLOCK}-rated",
+            "elements": [{"type": "mrkdwn", "text": note}],
+        }
+    )
+    return kept
+
+
+def answer_message(answer: Answer, request_id: str | None = None) -> tuple[str, list[Block]]:
+    """(notification text, blocks). An abstention is said plainly, with no sources.
+    With a request id, thumbs buttons to rate the answer follow it."""
+    text, blocks = _answer_blocks(answer)
+    if request_id:
+        blocks.append(feedback_buttons(request_id))
+    return text, blocks
+
+
+def _answer_blocks(answer: Answer) -> tuple[str, list[Block]]:
     blocks: list[Block] = [_section(escape(answer.text))]
     if answer.abstained:
         return answer.text, blocks

@@ -20,12 +20,23 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from service.answer.base import Message
 from service.api.access import Access, Principal
+from service.api.answer_log import log_answer
+from service.api.feedback import rate
 from service.api.principal import slack_principal
-from service.api.slack.blocks import ERROR_TEXT, Block, answer_message, notice_message
+from service.api.slack.blocks import (
+    ERROR_TEXT,
+    RATING_ACTIONS,
+    Block,
+    answer_message,
+    notice_message,
+    rated_blocks,
+)
 from service.api.slack.dedupe import Once
 from service.ask.service import AskService
+from service.core.feedback.store import Rating
+from service.core.feedback.writer import AnswerLog
 from service.errors import InvalidRequest, RateLimited, ServiceError
-from service.log import LOGGER
+from service.log import LOGGER, request_id_var
 from service.settings import Settings
 
 ACK_TEXT = "Looking that up..."
@@ -55,6 +66,7 @@ class SlackBot:
         ask: AskService,
         access: Access,
         once: Once,
+        answer_log: AnswerLog | None = None,
         *,
         clock: Clock | None = None,
     ) -> None:
@@ -67,6 +79,7 @@ class SlackBot:
         self._ask = ask
         self._access = access
         self._once = once
+        self.answer_log = answer_log
         self._response_type = slack.command_response
         self._top_k = settings.retrieval.top_k
         self._max_history = settings.server.max_history
@@ -130,12 +143,12 @@ class SlackBot:
         refusal = await self._admit(principal)
         if refusal:
             return _ephemeral(refusal)
-        self._spawn(self._answer_command(question, response_url))
+        self._spawn(self._answer_command(question, response_url, principal))
         LOGGER.info("slack command accepted", extra={"fields": {"principal": principal.label}})
         return _ephemeral(ACK_TEXT)
 
-    async def _answer_command(self, question: str, response_url: str) -> None:
-        text, blocks = await self._answer(question, [])
+    async def _answer_command(self, question: str, response_url: str, who: Principal) -> None:
+        text, blocks = await self._answer(question, [], who)
         try:
             webhook = AsyncWebhookClient(response_url, logger=_SDK_LOGGER)
             sent = await webhook.send(text=text, blocks=blocks, response_type=self._response_type)
@@ -183,14 +196,24 @@ class SlackBot:
             self._spawn(self._post(channel, thread, *notice_message(refusal)))
             return
         in_thread = event.get("thread_ts") is not None
-        self._spawn(self._answer_mention(question, channel, thread, ts if in_thread else None, own))
+        self._spawn(
+            self._answer_mention(
+                question, channel, thread, ts if in_thread else None, own, principal
+            )
+        )
         LOGGER.info("slack mention accepted", extra={"fields": {"principal": principal.label}})
 
     async def _answer_mention(
-        self, question: str, channel: str, thread: str, before: str | None, own: set[str]
+        self,
+        question: str,
+        channel: str,
+        thread: str,
+        before: str | None,
+        own: set[str],
+        who: Principal,
     ) -> None:
         history = await self._thread_history(channel, thread, before, own) if before else []
-        text, blocks = await self._answer(question, history)
+        text, blocks = await self._answer(question, history, who)
         await self._post(channel, thread, text, blocks)
 
     async def _thread_history(
@@ -237,14 +260,98 @@ class SlackBot:
             return ERROR_TEXT
         return None
 
-    async def _answer(self, question: str, history: Sequence[Message]) -> tuple[str, list[Block]]:
+    async def _answer(
+        self, question: str, history: Sequence[Message], who: Principal
+    ) -> tuple[str, list[Block]]:
         LOGGER.debug("slack question", extra={"fields": {"question": question}})
         try:
             result = await self._ask.ask(question, top_k=self._top_k, history=history)
         except Exception as exc:
             LOGGER.error("slack answer failed", exc_info=exc)
             return notice_message(ERROR_TEXT)
-        return answer_message(result.answer)
+        # The request id is the Slack delivery's, inherited by this task.
+        log_answer(
+            self.answer_log,
+            client="slack",
+            principal=who.label,
+            question=question,
+            history=history,
+            result=result,
+        )
+        rate_with = request_id_var.get() if self.answer_log is not None else None
+        return answer_message(result.answer, rate_with)
+
+    # -- interactions (the thumbs buttons) -------------------------------------------
+
+    async def interaction(self, payload: Mapping[str, Any]) -> None:
+        """A click on an answer's thumbs: store the rating, show it in the message."""
+        if payload.get("type") != "block_actions":
+            return
+        actions = [a for a in payload.get("actions") or [] if isinstance(a, dict)]
+        action = next((a for a in actions if a.get("action_id") in RATING_ACTIONS), None)
+        if action is None:
+            return
+        key = payload.get("trigger_id") or f"{action.get('action_ts')}:{action.get('value')}"
+        if not await self._once.first(f"interaction:{key}"):
+            return
+        user, team = _obj(payload.get("user")), _obj(payload.get("team"))
+        principal = slack_principal(str(team.get("id", "")), str(user.get("id", "")))
+        refusal = await self._admit(principal)
+        response_url = str(payload.get("response_url") or "")
+        message = _obj(payload.get("message"))
+        rating = RATING_ACTIONS[str(action["action_id"])]
+        self._spawn(
+            self._rate(
+                principal,
+                str(action.get("value", "")),
+                rating,
+                response_url,
+                message,
+                str(user.get("id", "")),
+                refusal,
+            )
+        )
+
+    async def _rate(
+        self,
+        principal: Principal,
+        request_id: str,
+        rating: Rating,
+        response_url: str,
+        message: Mapping[str, Any],
+        user_id: str,
+        refusal: str | None,
+    ) -> None:
+        reply: dict[str, Any]
+        if refusal is None and self.answer_log is not None:
+            try:
+                await rate(self.answer_log, principal, request_id, rating)
+            except ServiceError as exc:
+                refusal = f"Your rating could not be recorded: {exc.message}"
+        elif refusal is None:
+            refusal = "Ratings are off on this server."
+        if refusal is not None:
+            reply = {"response_type": "ephemeral", "replace_original": False, "text": refusal}
+        else:
+            blocks = rated_blocks(list(message.get("blocks") or []), rating, user_id)
+            reply = {
+                "replace_original": True,
+                "text": str(message.get("text", "")),
+                "blocks": blocks,
+            }
+        if not response_url:
+            return
+        try:
+            sent = await AsyncWebhookClient(response_url, logger=_SDK_LOGGER).send_dict(reply)
+            if sent.status_code != 200:
+                LOGGER.warning(
+                    "slack response_url refused the rating",
+                    extra={"fields": {"status": sent.status_code}},
+                )
+        except Exception as exc:
+            LOGGER.warning(
+                "slack response_url unreachable", extra={"fields": {"error": type(exc).__name__}}
+            )
 
 
 async def _logged(work: Coroutine[Any, Any, None]) -> None:
@@ -267,6 +374,10 @@ def _ts(value: object) -> float:
         return float(str(value))
     except ValueError:
         return 0.0
+
+
+def _obj(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _ephemeral(text: str) -> dict[str, Any]:

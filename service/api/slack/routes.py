@@ -1,8 +1,10 @@
-"""`POST /slack/commands` and `POST /slack/events`: verify, de-duplicate, acknowledge."""
+"""`POST /slack/commands`, `/slack/events` and `/slack/interactions`: verify,
+de-duplicate, acknowledge."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -11,7 +13,7 @@ from fastapi.responses import JSONResponse
 from service.api.models import ErrorResponse
 from service.api.slack.bot import SlackBot, is_signed
 from service.api.slack.payloads import parse_event_body
-from service.errors import NotFound, Unauthorized
+from service.errors import InvalidRequest, NotFound, Unauthorized
 
 router = APIRouter(
     prefix="/slack",
@@ -61,4 +63,18 @@ async def events(request: Request, bot: SlackDep) -> Response:
     if not bot.can_post:
         raise NotFound("Slack events need RAG_SLACK_BOT_TOKEN to reply; it is not set.")
     await bot.event(payload)
+    return Response(status_code=200)
+
+
+@router.post("/interactions", summary="Button clicks (form-encoded `payload`, signed by Slack)")
+async def interactions(request: Request, bot: SlackDep) -> Response:
+    body = await _signed_body(request, bot)
+    form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    try:
+        payload: Any = json.loads(form.get("payload", ""))
+    except (ValueError, RecursionError):
+        raise InvalidRequest("The interaction body has no JSON `payload`.") from None
+    if not isinstance(payload, dict):
+        raise InvalidRequest("The interaction payload must be a JSON object.")
+    await bot.interaction(payload)
     return Response(status_code=200)

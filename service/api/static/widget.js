@@ -61,6 +61,11 @@
     ".cite .bar{display:flex;justify-content:space-between;align-items:flex-start;gap:8px}",
     ".cite .bar button{background:#fff;color:#1f3b73;padding:2px 8px}",
     ".body{display:contents}",
+    ".rating{display:flex;flex-wrap:wrap;gap:6px;align-items:center;margin:-4px 0 10px}",
+    ".rating button{background:#fff;color:#1f3b73;padding:2px 10px}",
+    ".rating button[aria-pressed=true]{background:#1f3b73;color:#fff}",
+    ".rating textarea{flex-basis:100%;min-height:36px;padding:4px 6px;border:1px solid #aab3c2;",
+    "border-radius:8px;background:#fff}",
     "[hidden]{display:none!important}"
   ].join("");
 
@@ -225,6 +230,58 @@
     again.focus();
   }
 
+  // -- rating an answer -------------------------------------------------------------------
+  var RATED = { up: "helpful", down: "not helpful" };
+
+  function ratingBar(requestId) {
+    var id = uid + "-r" + Math.random().toString(36).slice(2, 8);
+    var up = el("button", { type: "button", "aria-pressed": "false", "data-rating": "up", text: "\uD83D\uDC4D" });
+    up.setAttribute("aria-label", "Helpful");
+    var down = el("button", { type: "button", "aria-pressed": "false", "data-rating": "down", text: "\uD83D\uDC4E" });
+    down.setAttribute("aria-label", "Not helpful");
+    var label = el("label", { for: id, cls: "vh", text: "What was wrong or missing? (optional)" });
+    var comment = el("textarea", { id: id, rows: "2", maxlength: "2000", placeholder: "What was wrong or missing? (optional)", hidden: "" });
+    var sendComment = el("button", { type: "button", hidden: "", text: "Send comment" });
+    var status = el("span", { cls: "note", role: "status", "aria-live": "polite" });
+    var bar = el("div", { cls: "rating", role: "group", "aria-label": "Rate this answer" }, [
+      up, down, label, comment, sendComment, status
+    ]);
+    var rating = null;
+
+    function submit(value, text) {
+      status.textContent = "Sending…";
+      var body = { request_id: requestId, rating: value };
+      if (text) body.comment = text;
+      return fetch(api + "/v1/feedback", { method: "POST", headers: headers(true), body: JSON.stringify(body) })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          rating = value;
+          up.setAttribute("aria-pressed", value === "up" ? "true" : "false");
+          down.setAttribute("aria-pressed", value === "down" ? "true" : "false");
+          status.textContent = text
+            ? "Thank you: your comment was sent."
+            : "Thank you: you rated this answer " + RATED[value] + ".";
+          bar.setAttribute("data-rated", value);
+          comment.hidden = false;
+          sendComment.hidden = false;
+        })
+        .catch(function () {
+          status.textContent = "Your rating could not be sent; please try again.";
+        });
+    }
+
+    up.addEventListener("click", function () { submit("up"); });
+    down.addEventListener("click", function () { submit("down"); });
+    sendComment.addEventListener("click", function () {
+      var text = comment.value.trim();
+      if (!text || !rating) return;
+      submit(rating, text).then(function () {
+        if (bar.getAttribute("data-rated")) bar.setAttribute("data-commented", "true");
+      });
+    });
+    return bar;
+  }
+
   // -- asking -----------------------------------------------------------------------------
   function ask(question, turns) {
     setBusy(true);
@@ -274,6 +331,8 @@
               bubble.classList.add("abstained");
               bubble.appendChild(el("div", { cls: "note", text: "Not found in the articles." }));
             }
+            // Beside the answer, not in it: the answer's text stays the answer.
+            if (payload.request_id) log.insertBefore(ratingBar(payload.request_id), bubble.nextSibling);
             history.push({ role: "user", content: question }, { role: "assistant", content: payload.answer });
             scroll();
           } else if (name === "error") {

@@ -1,0 +1,1 @@
+"""Readers' feedback as eval cases: export rated answers, score labelled ones, report."""

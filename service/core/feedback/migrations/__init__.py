@@ -1,0 +1,1 @@
+"""Alembic migrations of the answer log; applied at start-up (`FeedbackStore.migrate`)."""
