@@ -43,19 +43,18 @@ class Limiter:
 
     async def hit(self, rate: RateLimitItem, *identifiers: str) -> int | None:
         """Count one request; None if it is within `rate`, else whole seconds to wait."""
-        try:
-            if await self._window.hit(rate, *identifiers):
-                return None
-            stats = await self._window.get_window_stats(rate, *identifiers)
-        except StorageError as exc:
-            self._storage_failed(exc)
-            return None
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return await self._check(rate, identifiers, count=True)
 
     async def wait(self, rate: RateLimitItem, *identifiers: str) -> int | None:
         """Like `hit`, without counting: None if one more is within `rate`."""
+        return await self._check(rate, identifiers, count=False)
+
+    async def _check(
+        self, rate: RateLimitItem, identifiers: tuple[str, ...], *, count: bool
+    ) -> int | None:
+        check = self._window.hit if count else self._window.test
         try:
-            if await self._window.test(rate, *identifiers):
+            if await check(rate, *identifiers):
                 return None
             stats = await self._window.get_window_stats(rate, *identifiers)
         except StorageError as exc:
