@@ -149,18 +149,8 @@ class SlackBot:
 
     async def _answer_command(self, question: str, response_url: str, who: Principal) -> None:
         text, blocks = await self._answer(question, [], who)
-        try:
-            webhook = AsyncWebhookClient(response_url, logger=_SDK_LOGGER)
-            sent = await webhook.send(text=text, blocks=blocks, response_type=self._response_type)
-            if sent.status_code != 200:
-                LOGGER.warning(
-                    "slack response_url refused the answer",
-                    extra={"fields": {"status": sent.status_code}},
-                )
-        except Exception as exc:
-            LOGGER.warning(
-                "slack response_url unreachable", extra={"fields": {"error": type(exc).__name__}}
-            )
+        reply = {"text": text, "blocks": blocks, "response_type": self._response_type}
+        await _reply(response_url, reply, "the answer")
 
     # -- events ----------------------------------------------------------------------
 
@@ -339,19 +329,23 @@ class SlackBot:
                 "text": str(message.get("text", "")),
                 "blocks": blocks,
             }
-        if not response_url:
-            return
-        try:
-            sent = await AsyncWebhookClient(response_url, logger=_SDK_LOGGER).send_dict(reply)
-            if sent.status_code != 200:
-                LOGGER.warning(
-                    "slack response_url refused the rating",
-                    extra={"fields": {"status": sent.status_code}},
-                )
-        except Exception as exc:
+        if response_url:
+            await _reply(response_url, reply, "the rating")
+
+
+async def _reply(response_url: str, reply: dict[str, Any], what: str) -> None:
+    """Post `reply` to a command's or an action's `response_url`; a failure is logged."""
+    try:
+        sent = await AsyncWebhookClient(response_url, logger=_SDK_LOGGER).send_dict(reply)
+        if sent.status_code != 200:
             LOGGER.warning(
-                "slack response_url unreachable", extra={"fields": {"error": type(exc).__name__}}
+                f"slack response_url refused {what}",
+                extra={"fields": {"status": sent.status_code}},
             )
+    except Exception as exc:
+        LOGGER.warning(
+            "slack response_url unreachable", extra={"fields": {"error": type(exc).__name__}}
+        )
 
 
 async def _logged(work: Coroutine[Any, Any, None]) -> None:
