@@ -21,6 +21,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
+from service.evidence import lexicon
+from service.evidence.annotate import Notes, notes_at
+from service.evidence.parsed import parse_question
 from service.evidence.question import (
     MONTHS,
     TITLES,
@@ -35,6 +38,7 @@ from service.evidence.question import (
     name_keys,
     same_name,
 )
+from service.evidence.relations import conflict, holds_type
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
 from service.evidence.sentences import sentence_spans
 from service.evidence.text import idf_weights, terms
@@ -507,10 +511,34 @@ def rank_answers(
             # "What is the capital of Australia?": a name in a sentence that does not
             # speak of a capital is not the one asked for.
             found = replace(found, slot=False)
+        notes = _notes(ev)
+        if notes is not None:
+            parsed = parse_question(asked.question)
+            if conflict(parsed, notes) is not None:
+                continue  # another year, a former holder, a part for the whole
+            if (
+                found.slot
+                and parsed.types & TYPED_BY_NAME
+                and not holds_type(parsed, notes, ev.passage.text[notes.start : notes.end])
+            ):
+                found = replace(found, slot=False)
         choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR)
         candidates.append(Candidate(ev, found, answer_score(ev, found), choice))
     candidates.sort(key=lambda c: (-c.choice, c.evidence.source, c.evidence.start))
     return Answers(asked, candidates, around, proper)
+
+
+# Asked-for types a sentence must hold a named entity of (read at ingest).
+TYPED_BY_NAME = lexicon.PERSONISH | lexicon.PLACES
+
+
+def _notes(ev: Evidence[Any]) -> Notes | None:
+    """What ingest read in the evidence sentence, when its passage carries it."""
+    stored = getattr(ev.passage, "annotations", None)
+    if not stored:
+        return None
+    offset = ev.start - ev.passage.start
+    return notes_at(ev.passage.text, stored, offset, offset + len(ev.quote))
 
 
 def _date_words(published: str | None) -> list[str]:
