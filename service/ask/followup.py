@@ -86,8 +86,8 @@ _TITLES = _set(
 )
 # Last words that make a name an organisation or a place, not a person.
 _ORG_WORDS = _set(
-    "ferries ferry school county council street times bank union office ministry "
-    "kingdom states sea arabia region verft arkitekter house party commission "
+    "school county council street times bank union office ministry "
+    "kingdom states sea arabia region house party commission "
     "nations news force talks summit state"
 )
 _PLACE_STARTS = _set("new north south east west united saint st san santa los las el la le")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from service.evidence.lexicon import NAMES
+from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 
 Slot = Literal["person", "place", "name", "count", "amount", "duration", "date", "time", "speech"]
@@ -30,8 +32,8 @@ WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()  #
 _MONTH_SET = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept"}
 
 _NAME_NOUNS = (
-    r"ship|ships|ferry|ferries|vessel|vessels|boat|company|companies|firm|shipyard|yard|"
-    r"party|parties|organisation|organization|newspaper|network|agency|group|route|routes|"
+    r"company|companies|firm|"
+    r"party|parties|organisation|organization|newspaper|network|agency|group|"
     r"body|bodies|nation|nations|alliance|supplier|architects?|bank|school|country|"
     r"countries|city|cities|town|towns|island|islands|port|venue|region|capital|name|"
     r"currency|language"
@@ -53,8 +55,8 @@ _SLOT_PATTERNS: tuple[tuple[Slot, str], ...] = (
     (
         "amount",
         r"\bhow much\b|\bwhat (share|percentage|percent|proportion|fraction|amount|sum|"
-        r"price|fare|figure|total|rate)\b|\b(cost|costs|costing|price|prices|worth|"
-        r"budget|fare|fares|subsidy|bill|overrun|wage|wages|salary|amount)\b",
+        r"price|figure|total|rate)\b|\b(cost|costs|costing|price|prices|worth|"
+        r"budget|bill|wage|wages|salary|amount)\b",
     ),
     ("place", rf"^\W*where\b|\bwhere {_VERB}\b"),
     (
@@ -116,7 +118,7 @@ TITLES = frozenset(
     """
     mr mrs ms dr sir dame lord lady president prime minister captain mf ms chief air marshal
     general secretary chancellor mayor councillor director executive officer foreign defence
-    ferries association residents the
+    the
     """.split()  # noqa: SIM905
 )
 # Words the slot patterns use: asked-for, not content the answer must repeat.
@@ -228,6 +230,10 @@ def analyse(question: str, proper: AbstractSet[str] = frozenset()) -> Asked:
     """`proper`: name keys written capitalised inside sentences of the passages; they
     mark the names of an all-lower-case question ("who is the nato secretary general")."""
     slots = tuple(s for s, pattern in _SLOTS if pattern.search(question))
+    parsed = parse_question(question)
+    if not slots and parsed.types == NAMES:
+        # "Which ship ...", "which yard ...": the parse says a name of that kind is asked.
+        slots = ("name",)
     lower_case = not any(_capitalised(w) for w in _WORD.findall(question)[1:])
     constraints: list[Constraint] = []
     seen: set[tuple[str, ...]] = set()
@@ -300,12 +306,17 @@ def analyse(question: str, proper: AbstractSet[str] = frozenset()) -> Asked:
         slots=slots,
         speaker=speaker,
         date_unit=_date_unit(question),
-        kind=_kind(question) if "name" in slots else None,
+        kind=(_kind(question) or _head_term(parsed.head)) if "name" in slots else None,
         attribute=bool(_ATTRIBUTE.search(question)),
         constraints=tuple(constraints),
         focus=focus,
         is_list=bool(_LIST.search(question)) and not set(slots) - {"person", "place", "name"},
     )
+
+
+def _head_term(head: str | None) -> str | None:
+    named = terms(head) if head else []
+    return named[0] if named else None
 
 
 def _kind(question: str) -> str | None:

@@ -118,7 +118,7 @@ _PERSON_TITLE = frozenset(
     mr mrs ms dr sir dame lord lady president minister secretary captain mayor chief
     director executive officer councillor chair chairman chairwoman leader spokesperson
     spokesman spokeswoman architect commander general admiral marshal chancellor premier
-    envoy ambassador senator governor king queen prince pope master skipper deckhand
+    envoy ambassador senator governor king queen prince pope
     """.split()  # noqa: SIM905
 )
 _NOT_NAMES = (
