@@ -52,6 +52,9 @@ class ParsedQuestion:
     modifiers: frozenset[tuple[str, str]]
     # The main verb is in the present tense ("who is", "who leads").
     present: bool
+    # Nouns the question points at with an article or a demonstrative ("the new quay",
+    # "that call"), as written and as lemmas: what a follow-up refers back to.
+    definite: frozenset[str] = frozenset()
 
 
 def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
@@ -113,6 +116,24 @@ def _predicate(root: Token, head: Token | None) -> Predicate | None:
     return Predicate(anchor.lemma_.casefold(), tuple(arguments))
 
 
+_POINTING = frozenset({"the", "that", "this", "these", "those"})
+
+
+def _definite(tokens: list[Token]) -> frozenset[str]:
+    """The nouns of each noun phrase opened by an article or demonstrative, read from the
+    tags (the parse of a short question may attach them wrongly)."""
+    out: set[str] = set()
+    for i, token in enumerate(tokens):
+        if token.lower_ not in _POINTING or token.pos_ not in ("DET", "PRON"):
+            continue
+        for t in tokens[i + 1 :]:
+            if t.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM", "PUNCT") or t.is_sent_end:
+                break
+            if t.pos_ == "NOUN":
+                out |= {t.lower_, t.lemma_.casefold()}
+    return frozenset(out)
+
+
 @lru_cache(maxsize=4096)
 def parse_question(question: str) -> ParsedQuestion:
     doc = nlp.pipeline()(question)
@@ -154,4 +175,5 @@ def parse_question(question: str) -> ParsedQuestion:
             if t.dep_ in ("amod", "compound", "nmod", "advmod") and t.head is not t
         ),
         present=present,
+        definite=_definite(tokens),
     )

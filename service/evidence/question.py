@@ -34,8 +34,8 @@ _MONTH_SET = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept"}
 _NAME_NOUNS = (
     r"company|companies|firm|"
     r"party|parties|organisation|organization|newspaper|network|agency|group|"
-    r"body|bodies|nation|nations|alliance|supplier|architects?|bank|school|country|"
-    r"countries|city|cities|town|towns|island|islands|port|venue|region|capital|name|"
+    r"body|bodies|nation|nations|alliance|bank|school|country|"
+    r"countries|city|cities|town|towns|venue|region|capital|name|"
     r"currency|language"
 )
 _VERB = r"(is|are|was|were|did|do|does|will|would|has|have|had|can|could|should)"
@@ -71,7 +71,7 @@ _SLOT_PATTERNS: tuple[tuple[Slot, str], ...] = (
         rf"^\W*(who|whom|whose)\b|\b(who|whom) {_VERB}\b|"
         r"\b(which|what) ([^\W\d_]+ )?(person|people|minister|ministers|leader|leaders|"
         r"president|presidents|official|officials|captain|mayor|chief|chiefs|director|"
-        r"architect|spokesperson|spokesman|spokeswoman|politician|politicians|"
+        r"spokesperson|spokesman|spokeswoman|politician|politicians|"
         r"councillor|chair|head|executive|general|secretary|chancellor|envoy|"
         r"negotiator|negotiators)\b",
     ),

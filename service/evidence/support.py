@@ -60,7 +60,7 @@ _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
 _UNIT = (
     r"(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|nights?|per ?cent|%|"
-    r"metres?|kilometres?|km|tonnes?|mwh)"
+    r"metres?|kilometres?|km|tonnes?)"
 )
 _TIME_UNITS = frozenset("second minute hour day week month year decade night".split())  # noqa: SIM905
 _SHARES = frozenset({"per cent", "percent", "%"})
@@ -117,7 +117,7 @@ _PERSON_TITLE = frozenset(
     """
     mr mrs ms dr sir dame lord lady president minister secretary captain mayor chief
     director executive officer councillor chair chairman chairwoman leader spokesperson
-    spokesman spokeswoman architect commander general admiral marshal chancellor premier
+    spokesman spokeswoman commander general admiral marshal chancellor premier
     envoy ambassador senator governor king queen prince pope
     """.split()  # noqa: SIM905
 )

@@ -44,3 +44,10 @@ def test_constraints_and_predicate() -> None:
     assert not parse_question("Who was the president of France?").present
     assert parse_question("How many ships carried 300 passengers?").numbers == (300.0,)
     assert ("president", "former") in parse_question("Who is the former president?").modifiers
+
+
+def test_the_nouns_a_question_points_at() -> None:
+    # The small model parses "quay cost" as one noun phrase: the tags still find "quay".
+    assert "quay" in parse_question("How much did the new quay cost?").definite
+    assert parse_question("Which ministers joined him on that call?").definite == {"call"}
+    assert not parse_question("Who won?").definite
