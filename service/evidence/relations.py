@@ -27,6 +27,8 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _MODIFIES = frozenset({"amod", "compound", "advmod", "nmod"})
 # Relations through which a verb takes its result.
 _RESULT = frozenset({"dobj", "attr", "oprd", "nsubjpass"})
+# How a name sits inside the noun a preposition governs ("at Northwood headquarters").
+_NAMES_IN = frozenset({"compound", "nmod"})
 # The relation labels annotate.py keeps; any other relation is a preposition's own word.
 _DEPENDENCIES = frozenset(
     {

@@ -103,3 +103,5 @@ def test_a_name_governed_by_a_preposition_is_a_place() -> None:
     question = parse_question("Where have the planners been meeting?")
     said = "Officials have been meeting at Northwood military headquarters all week."
     assert holds_type(question, notes(said), said)
+    said = "UK officials have been meeting at Northwood military headquarters throughout the week."
+    assert holds_type(question, notes(said), said)
