@@ -32,6 +32,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from service.answer.base import Message
+from service.evidence import lexicon
 from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 
@@ -105,11 +106,8 @@ _EVENTS = _set(
     "call calls summit talks meeting meetings deal plan agreement ceasefire "
     "force mission interview conversation strikes attack incursion increase"
 )
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-)
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH = lexicon.MONTH_PATTERN
+_WEEKDAY = lexicon.WEEKDAY_PATTERN
 _DATE_BODY = (
     rf"(?:{_WEEKDAY},?\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?|"
     rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|"

@@ -74,6 +74,19 @@ PARTS: Final = frozenset(
 MONTHS: Final = tuple(m.casefold() for m in calendar.month_name[1:])
 MONTH_ABBREVIATIONS: Final = (*tuple(m.casefold() for m in calendar.month_abbr[1:]), "sept")
 WEEKDAYS: Final = tuple(d.casefold() for d in calendar.day_name)
+# Month and weekday names as news copy writes them (capitalised, so "may" the verb is not
+# one), for regular expressions: full names, then the short forms.
+_SHORT = [a for a in calendar.month_abbr[1:] if a not in calendar.month_name]
+MONTH_PATTERN: Final = (
+    "(?:" + "|".join([*calendar.month_name[1:], *_SHORT[:8], "Sept", *_SHORT[8:]]) + ")"
+)
+WEEKDAY_PATTERN: Final = "(?:" + "|".join(calendar.day_name) + ")"
+# Every written form of each month, by its number.
+MONTH_NUMBERS: Final[dict[str, int]] = {
+    **{a.casefold(): i for i, a in enumerate(calendar.month_abbr) if i},
+    **{m.casefold(): i for i, m in enumerate(calendar.month_name) if i},
+    "sept": 9,
+}
 RELATIVE_DAYS: Final = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
 RELATIVE_SHIFTS: Final = {"last": -1, "past": -1, "previous": -1, "this": 0, "next": 1}
 PERIODS: Final = frozenset({"week", "month", "year"})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from service.evidence import lexicon
 from service.evidence.lexicon import NAMES
 from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
@@ -24,11 +25,8 @@ from service.evidence.text import STOPWORDS, terms
 Slot = Literal["person", "place", "name", "count", "amount", "duration", "date", "time", "speech"]
 ConstraintKind = Literal["name", "number", "date", "quote"]
 
-_MONTH_NAMES = (
-    "january february march april may june july august september october november december"
-)
-MONTHS = _MONTH_NAMES.split()
-WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()  # noqa: SIM905
+MONTHS = list(lexicon.MONTHS)
+WEEKDAYS = list(lexicon.WEEKDAYS)
 _MONTH_SET = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept"}
 
 _NAME_NOUNS = (

@@ -48,10 +48,7 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm|a\.m\.|p\.m\.)|\bo'clock\b", re.I)
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 # Month names as news copy writes them: capitalised (so "may" the verb is not one).
-_MONTH_NAME = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?"
-)
+_MONTH_NAME = lexicon.MONTH_PATTERN + r"\b\.?"
 _MONTH = re.compile(rf"\b{_MONTH_NAME}")
 _DAY_MONTH = re.compile(
     rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_NAME}|\b{_MONTH_NAME}\s+\d{{1,2}}\b"
