@@ -61,10 +61,13 @@ def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
     # A name a preposition governs ("at Northwood headquarters") is a place whatever the
     # small model labels it.
     governed = {c for _, relation, c in notes.relations if relation not in _DEPENDENCIES}
-    governed |= {
-        c for h, relation, c in notes.relations if relation == "compound" and h in governed
-    }
+    governed |= {c for h, relation, c in notes.relations if relation in _NAMES_IN and h in governed}
+    # "Who" is answered by a person where the sentence speaks of people: an organisation
+    # beside a person ("Captain Moen ... with the Nordby Line") is not who is asked for.
+    people = any(e.label == "PERSON" for e in notes.entities)
     for entity in notes.entities:
+        if people and "PERSON" in parsed.types and entity.label in lexicon.PERSONISH - {"PERSON"}:
+            continue
         words = {w.casefold() for w in _WORD.findall(sentence[entity.start : entity.end])}
         placed = parsed.types == lexicon.PLACES and entity.label in lexicon.NAMES
         if entity.label not in parsed.types and not (placed and words & governed):

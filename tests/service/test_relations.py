@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from service.core.store import Chunk
-from service.evidence.annotate import Notes, annotate, decode
+from service.evidence.annotate import Entity, Notes, annotate, decode
 from service.evidence.parsed import parse_question
 from service.evidence.relations import conflict, holds_type
 from service.evidence.scoring import QueryTerms, score_evidence
@@ -103,5 +103,31 @@ def test_a_name_governed_by_a_preposition_is_a_place() -> None:
     question = parse_question("Where have the planners been meeting?")
     said = "Officials have been meeting at Northwood military headquarters all week."
     assert holds_type(question, notes(said), said)
-    said = "UK officials have been meeting at Northwood military headquarters throughout the week."
+    # As the model may read it: the name an nmod of the noun the preposition governs.
+    said = "Officials met at Northwood military headquarters."
+    read = Notes(
+        0,
+        len(said),
+        (Entity("ORG", 17, 26, "Northwood"),),
+        ("official", "meet", "at", "northwood", "military", "headquarters"),
+        (),
+        (),
+        (
+            ("meet", "nsubj", "official"),
+            ("meet", "at", "headquarters"),
+            ("headquarters", "nmod", "northwood"),
+            ("headquarters", "amod", "military"),
+        ),
+    )
+    assert holds_type(question, read, said)
+
+
+def test_who_wants_a_person_where_the_sentence_speaks_of_people() -> None:
+    question = parse_question("Who replaced Anna Berg as chair of the board?")
+    said = "Anna Berg will chair her last meeting in May after 20 years with Nordby Shipping."
+    assert not holds_type(question, notes(said), said)
+    said = "She will be followed by Clara Lind, who has sat on the board since May."
     assert holds_type(question, notes(said), said)
+    firm = parse_question("Who designed the new library?")
+    said = "The library was designed by Holm & Vik Architects."
+    assert holds_type(firm, notes(said), said)
