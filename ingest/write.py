@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Literal, TypeVar, get_args
 
 from ingest.chunker import ChunkingError, chunk_text
@@ -28,7 +29,8 @@ from ingest.reader import Article, UnreadableFile
 from service.core.embedder import Embedder
 from service.core.schema import SourceState, chunk_id
 from service.core.store import ArticleIndex, Chunk, SourceRecord
-from service.evidence.sentences import SPLITTER_VERSION, encode_spans, sentence_spans
+from service.evidence.annotate import annotate
+from service.evidence.sentences import SPLITTER_VERSION, encode_spans, sentence_spans, spans_of
 from service.settings import Settings
 
 Checkpoint = Literal["begun", "upserted", "pruned", "finished", "removed"]
@@ -205,9 +207,28 @@ class PlanWriter:
             sha256=known.sha256,
         )
 
+    def _annotated(self, chunks: list[Chunk]) -> list[Chunk]:
+        """The chunks with what the language pipeline reads in their sentences (once, here,
+        so that no request parses them)."""
+        settings = self._settings.ingest
+        if not settings.annotate or not chunks:
+            return chunks
+        notes = annotate(
+            [
+                (
+                    c.text,
+                    spans_of(c.text, c.sentences),
+                    date.fromisoformat(c.published) if c.published else None,
+                )
+                for c in chunks
+            ],
+            processes=settings.nlp_processes,
+        )
+        return [replace(c, annotations=n) for c, n in zip(chunks, notes, strict=True)]
+
     def _store(self, prepared: Sequence[_Prepared]) -> WriteResult:
         """Write one group in the crash-safe order; returns the embedding and pruning work."""
-        chunks = [c for p in prepared for c in p.chunks]
+        chunks = self._annotated([c for p in prepared for c in p.chunks])
         vectors = self._embedder.embed([c.text for c in chunks])
         records = [
             SourceRecord(

@@ -32,7 +32,7 @@ from service.api.slack.bot import SlackBot
 from service.api.slack.dedupe import Once
 from service.ask.resolver import FollowUpResolver, LLMCondenser
 from service.ask.service import AskService
-from service.core import metrics
+from service.core import metrics, nlp
 from service.core.embedder import build_embedder
 from service.core.offline import configure_offline
 from service.core.store import build_client, build_index
@@ -54,6 +54,8 @@ def build_services(settings: Settings) -> Services:
     configure_offline()
     embedder = build_embedder(settings.embed, settings.llm)
     warm_up()
+    # The language pipeline that parses each question: loaded here, not on a request.
+    nlp.warm_up()
     live = LiveIndex(
         lambda: build_client(settings.chroma),
         lambda client: build_index(settings, embedder, client),

@@ -146,6 +146,18 @@ class IngestSettings(BaseSettings):
         description="Articles whose MinHash Jaccard similarity (5-word shingles) to an indexed "
         "article reaches this are recorded as its copies and not indexed; 0 disables.",
     )
+    annotate: bool = Field(
+        True,
+        description="Run the language pipeline over every sentence at ingest and store its "
+        "entities, lemmas, dates, numbers and relations with the chunk (the answer checks "
+        "read them); false skips it (faster ingest, weaker answer checks).",
+    )
+    nlp_processes: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Processes the language pipeline parses a large group of sentences in.",
+    )
 
 
 class LexicalSettings(BaseSettings):

@@ -28,9 +28,12 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 from service.answer.base import Message
+from service.evidence import lexicon
+from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 
 # How many carried mentions are appended at most, and how many new names of a previous
@@ -86,8 +89,8 @@ _TITLES = _set(
 )
 # Last words that make a name an organisation or a place, not a person.
 _ORG_WORDS = _set(
-    "ferries ferry school county council street times bank union office ministry "
-    "kingdom states sea arabia region verft arkitekter house party commission "
+    "school county council street times bank union office ministry "
+    "kingdom states sea arabia region house party commission "
     "nations news force talks summit state"
 )
 _PLACE_STARTS = _set("new north south east west united saint st san santa los las el la le")
@@ -97,17 +100,14 @@ _SPEECH = _set(
     "announced asked ask urged added spoke plan plans think thinks join joined took "
     "retired set wants want promised promise"
 )
-# Nouns of events and things a conversation keeps returning to ("that call", "the storm").
+# Nouns of events a conversation keeps returning to ("that call"); beside these, the nouns
+# the follow-up itself points at ("the new quay": service/evidence/parsed.py).
 _EVENTS = _set(
-    "call calls summit talks meeting meetings deal plan agreement ceasefire storm petition "
-    "overrun contract subsidy force mission interview conversation strikes attack incursion "
-    "voyage crossing sailing sailings departures quay hall terminal route increase fares"
+    "call calls summit talks meeting meetings deal plan agreement ceasefire "
+    "force mission interview conversation strikes attack incursion increase"
 )
-_MONTH = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
-)
-_WEEKDAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_MONTH = lexicon.MONTH_PATTERN
+_WEEKDAY = lexicon.WEEKDAY_PATTERN
 _DATE_BODY = (
     rf"(?:{_WEEKDAY},?\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?|"
     rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|"
@@ -206,7 +206,9 @@ def _name_token(token: str) -> bool:
     return token[0].isupper() and token.casefold().strip("’'") not in _NOT_NAMES
 
 
-def mentions(text: str, names: set[str] | None = None) -> list[Mention]:
+def mentions(
+    text: str, names: set[str] | None = None, events: AbstractSet[str] = frozenset()
+) -> list[Mention]:
     """Dates, quoted phrases and capitalised names of `text`, in order of appearance.
 
     A capitalised word opening a sentence ("Repair an old boat") is a name only if it is
@@ -246,7 +248,7 @@ def mentions(text: str, names: set[str] | None = None) -> list[Mention]:
         found.append((start, Mention(name, kind)))
         i = i_next
     for m in _TOKEN.finditer(text):
-        if m.group(0).casefold() in _EVENTS:
+        if m.group(0).casefold() in _EVENTS or m.group(0).casefold() in events:
             phrase = expand(m.group(0), text, at=m.start())
             if phrase:
                 found.append((m.start(), Mention(phrase.text, "event")))
@@ -332,7 +334,8 @@ def _signals(question: str, history_terms: set[str]) -> _Signals:
 class _Resolver:
     """Resolves the user turns of one conversation in order."""
 
-    def __init__(self, history: Sequence[Message]) -> None:
+    def __init__(self, history: Sequence[Message], events: AbstractSet[str] = frozenset()) -> None:
+        self.events = events
         texts = [m.content if m.role == "user" else clean_answer(m.content) for m in history]
         self.names = capitalised_words(texts)
         self.frames: list[_Frame] = []
@@ -347,7 +350,7 @@ class _Resolver:
             elif pending is not None:
                 frame = self.turn(pending)[1]
                 said = {w for m in frame.mentions for w in m.words}
-                answer = mentions(clean_answer(message.content), self.names)
+                answer = mentions(clean_answer(message.content), self.names, self.events)
                 frame.answer = [m for m in answer if not m.words <= said][:MAX_ANSWER_NAMES]
                 self.frames.append(frame)
                 pending = None
@@ -364,7 +367,7 @@ class _Resolver:
 
     def turn(self, question: str) -> tuple[Resolution, _Frame]:
         names = self.names | capitalised_words([question])
-        own = mentions(question, names)
+        own = mentions(question, names, self.events)
         if not self.frames:
             return Resolution.unchanged(question), _Frame(question, question, own)
         known = self.history_terms()
@@ -460,7 +463,9 @@ class _Resolver:
             text = f"{text.rstrip()} ({', '.join(carried)})"
         resolution = Resolution(text, question, follow_up=True, method="offline", asked=asked)
         names = self.names | capitalised_words([question])
-        return resolution, _Frame(question, text, _unique([*own, *mentions(text, names)]))
+        return resolution, _Frame(
+            question, text, _unique([*own, *mentions(text, names, self.events)])
+        )
 
     def _definite(self, text: str, head: str) -> str:
         """ "that call" -> "the coalition of the willing call on 25 November"; "the new
@@ -628,4 +633,5 @@ def resolve(question: str, history: Sequence[Message]) -> Resolution:
     """The standalone form of `question` given the earlier turns (oldest first)."""
     if not history:
         return Resolution.unchanged(question)
-    return _Resolver(history).turn(question)[0]
+    # The nouns the follow-up points at are what it may refer back to: read from its parse.
+    return _Resolver(history, parse_question(question).definite).turn(question)[0]

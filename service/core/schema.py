@@ -34,6 +34,9 @@ class ChunkKey:
     # The chunk's sentence spans computed at ingest, "<splitter version>:s-e,s-e,..."
     # (service/evidence/sentences.py reads and writes them).
     SENTENCES: Final = "sentences"
+    # What the language pipeline read in each of those sentences at ingest: entities,
+    # lemmas, dates, numbers, relations ("<version>:<json>"; service/evidence/annotate.py).
+    ANNOTATIONS: Final = "annotations"
 
 
 class SourceKey:

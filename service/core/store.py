@@ -133,6 +133,8 @@ class Chunk:
     tokens: int
     # Sentence spans within `text` as stored at ingest (see ChunkKey.SENTENCES).
     sentences: str | None = None
+    # What the language pipeline read in those sentences (see ChunkKey.ANNOTATIONS).
+    annotations: str | None = None
 
     def metadata(self) -> dict[str, str | int]:
         meta: dict[str, str | int] = {
@@ -151,6 +153,8 @@ class Chunk:
             meta[ChunkKey.URL] = self.url
         if self.sentences is not None:
             meta[ChunkKey.SENTENCES] = self.sentences
+        if self.annotations is not None:
+            meta[ChunkKey.ANNOTATIONS] = self.annotations
         return meta
 
     @classmethod
@@ -168,6 +172,7 @@ class Chunk:
             file_sha256=str(meta.get(ChunkKey.FILE_SHA256, "")),
             tokens=int(str(meta.get(ChunkKey.TOKENS, 0))),
             sentences=_optional_str(meta.get(ChunkKey.SENTENCES)),
+            annotations=_optional_str(meta.get(ChunkKey.ANNOTATIONS)),
         )
 
 

@@ -18,23 +18,23 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from service.evidence import lexicon
+from service.evidence.lexicon import NAMES
+from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 
 Slot = Literal["person", "place", "name", "count", "amount", "duration", "date", "time", "speech"]
 ConstraintKind = Literal["name", "number", "date", "quote"]
 
-_MONTH_NAMES = (
-    "january february march april may june july august september october november december"
-)
-MONTHS = _MONTH_NAMES.split()
-WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()  # noqa: SIM905
+MONTHS = list(lexicon.MONTHS)
+WEEKDAYS = list(lexicon.WEEKDAYS)
 _MONTH_SET = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept"}
 
 _NAME_NOUNS = (
-    r"ship|ships|ferry|ferries|vessel|vessels|boat|company|companies|firm|shipyard|yard|"
-    r"party|parties|organisation|organization|newspaper|network|agency|group|route|routes|"
-    r"body|bodies|nation|nations|alliance|supplier|architects?|bank|school|country|"
-    r"countries|city|cities|town|towns|island|islands|port|venue|region|capital|name|"
+    r"company|companies|firm|"
+    r"party|parties|organisation|organization|newspaper|network|agency|group|"
+    r"body|bodies|nation|nations|alliance|bank|school|country|"
+    r"countries|city|cities|town|towns|venue|region|capital|name|"
     r"currency|language"
 )
 _VERB = r"(is|are|was|were|did|do|does|will|would|has|have|had|can|could|should)"
@@ -54,8 +54,8 @@ _SLOT_PATTERNS: tuple[tuple[Slot, str], ...] = (
     (
         "amount",
         r"\bhow much\b|\bwhat (share|percentage|percent|proportion|fraction|amount|sum|"
-        r"price|fare|figure|total|rate)\b|\b(cost|costs|costing|price|prices|worth|"
-        r"budget|fare|fares|subsidy|bill|overrun|wage|wages|salary|amount)\b",
+        r"price|figure|total|rate)\b|\b(cost|costs|costing|price|prices|worth|"
+        r"budget|bill|wage|wages|salary|amount)\b",
     ),
     ("place", rf"^\W*where\b|\bwhere {_VERB}\b"),
     (
@@ -70,7 +70,7 @@ _SLOT_PATTERNS: tuple[tuple[Slot, str], ...] = (
         rf"^\W*(who|whom|whose)\b|\b(who|whom) {_VERB}\b|"
         r"\b(which|what) ([^\W\d_]+ )?(person|people|minister|ministers|leader|leaders|"
         r"president|presidents|official|officials|captain|mayor|chief|chiefs|director|"
-        r"architect|spokesperson|spokesman|spokeswoman|politician|politicians|"
+        r"spokesperson|spokesman|spokeswoman|politician|politicians|"
         r"councillor|chair|head|executive|general|secretary|chancellor|envoy|"
         r"negotiator|negotiators)\b",
     ),
@@ -117,7 +117,7 @@ TITLES = frozenset(
     """
     mr mrs ms dr sir dame lord lady president prime minister captain mf ms chief air marshal
     general secretary chancellor mayor councillor director executive officer foreign defence
-    ferries association residents the
+    the
     """.split()  # noqa: SIM905
 )
 # Words the slot patterns use: asked-for, not content the answer must repeat.
@@ -228,7 +228,8 @@ def _capitalised(word: str) -> bool:
 def analyse(question: str, proper: AbstractSet[str] = frozenset()) -> Asked:
     """`proper`: name keys written capitalised inside sentences of the passages; they
     mark the names of an all-lower-case question ("who is the nato secretary general")."""
-    slots = _slots(question)
+    parsed = parse_question(question)
+    slots = _slots(question, parsed.types == NAMES)
     constraints = _constraints(question, proper)
     taken = {t for c in constraints for t in terms(c.text)}
     focus = frozenset(t for t in terms(question) if t not in taken and t not in _SLOT_WORDS)
@@ -237,7 +238,7 @@ def analyse(question: str, proper: AbstractSet[str] = frozenset()) -> Asked:
         slots=slots,
         speaker=_speaker(question, constraints),
         date_unit=_date_unit(question),
-        kind=_kind(question) if "name" in slots else None,
+        kind=(_kind(question) or _head_term(parsed.head)) if "name" in slots else None,
         attribute=bool(_ATTRIBUTE.search(question)),
         constraints=constraints,
         focus=focus,
@@ -245,8 +246,11 @@ def analyse(question: str, proper: AbstractSet[str] = frozenset()) -> Asked:
     )
 
 
-def _slots(question: str) -> tuple[Slot, ...]:
+def _slots(question: str, names_asked: bool) -> tuple[Slot, ...]:
     slots = tuple(s for s, pattern in _SLOTS if pattern.search(question))
+    if not slots and names_asked:
+        # "Which ship ...", "which yard ...": the parse says a name of that kind is asked.
+        slots = ("name",)
     if slots[:1] == ("person",) and _WHO_IS_NAME.match(question):
         # "Who is Astrid Nyhus?" asks what she is, not for another name.
         rest = _WHO_IS_NAME.match(question).group(1)  # type: ignore[union-attr]
@@ -326,6 +330,11 @@ def _constraints(question: str, proper: AbstractSet[str]) -> tuple[Constraint, .
             found.close_name()
     found.close_name()
     return tuple(found.found)
+
+
+def _head_term(head: str | None) -> str | None:
+    named = terms(head) if head else []
+    return named[0] if named else None
 
 
 def _kind(question: str) -> str | None:

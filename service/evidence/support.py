@@ -21,6 +21,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
+from service.evidence import lexicon
+from service.evidence.annotate import Notes, notes_at
+from service.evidence.parsed import parse_question
 from service.evidence.question import (
     MONTHS,
     TITLES,
@@ -35,6 +38,7 @@ from service.evidence.question import (
     name_keys,
     same_name,
 )
+from service.evidence.relations import conflict, holds_type
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
 from service.evidence.sentences import sentence_spans
 from service.evidence.text import idf_weights, terms
@@ -44,10 +48,7 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm|a\.m\.|p\.m\.)|\bo'clock\b", re.I)
 _YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
 # Month names as news copy writes them: capitalised (so "may" the verb is not one).
-_MONTH_NAME = (
-    r"(?:January|February|March|April|May|June|July|August|September|October|November|"
-    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\b\.?"
-)
+_MONTH_NAME = lexicon.MONTH_PATTERN + r"\b\.?"
 _MONTH = re.compile(rf"\b{_MONTH_NAME}")
 _DAY_MONTH = re.compile(
     rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_NAME}|\b{_MONTH_NAME}\s+\d{{1,2}}\b"
@@ -56,7 +57,7 @@ _ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
 _UNIT = (
     r"(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|nights?|per ?cent|%|"
-    r"metres?|kilometres?|km|tonnes?|mwh)"
+    r"metres?|kilometres?|km|tonnes?)"
 )
 _TIME_UNITS = frozenset("second minute hour day week month year decade night".split())  # noqa: SIM905
 _SHARES = frozenset({"per cent", "percent", "%"})
@@ -113,8 +114,8 @@ _PERSON_TITLE = frozenset(
     """
     mr mrs ms dr sir dame lord lady president minister secretary captain mayor chief
     director executive officer councillor chair chairman chairwoman leader spokesperson
-    spokesman spokeswoman architect commander general admiral marshal chancellor premier
-    envoy ambassador senator governor king queen prince pope master skipper deckhand
+    spokesman spokeswoman commander general admiral marshal chancellor premier
+    envoy ambassador senator governor king queen prince pope
     """.split()  # noqa: SIM905
 )
 _NOT_NAMES = (
@@ -507,10 +508,34 @@ def rank_answers(
             # "What is the capital of Australia?": a name in a sentence that does not
             # speak of a capital is not the one asked for.
             found = replace(found, slot=False)
+        notes = _notes(ev)
+        if notes is not None:
+            parsed = parse_question(asked.question)
+            if conflict(parsed, notes) is not None:
+                continue  # another year, a former holder, a part for the whole
+            if (
+                found.slot
+                and parsed.types & TYPED_BY_NAME
+                and not holds_type(parsed, notes, ev.passage.text[notes.start : notes.end])
+            ):
+                found = replace(found, slot=False)
         choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR)
         candidates.append(Candidate(ev, found, answer_score(ev, found), choice))
     candidates.sort(key=lambda c: (-c.choice, c.evidence.source, c.evidence.start))
     return Answers(asked, candidates, around, proper)
+
+
+# Asked-for types a sentence must hold a named entity of (read at ingest).
+TYPED_BY_NAME = lexicon.PERSONISH | lexicon.PLACES
+
+
+def _notes(ev: Evidence[Any]) -> Notes | None:
+    """What ingest read in the evidence sentence, when its passage carries it."""
+    stored = getattr(ev.passage, "annotations", None)
+    if not stored:
+        return None
+    offset = ev.start - ev.passage.start
+    return notes_at(ev.passage.text, stored, offset, offset + len(ev.quote))
 
 
 def _date_words(published: str | None) -> list[str]:

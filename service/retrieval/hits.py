@@ -46,3 +46,8 @@ class Hit:
     def sentences(self) -> str | None:
         """Sentence spans stored at ingest; evidence scoring reads them (spans_of)."""
         return self.chunk.sentences
+
+    @property
+    def annotations(self) -> str | None:
+        """What the language pipeline read in those sentences at ingest (annotate.py)."""
+        return self.chunk.annotations

@@ -79,3 +79,27 @@ def test_spans_missing_from_old_chunks_are_backfilled(
     assert all(v is None for v in stored(index).values())
     IngestJob(settings, embedder, index).run(corpus)
     assert all(c.sentences == encode_spans(sentence_spans(c.text)) for c in index.all_chunks())
+
+
+def test_ingest_stores_what_the_language_pipeline_read_in_each_sentence(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    from service.evidence.annotate import decode
+
+    IngestJob(settings, embedder, index).run(corpus)
+    for chunk in index.all_chunks():
+        notes = decode(chunk.text, chunk.annotations)
+        assert sorted(notes) == [s for s, _ in spans_of(chunk.text, chunk.sentences)]
+    assert any(
+        n.entities for c in index.all_chunks() for n in decode(c.text, c.annotations).values()
+    )
+
+
+def test_annotation_can_be_switched_off(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    settings = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"annotate": False})}
+    )
+    IngestJob(settings, embedder, index).run(corpus)
+    assert all(c.annotations is None for c in index.all_chunks())

@@ -134,9 +134,11 @@ def test_citation_markers_and_the_sources_list_are_not_part_of_an_answer() -> No
 
 
 def test_mentions() -> None:
+    # "storm" is an event here because the follow-up points at it ("the storm").
     found = mentions(
         "Repair an old boat: Captain Erling Moen met ‘multinational force Ukraine’ "
-        "officials on 25 November 2025 after the storm."
+        "officials on 25 November 2025 after the storm.",
+        events={"storm"},
     )
     kinds = {(m.text, m.kind) for m in found}
     assert ("Captain Erling Moen", "person") in kinds

@@ -1,0 +1,323 @@
+"""What the language pipeline reads in each sentence, computed once at ingest.
+
+For every sentence of a chunk (the spans of service/evidence/sentences.py): its entities
+with their type and span, its lemmas, its dates as ISO ranges (a year, a month, a day;
+"last week", "on Sunday" resolved against the article's own date), its numbers with their
+units, and the dependency relations between its words (head lemma, relation, dependent
+lemma). Stored with the chunk (ChunkKey.ANNOTATIONS) so that a request parses only its
+question.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Final
+
+from service.core import nlp
+from service.evidence import lexicon
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span
+
+# Bump whenever `annotate` may read any sentence differently: annotations stored under
+# another version are ignored (a re-ingest brings them up to date).
+ANNOTATION_VERSION: Final = 1
+# At least this many sentences are parsed in two processes.
+PARALLEL_FROM: Final = 2000
+# Relations kept: the arguments and modifiers the answer checks read.
+_RELATIONS: Final = frozenset(
+    {
+        "nsubj",
+        "nsubjpass",
+        "dobj",
+        "attr",
+        "pobj",
+        "amod",
+        "compound",
+        "appos",
+        "poss",
+        "nmod",
+        "npadvmod",
+        "nummod",
+        "acomp",
+        "advmod",
+        "agent",
+        "dative",
+        "oprd",
+    }
+)
+_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)s?$")
+_DAY = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$")
+_NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
+
+
+@dataclass(frozen=True)
+class Entity:
+    label: str
+    start: int  # offsets within the sentence
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class DateRange:
+    first: str  # ISO dates, both ends included
+    last: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str
+    label: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Notes:
+    """One sentence as the pipeline read it."""
+
+    start: int  # offsets within the chunk
+    end: int
+    entities: tuple[Entity, ...]
+    lemmas: tuple[str, ...]
+    dates: tuple[DateRange, ...]
+    numbers: tuple[Quantity, ...]
+    relations: tuple[tuple[str, str, str], ...]
+
+
+def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
+    """`doc` is one sentence at `offset` in its chunk."""
+    entities = tuple(Entity(e.label_, e.start_char, e.end_char, e.text) for e in doc.ents)
+    dates: list[DateRange] = []
+    numbers: list[Quantity] = []
+    for ent in doc.ents:
+        if ent.label_ in lexicon.TIMES:
+            found = date_range(ent.text, published)
+            if found is not None:
+                dates.append(DateRange(*found, ent.start_char, ent.end_char))
+        elif ent.label_ in lexicon.QUANTITIES:
+            quantity = _quantity(ent)
+            if quantity is not None:
+                numbers.append(quantity)
+        else:
+            # "the 2021 Tour": the year of a named event or thing places it too.
+            for token in ent:
+                if _YEAR.match(token.text) and not token.text.endswith("s"):
+                    y = token.text
+                    dates.append(
+                        DateRange(f"{y}-01-01", f"{y}-12-31", ent.start_char, ent.end_char)
+                    )
+    relations = tuple(_relation(t) for t in doc if t.dep_ in _RELATIONS and t.head is not t)
+    lemmas = tuple(t.lemma_.casefold() for t in doc if not (t.is_punct or t.is_space))
+    return Notes(
+        offset,
+        offset + len(doc.text),
+        entities,
+        lemmas,
+        tuple(dates),
+        tuple(numbers),
+        relations,
+    )
+
+
+def _relation(token: Any) -> tuple[str, str, str]:
+    """(head lemma, relation, lemma); a preposition's object hangs from what the preposition
+    attaches to: "stage of the Tour" is (stage, of, tour)."""
+    head = token.head
+    if token.dep_ == "pobj" and head.dep_ == "prep" and head.head is not head:
+        return (head.head.lemma_.casefold(), head.lemma_.casefold(), token.lemma_.casefold())
+    return (head.lemma_.casefold(), token.dep_, token.lemma_.casefold())
+
+
+def annotate(
+    chunks: Sequence[tuple[str, Sequence[tuple[int, int]], date | None]],
+    processes: int = 2,
+) -> list[str]:
+    """The encoded annotations of each chunk: (text, sentence spans, article date)."""
+    sentences = [(i, s, e) for i, (text, spans, _) in enumerate(chunks) for s, e in spans]
+    texts = [chunks[i][0][s:e] for i, s, e in sentences]
+    unique = list(dict.fromkeys(texts))
+    parallel = processes if len(unique) >= PARALLEL_FROM else 1
+    docs = dict(
+        zip(unique, nlp.pipeline().pipe(unique, batch_size=64, n_process=parallel), strict=True)
+    )
+    notes: list[list[Notes]] = [[] for _ in chunks]
+    for (i, s, _), text in zip(sentences, texts, strict=True):
+        notes[i].append(annotate_doc(docs[text], chunks[i][2], s))
+    return [encode(n) for n in notes]
+
+
+def encode(notes: Iterable[Notes]) -> str:
+    rows = [
+        [
+            n.start,
+            n.end,
+            [[e.label, e.start, e.end] for e in n.entities],
+            list(n.lemmas),
+            [[d.first, d.last, d.start, d.end] for d in n.dates],
+            [[q.value, q.unit, q.label, q.start, q.end] for q in n.numbers],
+            [list(r) for r in n.relations],
+        ]
+        for n in notes
+    ]
+    return f"{ANNOTATION_VERSION}:" + json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+@lru_cache(maxsize=16384)
+def decode(text: str, stored: str | None) -> dict[int, Notes]:
+    """The stored notes of a chunk's sentences by their start within the chunk; empty when
+    none are stored or another version made them. The same chunks come back query after
+    query: each is decoded once."""
+    if not stored:
+        return {}
+    tag, _, body = stored.partition(":")
+    if tag != str(ANNOTATION_VERSION):
+        return {}
+    try:
+        rows: list[Any] = json.loads(body)
+        out: dict[int, Notes] = {}
+        for start, end, ents, lemmas, dates, numbers, relations in rows:
+            sentence = text[start:end]
+            out[start] = Notes(
+                start,
+                end,
+                tuple(Entity(lb, s, e, sentence[s:e]) for lb, s, e in ents),
+                tuple(lemmas),
+                tuple(DateRange(a, b, s, e) for a, b, s, e in dates),
+                tuple(Quantity(float(v), u, lb, s, e) for v, u, lb, s, e in numbers),
+                tuple((h, d, c) for h, d, c in relations),
+            )
+        return out
+    except (ValueError, TypeError):
+        return {}
+
+
+def notes_at(text: str, stored: str | None, start: int, end: int) -> Notes | None:
+    """The notes of the stored sentence holding chunk offsets `start:end`, if any."""
+    found = decode(text, stored)
+    hit = found.get(start)
+    if hit is not None:
+        return hit
+    return next((n for n in found.values() if n.start <= start and end <= n.end), None)
+
+
+# ---- dates ---------------------------------------------------------------------------
+
+
+def _month_of(word: str) -> int | None:
+    word = word.casefold().rstrip(".")
+    if word in lexicon.MONTHS:
+        return lexicon.MONTHS.index(word) + 1
+    if word in lexicon.MONTH_ABBREVIATIONS:
+        return min(lexicon.MONTH_ABBREVIATIONS.index(word), 11) + 1
+    return None
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def _iso(first: date, last: date) -> tuple[str, str]:
+    return first.isoformat(), last.isoformat()
+
+
+def date_range(text: str, published: date | None) -> tuple[str, str] | None:
+    """The calendar range `text` names: "2019", "March 2021", "5 March", "the 1990s",
+    "last week", "on Sunday" (the last Sunday up to the article's date)."""
+    words = [w for w in re.findall(r"[\w'-]+", text.casefold()) if w != "the"]
+    year = month = day = None
+    decade = False
+    for w in words:
+        if (m := _YEAR.match(w)) is not None:
+            year, decade = int(m.group(1)), w.endswith("s")
+        elif (mo := _month_of(w)) is not None:
+            month = mo
+        elif (d := _DAY.match(w)) is not None and 1 <= int(d.group(1)) <= 31:
+            day = int(d.group(1))
+    try:
+        if year is not None:
+            if decade:
+                return f"{year}-01-01", f"{year + 9}-12-31"
+            if month is None:
+                return f"{year}-01-01", f"{year}-12-31"
+            if day is None:
+                return _iso(date(year, month, 1), _month_end(year, month))
+            return _iso(date(year, month, day), date(year, month, day))
+        if published is None:
+            return None
+        if month is not None:
+            y = published.year
+            if day is None:
+                return _iso(date(y, month, 1), _month_end(y, month))
+            return _iso(date(y, month, day), date(y, month, day))
+    except ValueError:
+        return None
+    return _relative(words, published)
+
+
+def _relative(words: list[str], published: date) -> tuple[str, str] | None:
+    for w in words:
+        if w in lexicon.RELATIVE_DAYS:
+            day = published + timedelta(days=lexicon.RELATIVE_DAYS[w])
+            return _iso(day, day)
+        if w in lexicon.WEEKDAYS:
+            ahead = "next" in words
+            gap = (lexicon.WEEKDAYS.index(w) - published.weekday()) % 7
+            day = (
+                published + timedelta(days=gap)
+                if ahead
+                else published - timedelta(days=(7 - gap) % 7)
+            )
+            return _iso(day, day)
+    for shift_word, period in itertools.pairwise(words):
+        shift = lexicon.RELATIVE_SHIFTS.get(shift_word)
+        if shift is None or period not in lexicon.PERIODS:
+            continue
+        if period == "year":
+            y = published.year + shift
+            return f"{y}-01-01", f"{y}-12-31"
+        if period == "month":
+            y, m = divmod(published.year * 12 + published.month - 1 + shift, 12)
+            return _iso(date(y, m + 1, 1), _month_end(y, m + 1))
+        monday = published - timedelta(days=published.weekday()) + timedelta(weeks=shift)
+        return _iso(monday, monday + timedelta(days=6))
+    return None
+
+
+# ---- numbers -------------------------------------------------------------------------
+
+
+def _quantity(ent: Span) -> Quantity | None:
+    value: float | None = None
+    scale = 1.0
+    unit = ""
+    for token in ent:
+        word = token.text.casefold().replace(",", "")
+        if _NUMBER.match(token.text) and value is None:
+            value = float(token.text.replace(",", ""))
+        elif word in lexicon.MULTIPLIERS and value is not None:
+            scale *= lexicon.MULTIPLIERS[word]
+        elif word in lexicon.NUMBER_WORDS and value is None:
+            value = lexicon.NUMBER_WORDS[word]
+        elif word in lexicon.MULTIPLIERS:
+            value, scale = 1.0, lexicon.MULTIPLIERS[word]
+        elif not token.is_punct and token.pos_ != "DET":
+            unit = token.lemma_.casefold() if not unit or token.is_currency else unit
+    if value is None:
+        return None
+    if ent.label_ == "PERCENT":
+        unit = "%"
+    elif ent.label_ == "CARDINAL" and ent.root.dep_ == "nummod":
+        unit = ent.root.head.lemma_.casefold()
+    return Quantity(value * scale, unit, ent.label_, ent.start_char, ent.end_char)

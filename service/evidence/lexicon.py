@@ -1,0 +1,120 @@
+"""The closed-class English the checks need, kept in one place.
+
+These are English grammar and the calendar, not words of any corpus: wh-words and the
+kinds of thing a wh-phrase asks for, the modifiers that make a role past ("former") or a
+result partial ("stage"), words that count, and words that place a date relative to
+another. Everything else is read from the parse (service/core/nlp.py).
+"""
+
+from __future__ import annotations
+
+import calendar
+from typing import Final
+
+# Entity labels of the OntoNotes scheme the model is trained on.
+PERSONISH: Final = frozenset({"PERSON", "ORG", "NORP"})
+PLACES: Final = frozenset({"GPE", "LOC", "FAC"})
+TIMES: Final = frozenset({"DATE", "TIME"})
+QUANTITIES: Final = frozenset({"CARDINAL", "QUANTITY", "MONEY", "PERCENT"})
+NAMES: Final = frozenset(
+    {"PERSON", "ORG", "NORP", "GPE", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW"}
+)
+
+# The labels a wh-word asks for.
+WH_TYPES: Final[dict[str, frozenset[str]]] = {
+    "who": PERSONISH,
+    "whom": PERSONISH,
+    "whose": PERSONISH,
+    "where": PLACES,
+    "when": TIMES,
+}
+# "how many", "how much", "how long", ...: the adverb after "how" that makes it a measure.
+HOW_MEASURES: Final = frozenset({"many", "much", "long", "old", "far", "big", "large", "often"})
+
+# General category nouns of English and the labels naming one of them ("which country").
+# A noun not here asks for a name of any kind.
+CATEGORY_TYPES: Final[dict[str, frozenset[str]]] = {
+    **dict.fromkeys(
+        ("person", "people", "man", "woman", "player", "rider", "driver", "athlete"),
+        frozenset({"PERSON"}),
+    ),
+    **dict.fromkeys(
+        ("country", "nation", "state", "city", "town", "village", "capital", "region"),
+        frozenset({"GPE", "LOC"}),
+    ),
+    **dict.fromkeys(("place", "location", "venue", "site"), PLACES),
+    **dict.fromkeys(
+        ("company", "firm", "organisation", "organization", "party", "team", "club", "group"),
+        frozenset({"ORG"}),
+    ),
+    **dict.fromkeys(("nationality",), frozenset({"NORP"})),
+    **dict.fromkeys(("year", "month", "day", "date", "week", "season"), frozenset({"DATE"})),
+    **dict.fromkeys(("time", "hour"), frozenset({"TIME"})),
+}
+
+# Modifiers that make a role one somebody held before ("the former president").
+PAST_ROLE: Final = frozenset({"former", "ex", "outgoing", "then", "previous", "erstwhile", "late"})
+# Parts of a contest: "stage winner" is not the winner of the race.
+PARTS: Final = frozenset(
+    {
+        "stage",
+        "round",
+        "semi",
+        "semifinal",
+        "semi-final",
+        "quarter",
+        "quarterfinal",
+        "quarter-final",
+        "heat",
+        "leg",
+    }
+)
+
+# Date words relative to the article's own date.
+MONTHS: Final = tuple(m.casefold() for m in calendar.month_name[1:])
+MONTH_ABBREVIATIONS: Final = (*tuple(m.casefold() for m in calendar.month_abbr[1:]), "sept")
+WEEKDAYS: Final = tuple(d.casefold() for d in calendar.day_name)
+# Month and weekday names as news copy writes them (capitalised, so "may" the verb is not
+# one), for regular expressions: full names, then the short forms.
+_SHORT = [a for a in calendar.month_abbr[1:] if a not in calendar.month_name]
+MONTH_PATTERN: Final = (
+    "(?:" + "|".join([*calendar.month_name[1:], *_SHORT[:8], "Sept", *_SHORT[8:]]) + ")"
+)
+WEEKDAY_PATTERN: Final = "(?:" + "|".join(calendar.day_name) + ")"
+# Every written form of each month, by its number.
+MONTH_NUMBERS: Final[dict[str, int]] = {
+    **{a.casefold(): i for i, a in enumerate(calendar.month_abbr) if i},
+    **{m.casefold(): i for i, m in enumerate(calendar.month_name) if i},
+    "sept": 9,
+}
+RELATIVE_DAYS: Final = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
+RELATIVE_SHIFTS: Final = {"last": -1, "past": -1, "previous": -1, "this": 0, "next": 1}
+PERIODS: Final = frozenset({"week", "month", "year"})
+
+# Number words (cardinals and the multipliers news copy writes out).
+_CARDINALS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+)
+NUMBER_WORDS: Final[dict[str, float]] = {
+    **{w: float(i) for i, w in enumerate(_CARDINALS.split())},
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "dozen": 12,
+}
+MULTIPLIERS: Final[dict[str, float]] = {
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "trillion": 1e12,
+}

@@ -1,0 +1,179 @@
+"""What a question asks, read from its parse (service/core/nlp.py): the only text a request
+parses.
+
+- the asked-for types: from the wh-word and its head noun ("who" -> PERSON/ORG/NORP,
+  "where" -> GPE/LOC/FAC, "when" -> DATE/TIME, "how many/much" -> CARDINAL/QUANTITY/
+  MONEY/PERCENT, "which country" -> what "country" names);
+- its constraints: the entities it names, its dates and years (ISO ranges), its numbers;
+- its predicate: the verb or relational noun with its arguments ("won the race": win,
+  dobj race; "is the president of X": president, of X), and the modifiers of its nouns;
+- its tense: "who is the president" asks about now, "who was" about then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from service.core import nlp
+from service.evidence import lexicon
+from service.evidence.annotate import DateRange, date_range
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """The verb (or, after "be", the relational noun) and its arguments, as lemmas."""
+
+    lemma: str
+    # (relation, lemma): ("dobj", "race"), ("of", "france").
+    arguments: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class ParsedQuestion:
+    question: str
+    # The entity labels an answer must hold; empty when the wording does not say.
+    types: frozenset[str]
+    wh: str | None
+    # The noun the wh-word asks about ("which company" -> company; "who is the president"
+    # -> president), as a lemma.
+    head: str | None
+    entities: tuple[tuple[str, str], ...]
+    dates: tuple[DateRange, ...]
+    numbers: tuple[float, ...]
+    predicate: Predicate | None
+    # Lemmas of the question's nouns, verbs, adjectives and numbers.
+    lemmas: frozenset[str]
+    # (noun lemma, modifier lemma) of every modified noun ("former president").
+    modifiers: frozenset[tuple[str, str]]
+    # The main verb is in the present tense ("who is", "who leads").
+    present: bool
+    # Nouns the question points at with an article or a demonstrative ("the new quay",
+    # "that call"), as written and as lemmas: what a follow-up refers back to.
+    definite: frozenset[str] = frozenset()
+
+
+def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
+    if wh is None:
+        return frozenset()
+    word = wh.lower_
+    if word == "how":
+        measure = next((t for t in wh.head.subtree if t.lower_ in lexicon.HOW_MEASURES), None)
+        if measure is None and wh.head.lower_ in lexicon.HOW_MEASURES:
+            measure = wh.head
+        if measure is not None:
+            return lexicon.QUANTITIES | (lexicon.TIMES if measure.lower_ == "long" else frozenset())
+        return frozenset()
+    if head is not None and word in ("which", "what", "whose"):
+        found = lexicon.CATEGORY_TYPES.get(head.lemma_.casefold())
+        if found is not None:
+            return found
+        return lexicon.NAMES if word != "what" else frozenset()
+    return lexicon.WH_TYPES.get(word, frozenset())
+
+
+def _wh_and_head(tokens: list[Token]) -> tuple[Token | None, Token | None]:
+    wh = next((t for t in tokens if t.tag_ in ("WP", "WDT", "WRB", "WP$")), None)
+    if wh is None:
+        return None, None
+    if wh.tag_ in ("WDT", "WP$") or wh.dep_ == "det":
+        # "which company", "what year", "whose party": the noun it determines.
+        return wh, wh.head if wh.head.pos_ in ("NOUN", "PROPN") else None
+    if wh.lower_ in ("who", "what") and wh.head.lemma_ == "be":
+        # "who is the president of X": the attribute noun is what is asked about.
+        attr = next(
+            (
+                c
+                for c in wh.head.children
+                if c.dep_ in ("attr", "nsubj") and c is not wh and c.pos_ == "NOUN"
+            ),
+            None,
+        )
+        return wh, attr
+    return wh, None
+
+
+def _predicate(root: Token, head: Token | None) -> Predicate | None:
+    anchor = head if root.lemma_ == "be" and head is not None else root
+    if anchor.lemma_ == "do":
+        # "When did the ferry sink?" may parse with "do" as the root: its verb is the
+        # predicate.
+        anchor = next((c for c in anchor.children if c.pos_ == "VERB"), anchor)
+    arguments: list[tuple[str, str]] = []
+    for child in anchor.children:
+        if child.tag_ in ("WP", "WDT", "WRB", "WP$") or child.is_punct:
+            continue
+        if child.dep_ == "prep":
+            for obj in child.children:
+                if obj.dep_ == "pobj":
+                    arguments.append((child.lemma_.casefold(), obj.lemma_.casefold()))
+        elif child.dep_ in ("dobj", "nsubj", "nsubjpass", "attr", "dative", "oprd", "acomp"):
+            arguments.append((child.dep_, child.lemma_.casefold()))
+    return Predicate(anchor.lemma_.casefold(), tuple(arguments))
+
+
+_POINTING = frozenset({"the", "that", "this", "these", "those"})
+
+
+def _definite(tokens: list[Token]) -> frozenset[str]:
+    """The nouns of each noun phrase opened by an article or demonstrative, read from the
+    tags (the parse of a short question may attach them wrongly)."""
+    out: set[str] = set()
+    for i, token in enumerate(tokens):
+        if token.lower_ not in _POINTING or token.pos_ not in ("DET", "PRON"):
+            continue
+        for t in tokens[i + 1 :]:
+            if t.pos_ not in ("ADJ", "NOUN", "PROPN", "NUM", "PUNCT") or t.is_sent_end:
+                break
+            if t.pos_ == "NOUN":
+                out |= {t.lower_, t.lemma_.casefold()}
+    return frozenset(out)
+
+
+@lru_cache(maxsize=4096)
+def parse_question(question: str) -> ParsedQuestion:
+    doc = nlp.pipeline()(question)
+    tokens = list(doc)
+    wh, head = _wh_and_head(tokens)
+    root = next((t for t in tokens if t.dep_ == "ROOT"), None)
+    dates = []
+    for ent in doc.ents:
+        if ent.label_ in lexicon.TIMES:
+            found = date_range(ent.text, None)
+            if found is not None:
+                dates.append(DateRange(*found, ent.start_char, ent.end_char))
+    numbers = tuple(
+        float(t.text.replace(",", ""))
+        for t in tokens
+        if t.like_num
+        and t.text.replace(",", "").replace(".", "", 1).isdigit()
+        and t.ent_type_ != "DATE"
+    )
+    verbs = [t for t in tokens if t.pos_ in ("VERB", "AUX")]
+    present = any(t.tag_ in ("VBZ", "VBP") for t in verbs) and not any(
+        t.tag_ == "VBD" for t in verbs
+    )
+    return ParsedQuestion(
+        question=question,
+        types=_types_of(wh, head),
+        wh=wh.lower_ if wh is not None else None,
+        head=head.lemma_.casefold() if head is not None else None,
+        entities=tuple((e.label_, e.text) for e in doc.ents),
+        dates=tuple(dates),
+        numbers=numbers,
+        predicate=_predicate(root, head) if root is not None else None,
+        lemmas=frozenset(
+            t.lemma_.casefold() for t in tokens if t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM")
+        ),
+        modifiers=frozenset(
+            (t.head.lemma_.casefold(), t.lemma_.casefold())
+            for t in tokens
+            if t.dep_ in ("amod", "compound", "nmod", "advmod") and t.head is not t
+        ),
+        present=present,
+        definite=_definite(tokens),
+    )

@@ -1,0 +1,128 @@
+"""Answer checks that read relations: what the parsed question (service/evidence/parsed.py)
+requires of a sentence as ingest annotated it (service/evidence/annotate.py).
+
+- type: the sentence holds an entity of an asked-for type that the question does not name;
+- another time: a year or date of the question that the sentence contradicts (it places
+  itself in another year and never in the asked one);
+- a former holder: a present-tense question about a role ("who is the president of X")
+  against a sentence whose every mention of that role is past ("the former president");
+- a part for the whole: the question's result ("won the race") against a sentence whose
+  same result is a part of it ("won the fifth stage", "the stage winner").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Literal
+
+from service.evidence import lexicon
+from service.evidence.annotate import DateRange, Notes
+from service.evidence.parsed import ParsedQuestion
+
+Conflict = Literal["another time", "former holder", "part for whole"]
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Relations through which a modifier qualifies a noun.
+_MODIFIES = frozenset({"amod", "compound", "advmod", "nmod"})
+# Relations through which a verb takes its result.
+_RESULT = frozenset({"dobj", "attr", "oprd", "nsubjpass"})
+# How a name sits inside the noun a preposition governs ("at Northwood headquarters").
+_NAMES_IN = frozenset({"compound", "nmod"})
+# The relation labels annotate.py keeps; any other relation is a preposition's own word.
+_DEPENDENCIES = frozenset(
+    {
+        "nsubj",
+        "nsubjpass",
+        "dobj",
+        "attr",
+        "pobj",
+        "amod",
+        "compound",
+        "appos",
+        "poss",
+        "nmod",
+        "npadvmod",
+        "nummod",
+        "acomp",
+        "advmod",
+        "agent",
+        "dative",
+        "oprd",
+    }
+)
+
+
+def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
+    """Whether the sentence names something of an asked type the question does not."""
+    if not parsed.types:
+        return True
+    asked = {w.casefold() for w in _WORD.findall(parsed.question)}
+    # A name a preposition governs ("at Northwood headquarters") is a place whatever the
+    # small model labels it.
+    governed = {c for _, relation, c in notes.relations if relation not in _DEPENDENCIES}
+    governed |= {c for h, relation, c in notes.relations if relation in _NAMES_IN and h in governed}
+    # "Who" is answered by a person where the sentence speaks of people: an organisation
+    # beside a person ("Captain Moen ... with the Nordby Line") is not who is asked for.
+    people = any(e.label == "PERSON" for e in notes.entities)
+    for entity in notes.entities:
+        if people and "PERSON" in parsed.types and entity.label in lexicon.PERSONISH - {"PERSON"}:
+            continue
+        words = {w.casefold() for w in _WORD.findall(sentence[entity.start : entity.end])}
+        placed = parsed.types == lexicon.PLACES and entity.label in lexicon.NAMES
+        if entity.label not in parsed.types and not (placed and words & governed):
+            continue
+        if words - asked - {"the"}:
+            return True
+    return False
+
+
+def _overlaps(a: DateRange, first: str, last: str) -> bool:
+    return a.first <= last and first <= a.last
+
+
+def conflict(parsed: ParsedQuestion, notes: Notes) -> Conflict | None:
+    """The first way the sentence contradicts the question, if any."""
+    if parsed.dates and notes.dates:
+        years = [d for d in parsed.dates]
+        if not any(_overlaps(s, q.first, q.last) for s in notes.dates for q in years):
+            return "another time"
+    if _former(parsed, notes):
+        return "former holder"
+    if _part(parsed, notes.relations):
+        return "part for whole"
+    return None
+
+
+def _former(parsed: ParsedQuestion, notes: Notes) -> bool:
+    role = parsed.head
+    if role is None or not parsed.present:
+        return False
+    if any((role, m) in parsed.modifiers for m in lexicon.PAST_ROLE):
+        return False  # "who is the former president" asks for one
+    mentions = sum(1 for lemma in notes.lemmas if lemma == role)
+    past = sum(
+        1
+        for head, relation, child in notes.relations
+        if head == role and relation in _MODIFIES and child in lexicon.PAST_ROLE
+    )
+    return mentions > 0 and past >= mentions
+
+
+def _part(parsed: ParsedQuestion, relations: Iterable[tuple[str, str, str]]) -> bool:
+    predicate = parsed.predicate
+    if predicate is None or parsed.lemmas & lexicon.PARTS:
+        return False
+    verb = predicate.lemma
+    wholes = {lemma for relation, lemma in predicate.arguments if relation in _RESULT}
+    if not wholes:
+        return False
+    for head, relation, child in relations:
+        if child not in lexicon.PARTS:
+            continue
+        # "won the fifth stage" for "won the race"; "the stage winner" for "who won".
+        if head == verb and relation in _RESULT:
+            return True
+        if head != verb and head.startswith(verb) and relation in _MODIFIES:
+            return True
+    return False

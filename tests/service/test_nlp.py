@@ -1,0 +1,82 @@
+"""The language pipeline (service/core/nlp.py) and what ingest reads with it
+(service/evidence/annotate.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from service.core import nlp
+from service.evidence.annotate import annotate, date_range, decode, notes_at
+from service.evidence.sentences import sentence_spans
+
+
+def test_the_pinned_model_is_loaded_once_and_tags_a_known_sentence() -> None:
+    pipeline = nlp.pipeline()
+    assert pipeline is nlp.pipeline()
+    assert nlp.describe() == {"name": nlp.MODEL_NAME, "version": nlp.MODEL_VERSION}
+    assert set(pipeline.pipe_names) == set(nlp.COMPONENTS)
+    assert {"PERSON", "ORG", "GPE", "DATE", "CARDINAL"} <= set(pipeline.get_pipe("ner").labels)
+    doc = pipeline("Which ministers joined him on that call?")
+    read = {t.text: (t.dep_, t.lemma_) for t in doc}
+    assert read["ministers"] == ("nsubj", "minister")
+    assert read["joined"] == ("ROOT", "join")
+    assert read["call"] == ("pobj", "call")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2019", ("2019-01-01", "2019-12-31")),
+        ("the 1990s", ("1990-01-01", "1999-12-31")),
+        ("March 2021", ("2021-03-01", "2021-03-31")),
+        ("5 March 2021", ("2021-03-05", "2021-03-05")),
+        ("February 28", ("2022-02-28", "2022-02-28")),
+        ("last year", ("2021-01-01", "2021-12-31")),
+        ("last week", ("2022-07-11", "2022-07-17")),
+        ("next month", ("2022-08-01", "2022-08-31")),
+        ("yesterday", ("2022-07-19", "2022-07-19")),
+        # The article is dated Wednesday 20 July 2022: "on Sunday" is the 17th.
+        ("on Sunday", ("2022-07-17", "2022-07-17")),
+        ("for decades", None),
+    ],
+)
+def test_dates_are_iso_ranges_resolved_against_the_article_date(
+    text: str, expected: tuple[str, str] | None
+) -> None:
+    assert date_range(text, date(2022, 7, 20)) == expected
+
+
+def test_every_sentence_is_annotated_and_decoded_by_its_span() -> None:
+    text = (
+        "Anna Berg won the fifth stage of the 2021 race last week. "
+        "The former president paid $5 million for three ships."
+    )
+    spans = sentence_spans(text)
+    (stored,) = annotate([(text, spans, date(2022, 7, 20))])
+    notes = decode(text, stored)
+    assert sorted(notes) == [s for s, _ in spans]
+    first = notes_at(text, stored, *spans[0])
+    assert first is not None
+    labels = {(e.label, e.text) for e in first.entities}
+    assert ("PERSON", "Anna Berg") in labels
+    assert ("2022-07-11", "2022-07-17") in {(d.first, d.last) for d in first.dates}
+    assert ("2021-01-01", "2021-12-31") in {(d.first, d.last) for d in first.dates}
+    assert ("win", "dobj", "stage") in first.relations
+    assert ("stage", "of", "race") in first.relations
+    assert "win" in first.lemmas
+    second = notes[spans[1][0]]
+    assert ("president", "amod", "former") in second.relations
+    amounts = {(q.value, q.unit) for q in second.numbers}
+    assert (5_000_000.0, "$") in amounts and (3.0, "ship") in amounts
+    # Entity offsets are the sentence's own.
+    assert all(text[spans[1][0] + e.start : spans[1][0] + e.end] == e.text for e in second.entities)
+
+
+def test_annotations_of_another_version_are_ignored() -> None:
+    text = "Anna Berg won."
+    (stored,) = annotate([(text, sentence_spans(text), None)])
+    assert decode(text, stored)
+    assert decode(text, "0" + stored[1:]) == {}
+    assert decode(text, None) == {}

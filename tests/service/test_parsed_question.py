@@ -1,0 +1,53 @@
+"""The question read from its parse (service/evidence/parsed.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.evidence import lexicon
+from service.evidence.parsed import parse_question
+
+
+@pytest.mark.parametrize(
+    ("question", "types"),
+    [
+        ("Who won the 2019 race?", lexicon.PERSONISH),
+        ("Where were the talks held?", lexicon.PLACES),
+        ("When did the ship sink?", lexicon.TIMES),
+        ("How many people died?", lexicon.QUANTITIES),
+        ("How much did the bridge cost?", lexicon.QUANTITIES),
+        ("Which country hosted the summit?", frozenset({"GPE", "LOC"})),
+        ("Which company built the ship?", frozenset({"ORG"})),
+        ("What year did the bridge open?", frozenset({"DATE"})),
+        ("What did the mayor say about the bridge?", frozenset()),
+    ],
+)
+def test_the_asked_type_comes_from_the_wh_word_and_its_noun(
+    question: str, types: frozenset[str]
+) -> None:
+    assert parse_question(question).types == types
+
+
+def test_constraints_and_predicate() -> None:
+    won = parse_question("Who won the 2019 race?")
+    assert [(d.first, d.last) for d in won.dates] == [("2019-01-01", "2019-12-31")]
+    assert won.predicate is not None and won.predicate.lemma == "win"
+    assert ("dobj", "race") in won.predicate.arguments
+    assert not won.present
+
+    holder = parse_question("Who is the president of France?")
+    assert holder.head == "president" and holder.present
+    assert holder.predicate is not None and holder.predicate.lemma == "president"
+    assert ("of", "france") in holder.predicate.arguments
+    assert ("GPE", "France") in holder.entities
+
+    assert not parse_question("Who was the president of France?").present
+    assert parse_question("How many ships carried 300 passengers?").numbers == (300.0,)
+    assert ("president", "former") in parse_question("Who is the former president?").modifiers
+
+
+def test_the_nouns_a_question_points_at() -> None:
+    # The small model parses "quay cost" as one noun phrase: the tags still find "quay".
+    assert "quay" in parse_question("How much did the new quay cost?").definite
+    assert parse_question("Which ministers joined him on that call?").definite == {"call"}
+    assert not parse_question("Who won?").definite
