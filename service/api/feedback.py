@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from service.api.answer_log import get_answer_log
-from service.api.models import ErrorResponse, FeedbackItem, FeedbackList, FeedbackOut
+from service.api.models import ErrorResponse, FeedbackItem, FeedbackList, FeedbackOut, IsoTime
 from service.api.models import FeedbackRequest as FeedbackIn
 from service.api.principal import Principal, get_principal, widget_key_allowed
 from service.core import metrics
@@ -152,7 +151,7 @@ async def list_feedback(
         Query(description="Only answers given to this client."),
     ] = None,
     since: Annotated[
-        datetime | None,
+        IsoTime | None,
         Query(description="Only ratings given or changed at or after this time (ISO 8601)."),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500, description="Items per page.")] = 50,

@@ -48,6 +48,21 @@ def _date_text(value: object) -> object:
 # Requests are strict (a `0` is not `false`, a `"5"` not `5`): what the schema says is
 # what is accepted. JSON has no date type, so a date is read from its text, only.
 IsoDate = Annotated[date, BeforeValidator(_date_text), Field(strict=False)]
+
+
+def _iso_time(value: object) -> object:
+    # Pydantic would read "0.5" as a Unix timestamp; the schema promises ISO 8601 text.
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(
+            "expected an ISO 8601 time such as 2026-12-01 or 2026-12-01T08:00:00Z"
+        ) from None
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_iso_time)]
 _REQUEST = ConfigDict(extra="forbid", strict=True)
 
 

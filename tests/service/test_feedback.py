@@ -305,12 +305,13 @@ def test_api_keys_list_feedback_with_filters_and_pages(client: TestClient) -> No
         "invalid_request",
         "rating",
     )
-    check_error(
-        client.get("/v1/feedback?since=yesterday", headers=bearer(API_KEY)),
-        422,
-        "invalid_request",
-        "since",
-    )
+    for since in ("yesterday", "0.5", "1700000000"):  # not a Unix timestamp either
+        check_error(
+            client.get(f"/v1/feedback?since={since}", headers=bearer(API_KEY)),
+            422,
+            "invalid_request",
+            "ISO 8601",
+        )
     check_error(
         client.get("/v1/feedback", headers=bearer(WIDGET_KEY)), 403, "forbidden", "widget key"
     )
