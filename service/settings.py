@@ -186,13 +186,14 @@ class LLMSettings(BaseSettings):
         3000,
         ge=256,
         le=200_000,
-        description="Token budget (tiktoken) for the passages put into the prompt.",
+        description="Token budget (tiktoken) for the evidence sentences put into the prompt.",
     )
     neighbours: int = Field(
         1,
         ge=0,
         le=5,
-        description="Chunks before and after each hit added as context for the LLM.",
+        description="Chunks before and after each hit read to complete an evidence sentence "
+        "for the LLM (the sentence before one that opens with a pronoun).",
     )
     fallback: bool = Field(
         True,
