@@ -238,9 +238,11 @@ class AnswerSettings(BaseSettings):
 
     model_config = _section("RAG_ANSWER_")
 
-    mode: Literal["auto", "extractive", "llm"] = Field(
+    mode: Literal["auto", "extractive", "llm", "select"] = Field(
         "auto",
-        description="`auto`: the LLM when RAG_LLM_BASE_URL is set, else extractive.",
+        description="`auto`: the LLM when RAG_LLM_BASE_URL is set, else extractive; "
+        "`select`: the LLM only picks which extractive candidate sentences answer "
+        "(docs/llm.md).",
     )
     min_score: float = Field(
         0.22,
@@ -601,4 +603,4 @@ class Settings(BaseSettings):
     def use_llm(self) -> bool:
         if self.answer.mode == "extractive":
             return False
-        return self.llm.base_url is not None or self.answer.mode == "llm"
+        return self.llm.base_url is not None or self.answer.mode in ("llm", "select")

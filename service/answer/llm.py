@@ -39,7 +39,7 @@ _RETRYABLE = (
 
 def build_client(settings: LLMSettings) -> openai.AsyncOpenAI:
     if not settings.base_url:
-        raise ConfigurationError("RAG_ANSWER_MODE=llm needs RAG_LLM_BASE_URL.")
+        raise ConfigurationError("RAG_ANSWER_MODE=llm or select needs RAG_LLM_BASE_URL.")
     key = settings.api_key.get_secret_value() if settings.api_key else "unused"
     # Our own loop retries (only before the first token), so the SDK's retries are off.
     return openai.AsyncOpenAI(
