@@ -243,13 +243,22 @@ def expected_quotes(messages: list[dict[str, str]], reply: str) -> list[str] | N
         return None
 
 
+# SmolLM2 often answers in words instead of numbers (unusable: an upstream error); for the
+# second question it names sentences. Both paths are checked against its actual reply.
+ASKED = [QUESTION, "Rostov drone attack casualties"]
+REPLIES: list[str] = []
+
+
 @pytest.mark.llm_server
+@pytest.mark.parametrize("question", ASKED)
 def test_select_answer_quotes_what_the_model_named(
-    recorded_client: tuple[TestClient, Recording],
+    recorded_client: tuple[TestClient, Recording], question: str
 ) -> None:
     client, recording = recorded_client
-    response = client.post("/v1/ask", json={"question": QUESTION, "top_k": 4})
+    response = client.post("/v1/ask", json={"question": question})
     [(messages, reply, kw)] = recording.calls[-1:]
+    assert f"Question: {question}\n" in messages[1]["content"]
+    REPLIES.append(reply)
     assert kw == {"max_tokens": SELECT_MAX_TOKENS, "temperature": 0.0}
     assert messages[0]["content"] == SELECT_PROMPT
     assert messages[1]["content"].count("\n[") >= 2
@@ -269,12 +278,22 @@ def test_select_answer_quotes_what_the_model_named(
 
 
 @pytest.mark.llm_server
+def test_the_real_model_named_sentences_at_least_once() -> None:
+    """The parametrized test above went through the selection path, not only errors."""
+    if len(REPLIES) < len(ASKED):
+        pytest.skip("runs after test_select_answer_quotes_what_the_model_named")
+    usable = [r for r in REPLIES if re.search(r"\d", r)]
+    assert any(parse_selection(r, 8) for r in usable), REPLIES
+
+
+@pytest.mark.llm_server
 def test_select_streams_the_final_answer_then_done(
     recorded_client: tuple[TestClient, Recording],
 ) -> None:
     client, recording = recorded_client
+    question = ASKED[1]
     with connect_sse(
-        client, "POST", "/v1/ask", json={"question": QUESTION, "top_k": 4, "stream": True}
+        client, "POST", "/v1/ask", json={"question": question, "stream": True}
     ) as source:
         events = [(e.event, json.loads(e.data)) for e in source.iter_sse()]
     [(messages, reply, _)] = recording.calls[-1:]
