@@ -90,20 +90,28 @@ def build_messages(
 
 
 def render_sentences(sentences: Sequence[Numbered]) -> str:
-    """One line a sentence: `[2] (Title, 2025-11-25) The talks were held in Geneva.`"""
-    lines = []
+    """The sentences under their article's title and date, each article once (in the
+    order of its best sentence), each sentence on one line with its number:
+
+        Article: Talks in Geneva (2025-11-25)
+        [1] The talks were held in Geneva.
+        [4] They lasted two days.
+    """
+    groups: dict[tuple[str, str | None], list[Numbered]] = {}
     for s in sentences:
-        passage = s.passage
-        about = fold_whitespace(passage.title)
-        if passage.published:
-            about = f"{about}, {passage.published}"
-        lines.append(f"[{s.n}] ({_quoted(about)}) {_quoted(fold_whitespace(passage.text))}")
+        key = (fold_whitespace(s.passage.title), s.passage.published)
+        groups.setdefault(key, []).append(s)
+    lines = []
+    for (title, published), members in groups.items():
+        date = f" ({published})" if published else ""
+        lines.append(f"Article: {_quoted(title)}{date}")
+        lines.extend(f"[{s.n}] {_quoted(fold_whitespace(s.passage.text))}" for s in members)
     return "\n".join(lines)
 
 
 def build_select_messages(question: str, sentences: Sequence[Numbered]) -> list[dict[str, str]]:
     """The select prompt: the question (standalone: a follow-up already resolved) after
-    the numbered sentences."""
+    the numbered sentences, which name their article once for all its sentences."""
     return [
         {"role": "system", "content": SELECT_PROMPT},
         {

@@ -58,7 +58,7 @@ from tests.service.test_slack import command_body, post, settle, sign, slack_set
 QUESTION = "Where were the US-Ukraine talks held?"
 HITS = [GENEVA_UK, GENEVA_ZELENSKY, PARIS_TALKS]
 TIMEOUT = httpx.Timeout(600.0, connect=10.0)
-LINE = re.compile(r"^\[(\d+)\] \((.*?)\) (.*)$")
+LINE = re.compile(r"^\[(\d+)\] (.*)$")
 
 
 def prompt_sentences() -> list[Any]:
@@ -95,7 +95,7 @@ def test_a_reply_without_a_number_is_unusable(reply: str) -> None:
         parse_selection(reply, 8)
 
 
-def test_the_prompt_numbers_candidate_sentences_with_title_and_date() -> None:
+def test_the_prompt_numbers_candidate_sentences_under_title_and_date() -> None:
     sentences = prompt_sentences()
     assert [s.n for s in sentences] == list(range(1, len(sentences) + 1))
     assert 3 <= len(sentences) <= 8
@@ -103,25 +103,35 @@ def test_the_prompt_numbers_candidate_sentences_with_title_and_date() -> None:
     assert [m["role"] for m in messages] == ["system", "user"]
     assert messages[0]["content"] == SELECT_PROMPT
     user = messages[1]["content"]
-    lines = [line for line in user.splitlines() if line.startswith("[")]
-    assert len(lines) == len(sentences)
-    for line, s in zip(lines, sentences, strict=True):
+    shown: dict[int, tuple[str, str]] = {}
+    heading = None
+    for line in user.splitlines():
+        if line.startswith("Article: "):
+            heading = line.removeprefix("Article: ")
+        elif m := LINE.match(line):
+            assert heading is not None
+            shown[int(m[1])] = (heading, m[2])
+    assert sorted(shown) == [s.n for s in sentences]
+    for s in sentences:
         passage = s.passage
         assert isinstance(passage, SentencePassage)
-        # Each shown sentence is exact article text, with its article's title and date.
+        # Each shown sentence is exact article text, under its article's title and date.
         assert article(passage.source)[passage.start : passage.end] == passage.text
-        n, about, text = LINE.match(line).groups()  # type: ignore[union-attr]
-        assert int(n) == s.n
-        date = f", {passage.published}" if passage.published else ""
-        assert about == f"{fold_whitespace(passage.title)}{date}"
-        assert text == fold_whitespace(passage.text)
+        date = f" ({passage.published})" if passage.published else ""
+        assert shown[s.n] == (
+            f"{fold_whitespace(passage.title)}{date}",
+            fold_whitespace(passage.text),
+        )
+    # Each article is named once.
+    headings = [line for line in user.splitlines() if line.startswith("Article: ")]
+    assert len(headings) == len(set(headings)) == len({s.passage.source for s in sentences})
     # "He welcomed developments ... in Geneva" comes with the sentence naming "he".
     [pronoun] = [s.passage for s in sentences if UK_PM_GENEVA in s.passage.text]
     assert not pronoun.text.startswith("He ")
     assert user.rstrip().endswith("(0 if none):")
     assert f"Question: {QUESTION}" in user
     # A few hundred tokens.
-    assert sum(count_tokens(m["content"]) for m in messages) < 700
+    assert sum(count_tokens(m["content"]) for m in messages) < 500
 
 
 class Recorded:
@@ -159,7 +169,7 @@ def test_named_sentences_are_the_answer_verbatim_with_exact_citations() -> None:
     items, model = run_select("3, 1")
     [(messages, kw)] = model.calls
     assert kw == {"max_tokens": SELECT_MAX_TOKENS, "temperature": 0.0}
-    shown = {int(m[1]): m[3] for m in map(LINE.match, messages[1]["content"].splitlines()) if m}
+    shown = {int(m[1]): m[2] for m in map(LINE.match, messages[1]["content"].splitlines()) if m}
     token, answer = items
     assert isinstance(token, Token) and isinstance(answer, Answer)
     assert token.text == answer.text, "the final text streams as the token"
@@ -236,7 +246,7 @@ def recorded_client(indexed: Settings, llama_url: str) -> Iterator[tuple[TestCli
 def expected_quotes(messages: list[dict[str, str]], reply: str) -> list[str] | None:
     """The sentences the reply names, as the prompt showed them; None if unusable."""
     lines = [LINE.match(line) for line in messages[1]["content"].splitlines()]
-    shown = {int(m[1]): m[3] for m in lines if m}
+    shown = {int(m[1]): m[2] for m in lines if m}
     try:
         return [shown[n] for n in parse_selection(reply, len(shown))]
     except UnusableReply:
