@@ -15,8 +15,9 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from service.answer.base import Answerer
 from service.answer.extractive import ExtractiveAnswerer
-from service.answer.llm import LLMAnswerer
+from service.answer.llm import ChatModel, LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
+from service.answer.select import SelectAnswerer
 from service.api import ask, docs, feedback, health, openai_compat, sources, widget
 from service.api import metrics as metrics_api
 from service.api.access import Access
@@ -62,7 +63,10 @@ def build_services(settings: Settings) -> Services:
         embedded=settings.chroma.host is None,
     )
     llm: Answerer | None = None
-    if settings.use_llm:
+    if settings.use_llm and settings.answer.mode == "select":
+        chat = ChatModel(settings.llm, build_llm_client(settings.llm))
+        llm = SelectAnswerer(chat, settings.llm.context_tokens)
+    elif settings.use_llm:
         llm = LLMAnswerer(settings.llm, build_llm_client(settings.llm))
     lexical = LexicalView(
         live,

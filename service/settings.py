@@ -198,13 +198,14 @@ class LLMSettings(BaseSettings):
         3000,
         ge=256,
         le=200_000,
-        description="Token budget (tiktoken) for the passages put into the prompt.",
+        description="Token budget (tiktoken) for the evidence sentences put into the prompt.",
     )
     neighbours: int = Field(
         1,
         ge=0,
         le=5,
-        description="Chunks before and after each hit added as context for the LLM.",
+        description="Chunks before and after each hit read to complete an evidence sentence "
+        "for the LLM (the sentence before one that opens with a pronoun).",
     )
     fallback: bool = Field(
         True,
@@ -249,9 +250,11 @@ class AnswerSettings(BaseSettings):
 
     model_config = _section("RAG_ANSWER_")
 
-    mode: Literal["auto", "extractive", "llm"] = Field(
+    mode: Literal["auto", "extractive", "llm", "select"] = Field(
         "auto",
-        description="`auto`: the LLM when RAG_LLM_BASE_URL is set, else extractive.",
+        description="`auto`: the LLM when RAG_LLM_BASE_URL is set, else extractive; "
+        "`select`: the LLM only picks which extractive candidate sentences answer "
+        "(docs/llm.md).",
     )
     min_score: float = Field(
         0.22,
@@ -612,4 +615,4 @@ class Settings(BaseSettings):
     def use_llm(self) -> bool:
         if self.answer.mode == "extractive":
             return False
-        return self.llm.base_url is not None or self.answer.mode == "llm"
+        return self.llm.base_url is not None or self.answer.mode in ("llm", "select")

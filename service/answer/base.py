@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from service.evidence.scoring import Passage
+from service.evidence.scoring import Passage, QueryTerms
 
 ABSTAIN_TEXT = "The articles do not answer this question."
 
@@ -83,7 +83,17 @@ class Answerer(Protocol):
     def model(self) -> str: ...
 
     def stream(
-        self, question: str, history: Sequence[Message], passages: Sequence[AnswerPassage]
+        self,
+        question: str,
+        history: Sequence[Message],
+        passages: Sequence[AnswerPassage],
+        *,
+        query: QueryTerms,
+        context: Sequence[AnswerPassage] = (),
     ) -> AsyncIterator[Token | Answer]:
-        """Yield provisional tokens, then exactly one final `Answer`."""
+        """Yield provisional tokens, then exactly one final `Answer`.
+
+        `passages`: the retrieved hits, whose sentences are ranked against `query` (what
+        was searched, as the extractive answerer matches it); `context`: the hits with the
+        chunks around them, where an evidence sentence is completed."""
         ...

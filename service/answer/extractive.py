@@ -16,75 +16,28 @@ article's text:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from service.answer.base import Answer, AnswerPassage, Citation
-from service.evidence.scoring import Evidence, QueryTerms, date_marker, score_evidence
+from service.answer.candidates import Part, complete, rank
+from service.evidence.scoring import QueryTerms, date_marker
 from service.evidence.support import (
     Answers,
     Candidate,
     fills,
     has_calendar_date,
     named,
-    rank_answers,
 )
 from service.evidence.text import fold_whitespace, terms
 from service.settings import AnswerSettings
 
 MODEL_NAME = "extractive"
-# A sentence opening with one of these needs the sentence before it to be understood.
-_NEEDS_PREVIOUS = re.compile(
-    r"^\W*(he|she|they|it|his|her|their|its|this|these|that|those|him|them)\b", re.IGNORECASE
-)
 # A further sentence joins if it holds at least this share of the question's (idf-weighted)
 # terms that the answer so far lacks.
 NEW_TERMS_SHARE = 0.3
 # List questions may gather names from this many more sentences than max_sentences.
 LIST_EXTRA = 1
-
-
-@dataclass(frozen=True)
-class Part:
-    """One cited piece of the answer: article `source[start:end] == quote`."""
-
-    passage: AnswerPassage
-    start: int
-    end: int
-    quote: str
-    score: float
-    # The answer text shown for it (the quote with its white space folded), if not that.
-    text: str | None = None
-
-
-def excerpt(passages: Sequence[AnswerPassage], source: str, start: int, end: int) -> str | None:
-    """Article text `start:end` of `source`, if one passage holds all of it."""
-    for p in passages:
-        if p.source == source and p.start <= start and end <= p.start + len(p.text):
-            return p.text[start - p.start : end - p.start]
-    return None
-
-
-def complete(
-    candidate: Candidate[AnswerPassage],
-    answers: Answers[AnswerPassage],
-    passages: Sequence[AnswerPassage],
-) -> Part:
-    """The candidate's sentence, with the sentence before it when it opens with a pronoun
-    and the sentence after it when it ends with a colon: one contiguous span."""
-    ev = candidate.evidence
-    start, end = ev.start, ev.end
-    around = answers.around.get((ev.source, ev.start))
-    if around is not None:
-        if around.previous is not None and _NEEDS_PREVIOUS.match(ev.quote):
-            start = around.previous.start
-        if around.following is not None and ev.quote.rstrip().endswith(":"):
-            end = around.following.end
-    quote = excerpt(passages, ev.source, start, end)
-    if quote is None:
-        start, end, quote = ev.start, ev.end, ev.quote
-    return Part(ev.passage, start, end, quote, candidate.score)
 
 
 def adds(
@@ -187,8 +140,7 @@ class ExtractiveAnswerer:
         return MODEL_NAME
 
     def answer(self, query: QueryTerms, passages: Sequence[AnswerPassage]) -> Answer:
-        evidence: list[Evidence[AnswerPassage]] = score_evidence(query, passages)
-        answers = rank_answers(query, evidence, passages)
+        answers = rank(query, passages)
         confidence = round(answers.confidence, 4)
         if not answers.candidates or answers.confidence < self._settings.min_score:
             return replace(Answer.abstain(MODEL_NAME), confidence=confidence)
@@ -201,12 +153,12 @@ class ExtractiveAnswerer:
         for part in parts:
             n = len(citations) + 1
             texts.append(with_marker(fold_whitespace(part.quote), n))
-            citations.append(_citation(part, n))
+            citations.append(citation(part, n))
         if date is not None:
             if date.quote:
                 n = len(citations) + 1
                 texts.append(f"The article is dated {date.quote} [{n}].")
-                citations.append(_citation(date, n))
+                citations.append(citation(date, n))
             else:
                 texts.append(f"The article is dated {date.text}.")
         return Answer(
@@ -218,7 +170,7 @@ class ExtractiveAnswerer:
         )
 
 
-def _citation(part: Part, n: int) -> Citation:
+def citation(part: Part, n: int) -> Citation:
     return Citation(
         n=n,
         source=part.passage.source,

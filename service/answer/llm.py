@@ -17,12 +17,17 @@ import openai
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from service.answer.base import Answer, AnswerPassage, Message, Token, Usage
+from service.answer.candidates import as_passage, evidence_parts, rank
 from service.answer.postprocess import MalformedOutput, finalize
-from service.answer.prompt import build_messages, fit_passages
+from service.answer.prompt import Numbered, build_messages, fit_passages
 from service.core import metrics
 from service.core.tokens import count_tokens
 from service.errors import ConfigurationError, UpstreamError, UpstreamTimeout
+from service.evidence.scoring import QueryTerms
 from service.settings import LLMSettings
+
+# How many candidate sentences a prompt shows (each with its article's title and date).
+PROMPT_SENTENCES = 8
 
 _RETRYABLE = (
     openai.APIConnectionError,
@@ -34,7 +39,7 @@ _RETRYABLE = (
 
 def build_client(settings: LLMSettings) -> openai.AsyncOpenAI:
     if not settings.base_url:
-        raise ConfigurationError("RAG_ANSWER_MODE=llm needs RAG_LLM_BASE_URL.")
+        raise ConfigurationError("RAG_ANSWER_MODE=llm or select needs RAG_LLM_BASE_URL.")
     key = settings.api_key.get_secret_value() if settings.api_key else "unused"
     # Our own loop retries (only before the first token), so the SDK's retries are off.
     return openai.AsyncOpenAI(
@@ -42,7 +47,10 @@ def build_client(settings: LLMSettings) -> openai.AsyncOpenAI:
     )
 
 
-class LLMAnswerer:
+class ChatModel:
+    """One OpenAI-compatible chat model: streamed completions with retries before the
+    first token, the two timeouts, and failures as typed, counted errors."""
+
     def __init__(self, settings: LLMSettings, client: openai.AsyncOpenAI) -> None:
         if not settings.model:
             raise ConfigurationError(
@@ -50,16 +58,14 @@ class LLMAnswerer:
             )
         self._settings = settings
         self._client = client
-        self._model: str = settings.model
-
-    @property
-    def model(self) -> str:
-        return self._model
+        self.name: str = settings.model
 
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def _open_stream(self, messages: list[dict[str, str]]) -> tuple[Any, Any, Any]:
+    async def _open_stream(
+        self, messages: list[dict[str, str]], max_tokens: int, temperature: float
+    ) -> tuple[Any, Any, Any]:
         """Start the completion and wait for its first chunk, retrying only until then."""
         settings = self._settings
         retrying = AsyncRetrying(
@@ -71,7 +77,7 @@ class LLMAnswerer:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._first_chunk(messages)
+                    return await self._first_chunk(messages, max_tokens, temperature)
         except StopAsyncIteration as exc:
             metrics.llm_failed("empty")
             raise UpstreamError("The LLM closed the stream without an answer.") from exc
@@ -81,30 +87,28 @@ class LLMAnswerer:
             raise _upstream(exc) from exc
         raise AssertionError("tenacity either returns or re-raises")
 
-    async def _first_chunk(self, messages: list[dict[str, str]]) -> tuple[Any, Any, Any]:
-        settings = self._settings
-        async with asyncio.timeout(settings.first_token_timeout_s):
+    async def _first_chunk(
+        self, messages: list[dict[str, str]], max_tokens: int, temperature: float
+    ) -> tuple[Any, Any, Any]:
+        async with asyncio.timeout(self._settings.first_token_timeout_s):
             stream = await self._client.chat.completions.create(
-                model=self._model,
+                model=self.name,
                 messages=messages,  # type: ignore[arg-type]
                 stream=True,
-                temperature=settings.temperature,
-                max_tokens=settings.max_tokens,
+                temperature=temperature,
+                max_tokens=max_tokens,
             )
             iterator = cast(openai.AsyncStream[Any], stream).__aiter__()
             return stream, iterator, await iterator.__anext__()
 
-    async def stream(
-        self, question: str, history: Sequence[Message], passages: Sequence[AnswerPassage]
-    ) -> AsyncIterator[Token | Answer]:
-        numbered = fit_passages(passages, self._settings.context_tokens)
-        if not numbered:
-            yield Answer.abstain(self._model)
-            return
-        messages = build_messages(question, history, numbered)
+    async def chat(
+        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float
+    ) -> AsyncIterator[str | Usage]:
+        """The reply's text pieces as they stream, then its `Usage` (counted here when the
+        server reports none)."""
         metrics.llm_requested()
         deadline = time.monotonic() + self._settings.timeout_s
-        stream, iterator, chunk = await self._open_stream(messages)
+        stream, iterator, chunk = await self._open_stream(messages, max_tokens, temperature)
         parts: list[str] = []
         usage: Usage | None = None
         try:
@@ -113,7 +117,7 @@ class LLMAnswerer:
                     delta = chunk.choices[0].delta.content or ""
                     if delta:
                         parts.append(delta)
-                        yield Token(delta)
+                        yield delta
                 if getattr(chunk, "usage", None):
                     usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
                 remaining = deadline - time.monotonic()
@@ -128,16 +132,72 @@ class LLMAnswerer:
         finally:
             # Also when the client went away: stop the server generating for nobody.
             await stream.close()
-        raw = "".join(parts)
         if usage is None:
             prompt = sum(count_tokens(m["content"]) for m in messages)
-            usage = Usage(prompt, count_tokens(raw))
+            usage = Usage(prompt, count_tokens("".join(parts)))
         metrics.llm_tokens_used(usage.prompt_tokens, usage.completion_tokens)
+        yield usage
+
+
+class LLMAnswerer:
+    """The generative answerer: the model writes the answer from the numbered evidence
+    sentences; every claim is then checked against them (service/answer/postprocess.py)."""
+
+    def __init__(self, settings: LLMSettings, client: openai.AsyncOpenAI) -> None:
+        self._llm = ChatModel(settings, client)
+        self._settings = settings
+
+    @property
+    def model(self) -> str:
+        return self._llm.name
+
+    async def aclose(self) -> None:
+        await self._llm.aclose()
+
+    async def stream(
+        self,
+        question: str,
+        history: Sequence[Message],
+        passages: Sequence[AnswerPassage],
+        *,
+        query: QueryTerms,
+        context: Sequence[AnswerPassage] = (),
+    ) -> AsyncIterator[Token | Answer]:
+        numbered = evidence_sentences(query, passages, context, self._settings.context_tokens)
+        if not numbered:
+            yield Answer.abstain(self.model)
+            return
+        messages = build_messages(question, history, numbered)
+        parts: list[str] = []
+        usage = Usage()
+        settings = self._settings
+        async for item in self._llm.chat(
+            messages, max_tokens=settings.max_tokens, temperature=settings.temperature
+        ):
+            if isinstance(item, Usage):
+                usage = item
+            else:
+                parts.append(item)
+                yield Token(item)
         try:
-            yield finalize(raw, numbered, self._model, usage, question)
+            yield finalize("".join(parts), numbered, self.model, usage, question)
         except MalformedOutput as exc:
             metrics.llm_failed("malformed")
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc
+
+
+def evidence_sentences(
+    query: QueryTerms,
+    passages: Sequence[AnswerPassage],
+    context: Sequence[AnswerPassage],
+    budget_tokens: int,
+    limit: int = PROMPT_SENTENCES,
+) -> list[Numbered]:
+    """The best candidate sentences of `passages` (completed from `context`), numbered
+    in rank order, as many as fit the token budget (at least one)."""
+    answers = rank(query, passages)
+    parts = evidence_parts(answers, limit, context or passages)
+    return fit_passages([as_passage(p) for p in parts], budget_tokens)
 
 
 def _upstream(exc: BaseException, *, first_token: bool = False) -> UpstreamError | UpstreamTimeout:

@@ -158,7 +158,9 @@ class AskService:
             self._retriever.with_neighbours, hits, self._neighbours
         )
         try:
-            async for item in self._llm.stream(question, history, context):
+            async for item in self._llm.stream(
+                question, history, hits, query=query, context=context
+            ):
                 streamed = streamed or isinstance(item, Token)
                 yield item
         except (UpstreamError, UpstreamTimeout):

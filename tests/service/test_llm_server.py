@@ -19,15 +19,17 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from fastapi import FastAPI
 from httpx_sse import connect_sse
 
 from devtools.procs import free_port
 from service.answer.base import Answer, Usage
+from service.answer.llm import evidence_sentences
 from service.answer.postprocess import MalformedOutput, finalize
-from service.answer.prompt import Numbered, fit_passages
+from service.answer.prompt import Numbered
 from service.app import create_app
-from service.core.store import Chunk
-from service.retrieval.hits import Hit
+from service.ask.followup import Resolution
+from service.ask.service import answer_terms
 from service.settings import AnswerSettings, LLMSettings, Settings
 from tests.service.conftest import check_invariants
 from tests.service.live import serve
@@ -38,8 +40,8 @@ pytestmark = pytest.mark.llm_server
 LLM_NAME = "smollm2"
 EXTRACTIVE = "extractive"
 QUESTION = "Where were the US-Ukraine talks held?"
-# Three passages keep the prompt near 800 tokens; every request below sends the same
-# prompt, so after the first one the server reuses its cached prefix.
+# Three passages give a prompt of a few hundred tokens; every request below sends the
+# same prompt, so after the first one the server reuses its cached prefix.
 TOP_K = 3
 HTTP_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 
@@ -72,10 +74,11 @@ def llm_settings(indexed: Settings, base_url: str, **llm: Any) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def service_url(indexed: Settings, llm_url: str) -> Iterator[str]:
-    """The service answering with the real LLM, fallback off."""
-    with serve(create_app(llm_settings(indexed, llm_url))) as url:
-        yield url
+def service(indexed: Settings, llm_url: str) -> Iterator[tuple[str, FastAPI]]:
+    """The service answering with the real LLM, fallback off: its URL and app."""
+    app = create_app(llm_settings(indexed, llm_url))
+    with serve(app) as url:
+        yield url, app
 
 
 def post_ask(base: str, **body: Any) -> httpx.Response:
@@ -95,33 +98,17 @@ def stream_ask(base: str, **body: Any) -> list[tuple[str, dict[str, Any]]]:
         return [(event.event, json.loads(event.data)) for event in source.iter_sse()]
 
 
-def passages_for(base: str, settings: Settings) -> list[Numbered]:
-    """The passages the service put in the prompt: the same retrieval, the same budget."""
-    response = httpx.post(
-        f"{base}/v1/retrieve", json={"question": QUESTION, "top_k": TOP_K}, timeout=HTTP_TIMEOUT
-    )
-    assert response.status_code == 200, response.text
-    hits = [
-        Hit(
-            chunk=Chunk(
-                id=c["chunk_id"],
-                text=c["text"],
-                source=c["source"],
-                start=c["start"],
-                end=c["end"],
-                chunk_index=0,
-                title=c["title"],
-                published=c["published"],
-                url=None,
-                file_sha256="",
-                tokens=0,
-            ),
-            score=c["score"],
-        )
-        for c in response.json()["chunks"]
-    ]
-    assert len(hits) == TOP_K
-    return fit_passages(hits, settings.llm.context_tokens)
+def passages_for(app: FastAPI, settings: Settings) -> list[Numbered]:
+    """The evidence sentences the service put in the prompt: the same retrieval, ranked
+    and completed the same way, within the same budget."""
+    services = app.state.services
+    retrieval = services.retriever.retrieve(QUESTION, TOP_K)
+    assert len(retrieval.hits) == TOP_K
+    context = services.retriever.with_neighbours(retrieval.hits, settings.llm.neighbours)
+    query = answer_terms(retrieval.query, Resolution.unchanged(QUESTION))
+    sentences = evidence_sentences(query, retrieval.hits, context, settings.llm.context_tokens)
+    assert sentences
+    return sentences
 
 
 def check_error(response: httpx.Response, status: int, code: str, fragment: str) -> None:
@@ -208,13 +195,14 @@ def check_is(body: dict[str, Any], expected: Answer) -> None:
 
 
 def test_ask_stream_tokens_then_the_post_processed_answer(
-    service_url: str, indexed: Settings, llm_url: str
+    service: tuple[str, FastAPI], indexed: Settings, llm_url: str
 ) -> None:
+    service_url, app = service
     events = stream_ask(service_url)
     final, data, raw = split_stream(events)
     assert sum(name == "token" for name, _ in events) >= 1, "the model streams for real"
     assert raw.strip()
-    expected = expected_outcome(raw, passages_for(service_url, llm_settings(indexed, llm_url)))
+    expected = expected_outcome(raw, passages_for(app, llm_settings(indexed, llm_url)))
     # The stream ends as post-processing of exactly the streamed text says it must.
     if isinstance(expected, MalformedOutput):
         assert (final, data["code"]) == ("error", "upstream_error"), data
@@ -225,11 +213,12 @@ def test_ask_stream_tokens_then_the_post_processed_answer(
 
 
 def test_ask_json_is_the_post_processed_model_output(
-    service_url: str, indexed: Settings, llm_url: str
+    service: tuple[str, FastAPI], indexed: Settings, llm_url: str
 ) -> None:
+    service_url, app = service
     # Temperature 0 and the same prompt: the JSON request gets the text the stream showed.
     _, _, raw = split_stream(stream_ask(service_url))
-    expected = expected_outcome(raw, passages_for(service_url, llm_settings(indexed, llm_url)))
+    expected = expected_outcome(raw, passages_for(app, llm_settings(indexed, llm_url)))
     response = post_ask(service_url)
     if isinstance(expected, MalformedOutput):
         check_error(response, 502, "upstream_error", f"The LLM's answer was unusable: {expected}")
@@ -242,9 +231,10 @@ def test_ask_json_is_the_post_processed_model_output(
 def test_fallback_answers_exactly_when_the_model_output_is_unusable(
     indexed: Settings, llm_url: str
 ) -> None:
-    with serve(create_app(llm_settings(indexed, llm_url, fallback=True))) as url:
+    app = create_app(llm_settings(indexed, llm_url, fallback=True))
+    with serve(app) as url:
         final, data, raw = split_stream(stream_ask(url))
-        expected = expected_outcome(raw, passages_for(url, llm_settings(indexed, llm_url)))
+        expected = expected_outcome(raw, passages_for(app, llm_settings(indexed, llm_url)))
         response = post_ask(url)
     assert final == "done", data
     assert response.status_code == 200, response.text
@@ -307,10 +297,11 @@ def test_truncated_output_without_markers(indexed: Settings, llm_url: str, fallb
     settings = llm_settings(indexed, llm_url, fallback=fallback)
     llm = settings.llm.model_copy(update={"max_tokens": 1})
     settings = settings.model_copy(update={"llm": llm})
-    with serve(create_app(settings)) as url:
+    app = create_app(settings)
+    with serve(app) as url:
         response = post_ask(url)
         final, data, raw = split_stream(stream_ask(url))
-        expected = expected_outcome(raw, passages_for(url, settings))
+        expected = expected_outcome(raw, passages_for(app, settings))
     assert raw.strip(), "the model streamed its one token"
     assert "[" not in raw
     assert isinstance(expected, Answer) and expected.abstained, expected

@@ -410,7 +410,7 @@ def test_slack_bodies_are_size_limited(slack_app: tuple[str, FastAPI]) -> None:
 
 @pytest.mark.llm_server
 def test_the_ack_returns_while_a_slow_llm_answer_is_pending(indexed: Settings) -> None:
-    """A long prompt (eight passages and their neighbours) and room for a long answer
+    """A prompt of eight evidence sentences and room for a long answer
     keep the real llama.cpp server busy; the acknowledgement does not wait for it, and
     the answer still arrives once, even though the service shuts down right after the
     acknowledgement (shutdown drains answers in flight)."""

@@ -1,0 +1,131 @@
+"""The candidate answer sentences of some passages, shared by every answerer.
+
+The extractive answerer quotes the best of them; the select and generative answerers show
+them, numbered, to a model. A candidate is completed without leaving the article's text: a
+sentence that opens with a pronoun brings the sentence before it, and one that ends in a
+colon the sentence after it, as one contiguous span.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from service.answer.base import AnswerPassage
+from service.evidence.scoring import QueryTerms, score_evidence
+from service.evidence.support import Answers, Candidate, neighbours, rank_answers
+
+# A sentence opening with one of these needs the sentence before it to be understood.
+NEEDS_PREVIOUS = re.compile(
+    r"^\W*(he|she|they|it|his|her|their|its|this|these|that|those|him|them)\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One cited piece of an answer: article `source[start:end] == quote`."""
+
+    passage: AnswerPassage
+    start: int
+    end: int
+    quote: str
+    score: float
+    # The answer text shown for it (the quote with its white space folded), if not that.
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class SentencePassage:
+    """A completed candidate sentence as a passage of its own, for a prompt: the claim
+    check and the citations read it like any passage (`text` is article text at
+    `start`)."""
+
+    source: str
+    start: int
+    text: str
+    title: str
+    published: str | None
+    score: float
+    similarity: float
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.text)
+
+
+def rank(query: QueryTerms, passages: Sequence[AnswerPassage]) -> Answers[AnswerPassage]:
+    """The candidate answer sentences of `passages`, best first (service/evidence)."""
+    return rank_answers(query, score_evidence(query, passages), passages)
+
+
+def excerpt(passages: Sequence[AnswerPassage], source: str, start: int, end: int) -> str | None:
+    """Article text `start:end` of `source`, if one passage holds all of it."""
+    for p in passages:
+        if p.source == source and p.start <= start and end <= p.start + len(p.text):
+            return p.text[start - p.start : end - p.start]
+    return None
+
+
+def complete(
+    candidate: Candidate[AnswerPassage],
+    answers: Answers[AnswerPassage],
+    passages: Sequence[AnswerPassage],
+) -> Part:
+    """The candidate's sentence, with the sentence before it when it opens with a pronoun
+    and the sentence after it when it ends with a colon: one contiguous span."""
+    ev = candidate.evidence
+    start, end = ev.start, ev.end
+    around = answers.around.get((ev.source, ev.start))
+    if around is not None:
+        if around.previous is not None and NEEDS_PREVIOUS.match(ev.quote):
+            start = around.previous.start
+        if around.following is not None and ev.quote.rstrip().endswith(":"):
+            end = around.following.end
+    quote = excerpt(passages, ev.source, start, end)
+    if quote is None:
+        start, end, quote = ev.start, ev.end, ev.quote
+    return Part(ev.passage, start, end, quote, candidate.score)
+
+
+def evidence_parts(
+    answers: Answers[AnswerPassage],
+    limit: int,
+    context: Sequence[AnswerPassage],
+) -> list[Part]:
+    """The best `limit` candidates, completed from `context` (the passages, perhaps with
+    the chunks around them, so that the sentence before one at a chunk's start is found),
+    without a candidate already inside an earlier one."""
+    around = replace(answers, around={**answers.around, **neighbours(context)})
+    parts: list[Part] = []
+    for candidate in answers.candidates:
+        if len(parts) >= limit:
+            break
+        ev = candidate.evidence
+        if any(p.passage.source == ev.source and p.start <= ev.start < p.end for p in parts):
+            continue
+        part = complete(candidate, around, context)
+        inside = [
+            i
+            for i, p in enumerate(parts)
+            if p.passage.source == part.passage.source and part.start <= p.start < part.end
+        ]
+        if inside:
+            # The sentence before this one was itself a candidate: one span, in its place.
+            parts[inside[0]] = part
+            parts = [p for i, p in enumerate(parts) if i not in inside[1:]]
+        else:
+            parts.append(part)
+    return parts
+
+
+def as_passage(part: Part) -> SentencePassage:
+    return SentencePassage(
+        source=part.passage.source,
+        start=part.start,
+        text=part.quote,
+        title=part.passage.title,
+        published=part.passage.published,
+        score=round(part.score, 4),
+        similarity=part.passage.similarity,
+    )
