@@ -28,7 +28,8 @@ def build_answer_log(settings: Settings) -> AnswerLog | None:
         return None
     if store is None:
         return None
-    return AnswerLog(store, queue_size=settings.feedback.queue)
+    mode = "select" if settings.answer.mode == "select" else "llm"
+    return AnswerLog(store, queue_size=settings.feedback.queue, llm_answerer=mode)
 
 
 def get_answer_log(request: Request) -> AnswerLog | None:
@@ -69,7 +70,7 @@ def log_answer(
                 abstained=answer.abstained,
                 fallback=answer.fallback,
                 citations=[vars(c).copy() for c in answer.citations],
-                answerer="extractive" if answer.model == EXTRACTIVE else "llm",
+                answerer="extractive" if answer.model == EXTRACTIVE else log.llm_answerer,
                 model=answer.model,
                 timings_ms=dict(vars(result.timings)),
             )

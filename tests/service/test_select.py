@@ -285,6 +285,10 @@ def test_select_answer_quotes_what_the_model_named(
     assert 0 < body["usage"]["completion_tokens"] <= SELECT_MAX_TOKENS
     assert body["abstained"] == (expected == [])
     assert [fold_whitespace(c["quote"]) for c in body["citations"]] == expected
+    log = client.app.state.answer_log
+    assert log is not None and log.flush()
+    logged = log.store.answer(body["request_id"])
+    assert logged is not None and logged.answerer == "select"
 
 
 @pytest.mark.llm_server

@@ -22,8 +22,12 @@ _STOP = object()
 
 
 class AnswerLog:
-    def __init__(self, store: FeedbackStore, *, queue_size: int = 1000) -> None:
+    def __init__(
+        self, store: FeedbackStore, *, queue_size: int = 1000, llm_answerer: str = "llm"
+    ) -> None:
         self.store = store
+        # What a model-written answer is logged as: the configured mode (llm or select).
+        self.llm_answerer = llm_answerer
         self._queue: queue.Queue[AnswerRecord | object] = queue.Queue(maxsize=queue_size)
         self._idle = threading.Condition()
         self._pending = 0
