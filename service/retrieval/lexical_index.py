@@ -27,7 +27,6 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from service.core import nlp
 from service.core.schema import date_to_int
 from service.core.store import Chunk
 from service.evidence.stats import TermStats
@@ -182,8 +181,7 @@ class LexicalIndex:
         return hits
 
     def repair(self, query: str) -> str:
-        """Replace words the corpus never uses, and English does not know, with the corpus's
-        closest word ("Zelenskyy")."""
+        """Replace words the corpus never uses with its closest word ("Zelenskyy")."""
         from rapidfuzz import fuzz, process
 
         def fix(match: re.Match[str]) -> str:
@@ -193,10 +191,6 @@ class LexicalIndex:
                 return word
             # A possessive or plural of a known word is not a misspelling.
             if folded.rstrip("s").rstrip("'’") in self._known:
-                return word
-            # Nor is an English word the corpus happens not to use ("reason" is not the
-            # corpus's "season"): only names and misspellings are repaired.
-            if nlp.is_english_word(word):
                 return word
             best = process.extractOne(
                 folded, self._vocabulary, scorer=fuzz.ratio, score_cutoff=REPAIR_SIMILARITY
