@@ -40,7 +40,7 @@ from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Token
+    from spacy.tokens import Doc, Span, Token
 
 # How many carried mentions are appended at most, and how many new names of a previous
 # answer are considered (answers can be long; their first names are what they answer).
@@ -51,6 +51,10 @@ FRAGMENT_WORDS = 4
 # A question naming only new places or organisations is still read as a follow-up when
 # it is this short ("How did UK officials respond?").
 SHORT_QUESTION_WORDS = 7
+
+
+def _set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
 
 
 _SUBJECT = {"he", "she"}
@@ -83,6 +87,31 @@ _POINTING_THAT = re.compile(r"\b(?:does|do|did|say|said|mean|means)\s+that\s*[?.
 _DEFINITIONAL = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\b", re.IGNORECASE)
 # Capitalised words that are not names at the start of a sentence.
 _NOT_NAMES = STOPWORDS | {"and", "but", "yes", "no", "so", "then", "however", "this", "both"}
+_TITLES = _set(
+    "sir dame lord lady mr mrs ms dr president prime minister secretary chancellor "
+    "captain general marshal admiral king queen pope mayor councillor senator "
+    "governor chief foreign defence defense army air first officer director "
+    "executive transport retired"
+)
+# Last words that make a name an organisation or a place, not a person.
+_ORG_WORDS = _set(
+    "school county council street times bank union office ministry "
+    "kingdom states sea arabia region house party commission "
+    "nations news force talks summit state"
+)
+_PLACE_STARTS = _set("new north south east west united saint st san santa los las el la le")
+_VESSEL_PREFIXES = {"mf", "ms", "mv", "hms", "ss", "rv"}
+_SPEECH = _set(
+    "say says said told tell warned warn thanked thank described describe called "
+    "announced asked ask urged added spoke plan plans think thinks join joined took "
+    "retired set wants want promised promise"
+)
+# Nouns of events a conversation keeps returning to ("that call"); beside these, the nouns
+# the follow-up itself points at ("the new quay": service/evidence/parsed.py).
+_EVENTS = _set(
+    "call calls summit talks meeting meetings deal plan agreement ceasefire "
+    "force mission interview conversation strikes attack incursion increase"
+)
 _MONTH = lexicon.MONTH_PATTERN
 _WEEKDAY = lexicon.WEEKDAY_PATTERN
 _DATE_BODY = (
@@ -109,9 +138,6 @@ class Mention:
 
     text: str
     kind: str  # "person", "vessel", "name", "date", "quote" or "event"
-    # The person's name without the titles before it, as the entity recogniser marks it
-    # ("Captain Erling Moen" -> "Erling Moen").
-    person: str | None = field(default=None, compare=False)
 
     @property
     def words(self) -> frozenset[str]:
@@ -120,8 +146,17 @@ class Mention:
     @property
     def label(self) -> str:
         """As a rewrite names it: a person without titles ("Captain Erling Moen",
-        "US Secretary of State Marco Rubio" -> the PERSON span of the parse)."""
-        return self.person if self.kind == "person" and self.person else self.text
+        "French President Emmanuel Macron", "US Secretary of State Marco Rubio" -> the
+        last two words)."""
+        if self.kind != "person":
+            return self.text
+        words = self.text.split()
+        titled = [
+            i
+            for i, w in enumerate(words[:-2])
+            if set(w.casefold().strip(".").split("-")) & (_TITLES | {"state", "of"})
+        ]
+        return " ".join(words[titled[-1] + 1 :] if titled else words)
 
 
 @dataclass(frozen=True)
@@ -178,20 +213,12 @@ def _name_token(token: str) -> bool:
 
 
 def mentions(
-    text: str,
-    names: set[str] | None = None,
-    events: AbstractSet[str] = frozenset(),
-    *,
-    definite: bool = False,
+    text: str, names: set[str] | None = None, events: AbstractSet[str] = frozenset()
 ) -> list[Mention]:
     """Dates, quoted phrases and capitalised names of `text`, in order of appearance.
 
     A capitalised word opening a sentence ("Repair an old boat") is a name only if it is
-    among `names` (written capitalised elsewhere) or the parse marks a PERSON there. Event
-    phrases are the common nouns a name or date pins down, those of `events` (the nouns
-    a follow-up points at) and, with `definite` (a question: what it asks about), the
-    heads of its definite noun phrases ("the plan")."""
-    doc = _doc(text)
+    among `names` (written capitalised elsewhere) or a speech verb follows it."""
     found: list[tuple[int, Mention]] = []
     taken: list[tuple[int, int]] = []
     for m in _QUOTED.finditer(text):
@@ -219,37 +246,18 @@ def mentions(
         start, end = tokens[i].start(), tokens[j - 1].end()
         i_next = j
         name = re.sub(r"['’]s$", "", text[start:end])
-        kind, person = _kind(name, doc, start, start + len(name))
+        kind = _kind(name, text, end)
         opens = _SENTENCE_END.search(text[:start]) is not None
         if opens and j == i + 1 and kind != "person" and name.casefold() not in (names or set()):
             i = i_next
             continue
-        found.append((start, Mention(name, kind, person)))
+        found.append((start, Mention(name, kind)))
         i = i_next
-    # In a question, the definite noun phrases of its main clause: what it asks about
-    # ("How many points did the plan have?"), not those of a clause inside it ("... where
-    # he said Putin would have to come to the table").
-    pointed = (
-        {
-            c.root.i
-            for c in doc.noun_chunks
-            if c[0].lower_ in _POINTING
-            and c.root.tag_ in _COMMON
-            and not any(t.dep_ in _CLAUSES for t in [c.root, *c.root.ancestors])
-        }
-        if definite
-        else set()
-    )
-    phrases: list[tuple[int, str]] = []
-    for token in doc:
-        if token.lower_ in events or token.i in pointed or _anchored_noun(token):
-            expanded = expand(token.text, text, at=token.idx)
-            if expanded:
-                phrases.append((token.idx, expanded.text))
-    for at, phrase_text in phrases:
-        # "virtual coalition" inside "virtual coalition of the willing summit": the whole.
-        if not any(phrase_text != other and phrase_text in other for _, other in phrases):
-            found.append((at, Mention(phrase_text, "event")))
+    for m in _TOKEN.finditer(text):
+        if m.group(0).casefold() in _EVENTS or m.group(0).casefold() in events:
+            phrase = expand(m.group(0), text, at=m.start())
+            if phrase:
+                found.append((m.start(), Mention(phrase.text, "event")))
     found.sort(key=lambda pair: pair[0])
     out: list[Mention] = []
     for _, mention in found:
@@ -258,54 +266,20 @@ def mentions(
     return out
 
 
-def _kind(name: str, doc: Doc, start: int, end: int) -> tuple[str, str | None]:
-    """What a capitalised name is, read from the parse.
-
-    A vessel by its prefix ("MF Havørn"). A person when the entity recogniser marks a
-    PERSON inside the name (titles and roles before it are `compound` dependents, left out
-    of the span) and the span is a full name or the subject of its clause: the small
-    model also marks single company or place names PERSON when they are objects. A name
-    the recogniser leaves unmarked or calls an organisation (it confuses unfamiliar people
-    with companies) is still a person when it is a full name of proper nouns that acts:
-    the subject of a verb ("Nils Aarvik baked"), or a name with a role in apposition
-    ("Erling Moen, the retired captain"). Anything else is another name."""
+def _kind(name: str, text: str, end: int) -> str:
     words = [w.casefold().strip(".") for w in name.split()]
-    if words[0] in lexicon.VESSEL_PREFIXES and len(words) > 1:
-        return "vessel", None
-    span = doc.char_span(start, end, alignment_mode="expand")
-    if span is None:
-        return "name", None
-    for ent in doc.ents:
-        inside = start <= ent.start_char and ent.end_char <= end
-        if ent.label_ == "PERSON" and inside and (len(ent) > 1 or _subject(ent.root)):
-            # A one-word span inside a longer name ("Erling Moen" read as "Moen"):
-            # the name's last two words.
-            label = ent.text if len(ent) > 1 else " ".join(name.split()[-2:])
-            return "person", re.sub(r"['’]s$", "", label)
-    labels = {t.ent_type_ for t in span if t.ent_type_}
-    if labels - {"ORG", "PERSON"} or len(span) < 2 or any(t.pos_ != "PROPN" for t in span):
-        return "name", None
-    root = span.root
-    acts = _subject(root) and root.head.pos_ in ("VERB", "AUX")
-    role = any(c.dep_ == "appos" and c.pos_ == "NOUN" for c in root.children)
-    return ("person", None) if acts or role else ("name", None)
-
-
-def _anchored_noun(token: Token) -> bool:
-    """A common noun its modifiers make a particular one: "the US-Ukraine talks", "the
-    February storm", "the draft deal" (a noun or adjective `compound`/`nmod`/`amod`), "the
-    call on 25 November" (a prepositional phrase holding a date). Such a phrase is what a
-    later "that call" means."""
-    if token.tag_ not in _COMMON:
-        return False
-    for child in token.children:
-        if child.dep_ in ("compound", "nmod", "amod") and child.pos_ in ("NOUN", "PROPN", "ADJ"):
-            return True
-        if child.dep_ == "prep" and any(
-            g.dep_ == "pobj" and g.ent_type_ in lexicon.TIMES for g in child.children
-        ):
-            return True
-    return False
+    if words[0] in _VESSEL_PREFIXES and len(words) > 1:
+        return "vessel"
+    if words[-1] in _ORG_WORDS:
+        return "name"
+    if any(w in _TITLES for w in words[:-1]):
+        return "person"
+    following = text[end:].split()
+    if following and following[0].casefold().strip(".,;:!?'’\"") in _SPEECH:
+        return "person"
+    # One word may be a place or an organisation; two or more without a tell-tale first
+    # or last word read as a first name and a surname.
+    return "person" if len(words) >= 2 and words[0] not in _PLACE_STARTS else "name"
 
 
 @dataclass(frozen=True)
@@ -399,7 +373,7 @@ class _Resolver:
 
     def turn(self, question: str) -> tuple[Resolution, _Frame]:
         names = self.names | capitalised_words([question])
-        own = mentions(question, names, self.events, definite=True)
+        own = mentions(question, names, self.events)
         if not self.frames:
             return Resolution.unchanged(question), _Frame(question, question, own)
         known = self.history_terms()
@@ -415,11 +389,9 @@ class _Resolver:
         if signals.thing or signals.demonstrative or signals.ellipsis or signals.heads:
             return True
         if signals.person:
-            # "What did Sergei Lavrov say in his interview?": "his" is the new person, who
-            # comes before it; in "What did he warn Zelensky's team about?" "he" is not.
-            pronoun = re.search(r"(?i)\b(?:he|him|his|she|her|hers|himself|herself)\b", question)
-            at = pronoun.start() if pronoun else len(question)
-            return not any(m.kind == "person" and 0 <= question.find(m.text) < at for m in new)
+            # "What did Sergei Lavrov say in his interview?": "his" is the new person.
+            first_new_person = next((m for m in new if m.kind == "person"), None)
+            return first_new_person is None
         if _DEFINITIONAL.match(question):
             return False  # "Who is Christine Lagarde?"
         short = len(_TOKEN.findall(question)) <= SHORT_QUESTION_WORDS
@@ -498,39 +470,26 @@ class _Resolver:
         resolution = Resolution(text, question, follow_up=True, method="offline", asked=asked)
         names = self.names | capitalised_words([question])
         return resolution, _Frame(
-            question, text, _unique([*own, *mentions(text, names, self.events, definite=True)])
+            question, text, _unique([*own, *mentions(text, names, self.events)])
         )
 
-    def _plural_antecedent(self, token: Token) -> str | None:
-        """The plural noun phrase of the latest earlier question that "they" stands for.
-
-        A definite phrase ("the talks", "Ukraine's forces", "which countries' officials"
-        without its wh-word), not a bare plural the parse may have cut from a verb ("pause
-        hostilities"). The subject of an active verb ("What were they going to draw up?")
-        stands for an earlier subject, the actors; a passive subject or an object ("Where
-        were they held?", "Who attended them?") for the subject or, failing one, the first
-        such phrase."""
-        active = token.dep_ == "nsubj" and not any(c.dep_ == "auxpass" for c in token.head.children)
+    def _plural_antecedent(self, role: str) -> Span | None:
+        """The plural noun phrase of the latest earlier question that "they" stands for:
+        one in the same role (subject or not) if there is one, else the first."""
         for frame in reversed(self.frames):
-            chunks: list[tuple[bool, str]] = []
-            for c in _doc(_own(frame.text)).noun_chunks:
-                if c.root.tag_ not in _PLURAL_TAGS or c.root.pos_ == "PRON":
-                    continue
-                wh = [t for t in c if t.tag_ in _WH_TAGS]
-                if wh and wh[-1].i >= c.root.i:
-                    continue
-                if not (c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c)):
-                    continue
-                rest = c[wh[-1].i + 1 - c.start :] if wh else c
-                text = rest.text if len(rest) else ""
-                if text:
-                    chunks.append((_subject(c.root), text))
-            subjects = [text for is_subject, text in chunks if is_subject]
-            if active:
-                if subjects:
-                    return subjects[0]
-            elif chunks:
-                return (subjects or [text for _, text in chunks])[0]
+            chunks = [
+                c
+                for c in _doc(_own(frame.text)).noun_chunks
+                if c.root.tag_ in _PLURAL_TAGS
+                and c.root.pos_ != "PRON"
+                # A definite phrase ("the talks", "Ukraine's forces"), not a bare plural
+                # the parse may have cut from a verb ("pause hostilities").
+                and (c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c))
+                and not any(t.tag_ in _WH_TAGS for t in c)
+            ]
+            if chunks:
+                same = [c for c in chunks if _subject(c.root) == (role == "subject")]
+                return (same or chunks)[0]
         return None
 
     def _place(self) -> str | None:
@@ -570,10 +529,11 @@ class _Resolver:
                 continue
             if token.lower_ not in {"they", "them", "their"} or token.pos_ != "PRON":
                 continue
-            phrase = self._plural_antecedent(token)
-            if phrase is None:
+            found = self._plural_antecedent("subject" if _subject(token) else "other")
+            if found is None:
                 continue
-            if phrase.split()[0] in {"The", "These", "Those"}:
+            phrase = found.text
+            if found[0].i == found.sent.start and found[0].pos_ == "DET":
                 phrase = phrase[:1].lower() + phrase[1:]  # "The talks" opened its question
             if token.lower_ == "their":
                 phrase += "'" if phrase.endswith("s") else "'s"
@@ -728,10 +688,6 @@ def _predicate(frame: _Frame) -> str:
 
 
 _PLURAL_TAGS = frozenset({"NNS", "NNPS"})
-_COMMON = frozenset({"NN", "NNS"})
-# Dependency relations that open a clause inside another.
-_CLAUSES = frozenset({"relcl", "ccomp", "advcl", "acl", "xcomp", "csubj", "pcomp"})
-_POINTING = frozenset({"the", "that", "this", "these", "those"})
 _WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
 
 

@@ -70,11 +70,6 @@ PARTS: Final = frozenset(
     }
 )
 
-# The abbreviations English writes before a ship's name ("MF Havørn", "HMS Victory"):
-# motor ferry, motor ship, motor vessel, His/Her Majesty's Ship, steamship, research
-# vessel. A naming convention of the language, not words of any corpus.
-VESSEL_PREFIXES: Final = frozenset({"mf", "ms", "mv", "hms", "ss", "rv"})
-
 # Date words relative to the article's own date.
 MONTHS: Final = tuple(m.casefold() for m in calendar.month_name[1:])
 MONTH_ABBREVIATIONS: Final = (*tuple(m.casefold() for m in calendar.month_abbr[1:]), "sept")
