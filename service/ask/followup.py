@@ -40,7 +40,7 @@ from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span, Token
+    from spacy.tokens import Doc, Token
 
 # How many carried mentions are appended at most, and how many new names of a previous
 # answer are considered (answers can be long; their first names are what they answer).
@@ -473,23 +473,36 @@ class _Resolver:
             question, text, _unique([*own, *mentions(text, names, self.events)])
         )
 
-    def _plural_antecedent(self, role: str) -> Span | None:
-        """The plural noun phrase of the latest earlier question that "they" stands for:
-        one in the same role (subject or not) if there is one, else the first."""
+    def _plural_antecedent(self, token: Token) -> str | None:
+        """The plural noun phrase of the latest earlier question that "they" stands for.
+
+        A definite phrase ("the talks", "Ukraine's forces", "which countries' officials"
+        without its wh-word), not a bare plural the parse may have cut from a verb ("pause
+        hostilities"). The subject of an active verb ("What were they going to draw up?")
+        stands for an earlier subject, the actors; a passive subject or an object ("Where
+        were they held?", "Who attended them?") for the subject or, failing one, the first
+        such phrase."""
+        active = token.dep_ == "nsubj" and not any(c.dep_ == "auxpass" for c in token.head.children)
         for frame in reversed(self.frames):
-            chunks = [
-                c
-                for c in _doc(_own(frame.text)).noun_chunks
-                if c.root.tag_ in _PLURAL_TAGS
-                and c.root.pos_ != "PRON"
-                # A definite phrase ("the talks", "Ukraine's forces"), not a bare plural
-                # the parse may have cut from a verb ("pause hostilities").
-                and (c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c))
-                and not any(t.tag_ in _WH_TAGS for t in c)
-            ]
-            if chunks:
-                same = [c for c in chunks if _subject(c.root) == (role == "subject")]
-                return (same or chunks)[0]
+            chunks: list[tuple[bool, str]] = []
+            for c in _doc(_own(frame.text)).noun_chunks:
+                if c.root.tag_ not in _PLURAL_TAGS or c.root.pos_ == "PRON":
+                    continue
+                wh = [t for t in c if t.tag_ in _WH_TAGS]
+                if wh and wh[-1].i >= c.root.i:
+                    continue
+                if not (c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c)):
+                    continue
+                rest = c[wh[-1].i + 1 - c.start :] if wh else c
+                text = rest.text if len(rest) else ""
+                if text:
+                    chunks.append((_subject(c.root), text))
+            subjects = [text for is_subject, text in chunks if is_subject]
+            if active:
+                if subjects:
+                    return subjects[0]
+            elif chunks:
+                return (subjects or [text for _, text in chunks])[0]
         return None
 
     def _place(self) -> str | None:
@@ -529,11 +542,10 @@ class _Resolver:
                 continue
             if token.lower_ not in {"they", "them", "their"} or token.pos_ != "PRON":
                 continue
-            found = self._plural_antecedent("subject" if _subject(token) else "other")
-            if found is None:
+            phrase = self._plural_antecedent(token)
+            if phrase is None:
                 continue
-            phrase = found.text
-            if found[0].i == found.sent.start and found[0].pos_ == "DET":
+            if phrase.split()[0] in {"The", "These", "Those"}:
                 phrase = phrase[:1].lower() + phrase[1:]  # "The talks" opened its question
             if token.lower_ == "their":
                 phrase += "'" if phrase.endswith("s") else "'s"

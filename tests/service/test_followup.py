@@ -278,3 +278,12 @@ def test_there_becomes_the_place_and_a_short_question_with_a_verb_is_no_fragment
     assert r.question.startswith("Who represented NATO in Paris?")
     # Existential "there" points at nothing.
     assert resolve("Is there a plan?", history).question.startswith("Is there a plan?")
+
+
+def test_they_as_an_active_subject_stands_for_an_earlier_subject() -> None:
+    history = convo(
+        "Which countries' senior military officials were to travel to Kyiv after the talks?",
+        "Those of the UK, France and Germany.",
+    )
+    r = resolve("What were they going to draw up?", history)
+    assert r.question.startswith("What were countries' senior military officials going to")
