@@ -30,11 +30,17 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from service.answer.base import Message
+from service.core import nlp
 from service.evidence import lexicon
 from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
 
 # How many carried mentions are appended at most, and how many new names of a previous
 # answer are considered (answers can be long; their first names are what they answer).
@@ -323,9 +329,9 @@ def _signals(question: str, history_terms: set[str]) -> _Signals:
         known = [x for x in phrase if set(terms(x)) & history_terms]
         if known:
             heads.append(known[-1])
+    # No verb of its own, as the tagger reads it: "And passengers?", "Where?".
     fragment = len(words) <= FRAGMENT_WORDS and not any(
-        w in _BE or w in {"do", "does", "did", "can", "will", "would", "has", "have", "had"}
-        for w in words
+        t.pos_ in ("VERB", "AUX") for t in _doc(question)
     )
     ellipsis = bool(_ELLIPSIS.match(question) or _ELSE.search(question))
     return _Signals(person, thing, demonstrative, ellipsis, fragment, tuple(heads))
@@ -426,7 +432,7 @@ class _Resolver:
             filled, text = filled_text != text, filled_text
         people = self._people(text)
         anchored = filled or people != text or any(m.kind != "date" for m in own)
-        text = people
+        text = self._plurals(people)
         for head in signals.heads:
             text = self._definite(text, head)
         text = text[:1].upper() + text[1:]
@@ -466,6 +472,88 @@ class _Resolver:
         return resolution, _Frame(
             question, text, _unique([*own, *mentions(text, names, self.events)])
         )
+
+    def _plural_antecedent(self, token: Token) -> str | None:
+        """The plural noun phrase of the latest earlier question that "they" stands for.
+
+        A definite phrase ("the talks", "Ukraine's forces", "which countries' officials"
+        without its wh-word), not a bare plural the parse may have cut from a verb ("pause
+        hostilities"). The subject of an active verb ("What were they going to draw up?")
+        stands for an earlier subject, the actors; a passive subject or an object ("Where
+        were they held?", "Who attended them?") for the subject or, failing one, the first
+        such phrase."""
+        active = token.dep_ == "nsubj" and not any(c.dep_ == "auxpass" for c in token.head.children)
+        for frame in reversed(self.frames):
+            chunks: list[tuple[bool, str]] = []
+            for c in _doc(_own(frame.text)).noun_chunks:
+                if c.root.tag_ not in _PLURAL_TAGS or c.root.pos_ == "PRON":
+                    continue
+                wh = [t for t in c if t.tag_ in _WH_TAGS]
+                if wh and wh[-1].i >= c.root.i:
+                    continue
+                if not (c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c)):
+                    continue
+                rest = c[wh[-1].i + 1 - c.start :] if wh else c
+                text = rest.text if len(rest) else ""
+                if text:
+                    chunks.append((_subject(c.root), text))
+            subjects = [text for is_subject, text in chunks if is_subject]
+            if active:
+                if subjects:
+                    return subjects[0]
+            elif chunks:
+                return (subjects or [text for _, text in chunks])[0]
+        return None
+
+    def _place(self) -> str | None:
+        """The place "there" points at: the place entity of the latest earlier question
+        naming one, when it names only one (with two, "there" stays and they are carried)."""
+        for frame in reversed(self.frames):
+            # A possessor ("Ukraine's forces") names an owner, not where something is.
+            places = {
+                e.text
+                for e in _doc(_own(frame.text)).ents
+                if e.label_ in lexicon.PLACES and e.root.dep_ != "poss"
+            }
+            if places:
+                return places.pop() if len(places) == 1 else None
+        return None
+
+    def _plurals(self, text: str) -> str:
+        """ "they", "them", "their" replaced by the plural phrase they stand for, and a
+        pointing "there" by the place, as read from the parse: "Where were they held?"
+        after a question about "the US-Ukraine talks" is "Where were the US-Ukraine talks
+        held?"; "there" after a question naming Geneva is "in Geneva"."""
+        doc = _doc(text)
+        pieces: list[str] = []
+        last = 0
+        for token in doc:
+            # "Is there a plan?", "How many troops are there?": existential, not pointing.
+            beside_be = any(
+                0 <= j < len(doc) and doc[j].lemma_ == "be" for j in (token.i - 1, token.i + 1)
+            )
+            if token.lower_ == "there" and token.dep_ != "expl" and not beside_be:
+                place = self._place()
+                if place is None:
+                    continue
+                pieces.append(text[last : token.idx])
+                pieces.append(f"in {place}")
+                last = token.idx + len(token.text)
+                continue
+            if token.lower_ not in {"they", "them", "their"} or token.pos_ != "PRON":
+                continue
+            phrase = self._plural_antecedent(token)
+            if phrase is None:
+                continue
+            if phrase.split()[0] in {"The", "These", "Those"}:
+                phrase = phrase[:1].lower() + phrase[1:]  # "The talks" opened its question
+            if token.lower_ == "their":
+                phrase += "'" if phrase.endswith("s") else "'s"
+            pieces.append(text[last : token.idx])
+            pieces.append(phrase)
+            last = token.idx + len(token.text)
+        pieces.append(text[last:])
+        return "".join(pieces)
 
     def _definite(self, text: str, head: str) -> str:
         """ "that call" -> "the coalition of the willing call on 25 November"; "the new
@@ -609,6 +697,25 @@ def _predicate(frame: _Frame) -> str:
         return ""  # itself unresolved: its names are carried instead
     asked = _QUESTION_WORDS.match(own)
     return own[asked.end() :].strip() if asked else ""
+
+
+_PLURAL_TAGS = frozenset({"NNS", "NNPS"})
+_WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
+
+
+@lru_cache(maxsize=2048)
+def _doc(text: str) -> Doc:
+    """The parse of one turn (service/core/nlp.py)."""
+    return nlp.pipeline()(text)
+
+
+def _own(text: str) -> str:
+    """A resolved turn without the context appended to it in brackets."""
+    return re.sub(r"\s*\([^()]*\)\s*$", "", text).strip()
+
+
+def _subject(token: Token) -> bool:
+    return token.dep_ in {"nsubj", "nsubjpass"}
 
 
 def _possessive_her(text: str, end: int) -> bool:

@@ -259,3 +259,31 @@ def test_empty_turns_in_the_history_are_passed_over() -> None:
     ]
     r = resolve("And who welcomed them?", history)
     assert r.follow_up and "US-Ukraine talks" in r.question
+
+
+def test_they_becomes_the_plural_phrase_it_stands_for() -> None:
+    history = convo(
+        "What did the Kremlin say about the US-Ukraine talks?", "It said nothing about them."
+    )
+    r = resolve("Where were they held?", history)
+    assert r.asked is not None and "they" not in r.asked.casefold().split()
+    assert r.question.startswith("Where were the US-Ukraine talks held?")
+    them = resolve("Who attended them?", history)
+    assert them.question.startswith("Who attended the US-Ukraine talks?")
+
+
+def test_there_becomes_the_place_and_a_short_question_with_a_verb_is_no_fragment() -> None:
+    history = convo("What happened at the summit in Paris?", "Leaders met.")
+    r = resolve("Who represented NATO there?", history)
+    assert r.question.startswith("Who represented NATO in Paris?")
+    # Existential "there" points at nothing.
+    assert resolve("Is there a plan?", history).question.startswith("Is there a plan?")
+
+
+def test_they_as_an_active_subject_stands_for_an_earlier_subject() -> None:
+    history = convo(
+        "Which countries' senior military officials were to travel to Kyiv after the talks?",
+        "Those of the UK, France and Germany.",
+    )
+    r = resolve("What were they going to draw up?", history)
+    assert r.question.startswith("What were countries' senior military officials going to")
