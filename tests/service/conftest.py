@@ -17,6 +17,7 @@ from service.core.embedder import Embedder
 from service.core.store import build_index
 from service.settings import ChromaSettings, Settings
 from tests.conftest import SAMPLE_DIR
+from tests.service.postgres_server import postgres_server
 
 
 def ingest_folder(settings: Settings, embedder: Embedder, folder: Path) -> None:
@@ -57,3 +58,14 @@ def llama_url() -> Iterator[str]:
 
     with llama_server(require_llm_server()) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def feedback_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """RAG_FEEDBACK_URL of an empty answer log: a SQLite file, or a PostgreSQL server of its
+    own (started for the test; fails under CI when PostgreSQL is missing)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+        return
+    with postgres_server() as server:
+        yield server.url

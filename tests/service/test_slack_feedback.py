@@ -5,14 +5,14 @@ stands in for Slack)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import SecretStr
 
 from service.app import create_app
-from service.core.feedback.store import FeedbackStore
+from service.core.feedback.store import FeedbackStore, database_url
 from service.settings import FeedbackSettings, Settings
 from tests.service.live import serve
 from tests.service.slack_receiver import SlackReceiver
@@ -54,19 +54,23 @@ def click(response_url: str, message: dict[str, Any], action_id: str, trigger: s
 def test_a_thumbs_click_is_stored_and_shown(
     indexed: Settings,
     receiver: SlackReceiver,  # noqa: F811
-    tmp_path: Path,
+    feedback_url: str,
 ) -> None:
-    db = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
     settings = slack_settings(indexed, receiver).model_copy(
-        update={"feedback": FeedbackSettings(url=SecretStr(db))}
+        update={"feedback": FeedbackSettings(url=SecretStr(feedback_url))}
     )
+    db = database_url(settings)
+    # The receiver lives for the module: this run's hooks are its own.
+    run = uuid.uuid4().hex[:8]
     app = create_app(settings)
     with serve(app) as url:
-        hook = receiver.response_url("fb-answer")
-        body = command_body(QUESTION, "trig-fb-1", hook)
+        hook = receiver.response_url(f"fb-answer-{run}")
+        body = command_body(QUESTION, f"trig-fb-{run}", hook)
         assert post(url, "/slack/commands", body, sign(body), form=True).status_code == 200
         settle(app)
-        [answer] = receiver.wait_for("response_url", where=lambda c: c.path.endswith("fb-answer"))
+        [answer] = receiver.wait_for(
+            "response_url", where=lambda c: c.path.endswith(f"fb-answer-{run}")
+        )
         message = answer.body
         buttons = [b for b in message["blocks"] if b.get("block_id") == "feedback"]
         assert [e["action_id"] for e in buttons[0]["elements"]] == [
@@ -74,8 +78,8 @@ def test_a_thumbs_click_is_stored_and_shown(
             "feedback_down",
         ]
 
-        rated_hook = receiver.response_url("fb-rated")
-        clicked = click(rated_hook, message, "feedback_down", "trig-click-1")
+        rated_hook = receiver.response_url(f"fb-rated-{run}")
+        clicked = click(rated_hook, message, "feedback_down", f"trig-click-{run}")
         unsigned = post(url, "/slack/interactions", clicked, {}, form=True)
         assert unsigned.status_code == 401
         stale = sign(clicked, timestamp=1_000_000_000)
@@ -84,7 +88,9 @@ def test_a_thumbs_click_is_stored_and_shown(
             reply = post(url, "/slack/interactions", clicked, sign(clicked), form=True)
             assert reply.status_code == 200
         settle(app)
-        [update] = receiver.wait_for("response_url", where=lambda c: c.path.endswith("fb-rated"))
+        [update] = receiver.wait_for(
+            "response_url", where=lambda c: c.path.endswith(f"fb-rated-{run}")
+        )
         assert update.body["replace_original"] is True
         shown = [b for b in update.body["blocks"] if b.get("block_id") == "feedback-rated"]
         assert f"<@{ASKER}> rated this answer :-1: not helpful." in json.dumps(shown)
@@ -98,4 +104,4 @@ def test_a_thumbs_click_is_stored_and_shown(
     assert record.rating == "down" and record.principal == f"slack:T0TEAM01:{ASKER}"
     assert record.answer.client == "slack" and record.answer.question == QUESTION
     assert len(receiver.of("response_url")) >= 2
-    assert len([c for c in receiver.of("response_url") if c.path.endswith("fb-rated")]) == 1
+    assert len([c for c in receiver.of("response_url") if c.path.endswith(f"fb-rated-{run}")]) == 1

@@ -5,7 +5,6 @@ reaches the answer log; the outcome is announced (a live status)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Route
@@ -14,7 +13,7 @@ from pydantic import SecretStr
 from service.api.keys import fingerprint
 from service.api.security import STRICT_CSP
 from service.app import create_app
-from service.core.feedback.store import FeedbackStore
+from service.core.feedback.store import FeedbackStore, database_url
 from service.settings import AccessSettings, FeedbackSettings, Settings
 from tests.service.live import serve
 from tests.service.test_widget_browser import LABEL, ask, browser  # noqa: F401
@@ -28,16 +27,15 @@ PAGE = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>A n
 
 
 @pytest.fixture
-def service(indexed: Settings, tmp_path: Path) -> Iterator[tuple[str, str]]:
-    url = f"sqlite:///{tmp_path / 'feedback.sqlite3'}"
+def service(indexed: Settings, feedback_url: str) -> Iterator[tuple[str, str]]:
     settings = indexed.model_copy(
         update={
             "access": AccessSettings(api_keys=API_KEY, widget_keys=WIDGET_KEY),
-            "feedback": FeedbackSettings(url=SecretStr(url)),
+            "feedback": FeedbackSettings(url=SecretStr(feedback_url)),
         }
     )
     with serve(create_app(settings)) as base_url:
-        yield base_url, url
+        yield base_url, database_url(settings)
 
 
 @pytest.fixture
