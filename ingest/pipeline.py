@@ -1,9 +1,10 @@
 """The ingest job: make a collection mirror a folder, incrementally and crash-safely.
 
 A run opens the index, plans, then writes:
-- ingest/plan.py decides everything first, from the manifest and one read of every file:
-  added, updated, unchanged, removed, failed to read, and for new and changed files (and
-  the copies recorded earlier) canonical or near-duplicate copy (ingest/dedupe.py);
+- ingest/plan.py decides everything first, from the manifest, the size and modification
+  time of every file and one read of each file whose stat differs from its entry: added,
+  updated, unchanged, removed, failed to read, and for new and changed files (and the
+  copies recorded earlier) canonical or near-duplicate copy (ingest/dedupe.py);
 - ingest/write.py executes that plan in the crash-safe write order it documents;
 - ingest/summary.py derives the summary from both.
 """
@@ -70,6 +71,10 @@ class IngestJob:
         def read(source: str) -> Article:
             return read_article(folder, folder / source, max_bytes)
 
+        def stat(source: str) -> tuple[int, int]:
+            found = (folder / source).stat()
+            return found.st_size, found.st_mtime_ns
+
         with self._progress(len(files)) as progress:
             reading = progress.add_task("read", total=len(files))
             plan = plan_ingest(
@@ -77,6 +82,7 @@ class IngestJob:
                 sources,
                 _advancing(read, lambda: progress.advance(reading)),
                 self._settings.ingest.dedupe_threshold,
+                stat,
             )
             writing = progress.add_task("ingest", total=len(plan.writes))
             result = self._writer.write(

@@ -1,10 +1,11 @@
 """The ingest plan: everything a run will do, decided before anything is written.
 
-`plan_ingest` reads every file once (through the reader it is given), compares it with the
-manifest and decides each source: added, updated, unchanged, removed or failed to read;
-canonical or near-duplicate copy (ingest/dedupe.py); manifest-only refreshes. It takes the
-manifest as a mapping, not the index, so it is tested without Chroma. ingest/write.py
-executes the plan.
+`plan_ingest` compares each file with the manifest: a file whose size and modification
+time match its entry is unchanged without being read; the others are read once (through
+the reader it is given) and hashed. It decides each source: added, updated, unchanged,
+removed or failed to read; canonical or near-duplicate copy (ingest/dedupe.py);
+manifest-only refreshes. It takes the manifest as a mapping, not the index, so it is
+tested without Chroma. ingest/write.py executes the plan.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from service.core.store import SourceRecord
 
 # The article of a source (its path below the folder); raises OSError or UnreadableFile.
 Reader = Callable[[str], Article]
+# The (st_size, st_mtime_ns) of a source's file; raises OSError.
+Stat = Callable[[str], tuple[int, int]]
 
 
 class Failure(NamedTuple):
@@ -42,6 +45,8 @@ class Write:
     known: SourceRecord | None
     # A recorded copy becoming canonical: its text is the one stored with its entry.
     stored_text: bool = False
+    # The file's (st_size, st_mtime_ns), taken before the plan read it.
+    stat: tuple[int, int] | None = None
 
     @property
     def is_new(self) -> bool:
@@ -54,7 +59,8 @@ class Refresh:
 
     record: SourceRecord
     # True: a copy now names another canonical (counted updated). False: an unchanged
-    # entry written before signatures were kept gets its signature (counted unchanged).
+    # entry gets the signature or the file stat it lacked or that changed (a touched
+    # file with the same content), counted unchanged.
     repointed: bool
 
 
@@ -103,6 +109,7 @@ class _Scanned:
     published: str | None
     signature: Signature
     known: SourceRecord | None
+    stat: tuple[int, int] | None
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,7 @@ class _Scan:
     changed: tuple[_Scanned, ...]
     # Unchanged sources and their signatures, in read order.
     unchanged: dict[str, Signature]
-    # Unchanged entries that had no signature, with the one computed now.
+    # Unchanged entries that had no signature or another file stat, brought up to date.
     signed: dict[str, SourceRecord]
     failures: tuple[Failure, ...]
 
@@ -120,9 +127,12 @@ def plan_ingest(
     sources: Sequence[str],
     read: Reader,
     threshold: float,
+    stat: Stat | None = None,
 ) -> IngestPlan:
-    """The plan that makes the manifest mirror `sources` (the files in the folder)."""
-    scan = _scan(manifest, sources, read)
+    """The plan that makes the manifest mirror `sources` (the files in the folder).
+
+    Without `stat` every file is read."""
+    scan = _scan(manifest, sources, read, stat)
     present = set(sources)
     rescanned = {s.source for s in scan.changed}
     settled, copies = _indexed(manifest, present - rescanned, scan.unchanged)
@@ -144,6 +154,7 @@ def plan_ingest(
             minhash=encode(s.signature),
             duplicate_of=decided[s.source],
             known=s.known,
+            stat=s.stat,
         )
         for s in scan.changed
     ]
@@ -155,6 +166,7 @@ def plan_ingest(
             duplicate_of=None,
             known=current(source),
             stored_text=True,
+            stat=current(source).stat,
         )
         for source, target in moved.items()
         if target is None
@@ -180,24 +192,44 @@ def plan_ingest(
     )
 
 
-def _scan(manifest: Mapping[str, SourceRecord], sources: Sequence[str], read: Reader) -> _Scan:
-    """Read every file once: the new and changed ones, and the signatures of the others."""
+def _scan(
+    manifest: Mapping[str, SourceRecord],
+    sources: Sequence[str],
+    read: Reader,
+    stat: Stat | None,
+) -> _Scan:
+    """Read the files whose stat differs from their entry: the new and changed ones, and
+    the signatures of unchanged ones that lack one."""
     changed: list[_Scanned] = []
     unchanged: dict[str, Signature] = {}
     signed: dict[str, SourceRecord] = {}
     failures: list[Failure] = []
     for source in sources:
         known = manifest.get(source)
+        done = known is not None and known.state == SourceState.DONE
+        # Taken before the read: a file changing in between keeps an older stat, so the
+        # next run reads it again rather than trusting it.
+        current = _stat_of(source, stat)
+        if known and done and current is not None and known.stat == current:
+            values = decode(known.minhash)
+            if values is not None:
+                unchanged[source] = values
+                continue
         try:
             article = read(source)
         except (OSError, UnreadableFile) as exc:
             failures.append(Failure(source, str(exc)))
             continue
-        if known and known.sha256 == article.sha256 and known.state == SourceState.DONE:
+        if known and done and known.sha256 == article.sha256:
+            record = known
             values = decode(known.minhash)
             if values is None:  # indexed before signatures were kept
                 values = signature(article.text)
-                signed[source] = replace(known, minhash=encode(values))
+                record = replace(record, minhash=encode(values))
+            if current is not None and record.stat != current:  # touched, or no stat kept
+                record = replace(record, stat=current)
+            if record != known:
+                signed[source] = record
             unchanged[source] = values
         else:
             changed.append(
@@ -207,9 +239,19 @@ def _scan(manifest: Mapping[str, SourceRecord], sources: Sequence[str], read: Re
                     published=article.published,
                     signature=signature(article.text),
                     known=known,
+                    stat=current,
                 )
             )
     return _Scan(tuple(changed), unchanged, signed, tuple(failures))
+
+
+def _stat_of(source: str, stat: Stat | None) -> tuple[int, int] | None:
+    if stat is None:
+        return None
+    try:
+        return stat(source)
+    except OSError:  # the read reports it
+        return None
 
 
 def _indexed(

@@ -241,6 +241,7 @@ class PlanWriter:
                 state=SourceState.PENDING,
                 duplicate_of=p.write.duplicate_of,
                 minhash=p.write.minhash,
+                stat=p.write.stat,
             )
             for p in prepared
         ]

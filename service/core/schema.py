@@ -52,6 +52,10 @@ class SourceKey:
     # values, and for a copy the source of the canonical article ("" when canonical).
     MINHASH: Final = "minhash"
     DUPLICATE_OF: Final = "duplicate_of"
+    # The file's size and modification time (st_size, st_mtime_ns) when it was read: a
+    # file whose stat still matches is unchanged without being read again.
+    SIZE: Final = "size"
+    MTIME_NS: Final = "mtime_ns"
 
 
 class SourceState:

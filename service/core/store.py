@@ -191,6 +191,8 @@ class SourceRecord:
     duplicate_of: str | None = None
     # The article's MinHash signature (ingest/dedupe.py), kept so re-runs stay incremental.
     minhash: str | None = None
+    # The file's (st_size, st_mtime_ns) when it was read; None in entries written before.
+    stat: tuple[int, int] | None = None
 
     def metadata(self) -> dict[str, str | int]:
         meta: dict[str, str | int] = {
@@ -205,6 +207,9 @@ class SourceRecord:
         }
         if self.minhash:
             meta[SourceKey.MINHASH] = self.minhash
+        # Always written (-1 when unknown): an update must not leave a previous version's
+        # stat on an entry, or a changed file could pass for unchanged.
+        meta[SourceKey.SIZE], meta[SourceKey.MTIME_NS] = self.stat or (-1, -1)
         # Always written ("" when absent): Chroma merges metadata on update, so a key
         # left out would keep the previous version's value.
         meta[SourceKey.PUBLISHED] = self.published or ""
@@ -224,7 +229,15 @@ class SourceRecord:
             state=str(meta.get(SourceKey.STATE, SourceState.PENDING)),
             duplicate_of=str(meta.get(SourceKey.DUPLICATE_OF) or "") or None,
             minhash=str(meta.get(SourceKey.MINHASH) or "") or None,
+            stat=_stat(meta),
         )
+
+
+def _stat(meta: Metadata) -> tuple[int, int] | None:
+    size, mtime_ns = meta.get(SourceKey.SIZE), meta.get(SourceKey.MTIME_NS)
+    if not isinstance(size, int) or not isinstance(mtime_ns, int) or size < 0:
+        return None
+    return size, mtime_ns
 
 
 @dataclass(frozen=True)

@@ -199,3 +199,39 @@ def test_the_plan_is_immutable() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.writes[0].duplicate_of = B  # type: ignore[misc]
     assert all(type(getattr(plan, f.name)) is tuple for f in dataclasses.fields(plan))
+
+
+def test_a_done_entry_with_the_file_stat_is_unchanged_without_a_read() -> None:
+    D, E = SAMPLES[3:5]
+    files = {s: text(s) for s in (A, B, C, D, E)}
+    stats = {s: (len(files[s]), 1_000 + i) for i, s in enumerate(files)}
+    kept = {
+        A: dataclasses.replace(entry(A, text(A)), stat=stats[A]),
+        B: dataclasses.replace(entry(B, text(B), state=SourceState.PENDING), stat=stats[B]),
+        C: dataclasses.replace(entry(C, text(C), signed=False), stat=stats[C]),
+        D: dataclasses.replace(entry(D, text(D)), stat=(stats[D][0], 1)),  # touched
+        E: dataclasses.replace(entry(E, "an older version"), stat=(stats[E][0], 1)),
+    }
+    folder = Folder(files)
+    plan = plan_ingest(kept, sorted(files), folder.read, THRESHOLD, stats.__getitem__)
+    assert folder.reads == [B, C, D, E]
+    assert plan.unchanged == (A, C, D)
+    assert [(w.source, w.stat) for w in plan.writes] == [(B, stats[B]), (E, stats[E])]
+    assert [r.record for r in plan.refreshes] == [
+        dataclasses.replace(kept[C], minhash=encode(signature(text(C)))),
+        dataclasses.replace(kept[D], stat=stats[D]),
+    ]
+    assert not any(r.repointed for r in plan.refreshes)
+    counts = plan.counts()
+    assert (counts.added, counts.updated, counts.unchanged) == (0, 2, 3)
+
+
+def test_a_file_that_cannot_be_statted_is_read() -> None:
+    def missing(source: str) -> tuple[int, int]:
+        raise FileNotFoundError(source)
+
+    folder = Folder({A: text(A)})
+    known = dataclasses.replace(entry(A, text(A)), stat=(len(text(A)), 1))
+    plan = plan_ingest({A: known}, [A], folder.read, THRESHOLD, missing)
+    assert folder.reads == [A]
+    assert (plan.unchanged, plan.refreshes) == ((A,), ())
