@@ -31,7 +31,7 @@ ANNOTATION_VERSION: Final = 1
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
 # Relations kept: the arguments and modifiers the answer checks read.
-_RELATIONS: Final = frozenset(
+RELATIONS: Final = frozenset(
     {
         "nsubj",
         "nsubjpass",
@@ -117,7 +117,7 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
                     dates.append(
                         DateRange(f"{y}-01-01", f"{y}-12-31", ent.start_char, ent.end_char)
                     )
-    relations = tuple(_relation(t) for t in doc if t.dep_ in _RELATIONS and t.head is not t)
+    relations = tuple(_relation(t) for t in doc if t.dep_ in RELATIONS and t.head is not t)
     lemmas = tuple(t.lemma_.casefold() for t in doc if not (t.is_punct or t.is_space))
     return Notes(
         offset,

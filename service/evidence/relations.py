@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Literal
 
 from service.evidence import lexicon
-from service.evidence.annotate import DateRange, Notes
+from service.evidence.annotate import RELATIONS, DateRange, Notes
 from service.evidence.parsed import ParsedQuestion
 
 Conflict = Literal["another time", "former holder", "part for whole"]
@@ -29,28 +29,6 @@ _MODIFIES = frozenset({"amod", "compound", "advmod", "nmod"})
 _RESULT = frozenset({"dobj", "attr", "oprd", "nsubjpass"})
 # How a name sits inside the noun a preposition governs ("at Northwood headquarters").
 _NAMES_IN = frozenset({"compound", "nmod"})
-# The relation labels annotate.py keeps; any other relation is a preposition's own word.
-_DEPENDENCIES = frozenset(
-    {
-        "nsubj",
-        "nsubjpass",
-        "dobj",
-        "attr",
-        "pobj",
-        "amod",
-        "compound",
-        "appos",
-        "poss",
-        "nmod",
-        "npadvmod",
-        "nummod",
-        "acomp",
-        "advmod",
-        "agent",
-        "dative",
-        "oprd",
-    }
-)
 
 
 def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
@@ -60,7 +38,7 @@ def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
     asked = {w.casefold() for w in _WORD.findall(parsed.question)}
     # A name a preposition governs ("at Northwood headquarters") is a place whatever the
     # small model labels it.
-    governed = {c for _, relation, c in notes.relations if relation not in _DEPENDENCIES}
+    governed = {c for _, relation, c in notes.relations if relation not in RELATIONS}
     governed |= {c for h, relation, c in notes.relations if relation in _NAMES_IN and h in governed}
     # "Who" is answered by a person where the sentence speaks of people: an organisation
     # beside a person ("Captain Moen ... with the Nordby Line") is not who is asked for.
