@@ -1,5 +1,6 @@
-"""Per-question work: the candidates' records are read once, for the fused pool only, and
-sentences scored while re-ranking are not scored again when answering."""
+"""Per-question work: the candidates' records are read once, for the fused pool only,
+sentences scored while re-ranking are not scored again when answering, and BM25 chooses its
+best rows among those holding a query term."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pytest
 
 import service.evidence.scoring as scoring
 from service.app import build_services
-from service.core.store import ArticleIndex, ChunkMatch
+from service.core.store import ArticleIndex, Chunk, ChunkMatch
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.retrieval.hits import Hit
+from service.retrieval.lexical_index import LexicalIndex, _tokens
 from service.retrieval.retriever import rerank, rrf
 from service.settings import Settings
 
@@ -140,3 +143,46 @@ def test_other_weights_or_no_weights_are_scored_afresh() -> None:
     from dataclasses import replace
 
     assert replace(query, weights={"talk": 1.0}).scored == {}
+
+
+def lexical_index(texts: list[str]) -> LexicalIndex:
+    chunks = [
+        Chunk(f"{i:032d}", t, f"{i % 3}.txt", 0, len(t), 0, "", None, None, "", 0)
+        for i, t in enumerate(texts)
+    ]
+    return LexicalIndex.build(None, chunks)
+
+
+TEXTS = [
+    "Talks were held in Geneva.",
+    "Talks were held in Vienna.",
+    "Geneva hosted the talks again, and Geneva welcomed them.",
+    "Ministers met in Rome.",
+    "Talks were held in Geneva.",
+    "Nothing here matches.",
+    "Officials said the Geneva talks went well.",
+]
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 10])
+def test_bm25_best_rows_are_chosen_among_those_holding_a_term(k: int) -> None:
+    index = lexical_index(TEXTS)
+    tokens = _tokens(["Geneva talks"])[0]
+    scores = index._bm25.get_scores(tokens)
+    # Every row with a positive score, best first, equal scores in row order.
+    ranked = sorted((r for r in range(len(TEXTS)) if scores[r] > 0), key=lambda r: (-scores[r], r))
+    hits = index.search("Geneva talks", k)
+    assert [h.chunk_id for h in hits] == [f"{r:032d}" for r in ranked[:k]]
+    assert [h.score for h in hits] == pytest.approx([float(scores[r]) for r in ranked[:k]])
+    # Rows 0 and 4 hold the same text: the earlier row comes first.
+    assert [h.chunk_id for h in hits if h.chunk_id in {f"{0:032d}", f"{4:032d}"}] == [
+        f"{r:032d}" for r in (0, 4) if r in ranked[:k]
+    ]
+
+
+def test_bm25_search_keeps_only_the_masked_rows() -> None:
+    index = lexical_index(TEXTS)
+    mask = np.array([1.0 if i % 3 == 1 else 0.0 for i in range(len(TEXTS))], dtype=np.float32)
+    hits = index.search("Geneva talks", 10, mask)
+    assert hits and {int(h.chunk_id) % 3 for h in hits} == {1}
+    assert index.search("unrelated words", 10) == []
