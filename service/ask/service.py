@@ -45,7 +45,7 @@ def answer_terms(query: QueryTerms, resolution: Resolution) -> QueryTerms:
     from earlier turns weighing less than the question's own."""
     carried = resolution.carried_terms
     if not carried or query.weights is None:
-        return replace(query, asked=resolution.asked)
+        return query.asking(resolution.asked)
     weights = {t: w * CARRIED_WEIGHT if t in carried else w for t, w in query.weights.items()}
     return QueryTerms(query.text, weights, asked=resolution.asked)
 

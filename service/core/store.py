@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
@@ -599,25 +599,57 @@ class ArticleIndex:
         )
         return sorted(_chunks_of(got), key=lambda c: c.chunk_index)
 
-    def fetch(self, ids: Sequence[str], vector: Sequence[float]) -> dict[str, ChunkMatch]:
-        """The chunks with these ids that still exist, with their cosine similarity to
-        `vector` (stored vectors are unit length)."""
+    def nearest(
+        self, vector: Sequence[float], k: int, where: Where | None = None
+    ) -> list[tuple[str, float]]:
+        """The ids of the `k` nearest chunks with their cosine similarity, best first,
+        without their records: reading documents and metadata costs more than the search,
+        so the caller reads (`fetch`) only those it keeps. With an embedded client a chunk
+        deleted since the vector index was loaded can be among them; `fetch` leaves it out."""
+        chunks, _ = self._require()
+        got = chunks.query(
+            query_embeddings=np.asarray([vector], dtype=np.float32),
+            n_results=k,
+            where=where,
+            include=["distances"],
+        )
+        distances = _present(got["distances"])[0]
+        # Cosine distance in [0, 2]: 1 - distance is the cosine similarity.
+        return [(rid, 1.0 - float(d)) for rid, d in zip(got["ids"][0], distances, strict=True)]
+
+    def fetch(
+        self,
+        ids: Sequence[str],
+        vector: Sequence[float],
+        known: Mapping[str, float] | None = None,
+    ) -> dict[str, ChunkMatch]:
+        """The chunks with these ids that still exist, in one read, with their cosine
+        similarity to `vector`: the one in `known` (from the search that found them) or
+        else computed from the stored vector (stored vectors are unit length)."""
         if not ids:
             return {}
         chunks, _ = self._require()
-        got = chunks.get(ids=list(ids), include=["documents", "metadatas", "embeddings"])
+        known = known or {}
+        # Stored vectors are read only when a similarity is missing: they cost more to
+        # read than the documents.
+        vectors = any(i not in known for i in ids)
+        got = chunks.get(
+            ids=list(ids),
+            include=["documents", "metadatas", "embeddings"]
+            if vectors
+            else ["documents", "metadatas"],
+        )
         query = np.asarray(vector, dtype=np.float32)
-        stored = np.asarray(_present(got["embeddings"]), dtype=np.float32)
-        return {
-            rid: ChunkMatch(Chunk.from_record(rid, doc, meta), float(np.dot(row, query)))
-            for rid, doc, meta, row in zip(
-                got["ids"],
-                _present(got["documents"]),
-                _present(got["metadatas"]),
-                stored,
-                strict=True,
-            )
-        }
+        stored: list[Any] = list(_present(got["embeddings"])) if vectors else [None] * len(ids)
+        out: dict[str, ChunkMatch] = {}
+        for rid, doc, meta, row in zip(
+            got["ids"], _present(got["documents"]), _present(got["metadatas"]), stored, strict=False
+        ):
+            similarity = known.get(rid)
+            if similarity is None:
+                similarity = float(np.dot(np.asarray(row, dtype=np.float32), query))
+            out[rid] = ChunkMatch(Chunk.from_record(rid, doc, meta), similarity)
+        return out
 
 
 def _paged_metadatas(collection: Collection) -> Iterator[Metadata]:

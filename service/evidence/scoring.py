@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from service.evidence.answer_type import expected_answer_type, has_answer_type
@@ -66,6 +66,21 @@ class QueryTerms:
     # checks read what is asked from it, so that the context is searched with but is not
     # something every answer must mention.
     asked: str | None = None
+    # What scoring found for each sentence, by its (source, start, end) in the article:
+    # its coverage of the question and whether it holds the kind of answer asked for.
+    # Both depend only on the sentence, `text` and `weights`, so re-ranking fills this and
+    # answering the same question reads it instead of scoring those sentences again.
+    # Not an init field: a copy with another text or weights starts empty (see `asking`).
+    scored: dict[tuple[str, int, int], tuple[float, bool]] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+
+    def asking(self, asked: str | None) -> QueryTerms:
+        """The same search with `asked` as the question alone; it shares the sentences
+        already scored, which `asked` does not change."""
+        copy = QueryTerms(self.text, self.weights, asked)
+        object.__setattr__(copy, "scored", self.scored)
+        return copy
 
 
 @dataclass(frozen=True)
@@ -141,23 +156,39 @@ def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]
     if not query_terms or not candidates:
         return []
     weights: Mapping[str, float]
+    # Idf over the candidates themselves depends on which passages these are: only the
+    # corpus-wide weights make a sentence's score its own, and so worth keeping.
+    scored: dict[tuple[str, int, int], tuple[float, bool]] = {}
     if query.weights is None:
         weights = idf_weights(query_terms, [c[3] for c in candidates])
     else:
         weights = {t: query.weights[t] for t in set(query_terms) if t in query.weights}
+        scored = query.scored
     wanted = expected_answer_type(question)
-    evidence = [
-        Evidence(
-            passage=passage,
-            start=passage.start + s,
-            end=passage.start + e,
-            quote=passage.text[s:e],
-            dense=passage.similarity,
-            lexical=coverage(weights, sentence_terms),
-            terms=sentence_terms,
-            typed=has_answer_type(passage.text[s:e], wanted, question),
+    evidence = []
+    for passage, s, e, sentence_terms in candidates:
+        start, end = passage.start + s, passage.start + e
+        quote = passage.text[s:e]
+        key = (passage.source, start, end)
+        found = scored.get(key)
+        if found is None:
+            found = (
+                coverage(weights, sentence_terms),
+                has_answer_type(quote, wanted, question),
+            )
+            scored[key] = found
+        lexical, typed = found
+        evidence.append(
+            Evidence(
+                passage=passage,
+                start=start,
+                end=end,
+                quote=quote,
+                dense=passage.similarity,
+                lexical=lexical,
+                terms=sentence_terms,
+                typed=typed,
+            )
         )
-        for passage, s, e, sentence_terms in candidates
-    ]
     evidence.sort(key=lambda ev: (-ev.score, ev.source, ev.start))
     return evidence

@@ -171,14 +171,18 @@ class LexicalIndex:
         tokens = _tokens([query])
         if not any(tokens[0]):
             return []
-        depth = min(len(self), k)
-        ids, scores = self._bm25.retrieve(tokens, k=depth, show_progress=False, weight_mask=mask)
-        hits = []
-        for row, score in zip(ids[0], scores[0], strict=True):
-            if score <= 0:
-                break
-            hits.append(LexicalHit(self.rows.ids[int(row)].decode(), float(score)))
-        return hits
+        scores = self._bm25.get_scores(tokens[0], weight_mask=mask)
+        # Only rows holding a query term score above 0: the best `k` are chosen among those
+        # (sparse, like the terms' rows) rather than partitioning every row of the corpus.
+        rows = np.flatnonzero(scores > 0)
+        if len(rows) > k:
+            # Every row scoring at least the k-th best, so that ties are settled below.
+            kth = np.partition(scores[rows], -k)[-k]
+            rows = rows[scores[rows] >= kth]
+        # Best first; equal scores in row order, so the result does not depend on numpy's
+        # partitioning.
+        rows = rows[np.lexsort((rows, -scores[rows]))][:k]
+        return [LexicalHit(self.rows.ids[int(r)].decode(), float(scores[r])) for r in rows]
 
     def repair(self, query: str) -> str:
         """Replace words the corpus never uses with its closest word ("Zelenskyy")."""

@@ -15,7 +15,7 @@ from datetime import date
 
 from service.core.embedder import Embedder
 from service.core.schema import date_to_int
-from service.core.store import ArticleIndex, build_where
+from service.core.store import ArticleIndex, Chunk, ChunkMatch, build_where
 from service.errors import Unavailable
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.retrieval.dates import DateMention, dates_in
@@ -129,41 +129,74 @@ class Retriever:
         query = terms.text
         mode = self._settings.mode
         depth = max(top_k, self._settings.candidates)
-        dense = self._dense(index, vector, depth if mode != "bm25" else 0, filters)
         if mode == "dense":
-            return dense[:top_k]
+            return self._dense(index, vector, depth, filters)[:top_k]
         assert lexical is not None
+        # Both rankings are fused by id; only the chunks that survive fusion are read
+        # from Chroma, in one batch, with the similarity the vector search found.
+        nearest = dict(self._nearest(index, vector, depth if mode != "bm25" else 0, filters))
         mask = lexical.rows.mask(filters.sources, *filters.date_range())
         found = lexical.search(query, depth, mask)
-        similarity = {h.chunk.id: h.similarity for h in dense}
-        by_id = {h.chunk.id: h.chunk for h in dense}
-        try:
-            # BM25 rows name chunks; those deleted since the index was built are skipped.
-            fetched = index.fetch([h.chunk_id for h in found if h.chunk_id not in by_id], vector)
-        except Exception:
-            # Chroma changed under this view (an ingest just finished): rank by the dense
-            # hits now; the next request sees the reloaded view.
-            self._index.invalidate()
-            fetched = {}
-        for chunk_id, match in fetched.items():
-            by_id[chunk_id] = match.chunk
-            similarity[chunk_id] = match.similarity
-        bm25 = [Hit(by_id[h.chunk_id], h.score) for h in found if h.chunk_id in by_id]
-        rankings = [[h.chunk.id for h in bm25]]
+        rankings = [[h.chunk_id for h in found]]
         rank_weights = [1.0]
         if mode == "hybrid":
-            rankings.append([h.chunk.id for h in dense])
+            rankings.append(list(nearest))
             rank_weights.append(self._settings.dense_weight)
+        by_id: dict[str, ChunkMatch] = {}
         mentions = dates_in(query)
         if mentions:
+            # Ranking by the date reads every candidate's date and text.
+            by_id = self._fetch(index, [*rankings[0], *nearest], vector, nearest)
+            rankings = [[i for i in r if i in by_id] for r in rankings]
+            dense = [by_id[i].chunk for i in nearest if i in by_id]
+            bm25 = [by_id[i].chunk for i in rankings[0]]
             rankings.append(_date_ranking(mentions, dense, bm25))
             rank_weights.append(1.0)
         fused = rrf(rankings, rank_weights)
         pool = sorted(fused, key=lambda i: (-fused[i], i))[: max(top_k, self._settings.rerank)]
-        hits = [Hit(by_id[i], fused[i], similarity.get(i, 0.0)) for i in pool]
+        by_id.update(self._fetch(index, [i for i in pool if i not in by_id], vector, nearest))
+        # A chunk deleted since the index or the search saw it is not read: it is dropped.
+        hits = [Hit(by_id[i].chunk, fused[i], by_id[i].similarity) for i in pool if i in by_id]
         if self._settings.rerank:
             hits = rerank(terms, hits)
         return hits[:top_k]
+
+    def _fetch(
+        self,
+        index: ArticleIndex,
+        ids: Sequence[str],
+        vector: list[float],
+        known: dict[str, float],
+    ) -> dict[str, ChunkMatch]:
+        unique = list(dict.fromkeys(ids))
+        for attempt in range(2):
+            try:
+                return index.fetch(unique, vector, known)
+            except Exception as exc:
+                # Chroma changed under this view (a `--full` re-ingest replaced the
+                # collection): read from the reloaded one.
+                self._index.invalidate()
+                if attempt:
+                    raise Unavailable(f"Reading from Chroma failed: {exc}") from exc
+                index = self._index.current()
+        return {}
+
+    def _nearest(
+        self, index: ArticleIndex, vector: list[float], depth: int, filters: SearchFilters
+    ) -> list[tuple[str, float]]:
+        if depth == 0:
+            return []
+        where = build_where(filters.sources, *filters.date_range())
+        for attempt in range(2):
+            try:
+                return index.nearest(vector, depth, where)
+            except Exception as exc:
+                # A `--full` re-ingest may have replaced the collection under us.
+                self._index.invalidate()
+                if attempt:
+                    raise Unavailable(f"The Chroma query failed: {exc}") from exc
+                index = self._index.current()
+        return []
 
     def _dense(
         self, index: ArticleIndex, vector: list[float], depth: int, filters: SearchFilters
@@ -189,21 +222,25 @@ def rerank(query: QueryTerms, hits: Sequence[Hit]) -> list[Hit]:
     sentence answering the question comes first, not merely the most similar one."""
     top = max((h.score for h in hits), default=1.0) or 1.0
     best: dict[str, float] = {}
+    of_source: dict[str, list[Chunk]] = {}
+    for h in hits:
+        of_source.setdefault(h.chunk.source, []).append(h.chunk)
     for ev in score_evidence(query, hits):
-        # Overlapping chunks share sentences: credit every chunk that contains this one.
-        for h in hits:
-            c = h.chunk
-            if c.source == ev.source and c.start <= ev.start and ev.end <= c.end:
-                best[c.id] = max(best.get(c.id, 0.0), ev.score)
+        # Overlapping chunks share sentences: credit every chunk that contains this one
+        # (only the chunks of its article can: not every sentence against every hit).
+        score = ev.score
+        for c in of_source[ev.source]:
+            if c.start <= ev.start and ev.end <= c.end and score > best.get(c.id, 0.0):
+                best[c.id] = score
     final = {h.chunk.id: best.get(h.chunk.id, 0.0) + RANK_WEIGHT * h.score / top for h in hits}
     ranked = sorted(hits, key=lambda h: -final[h.chunk.id])
     return [Hit(h.chunk, round(final[h.chunk.id], 5), h.similarity) for h in ranked]
 
 
-def _date_ranking(mentions: Sequence[DateMention], *lists: Sequence[Hit]) -> list[str]:
+def _date_ranking(mentions: Sequence[DateMention], *lists: Sequence[Chunk]) -> list[str]:
     seen: dict[str, None] = {}
-    for hits in lists:
-        for hit in hits:
-            if any(m.matches(hit.chunk) for m in mentions):
-                seen.setdefault(hit.chunk.id)
+    for chunks in lists:
+        for chunk in chunks:
+            if any(m.matches(chunk) for m in mentions):
+                seen.setdefault(chunk.id)
     return list(seen)
