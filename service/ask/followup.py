@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from service.answer.base import Message
 from service.core import nlp
 from service.evidence import lexicon
+from service.evidence.annotate import date_range
 from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 
@@ -427,7 +428,13 @@ class _Resolver:
         previous = self.frames[-1]
         text = _ELLIPSIS.sub("", question, count=1).strip() or question
         filled = False
-        if signals.fragment:
+        dated = (
+            _other_year(text, _own(previous.text)) if signals.fragment or signals.ellipsis else None
+        )
+        if dated is not None:
+            # "And in 2024?", "And the year after?": the previous question, in that year.
+            filled, text = True, dated
+        elif signals.fragment:
             filled_text = _fill_fragment(text, previous, own)
             filled, text = filled_text != text, filled_text
         people = self._people(text)
@@ -460,6 +467,8 @@ class _Resolver:
         for mention in pool:
             if len(carried) >= MAX_CARRIED:
                 break
+            if dated is not None and (mention.kind == "date" or mention in previous.answer):
+                continue  # the year the follow-up replaced, and what was true in it
             words = frozenset(terms(mention.label))
             if words and not words & present:
                 carried.append(mention.label)
@@ -654,6 +663,48 @@ def expand(head: str, text: str, at: int | None = None) -> Phrase | None:
             return Phrase(modifiers, tokens[k].group(0), tail.group(0) if tail else "")
         return None
     return None
+
+
+def _years(doc: Doc) -> list[tuple[Token, int]]:
+    """The tokens of `doc` that name a whole year ("2024"), with the year."""
+    out: list[tuple[Token, int]] = []
+    for token in doc:
+        found = date_range(token.text, None) if token.like_num else None
+        # One calendar year: "2024", not a decade ("the 1990s") nor a day.
+        if found is not None and found == (f"{found[0][:4]}-01-01", f"{found[0][:4]}-12-31"):
+            out.append((token, int(found[0][:4])))
+    return out
+
+
+def _other_year(fragment: str, base: str) -> str | None:
+    """`base` (the previous question) with its year replaced by the one `fragment` asks
+    about: "And in 2024?" names it, "And the year after?" shifts it. None unless the
+    fragment says nothing but a year and `base` names exactly one."""
+    doc = _doc(fragment)
+    named = _years(doc)
+    lemmas = {t.lemma_.casefold() for t in doc}
+    rest = [
+        t
+        for t in doc
+        if not (t.is_punct or t.lower_ in STOPWORDS or t.lemma_ == "year")
+        and t.lower_ not in lexicon.SHIFT_AFTER | lexicon.SHIFT_BEFORE
+        and t.i not in {y.i for y, _ in named}
+    ]
+    if rest:
+        return None
+    old = {year for _, year in _years(_doc(base))}
+    if len(old) != 1:
+        return None
+    (was,) = old
+    if len(named) == 1:
+        new = named[0][1]
+    elif not named and "year" in lemmas and lemmas & lexicon.SHIFT_AFTER:
+        new = was + 1
+    elif not named and "year" in lemmas and lemmas & lexicon.SHIFT_BEFORE:
+        new = was - 1
+    else:
+        return None
+    return re.sub(rf"\b{was}\b", str(new), base)
 
 
 def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> str:

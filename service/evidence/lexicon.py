@@ -90,6 +90,9 @@ MONTH_NUMBERS: Final[dict[str, int]] = {
 RELATIVE_DAYS: Final = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
 RELATIVE_SHIFTS: Final = {"last": -1, "past": -1, "previous": -1, "this": 0, "next": 1}
 PERIODS: Final = frozenset({"week", "month", "year"})
+# "the year after", "the year before": which way a period shifts from the one named.
+SHIFT_AFTER: Final = frozenset({"after", "later", "following", "next"})
+SHIFT_BEFORE: Final = frozenset({"before", "earlier", "previous", "prior"})
 
 # Number words (cardinals and the multipliers news copy writes out).
 _CARDINALS = (

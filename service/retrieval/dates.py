@@ -1,23 +1,24 @@
-"""Dates named in a question ("what happened on 25 November?") and chunks that match them."""
+"""Dates named in a question ("what happened on 25 November?") and chunks that match them.
+
+The question's dates are its DATE entities as the parse reads them (service/evidence/
+parsed.py); a chunk names a day when ingest stored that day among its sentences' date
+ranges (service/evidence/annotate.py). No month or weekday is matched as text here.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from service.core.store import Chunk
-from service.evidence import lexicon
+from service.evidence.annotate import Entity, date_range, decode
+from service.evidence.parsed import parse_question
 
-MONTHS = lexicon.MONTH_NUMBERS
-_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
-_DAY_MONTH = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTH})\.?(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE
-)
-_MONTH_DAY = re.compile(
-    rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.IGNORECASE
-)
-_MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?\s+(\d{{4}})\b", re.IGNORECASE)
-_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+# Two reference dates a year without a year is read against: a calendar day ("25
+# November") reads the same against both, a relative one ("on Sunday", "yesterday") does not.
+_REFERENCES = (date(2001, 3, 14), date(2002, 9, 3))
 
 
 @dataclass(frozen=True)
@@ -38,26 +39,70 @@ class DateMention:
                 return True
         if self.day is None:
             return False
-        return any(
-            MONTHS.get(m.group(2).casefold()) == self.month and int(m.group(1)) == self.day
-            for m in _DAY_MONTH.finditer(chunk.text)
-        ) or any(
-            MONTHS.get(m.group(1).casefold()) == self.month and int(m.group(2)) == self.day
-            for m in _MONTH_DAY.finditer(chunk.text)
-        )
+        for notes in decode(chunk.text, chunk.annotations).values():
+            sentence = chunk.text[notes.start : notes.end]
+            for start, end in _date_spans(sentence, notes.entities):
+                # A day the sentence writes as one ("25 November"), not one resolved from
+                # "on Sunday" or "yesterday".
+                written = _mention(sentence[start:end])
+                if written is not None and (written.month, written.day) == (self.month, self.day):
+                    return True
+        return False
+
+
+def _date_spans(sentence: str, entities: Sequence[Entity]) -> list[tuple[int, int]]:
+    """The DATE entities of a sentence, each with a number written right beside it: the
+    recogniser may read "25 November 2025" as the number 25 and the date "November 2025"."""
+    out = []
+    for i, entity in enumerate(entities):
+        if entity.label != "DATE":
+            continue
+        start, end = entity.start, entity.end
+        before = entities[i - 1] if i else None
+        after = entities[i + 1] if i + 1 < len(entities) else None
+        if before and before.label == "CARDINAL" and not sentence[before.end : start].strip(" ,"):
+            start = before.start
+        if after and after.label == "CARDINAL" and not sentence[end : after.start].strip(" ,"):
+            end = after.end
+        out.append((start, end))
+    return out
+
+
+def _mention(text: str) -> DateMention | None:
+    """The calendar day, or month of a year, that `text` names; None for a year alone, a
+    month without a year, or a date relative to when it is said."""
+    dated = date_range(text, None)
+    if dated is not None:
+        first, last = date.fromisoformat(dated[0]), date.fromisoformat(dated[1])
+        if first == last:
+            return DateMention(first.month, first.day, first.year)
+        if first.month == last.month and first.year == last.year:
+            return DateMention(first.month, None, first.year)
+        return None
+    readings = {date_range(text, reference) for reference in _REFERENCES}
+    if None in readings:
+        return None
+    days = {(r[0][5:], r[1][5:]) for r in readings if r is not None}
+    if len(days) != 1:
+        return None  # relative: "on Sunday", "last week"
+    first_day, last_day = days.pop()
+    if first_day != last_day:
+        return None
+    month, day = (int(x) for x in first_day.split("-"))
+    return DateMention(month, day, None)
+
+
+# An ISO date is digits, which the recogniser does not always label.
+_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
 def dates_in(question: str) -> list[DateMention]:
-    found: list[DateMention] = []
-    for m in _ISO.finditer(question):
-        found.append(DateMention(int(m.group(2)), int(m.group(3)), int(m.group(1))))
-    for m in _DAY_MONTH.finditer(question):
-        year = int(m.group(3)) if m.group(3) else None
-        found.append(DateMention(MONTHS[m.group(2).casefold()], int(m.group(1)), year))
-    for m in _MONTH_DAY.finditer(question):
-        year = int(m.group(3)) if m.group(3) else None
-        found.append(DateMention(MONTHS[m.group(1).casefold()], int(m.group(2)), year))
-    if not found:
-        for m in _MONTH_YEAR.finditer(question):
-            found.append(DateMention(MONTHS[m.group(1).casefold()], None, int(m.group(2))))
-    return [d for d in found if 1 <= (d.day or 1) <= 31]
+    found = [
+        DateMention(int(m.group(2)), int(m.group(3)), int(m.group(1)))
+        for m in _ISO.finditer(question)
+    ]
+    for label, text in parse_question(question).entities:
+        mention = _mention(text) if label == "DATE" and not _ISO.search(text) else None
+        if mention is not None:
+            found.append(mention)
+    return [d for d in found if 1 <= (d.day or 1) <= 31 and 1 <= d.month <= 12]

@@ -287,3 +287,28 @@ def test_they_as_an_active_subject_stands_for_an_earlier_subject() -> None:
     )
     r = resolve("What were they going to draw up?", history)
     assert r.question.startswith("What were countries' senior military officials going to")
+
+
+def test_a_follow_up_naming_another_year_replaces_the_old_one() -> None:
+    history = convo(
+        "Who won the men's race at the 2019 Boston Marathon?", "Geoffrey Kirui won in 2:15:58."
+    )
+    r = resolve("And in 2021?", history)
+    assert r.follow_up
+    # The old year and the old year's winner are not carried: they would find 2019 again.
+    assert r.question == "Who won the men's race at the 2021 Boston Marathon?"
+
+
+def test_the_year_after_and_before_shift_the_previous_year() -> None:
+    history = convo("How many people attended the 2019 Glastonbury Festival?", "About 200,000.")
+    after = resolve("And the year after?", history)
+    assert after.question == "How many people attended the 2020 Glastonbury Festival?"
+    before = resolve("What about the year before?", history)
+    assert before.question == "How many people attended the 2018 Glastonbury Festival?"
+
+
+def test_a_year_fragment_with_other_content_is_not_a_year_change() -> None:
+    history = convo("What did the company earn in 2022?", "It earned 3 million euros.")
+    r = resolve("And its rival in 2023?", history)
+    # Not rewritten as "What did the company earn in 2023?": the rival would be lost.
+    assert "rival" in r.question and "2023" in r.question
