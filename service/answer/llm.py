@@ -139,13 +139,11 @@ class ChatModel:
         yield usage
 
 
-class LLMAnswerer:
-    """The generative answerer: the model writes the answer from the numbered evidence
-    sentences; every claim is then checked against them (service/answer/postprocess.py)."""
+class ModelAnswerer:
+    """What the answerers that call a chat model share: its name and its closing."""
 
-    def __init__(self, settings: LLMSettings, client: openai.AsyncOpenAI) -> None:
-        self._llm = ChatModel(settings, client)
-        self._settings = settings
+    def __init__(self, llm: ChatModel) -> None:
+        self._llm = llm
 
     @property
     def model(self) -> str:
@@ -153,6 +151,15 @@ class LLMAnswerer:
 
     async def aclose(self) -> None:
         await self._llm.aclose()
+
+
+class LLMAnswerer(ModelAnswerer):
+    """The generative answerer: the model writes the answer from the numbered evidence
+    sentences; every claim is then checked against them (service/answer/postprocess.py)."""
+
+    def __init__(self, settings: LLMSettings, client: openai.AsyncOpenAI) -> None:
+        super().__init__(ChatModel(settings, client))
+        self._settings = settings
 
     async def stream(
         self,
