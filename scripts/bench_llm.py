@@ -213,12 +213,19 @@ def run_harness(
     ]
     subprocess.run(command, cwd=ROOT, env=env, check=True)
     seconds = time.perf_counter() - started
+    return read_run(corpus.name, answerer, split, out, seconds, negatives=negatives)
+
+
+def read_run(
+    corpus: str, answerer: str, split: str, out: Path, seconds: float, *, negatives: bool
+) -> Run:
+    """The figures of one finished harness run, from the reports it wrote to `out`."""
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()]
     aggregate: dict[str, Any] = summary["splits"][split]
     metrics: dict[str, float | None] = {key: aggregate.get(key) for _, key, _ in COLUMNS}
     return Run(
-        corpus=corpus.name,
+        corpus=corpus,
         questions_set="negatives-only" if negatives else "questions",
         answerer=answerer,
         questions=len(rows),
@@ -226,6 +233,20 @@ def run_harness(
         seconds=round(seconds, 1),
         metrics=metrics,
     )
+
+
+def finished_runs(runs_dir: Path, modes: list[str], corpora: list[Corpus], split: str) -> list[Run]:
+    """The runs of an interrupted bench that did finish (`--table-only`)."""
+    found = []
+    for answerer in modes:
+        for corpus in corpora:
+            for negatives in (False, True):
+                kind = "negatives" if negatives else "questions"
+                out = runs_dir / f"{corpus.name}-{kind}-{answerer}"
+                if (out / "summary.json").is_file():
+                    run = read_run(corpus.name, answerer, split, out, 0.0, negatives=negatives)
+                    found.append(run)
+    return found
 
 
 def cell(run: Run, key: str, fmt: str) -> str:
@@ -260,6 +281,11 @@ def main(argv: list[str] | None = None) -> int:
         "--modes", default=",".join(MODES), help="comma-separated answer modes, in run order"
     )
     parser.add_argument("--corpora", default=",".join(c.name for c in CORPORA))
+    parser.add_argument(
+        "--table-only",
+        action="store_true",
+        help="print the table of the runs already under --out (an interrupted bench)",
+    )
     args = parser.parse_args(argv)
     modes = [m for m in args.modes.split(",") if m]
     if not set(modes) <= set(MODES):
@@ -271,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {problem}; run `make install-llm-model` first", file=sys.stderr)
         return 2
     runs_dir: Path = args.out / "llm"
+    if args.table_only:
+        print(table(finished_runs(runs_dir, modes, corpora, args.split)))
+        return 0
     runs_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
