@@ -56,27 +56,11 @@ WORD_SIMILARITY = 0.5
 # word is how a paraphrase differs, not how a different fact on the same topic does.
 MIN_RESTATED_COVERAGE = 0.7
 
-# Whole-phrase aliases, applied before names are compared: the canonical form is a token.
-_ALIASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), canonical)
-    for pattern, canonical in (
-        (r"\b(?:the )?United States(?: of America)?\b|\bU\.S\.A?\.?|\bUSA\b|\bAmerican?s?\b", "US"),
-        (r"\b(?:the )?United Kingdom\b|\bU\.K\.|\bBritain\b|\bBritish\b|\bBritons?\b", "UK"),
-        (r"\b(?:the )?European Union\b|\bE\.U\.", "EU"),
-        (r"\b(?:the )?United Nations\b|\bU\.N\.", "UN"),
-        (r"\bFrench\b", "France"),
-        (r"\bGerman\b", "Germany"),
-        (r"\bItalian\b", "Italy"),
-        (r"\bPolish\b", "Poland"),
-        (r"\bFinnish\b", "Finland"),
-        (r"\bDutch\b", "Netherlands"),
-        (r"\bSpanish\b", "Spain"),
-        (r"\bChinese\b", "China"),
-        (r"\bNorwegian\b", "Norway"),
-        (r"\bSwedish\b", "Sweden"),
-        (r"\bDanish\b", "Denmark"),
-    )
-)
+# "U.S.", "E.U.": a dotted abbreviation reads as the word "US", "EU".
+_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
+# A run of capitalised words ("United States", "European Union"): its initials are the
+# abbreviation a claim may use for it.
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+)+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _HONORIFICS = frozenset(["mr", "mrs", "ms", "dr", "sir", "dame", "lord", "lady", "prof"])
 # Month names and their short forms, numbered 1..12 (the calendar of service/evidence/lexicon.py).
@@ -205,10 +189,8 @@ _META = frozenset(
 )
 
 
-def canonical_aliases(text: str) -> str:
-    for pattern, canonical in _ALIASES:
-        text = pattern.sub(canonical, text)
-    return text
+def _undot(text: str) -> str:
+    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
 
 
 def _fold(word: str) -> str:
@@ -259,9 +241,13 @@ def months(text: str) -> set[int]:
 
 
 def names(text: str) -> set[str]:
-    """Capitalised words that are not the sentence's first word: the claim's names."""
+    """Capitalised words that are not the sentence's first word: the claim's names. A
+    nationality ("French", an NORP entity of the parse) is not one: it says "of France"
+    in another word, and is read as a content word (lemma, then word vectors)."""
+    text = _undot(text)
+    nationalities = {w.text for w in parse_words(text) if w.entity == "NORP"}
     found: set[str] = set()
-    for match in _WORD.finditer(canonical_aliases(text)):
+    for match in _WORD.finditer(text):
         word = match.group(0)
         before = text[: match.start()].rstrip()
         if not word[0].isupper() or not before or before.endswith((".", "!", "?", ":", "\n")):
@@ -269,13 +255,20 @@ def names(text: str) -> set[str]:
         folded = _fold(word)
         if folded in STOPWORDS or folded in _HONORIFICS or folded in _MONTHS:
             continue
+        if word in nationalities:
+            continue
         found.add(folded)
     return found
 
 
 def words(text: str) -> set[str]:
-    """Every word of `text` folded as names are, to look names up in."""
-    return {_fold(w) for w in _WORD.findall(canonical_aliases(text))}
+    """Every word of `text` folded as names are, to look names up in, and the initials of
+    each run of capitalised words ("United Kingdom" holds a claim's "UK")."""
+    text = _undot(text)
+    found = {_fold(w) for w in _WORD.findall(text)}
+    for run in _CAPITALISED_RUN.finditer(text):
+        found.add("".join(w[0] for w in run.group(0).split()).casefold())
+    return found
 
 
 def _has(word: str, pool: set[str]) -> bool:
@@ -369,7 +362,7 @@ def parse_claim(text: str, question: str = "") -> Claim:
         required=required,
         plain=frozenset(
             t
-            for t in terms(canonical_aliases(text))
+            for t in terms(_undot(text))
             if t not in _META and not numbers(t) and t not in claim_names and t not in _MONTHS
         ),
         asked=frozenset(terms(question)),

@@ -28,13 +28,18 @@ _VECTOR_CACHE: Final = 20_000
 class Word:
     text: str
     lemma: str
+    entity: str  # the parse's entity label ("" outside entities)
 
 
 @lru_cache(maxsize=8192)
 def parse_words(text: str) -> tuple[Word, ...]:
     """The words of `text` as the parse reads them (punctuation and spaces left out)."""
     doc = nlp.pipeline()(text)
-    return tuple(Word(t.text, t.lemma_.casefold()) for t in doc if not (t.is_punct or t.is_space))
+    return tuple(
+        Word(t.text, t.lemma_.casefold(), t.ent_type_)
+        for t in doc
+        if not (t.is_punct or t.is_space)
+    )
 
 
 def content_word(lemma: str) -> bool:

@@ -7,8 +7,8 @@ swapped names, a flipped negation, facts from the model's own knowledge, claims 
 need two sentences. Each is labelled by hand: does some given passage state it, and which.
 The `tuning` rows were looked at while the verifier's rules were settled; the `held-out`
 rows were written afterwards and first run as they are (h01-h22; h23-h62 were written
-before claims were read by lemma and word vector, and looked at while that was settled). The figures of both are in
-docs/llm-quality.md; the floors below fail on a regression.
+before claims were read by lemma and word vector, and looked at while that was settled).
+The figures of both are in docs/llm-quality.md; the floors below fail on a regression.
 """
 
 from __future__ import annotations
@@ -237,8 +237,9 @@ def test_a_scaled_claim_number_is_read_strictly() -> None:
     ("text", "expected"),
     [
         ("Talks in Geneva were attended by Mr Macron.", {"geneva", "macron"}),
-        ("The U.S. and the United Kingdom agreed.", {"us", "uk"}),
-        ("Lecornu is the French defence minister.", {"france"}),
+        ("The U.S. and the United Kingdom agreed.", {"us", "united", "kingdom"}),
+        # A nationality is a content word (read by lemma and word vector), not a name.
+        ("Lecornu is the French defence minister.", set()),
         ("Fares rise in May, the company said.", set()),
     ],
 )
