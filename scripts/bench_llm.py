@@ -1,13 +1,17 @@
 """The LLM answerer measured with a real local model, beside the extractive answerer.
 
     .venv/bin/python scripts/bench_llm.py [--split test] [--limit N] [--threads 2]
+        [--modes extractive,select,llm] [--corpora sample,second,third]
 
 `make bench-llm` runs this after `make install-llm-model`. It starts llama.cpp's
 OpenAI-compatible server on loopback with Qwen2.5-Coder-1.5B-Instruct (Q4_K_M), then runs
 the eval harness (`python -m evals run`, in-process service, fresh index) on the chosen
-split of both corpora, unanswerable questions included: once extractive, once with the
-LLM. It writes `bench-results/llm.json` and `bench-results/llm.md` (the table for
-docs/llm-quality.md) and each run's reports under `bench-results/llm/`.
+split of every corpus (the third is measured only, never tuned on), unanswerable
+questions included, and on each corpus's negatives-only set (`python -m evals
+run-negatives`): once per answer mode, extractive, `select` (the model picks candidate
+sentences) and `llm` (the model writes; `--modes` chooses). It writes
+`bench-results/llm.json` and `bench-results/llm.md` (the table for docs/llm-quality.md)
+and each run's reports under `bench-results/llm/`.
 
 It fails (exit 1) when any LLM row fell back to the extractive answer: a fallback means
 the model timed out or its output was unusable, and the figures would not be the LLM's.
@@ -60,19 +64,35 @@ LLM_ENV = {
 }
 
 
+MODES = ("extractive", "select", "llm")
+
+
 @dataclass(frozen=True)
 class Corpus:
     name: str
     dataset: Path
     articles: Path
+    negatives: Path
 
 
 CORPORA = (
-    Corpus("sample", ROOT / "evals/datasets/articles.jsonl", ROOT / "data/articles"),
+    Corpus(
+        "sample",
+        ROOT / "evals/datasets/articles.jsonl",
+        ROOT / "data/articles",
+        ROOT / "evals/datasets/negatives.jsonl",
+    ),
     Corpus(
         "second",
         ROOT / "evals/datasets/second/questions.jsonl",
         ROOT / "evals/datasets/second/articles",
+        ROOT / "evals/datasets/second/negatives.jsonl",
+    ),
+    Corpus(
+        "third",
+        ROOT / "evals/datasets/third/questions.jsonl",
+        ROOT / "evals/datasets/third/articles",
+        ROOT / "evals/datasets/third/negatives.jsonl",
     ),
 )
 
@@ -96,6 +116,7 @@ COLUMNS = (
 @dataclass(frozen=True)
 class Run:
     corpus: str
+    questions_set: str  # "questions" or "negatives-only"
     answerer: str
     questions: int
     fallbacks: int
@@ -166,14 +187,21 @@ def subset(dataset: Path, split: str, limit: int | None, folder: Path) -> Path:
 
 
 def run_harness(
-    corpus: Corpus, dataset: Path, answerer: str, split: str, env: dict[str, str], out: Path
+    corpus: Corpus,
+    dataset: Path,
+    answerer: str,
+    split: str,
+    env: dict[str, str],
+    out: Path,
+    *,
+    negatives: bool = False,
 ) -> Run:
     started = time.perf_counter()
     command = [
         sys.executable,
         "-m",
         "evals",
-        "run",
+        "run-negatives" if negatives else "run",
         "--dataset",
         str(dataset),
         "--corpus",
@@ -185,18 +213,40 @@ def run_harness(
     ]
     subprocess.run(command, cwd=ROOT, env=env, check=True)
     seconds = time.perf_counter() - started
+    return read_run(corpus.name, answerer, split, out, seconds, negatives=negatives)
+
+
+def read_run(
+    corpus: str, answerer: str, split: str, out: Path, seconds: float, *, negatives: bool
+) -> Run:
+    """The figures of one finished harness run, from the reports it wrote to `out`."""
     summary = json.loads((out / "summary.json").read_text("utf-8"))
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()]
     aggregate: dict[str, Any] = summary["splits"][split]
     metrics: dict[str, float | None] = {key: aggregate.get(key) for _, key, _ in COLUMNS}
     return Run(
-        corpus=corpus.name,
+        corpus=corpus,
+        questions_set="negatives-only" if negatives else "questions",
         answerer=answerer,
         questions=len(rows),
         fallbacks=sum(bool(r["fallback"]) for r in rows),
         seconds=round(seconds, 1),
         metrics=metrics,
     )
+
+
+def finished_runs(runs_dir: Path, modes: list[str], corpora: list[Corpus], split: str) -> list[Run]:
+    """The runs of an interrupted bench that did finish (`--table-only`)."""
+    found = []
+    for answerer in modes:
+        for corpus in corpora:
+            for negatives in (False, True):
+                kind = "negatives" if negatives else "questions"
+                out = runs_dir / f"{corpus.name}-{kind}-{answerer}"
+                if (out / "summary.json").is_file():
+                    run = read_run(corpus.name, answerer, split, out, 0.0, negatives=negatives)
+                    found.append(run)
+    return found
 
 
 def cell(run: Run, key: str, fmt: str) -> str:
@@ -211,10 +261,10 @@ def cell(run: Run, key: str, fmt: str) -> str:
 
 
 def table(runs: list[Run]) -> str:
-    head = ["corpus", "answerer", "questions", *(c[0] for c in COLUMNS)]
+    head = ["corpus", "set", "answerer", "questions", *(c[0] for c in COLUMNS)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for run in runs:
-        cells = [run.corpus, run.answerer, str(run.questions)]
+        cells = [run.corpus, run.questions_set, run.answerer, str(run.questions)]
         cells += [cell(run, key, fmt) for _, key, fmt in COLUMNS]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -227,13 +277,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads")
     parser.add_argument("--model", type=Path, default=assemble_model.DEFAULT_OUT)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help="comma-separated answer modes, in run order"
+    )
+    parser.add_argument("--corpora", default=",".join(c.name for c in CORPORA))
+    parser.add_argument(
+        "--table-only",
+        action="store_true",
+        help="print the table of the runs already under --out (an interrupted bench)",
+    )
     args = parser.parse_args(argv)
+    modes = [m for m in args.modes.split(",") if m]
+    if not set(modes) <= set(MODES):
+        parser.error(f"--modes: choose among {', '.join(MODES)}")
+    corpora = [c for c in CORPORA if c.name in args.corpora.split(",")]
 
     problem = assemble_model.problem(args.model)
     if problem is not None:
         print(f"error: {problem}; run `make install-llm-model` first", file=sys.stderr)
         return 2
     runs_dir: Path = args.out / "llm"
+    if args.table_only:
+        print(table(finished_runs(runs_dir, modes, corpora, args.split)))
+        return 0
     runs_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     load_before = os.getloadavg()[0]
@@ -243,15 +309,27 @@ def main(argv: list[str] | None = None) -> int:
         tempfile.TemporaryDirectory(prefix="bench-llm-") as tmp,
         llama_server(args.model, args.threads, runs_dir / "llama-server.log") as base_url,
     ):
-        for corpus in CORPORA:
-            dataset = subset(corpus.dataset, args.split, args.limit, Path(tmp))
-            extractive_env = base_env | {"RAG_ANSWER_MODE": "extractive"}
-            llm_env = base_env | LLM_ENV | {"RAG_ANSWER_MODE": "llm", "RAG_LLM_BASE_URL": base_url}
-            for answerer, env in (("extractive", extractive_env), ("llm", llm_env)):
-                out = runs_dir / f"{corpus.name}-{answerer}"
-                run = run_harness(corpus, dataset, answerer, args.split, env, out)
-                runs.append(run)
-                print(f"{corpus.name} {answerer}: {run.questions} questions, {run.seconds} s")
+        for answerer in modes:
+            env = base_env | {"RAG_ANSWER_MODE": answerer}
+            if answerer != "extractive":
+                env |= LLM_ENV | {"RAG_LLM_BASE_URL": base_url}
+            for corpus in corpora:
+                for negatives in (False, True):
+                    source = corpus.negatives if negatives else corpus.dataset
+                    folder = Path(tmp) / f"{corpus.name}-{int(negatives)}"
+                    folder.mkdir(exist_ok=True)
+                    dataset = subset(source, args.split, args.limit, folder)
+                    kind = "negatives" if negatives else "questions"
+                    out = runs_dir / f"{corpus.name}-{kind}-{answerer}"
+                    run = run_harness(
+                        corpus, dataset, answerer, args.split, env, out, negatives=negatives
+                    )
+                    runs.append(run)
+                    print(
+                        f"{corpus.name} {kind} {answerer}: {run.questions} questions, "
+                        f"{run.seconds} s",
+                        flush=True,
+                    )
     seconds = time.perf_counter() - started
     report = table(runs)
     note = (
@@ -271,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report)
     print(note)
-    fallbacks = [r for r in runs if r.answerer == "llm" and r.fallbacks]
+    fallbacks = [r for r in runs if r.answerer != "extractive" and r.fallbacks]
     if fallbacks:
         for r in fallbacks:
             print(f"FAIL: {r.fallbacks} {r.corpus} rows fell back to the extractive answer")

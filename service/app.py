@@ -18,6 +18,7 @@ from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import ChatModel, LLMAnswerer
 from service.answer.llm import build_client as build_llm_client
 from service.answer.select import SelectAnswerer
+from service.answer.wording import WordVectors
 from service.api import ask, docs, feedback, health, openai_compat, sources, widget
 from service.api import metrics as metrics_api
 from service.api.access import Access
@@ -67,7 +68,8 @@ def build_services(settings: Settings) -> Services:
         chat = ChatModel(settings.llm, build_llm_client(settings.llm))
         llm = SelectAnswerer(chat, settings.llm.context_tokens)
     elif settings.use_llm:
-        llm = LLMAnswerer(settings.llm, build_llm_client(settings.llm))
+        vectors = WordVectors(embedder.embed)
+        llm = LLMAnswerer(settings.llm, build_llm_client(settings.llm), vectors)
     lexical = LexicalView(
         live,
         LexicalStore(settings.lexical_dir, settings.collection),

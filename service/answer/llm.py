@@ -20,6 +20,7 @@ from service.answer.base import Answer, AnswerPassage, Message, Token, Usage
 from service.answer.candidates import as_passage, evidence_parts, rank
 from service.answer.postprocess import MalformedOutput, finalize
 from service.answer.prompt import Numbered, build_messages, fit_passages
+from service.answer.wording import WordVectors
 from service.core import metrics
 from service.core.tokens import count_tokens
 from service.errors import ConfigurationError, UpstreamError, UpstreamTimeout
@@ -139,13 +140,11 @@ class ChatModel:
         yield usage
 
 
-class LLMAnswerer:
-    """The generative answerer: the model writes the answer from the numbered evidence
-    sentences; every claim is then checked against them (service/answer/postprocess.py)."""
+class ModelAnswerer:
+    """What the answerers that call a chat model share: its name and its closing."""
 
-    def __init__(self, settings: LLMSettings, client: openai.AsyncOpenAI) -> None:
-        self._llm = ChatModel(settings, client)
-        self._settings = settings
+    def __init__(self, llm: ChatModel) -> None:
+        self._llm = llm
 
     @property
     def model(self) -> str:
@@ -153,6 +152,22 @@ class LLMAnswerer:
 
     async def aclose(self) -> None:
         await self._llm.aclose()
+
+
+class LLMAnswerer(ModelAnswerer):
+    """The generative answerer: the model writes the answer from the numbered evidence
+    sentences; every claim is then checked against them (service/answer/postprocess.py)."""
+
+    def __init__(
+        self,
+        settings: LLMSettings,
+        client: openai.AsyncOpenAI,
+        vectors: WordVectors | None = None,
+    ) -> None:
+        super().__init__(ChatModel(settings, client))
+        self._settings = settings
+        # Lets the claim check keep a claim that says a sentence's word in another word.
+        self._vectors = vectors
 
     async def stream(
         self,
@@ -180,7 +195,7 @@ class LLMAnswerer:
                 parts.append(item)
                 yield Token(item)
         try:
-            yield finalize("".join(parts), numbered, self.model, usage, question)
+            yield finalize("".join(parts), numbered, self.model, usage, question, self._vectors)
         except MalformedOutput as exc:
             metrics.llm_failed("malformed")
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc

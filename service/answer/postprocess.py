@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from service.answer.base import ABSTAIN_TEXT, Answer, Citation, Usage
 from service.answer.prompt import Numbered
 from service.answer.verify import Sentence, Verifier, parse_claim
+from service.answer.wording import WordVectors
 from service.evidence.sentences import sentence_spans
 
 # One run of adjacent marker groups: "[1]", "[1][2]", "[1, 2]", "[1] [1]".
@@ -115,7 +116,12 @@ def with_markers(sentence: str, numbers: Sequence[int]) -> str:
 
 
 def finalize(
-    raw: str, passages: Sequence[Numbered], model: str, usage: Usage, question: str = ""
+    raw: str,
+    passages: Sequence[Numbered],
+    model: str,
+    usage: Usage,
+    question: str = "",
+    vectors: WordVectors | None = None,
 ) -> Answer:
     text = raw.strip()
     by_number = {p.n: p for p in passages}
@@ -130,7 +136,7 @@ def finalize(
     if claims and _factual_part(claims[0]) is None:
         # The model opened with a refusal: what follows is context, not an answer.
         return Answer.abstain(model, usage=usage)
-    verifier = Verifier(passages)
+    verifier = Verifier(passages, vectors)
     citations: list[Citation] = []
     numbering: dict[tuple[str, int, int], int] = {}
     parts: list[str] = []

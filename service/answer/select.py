@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from service.answer.base import Answer, AnswerPassage, Citation, Message, Token, Usage
 from service.answer.candidates import Part, as_passage, evidence_parts, rank
 from service.answer.extractive import citation, with_marker
-from service.answer.llm import PROMPT_SENTENCES, ChatModel
+from service.answer.llm import PROMPT_SENTENCES, ChatModel, ModelAnswerer
 from service.answer.prompt import build_select_messages, fit_passages
 from service.core import metrics
 from service.errors import UpstreamError
@@ -72,17 +72,10 @@ def selected_answer(
     )
 
 
-class SelectAnswerer:
+class SelectAnswerer(ModelAnswerer):
     def __init__(self, llm: ChatModel, context_tokens: int) -> None:
-        self._llm = llm
+        super().__init__(llm)
         self._context_tokens = context_tokens
-
-    @property
-    def model(self) -> str:
-        return self._llm.name
-
-    async def aclose(self) -> None:
-        await self._llm.aclose()
 
     async def stream(
         self,

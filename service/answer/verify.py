@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from service.answer.prompt import Numbered
+from service.answer.wording import WordVectors, content_word, parse_words, sentence_lemmas
+from service.evidence import lexicon
 from service.evidence.sentences import sentence_spans
 from service.evidence.text import STOPWORDS, terms
 
@@ -46,50 +48,28 @@ SHORT_CLAIM_TERMS = 2
 PAIR_POOL = 8
 MIN_PAIR_COVERAGE = 0.75
 PREFIX = 5
+# A claim word whose lemma no passage uses restates one of the sentence's words when their
+# vectors are at least this close ("hit" / "struck", "power" / "electricity"); below it,
+# it is a fact from elsewhere ("ceasefire" / "pause", "half" / "third").
+WORD_SIMILARITY = 0.5
+# A claim saying something in words of its own must otherwise be nearly all there: a near
+# word is how a paraphrase differs, not how a different fact on the same topic does.
+MIN_RESTATED_COVERAGE = 0.7
 
-# Whole-phrase aliases, applied before names are compared: the canonical form is a token.
-_ALIASES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
-    (re.compile(pattern), canonical)
-    for pattern, canonical in (
-        (r"\b(?:the )?United States(?: of America)?\b|\bU\.S\.A?\.?|\bUSA\b|\bAmerican?s?\b", "US"),
-        (r"\b(?:the )?United Kingdom\b|\bU\.K\.|\bBritain\b|\bBritish\b|\bBritons?\b", "UK"),
-        (r"\b(?:the )?European Union\b|\bE\.U\.", "EU"),
-        (r"\b(?:the )?United Nations\b|\bU\.N\.", "UN"),
-        (r"\bFrench\b", "France"),
-        (r"\bGerman\b", "Germany"),
-        (r"\bItalian\b", "Italy"),
-        (r"\bPolish\b", "Poland"),
-        (r"\bFinnish\b", "Finland"),
-        (r"\bDutch\b", "Netherlands"),
-        (r"\bSpanish\b", "Spain"),
-        (r"\bChinese\b", "China"),
-        (r"\bNorwegian\b", "Norway"),
-        (r"\bSwedish\b", "Sweden"),
-        (r"\bDanish\b", "Denmark"),
-    )
-)
+# "U.S.", "E.U.": a dotted abbreviation reads as the word "US", "EU".
+_DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
+# A run of capitalised words ("United States", "European Union"): its initials are the
+# abbreviation a claim may use for it.
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+)+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _HONORIFICS = frozenset(["mr", "mrs", "ms", "dr", "sir", "dame", "lord", "lady", "prof"])
+# Month names and their short forms, numbered 1..12 (the calendar of service/evidence/lexicon.py).
 _MONTHS = {
-    name: i
-    for i, names in enumerate(
-        (
-            "january jan",
-            "february feb",
-            "march mar",
-            "april apr",
-            "may",
-            "june jun",
-            "july jul",
-            "august aug",
-            "september sept sep",
-            "october oct",
-            "november nov",
-            "december dec",
-        ),
-        start=1,
-    )
-    for name in names.split()
+    **{name: i for i, name in enumerate(lexicon.MONTHS, start=1)},
+    **{
+        short: next(i for i, name in enumerate(lexicon.MONTHS, start=1) if name.startswith(short))
+        for short in lexicon.MONTH_ABBREVIATIONS
+    },
 }
 _NUMBER_WORDS = {
     "two": 2,
@@ -209,10 +189,8 @@ _META = frozenset(
 )
 
 
-def canonical_aliases(text: str) -> str:
-    for pattern, canonical in _ALIASES:
-        text = pattern.sub(canonical, text)
-    return text
+def _undot(text: str) -> str:
+    return _DOTTED.sub(lambda m: m.group(0).replace(".", ""), text)
 
 
 def _fold(word: str) -> str:
@@ -263,9 +241,13 @@ def months(text: str) -> set[int]:
 
 
 def names(text: str) -> set[str]:
-    """Capitalised words that are not the sentence's first word: the claim's names."""
+    """Capitalised words that are not the sentence's first word: the claim's names. A
+    nationality ("French", an NORP entity of the parse) is not one: it says "of France"
+    in another word, and is read as a content word (lemma, then word vectors)."""
+    text = _undot(text)
+    nationalities = {w.text for w in parse_words(text) if w.entity == "NORP"}
     found: set[str] = set()
-    for match in _WORD.finditer(canonical_aliases(text)):
+    for match in _WORD.finditer(text):
         word = match.group(0)
         before = text[: match.start()].rstrip()
         if not word[0].isupper() or not before or before.endswith((".", "!", "?", ":", "\n")):
@@ -273,13 +255,20 @@ def names(text: str) -> set[str]:
         folded = _fold(word)
         if folded in STOPWORDS or folded in _HONORIFICS or folded in _MONTHS:
             continue
+        if word in nationalities:
+            continue
         found.add(folded)
     return found
 
 
 def words(text: str) -> set[str]:
-    """Every word of `text` folded as names are, to look names up in."""
-    return {_fold(w) for w in _WORD.findall(canonical_aliases(text))}
+    """Every word of `text` folded as names are, to look names up in, and the initials of
+    each run of capitalised words ("United Kingdom" holds a claim's "UK")."""
+    text = _undot(text)
+    found = {_fold(w) for w in _WORD.findall(text)}
+    for run in _CAPITALISED_RUN.finditer(text):
+        found.add("".join(w[0] for w in run.group(0).split()).casefold())
+    return found
 
 
 def _has(word: str, pool: set[str]) -> bool:
@@ -317,6 +306,7 @@ class Sentence:
     months: frozenset[int]
     negated: bool
     pronoun: bool
+    lemmas: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -332,6 +322,12 @@ class Claim:
     # The claim's content words that are not names or numbers, and the question's.
     plain: frozenset[str] = frozenset()
     asked: frozenset[str] = frozenset()
+    # The lemma of each of the claim's terms, and the question's lemmas.
+    lemma_of: tuple[tuple[str, str], ...] = ()
+    asked_lemmas: frozenset[str] = frozenset()
+
+    def lemma(self, term: str) -> str:
+        return dict(self.lemma_of).get(term, term)
 
 
 @dataclass(frozen=True)
@@ -351,6 +347,11 @@ def parse_claim(text: str, question: str = "") -> Claim:
         required = frozenset(claim_terms)
         claim_terms += [t for t in terms(question) if t not in _META and t not in claim_terms]
     claim_names = names(text)
+    lemma_of: dict[str, str] = {}
+    for word in parse_words(text):
+        for term in terms(word.text):
+            lemma_of.setdefault(term, word.lemma)
+    asked_words = parse_words(question) if question else ()
     return Claim(
         text=text,
         terms=tuple(dict.fromkeys(claim_terms)),
@@ -361,17 +362,23 @@ def parse_claim(text: str, question: str = "") -> Claim:
         required=required,
         plain=frozenset(
             t
-            for t in terms(canonical_aliases(text))
+            for t in terms(_undot(text))
             if t not in _META and not numbers(t) and t not in claim_names and t not in _MONTHS
         ),
         asked=frozenset(terms(question)),
+        lemma_of=tuple(lemma_of.items()),
+        asked_lemmas=frozenset(w.lemma for w in asked_words),
     )
 
 
 class Verifier:
-    """Support for claims among the sentences of the passages of one prompt."""
+    """Support for claims among the sentences of the passages of one prompt.
 
-    def __init__(self, passages: Sequence[Numbered]) -> None:
+    With `vectors`, a claim word whose lemma no passage uses may restate a word of the
+    supporting sentence (service/answer/wording.py); without, it is a fact from elsewhere."""
+
+    def __init__(self, passages: Sequence[Numbered], vectors: WordVectors | None = None) -> None:
+        self._vectors = vectors
         self._by_passage: dict[int, list[Sentence]] = {}
         for numbered in passages:
             passage = numbered.passage
@@ -391,6 +398,7 @@ class Verifier:
                         months=frozenset(months(text)),
                         negated=bool(_NEGATION.search(text)),
                         pronoun=bool(_PRONOUN.search(text)),
+                        lemmas=sentence_lemmas(passage, text, s, e),
                     )
                 )
             self._by_passage[numbered.n] = sentences
@@ -406,6 +414,7 @@ class Verifier:
         self._vocabulary = frozenset(self._df) | frozenset(
             w for s in self._sentences for w in s.words
         )
+        self._lemmas = frozenset(lemma for s in self._sentences for lemma in s.lemmas)
 
     def _weight(self, term: str) -> float:
         return math.log(1.0 + (self._n + 1) / (self._df.get(term, 0) + 0.5))
@@ -436,19 +445,29 @@ class Verifier:
         if not all(_has(name, context) for name in claim.names):
             return False
         stated = {t for s in group for t in s.terms}
-        if not all(_has(term, stated) for term in claim.required):
+        lemmas = {lemma for s in group for lemma in s.lemmas}
+        if not all(_has(term, stated) or claim.lemma(term) in lemmas for term in claim.required):
             return False
         return not (claim.negated and not any(s.negated for s in group))
 
-    def _coverage(self, claim: Claim, group: Sequence[Sentence]) -> float:
+    def _coverage(
+        self, claim: Claim, group: Sequence[Sentence], restated: Iterable[str] = ()
+    ) -> float:
+        """The rarity-weighted share of the claim's terms the group states (the same term
+        or the same lemma). The `restated` lemmas, said in other words, are left out: the
+        word vectors judge them (`_restated`), and what the rest says must be there."""
         if not claim.terms:
             return 1.0
         own: set[str] = set()
         near: set[str] = set()
+        own_lemmas: set[str] = set()
+        near_lemmas: set[str] = set()
         for sentence in group:
             own |= sentence.terms
+            own_lemmas |= sentence.lemmas
             for neighbour in self._neighbours(sentence):
                 near |= neighbour.terms
+                near_lemmas |= neighbour.lemmas
         # Names are checked on their own (hard facts); the rest says what the claim
         # states about them, and that is what must be covered.
         about = [t for t in claim.terms if t not in claim.names and t not in _LIGHT]
@@ -456,25 +475,67 @@ class Verifier:
         held = 0.0
         # A short claim is read with its question: all of that must be covered.
         counted = about if len(about) >= MIN_ABOUT_TERMS and not claim.required else claim.terms
+        skipped = frozenset(restated)
         for term in counted:
+            lemma = claim.lemma(term)
+            if lemma in skipped:
+                continue
             weight = self._weight(term)
             total += weight
-            if _has(term, own):
+            if _has(term, own) or lemma in own_lemmas:
                 held += weight
-            elif _has(term, near):
+            elif _has(term, near) or lemma in near_lemmas:
                 held += NEIGHBOUR_CREDIT * weight
-        return held / total if total else 1.0
+        if not total:
+            return 0.0 if skipped else 1.0
+        return held / total
 
     def _novel(self, claim: Claim) -> set[str]:
-        """Content words of the claim that neither the passages nor the question use."""
-        known = self._vocabulary | claim.asked
-        return {t for t in claim.plain if not _has(t, set(known)) and not _has(t, set(_LIGHT))}
+        """Lemmas of the claim's content words that neither the passages nor the question
+        use, in any form ("killed" is not new beside "killing")."""
+        known = set(self._vocabulary | claim.asked)
+        lemmas = self._lemmas | claim.asked_lemmas
+        return {
+            claim.lemma(t)
+            for t in claim.plain
+            if not _has(t, known)
+            and not _has(t, set(_LIGHT))
+            and claim.lemma(t) not in lemmas
+            and claim.lemma(t) not in _LIGHT
+        }
 
-    def _singles(self, claim: Claim, sentences: Iterable[Sentence]) -> list[Support]:
+    def _restated(self, claim: Claim, novel: set[str], group: Sequence[Sentence]) -> bool:
+        """Whether each new word of the claim says a content word of `group` in other
+        words. A restatement across a negation ("lifted soon" for "not the time for
+        lifting") is not one: then the claim must be negated exactly when the group is."""
+        if not novel:
+            return True
+        if self._vectors is None:
+            return False
+        if claim.negated != any(s.negated for s in group):
+            return False
+        words = {lemma for s in group for lemma in s.lemmas if content_word(lemma)}
+        return all(self._vectors.best(word, words) >= WORD_SIMILARITY for word in novel)
+
+    def _restates(self, claim: Claim, novel: set[str], sentence: Sentence) -> bool:
+        """Whether `sentence` alone says the claim's own words and nearly all the rest:
+        a pair may add names, not the words a paraphrase rests on (else "a discount"
+        would come from "prices" in one sentence beside "the mayor said" in the other)."""
+        return self._restated(claim, novel, [sentence]) and (
+            self._coverage(claim, [sentence], novel) >= MIN_RESTATED_COVERAGE
+        )
+
+    def _singles(
+        self, claim: Claim, sentences: Iterable[Sentence], novel: set[str]
+    ) -> list[Support]:
         found = []
         for sentence in sentences:
-            value = self._coverage(claim, [sentence])
-            if value >= MIN_COVERAGE and self._hard_facts_held(claim, [sentence]):
+            value = self._coverage(claim, [sentence], novel)
+            if (
+                value >= (MIN_RESTATED_COVERAGE if novel else MIN_COVERAGE)
+                and self._hard_facts_held(claim, [sentence])
+                and self._restated(claim, novel, [sentence])
+            ):
                 found.append(Support((sentence,), value))
         return found
 
@@ -483,20 +544,22 @@ class Verifier:
         the best sentence, or pair of sentences, of any passage; else nothing."""
         if not (claim.terms or claim.names or claim.numbers):
             return []  # "The", "Yes.": nothing a passage could state
-        if self._novel(claim):
+        novel = self._novel(claim)
+        if novel and self._vectors is None:
             return []
         kept: list[Support] = []
         for n in dict.fromkeys(cited):
-            found = self._singles(claim, self._by_passage.get(n, ()))
+            found = self._singles(claim, self._by_passage.get(n, ()), novel)
             if found:
                 kept.append(max(found, key=_rank))
         if kept:
             return kept
-        singles = self._singles(claim, self._sentences)
+        singles = self._singles(claim, self._sentences, novel)
         if singles:
             return [max(singles, key=_rank)]
         scored = sorted(
-            ((self._coverage(claim, [s]), s) for s in self._sentences), key=lambda x: -x[0]
+            ((self._coverage(claim, [s], novel), s) for s in self._sentences),
+            key=lambda x: -x[0],
         )
         # Each of the two must state some of the claim's own words, not only the question's.
         own = claim.required or frozenset(claim.terms)
@@ -514,8 +577,12 @@ class Verifier:
                 ):
                     continue
                 group = (first, second)
-                value = self._coverage(claim, group)
-                if value >= MIN_PAIR_COVERAGE and self._hard_facts_held(claim, group):
+                value = self._coverage(claim, group, novel)
+                if (
+                    value >= MIN_PAIR_COVERAGE
+                    and self._hard_facts_held(claim, group)
+                    and (not novel or any(self._restates(claim, novel, s) for s in group))
+                ):
                     pairs.append(Support(group, value))
         return [max(pairs, key=_rank)] if pairs else []
 

@@ -6,8 +6,9 @@ correct claims, paraphrases, claims citing the wrong passage, changed numbers an
 swapped names, a flipped negation, facts from the model's own knowledge, claims that
 need two sentences. Each is labelled by hand: does some given passage state it, and which.
 The `tuning` rows were looked at while the verifier's rules were settled; the `held-out`
-rows were written afterwards and first run as they are. The figures of both are in
-docs/llm-quality.md; the floors below fail on a regression.
+rows were written afterwards and first run as they are (h01-h22; h23-h62 were written
+before claims were read by lemma and word vector, and looked at while that was settled).
+The figures of both are in docs/llm-quality.md; the floors below fail on a regression.
 """
 
 from __future__ import annotations
@@ -26,8 +27,11 @@ from service.answer.base import Usage
 from service.answer.postprocess import finalize
 from service.answer.prompt import Numbered
 from service.answer.verify import Verifier, names, numbers, parse_claim
+from service.answer.wording import WordVectors
+from service.core.embedder import OnnxEmbedder
 from service.core.store import Chunk
 from service.retrieval.hits import Hit
+from service.settings import EmbedderSettings
 from tests.conftest import REPO, SAMPLE_DIR
 from tests.service.test_postprocess import check_contract
 
@@ -105,10 +109,17 @@ def labelled() -> list[Labelled]:
     return out
 
 
+@cache
+def word_vectors() -> WordVectors:
+    """The bundled embedder, as the service gives it to the claim check."""
+    return WordVectors(OnnxEmbedder(EmbedderSettings()).embed)
+
+
 def verdict(row: Labelled) -> list[int]:
     """The passages the verifier cites for the row's claim (empty: dropped)."""
     claim_text = row.claim.split(" [")[0]
-    supports = Verifier(row.passages).support(parse_claim(claim_text, row.question), row.cited)
+    verifier = Verifier(row.passages, word_vectors())
+    supports = verifier.support(parse_claim(claim_text, row.question), row.cited)
     return [s.passage.n for support in supports for s in support.sentences]
 
 
@@ -226,8 +237,9 @@ def test_a_scaled_claim_number_is_read_strictly() -> None:
     ("text", "expected"),
     [
         ("Talks in Geneva were attended by Mr Macron.", {"geneva", "macron"}),
-        ("The U.S. and the United Kingdom agreed.", {"us", "uk"}),
-        ("Lecornu is the French defence minister.", {"france"}),
+        ("The U.S. and the United Kingdom agreed.", {"us", "united", "kingdom"}),
+        # A nationality is a content word (read by lemma and word vector), not a name.
+        ("Lecornu is the French defence minister.", set()),
         ("Fares rise in May, the company said.", set()),
     ],
 )
