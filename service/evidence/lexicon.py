@@ -70,6 +70,11 @@ PARTS: Final = frozenset(
     }
 )
 
+# Modal verbs: a sentence with one may speak of a time after its article's date.
+MODALS: Final = frozenset(
+    {"will", "would", "shall", "should", "may", "might", "can", "could", "must", "'ll"}
+)
+
 # Date words relative to the article's own date.
 MONTHS: Final = tuple(m.casefold() for m in calendar.month_name[1:])
 MONTH_ABBREVIATIONS: Final = (*tuple(m.casefold() for m in calendar.month_abbr[1:]), "sept")

@@ -3,7 +3,8 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
 
 - type: the sentence holds an entity of an asked-for type that the question does not name;
 - another time: a year or date of the question that the sentence contradicts (it places
-  itself in another year and never in the asked one);
+  itself in another year and never in the asked one), or, when neither the sentence nor its
+  passage names a time, that its article's own date rules out (see `_article_rules_out`);
 - a former holder: a present-tense question about a role ("who is the president of X")
   against a sentence whose every mention of that role is past ("the former president");
 - a part for the whole: the question's result ("won the race") against a sentence whose
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Literal
+from datetime import date, timedelta
+from typing import Final, Literal
 
 from service.evidence import lexicon
 from service.evidence.annotate import RELATIONS, DateRange, Notes
@@ -59,17 +61,51 @@ def _overlaps(a: DateRange, first: str, last: str) -> bool:
     return a.first <= last and first <= a.last
 
 
-def conflict(parsed: ParsedQuestion, notes: Notes) -> Conflict | None:
-    """The first way the sentence contradicts the question, if any."""
+# A sentence that names no time reports something from up to this long before its article.
+RECENT: Final = timedelta(days=365)
+
+
+def conflict(
+    parsed: ParsedQuestion,
+    notes: Notes,
+    published: str | None = None,
+    passage: Iterable[Notes] = (),
+) -> Conflict | None:
+    """The first way the sentence contradicts the question, if any. `published`: its
+    article's date (ISO); `passage`: the other sentences of its passage."""
     if parsed.dates and notes.dates:
-        years = [d for d in parsed.dates]
-        if not any(_overlaps(s, q.first, q.last) for s in notes.dates for q in years):
+        if not any(_overlaps(s, q.first, q.last) for s in notes.dates for q in parsed.dates):
             return "another time"
+    if parsed.dates and not notes.dates:
+        # Undated, the sentence speaks of its passage's time, or else of its article's.
+        around = [d for n in passage for d in n.dates]
+        if not any(_overlaps(s, q.first, q.last) for s in around for q in parsed.dates):
+            if _article_rules_out(parsed.dates, notes, published):
+                return "another time"
     if _former(parsed, notes):
         return "former holder"
     if _part(parsed, notes.relations):
         return "part for whole"
     return None
+
+
+def _article_rules_out(asked: Iterable[DateRange], notes: Notes, published: str | None) -> bool:
+    """Whether an undated sentence, read at its article's date, cannot be about the asked
+    time: news reports what happened up to about a year before it (an article early in a
+    year still reports the year before), and speaks of what comes after it only with a
+    modal ("will", "could")."""
+    if not published:
+        return False
+    try:
+        day = date.fromisoformat(published)
+    except ValueError:
+        return False
+    asked = list(asked)
+    first = min(q.first for q in asked)
+    last = max(q.last for q in asked)
+    if last < (day - RECENT).isoformat():
+        return True
+    return first > day.isoformat() and not set(notes.lemmas) & lexicon.MODALS
 
 
 def _former(parsed: ParsedQuestion, notes: Notes) -> bool:

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from service.evidence import lexicon
-from service.evidence.annotate import Notes, notes_at
+from service.evidence.annotate import Notes, decode, notes_at
 from service.evidence.parsed import parse_question
 from service.evidence.question import (
     MONTHS,
@@ -511,7 +511,8 @@ def rank_answers(
         notes = _notes(ev)
         if notes is not None:
             parsed = parse_question(asked.question)
-            if conflict(parsed, notes) is not None:
+            passage = _passage_notes(ev)
+            if conflict(parsed, notes, ev.passage.published, passage) is not None:
                 continue  # another year, a former holder, a part for the whole
             if (
                 found.slot
@@ -536,6 +537,13 @@ def _notes(ev: Evidence[Any]) -> Notes | None:
         return None
     offset = ev.start - ev.passage.start
     return notes_at(ev.passage.text, stored, offset, offset + len(ev.quote))
+
+
+def _passage_notes(ev: Evidence[Any]) -> list[Notes]:
+    """What ingest read in the other sentences of the evidence sentence's passage."""
+    stored = getattr(ev.passage, "annotations", None)
+    found = decode(ev.passage.text, stored) if stored else {}
+    return [n for start, n in found.items() if start != ev.start - ev.passage.start]
 
 
 def _date_words(published: str | None) -> list[str]:
