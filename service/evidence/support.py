@@ -38,7 +38,7 @@ from service.evidence.question import (
     name_keys,
     same_name,
 )
-from service.evidence.relations import conflict, holds_type
+from service.evidence.relations import conflict, holds_type, link_factor
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
 from service.evidence.sentences import sentence_spans
 from service.evidence.text import idf_weights, terms
@@ -509,10 +509,11 @@ def rank_answers(
             # speak of a capital is not the one asked for.
             found = replace(found, slot=False)
         notes = _notes(ev)
+        link = 1.0
         if notes is not None:
             parsed = parse_question(asked.question)
-            passage = _passage_notes(ev)
-            if conflict(parsed, notes, ev.passage.published, passage) is not None:
+            beside = _passage_notes(ev)
+            if conflict(parsed, notes, ev.passage.published, beside) is not None:
                 continue  # another year, a former holder, a part for the whole
             if (
                 found.slot
@@ -520,8 +521,10 @@ def rank_answers(
                 and not holds_type(parsed, notes, ev.passage.text[notes.start : notes.end])
             ):
                 found = replace(found, slot=False)
-        choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR)
-        candidates.append(Candidate(ev, found, answer_score(ev, found), choice))
+            # An answer the parse does not link to the question's predicate is less sure.
+            link = link_factor(parsed, notes, ev.passage.text[notes.start : notes.end])
+        choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR) * link
+        candidates.append(Candidate(ev, found, answer_score(ev, found) * link, choice))
     candidates.sort(key=lambda c: (-c.choice, c.evidence.source, c.evidence.start))
     return Answers(asked, candidates, around, proper)
 
