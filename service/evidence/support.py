@@ -451,6 +451,8 @@ class Candidate(Generic[P]):
     score: float
     # Which sentence to quote first: the same, with the question's focus weighing more.
     choice: float
+    # Its answer passes the relation checks (linked to what the question asks about).
+    passes: bool = True
 
 
 @dataclass(frozen=True)
@@ -465,7 +467,8 @@ class Answers(Generic[P]):
 
     @property
     def confidence(self) -> float:
-        return max((c.score for c in self.candidates), default=0.0)
+        """The best score of a candidate that passes the checks: none passing, no answer."""
+        return max((c.score for c in self.candidates if c.passes), default=0.0)
 
 
 def answer_score(
@@ -524,8 +527,9 @@ def rank_answers(
             # An answer the parse does not link to the question's predicate is less sure.
             link = link_factor(parsed, notes, ev.passage.text[notes.start : notes.end])
         choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR) * link
-        candidates.append(Candidate(ev, found, answer_score(ev, found) * link, choice))
-    candidates.sort(key=lambda c: (-c.choice, c.evidence.source, c.evidence.start))
+        passes = link == 1.0
+        candidates.append(Candidate(ev, found, answer_score(ev, found) * link, choice, passes))
+    candidates.sort(key=lambda c: (not c.passes, -c.choice, c.evidence.source, c.evidence.start))
     return Answers(asked, candidates, around, proper)
 
 
