@@ -74,6 +74,8 @@ PARTS: Final = frozenset(
 ROLE_WH: Final = frozenset({"who", "whom"})
 # Auxiliaries: as a question's main verb they say nothing an answer must be linked to.
 AUXILIARIES: Final = frozenset({"be", "have", "do"})
+# Copulas: "Berg is the chair" gives Berg the role.
+COPULAS: Final = frozenset({"be", "become", "remain"})
 # Modal verbs: a sentence with one may speak of a time after its article's date.
 MODALS: Final = frozenset(
     {"will", "would", "shall", "should", "may", "might", "can", "could", "must", "'ll"}

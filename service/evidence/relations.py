@@ -58,7 +58,8 @@ def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
 
 
 # How many relations apart an answer and what the question asks about may be: a role one
-# ("Macron, the president", "President Macron") or two ("Berg is the chair"); a verb two
+# ("Macron, the president", "President Macron") or two through a copula ("Berg is the
+# chair"); a verb two
 # ("Anna Berg won", "won by Anna Berg") or three ("was expected to travel ... in November").
 LINK_HOPS: Final[dict[str, int]] = {"role": 2, "verb": 3}
 
@@ -121,6 +122,10 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
     for _ in range(LINK_HOPS[kind]):
         frontier = {n for f in frontier for n in edges.get(f, ())} - reached
         reached |= frontier
+        if kind == "role":
+            # A role reaches on only through a copula ("Berg is the chair"): "the minister
+            # met Morel" does not make Morel the minister.
+            frontier &= lexicon.COPULAS
     return kind, "linked" if reached & candidates else "unlinked"
 
 
