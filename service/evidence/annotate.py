@@ -27,12 +27,20 @@ if TYPE_CHECKING:
 
 # Bump whenever `annotate` may read any sentence differently: annotations stored under
 # another version are ignored (a re-ingest brings them up to date).
-ANNOTATION_VERSION: Final = 1
+ANNOTATION_VERSION: Final = 2
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
-# Relations kept: the arguments and modifiers the answer checks read.
+# Relations kept: the arguments and modifiers the answer checks read, and the clause links
+# ("expected to travel", "the man who won", "said ... that he won") through which an answer
+# reaches the verb it is the subject or object of.
 RELATIONS: Final = frozenset(
     {
+        "xcomp",
+        "ccomp",
+        "advcl",
+        "relcl",
+        "acl",
+        "conj",
         "nsubj",
         "nsubjpass",
         "dobj",

@@ -70,6 +70,17 @@ PARTS: Final = frozenset(
     }
 )
 
+# Wh-words whose question names a role ("who is the chair"): the answer holds that role.
+ROLE_WH: Final = frozenset({"who", "whom"})
+# Auxiliaries: as a question's main verb they say nothing an answer must be linked to.
+AUXILIARIES: Final = frozenset({"be", "have", "do"})
+# Copulas: "Berg is the chair" gives Berg the role.
+COPULAS: Final = frozenset({"be", "become", "remain"})
+# Modal verbs: a sentence with one may speak of a time after its article's date.
+MODALS: Final = frozenset(
+    {"will", "would", "shall", "should", "may", "might", "can", "could", "must", "'ll"}
+)
+
 # Date words relative to the article's own date.
 MONTHS: Final = tuple(m.casefold() for m in calendar.month_name[1:])
 MONTH_ABBREVIATIONS: Final = (*tuple(m.casefold() for m in calendar.month_abbr[1:]), "sept")

@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from service.evidence import lexicon
-from service.evidence.annotate import Notes, notes_at
+from service.evidence.annotate import Notes, decode, notes_at
 from service.evidence.parsed import parse_question
 from service.evidence.question import (
     MONTHS,
@@ -38,7 +38,7 @@ from service.evidence.question import (
     name_keys,
     same_name,
 )
-from service.evidence.relations import conflict, holds_type
+from service.evidence.relations import conflict, holds_type, link_factor
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
 from service.evidence.sentences import sentence_spans
 from service.evidence.text import idf_weights, terms
@@ -451,6 +451,8 @@ class Candidate(Generic[P]):
     score: float
     # Which sentence to quote first: the same, with the question's focus weighing more.
     choice: float
+    # Its answer passes the relation checks (linked to what the question asks about).
+    passes: bool = True
 
 
 @dataclass(frozen=True)
@@ -465,7 +467,8 @@ class Answers(Generic[P]):
 
     @property
     def confidence(self) -> float:
-        return max((c.score for c in self.candidates), default=0.0)
+        """The best score of a candidate that passes the checks: none passing, no answer."""
+        return max((c.score for c in self.candidates if c.passes), default=0.0)
 
 
 def answer_score(
@@ -509,9 +512,11 @@ def rank_answers(
             # speak of a capital is not the one asked for.
             found = replace(found, slot=False)
         notes = _notes(ev)
+        link = 1.0
         if notes is not None:
             parsed = parse_question(asked.question)
-            if conflict(parsed, notes) is not None:
+            beside = _passage_notes(ev)
+            if conflict(parsed, notes, ev.passage.published, beside) is not None:
                 continue  # another year, a former holder, a part for the whole
             if (
                 found.slot
@@ -519,9 +524,12 @@ def rank_answers(
                 and not holds_type(parsed, notes, ev.passage.text[notes.start : notes.end])
             ):
                 found = replace(found, slot=False)
-        choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR)
-        candidates.append(Candidate(ev, found, answer_score(ev, found), choice))
-    candidates.sort(key=lambda c: (-c.choice, c.evidence.source, c.evidence.start))
+            # An answer the parse does not link to the question's predicate is less sure.
+            link = link_factor(parsed, notes, ev.passage.text[notes.start : notes.end])
+        choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR) * link
+        passes = link == 1.0
+        candidates.append(Candidate(ev, found, answer_score(ev, found) * link, choice, passes))
+    candidates.sort(key=lambda c: (not c.passes, -c.choice, c.evidence.source, c.evidence.start))
     return Answers(asked, candidates, around, proper)
 
 
@@ -536,6 +544,13 @@ def _notes(ev: Evidence[Any]) -> Notes | None:
         return None
     offset = ev.start - ev.passage.start
     return notes_at(ev.passage.text, stored, offset, offset + len(ev.quote))
+
+
+def _passage_notes(ev: Evidence[Any]) -> list[Notes]:
+    """What ingest read in the other sentences of the evidence sentence's passage."""
+    stored = getattr(ev.passage, "annotations", None)
+    found = decode(ev.passage.text, stored) if stored else {}
+    return [n for start, n in found.items() if start != ev.start - ev.passage.start]
 
 
 def _date_words(published: str | None) -> list[str]:

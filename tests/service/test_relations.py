@@ -1,5 +1,6 @@
-"""Answer checks that read relations (service/evidence/relations.py): another year, a former
-holder, a part for the whole, and a sentence that holds no entity of the asked type."""
+"""Answer checks that read relations (service/evidence/relations.py): another year (in the
+sentence, or from its article's date), a former holder, a part for the whole, a sentence that
+holds no entity of the asked type, and an answer not linked to the role asked about."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from service.core.store import Chunk
 from service.evidence.annotate import Entity, Notes, annotate, decode
 from service.evidence.parsed import parse_question
-from service.evidence.relations import conflict, holds_type
+from service.evidence.relations import conflict, holds_type, link_factor, linked
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.evidence.sentences import encode_spans, sentence_spans
 from service.evidence.support import rank_answers
@@ -131,3 +132,73 @@ def test_who_wants_a_person_where_the_sentence_speaks_of_people() -> None:
     firm = parse_question("Who designed the new library?")
     said = "The library was designed by Holm & Vik Architects."
     assert holds_type(firm, notes(said), said)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "published", "expected"),
+    [
+        # An undated sentence in a 2021 article does not report a 2019 result ...
+        ("Who won the race in 2019?", "Anna Berg won the race.", "2021-05-01", "another time"),
+        # ... but early in 2022 it may still report 2021's,
+        ("Who won the race in 2021?", "Anna Berg won the race.", "2022-02-01", None),
+        # nor, in the past tense, one of a year after it,
+        ("Who won the race in 2023?", "Anna Berg won the race.", "2022-02-01", "another time"),
+        # unless it looks ahead.
+        ("Who will win the race in 2023?", "Anna Berg will win the race.", "2022-02-01", None),
+        ("Who won the race in 2019?", "Anna Berg won the race.", None, None),
+    ],
+)
+def test_an_undated_sentence_is_read_at_its_article_date(
+    question: str, sentence: str, published: str | None, expected: str | None
+) -> None:
+    assert conflict(parse_question(question), notes(sentence), published) == expected
+
+
+def test_an_undated_sentence_takes_the_time_of_its_passage_first() -> None:
+    question = parse_question("Who won the race in 2019?")
+    before = notes("The 2019 race was the hardest in years.")
+    said = notes("Anna Berg won the race.")
+    assert conflict(question, said, "2021-05-01", [before]) is None
+    other = notes("The 2020 race was the hardest in years.")
+    assert conflict(question, said, "2021-05-01", [other]) == "another time"
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("France's defence minister, Pierre Morel, spoke on Sunday.", "linked"),
+        ("Defence Minister Pierre Morel spoke on Sunday.", "linked"),
+        ("Pierre Morel is the defence minister of France.", "linked"),
+        # The minister is there, but he is not the person named.
+        ("The defence minister met Pierre Morel in Paris.", "unlinked"),
+        # No minister at all: the person named holds no role the question asks about.
+        ("Pierre Morel spoke to Sky News on Sunday.", "elsewhere"),
+    ],
+)
+def test_a_who_is_the_role_answer_is_linked_to_the_role(sentence: str, expected: str) -> None:
+    question = parse_question("Who is France's defence minister?")
+    found = linked(question, notes(sentence), sentence)
+    assert found == ("role", expected)
+    assert (link_factor(question, notes(sentence), sentence) == 1.0) == (expected == "linked")
+
+
+def test_a_verb_answer_is_linked_through_the_clause() -> None:
+    question = parse_question("Who won the race?")
+    for said in ("Anna Berg won the race.", "The race was won by Anna Berg."):
+        assert linked(question, notes(said), said) == ("verb", "linked")
+    said = "Clara Lind praised Anna Berg, who lost the race."
+    assert linked(question, notes(said), said) == ("verb", "elsewhere")
+
+
+def test_the_answer_is_chosen_among_linked_candidates_and_none_linked_is_no_answer() -> None:
+    query = QueryTerms("Who is the chair of the Nordby board?")
+    text = "Anna Berg spoke to the Nordby board on Monday. The chair, Clara Lind, left early."
+    hits = [_hit(text)]
+    answers = rank_answers(query, score_evidence(query, hits), hits)
+    assert answers.candidates[0].evidence.quote == "The chair, Clara Lind, left early."
+    assert answers.confidence > 0
+
+    only = [_hit("Anna Berg spoke to the Nordby board on Monday.")]
+    answers = rank_answers(query, score_evidence(query, only), only)
+    assert answers.candidates and not any(c.passes for c in answers.candidates)
+    assert answers.confidence == 0.0
