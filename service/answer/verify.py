@@ -63,14 +63,7 @@ _DOTTED = re.compile(r"\b(?:[A-Z]\.){2,}")
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][^\W\d_]+(?:\s+[A-Z][^\W\d_]+)+")
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 _HONORIFICS = frozenset(["mr", "mrs", "ms", "dr", "sir", "dame", "lord", "lady", "prof"])
-# Month names and their short forms, numbered 1..12 (the calendar of service/evidence/lexicon.py).
-_MONTHS = {
-    **{name: i for i, name in enumerate(lexicon.MONTHS, start=1)},
-    **{
-        short: next(i for i, name in enumerate(lexicon.MONTHS, start=1) if name.startswith(short))
-        for short in lexicon.MONTH_ABBREVIATIONS
-    },
-}
+_MONTHS = lexicon.MONTH_NUMBERS
 _NUMBER_WORDS = {
     "two": 2,
     "three": 3,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # Bump whenever `annotate` may read any sentence differently: annotations stored under
 # another version are ignored (a re-ingest brings them up to date).
-ANNOTATION_VERSION: Final = 2
+ANNOTATION_VERSION: Final = 3
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
 # Relations kept: the arguments and modifiers the answer checks read, and the clause links
@@ -223,12 +223,7 @@ def notes_at(text: str, stored: str | None, start: int, end: int) -> Notes | Non
 
 
 def _month_of(word: str) -> int | None:
-    word = word.casefold().rstrip(".")
-    if word in lexicon.MONTHS:
-        return lexicon.MONTHS.index(word) + 1
-    if word in lexicon.MONTH_ABBREVIATIONS:
-        return min(lexicon.MONTH_ABBREVIATIONS.index(word), 11) + 1
-    return None
+    return lexicon.MONTH_NUMBERS.get(word.casefold().rstrip("."))
 
 
 def _month_end(year: int, month: int) -> date:

@@ -83,7 +83,6 @@ MODALS: Final = frozenset(
 
 # Date words relative to the article's own date.
 MONTHS: Final = tuple(m.casefold() for m in calendar.month_name[1:])
-MONTH_ABBREVIATIONS: Final = (*tuple(m.casefold() for m in calendar.month_abbr[1:]), "sept")
 WEEKDAYS: Final = tuple(d.casefold() for d in calendar.day_name)
 # Month and weekday names as news copy writes them (capitalised, so "may" the verb is not
 # one), for regular expressions: full names, then the short forms.

@@ -33,6 +33,9 @@ def test_the_pinned_model_is_loaded_once_and_tags_a_known_sentence() -> None:
         ("March 2021", ("2021-03-01", "2021-03-31")),
         ("5 March 2021", ("2021-03-05", "2021-03-05")),
         ("February 28", ("2022-02-28", "2022-02-28")),
+        # Short forms, "Sept." among them (it once read as December).
+        ("Sept. 5, 2021", ("2021-09-05", "2021-09-05")),
+        ("Dec 2021", ("2021-12-01", "2021-12-31")),
         ("last year", ("2021-01-01", "2021-12-31")),
         ("last week", ("2022-07-11", "2022-07-17")),
         ("next month", ("2022-08-01", "2022-08-31")),
