@@ -9,9 +9,10 @@ chunks that match it, so "what happened on 25 November?" favours those articles.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from service.core.embedder import Embedder
 from service.core.schema import date_to_int
@@ -24,6 +25,8 @@ from service.retrieval.lexical_index import LexicalIndex
 from service.retrieval.lexical_view import LexicalView
 from service.retrieval.live_index import LiveIndex
 from service.settings import RetrievalSettings
+
+_T = TypeVar("_T")
 
 RRF_K = 60
 # In re-ranking, how much the fused retrieval rank counts beside the best sentence.
@@ -169,17 +172,7 @@ class Retriever:
         known: dict[str, float],
     ) -> dict[str, ChunkMatch]:
         unique = list(dict.fromkeys(ids))
-        for attempt in range(2):
-            try:
-                return index.fetch(unique, vector, known)
-            except Exception as exc:
-                # Chroma changed under this view (a `--full` re-ingest replaced the
-                # collection): read from the reloaded one.
-                self._index.invalidate()
-                if attempt:
-                    raise Unavailable(f"Reading from Chroma failed: {exc}") from exc
-                index = self._index.current()
-        return {}
+        return self._read(index, "Reading from Chroma", lambda i: i.fetch(unique, vector, known))
 
     def _nearest(
         self, index: ArticleIndex, vector: list[float], depth: int, filters: SearchFilters
@@ -187,16 +180,7 @@ class Retriever:
         if depth == 0:
             return []
         where = build_where(filters.sources, *filters.date_range())
-        for attempt in range(2):
-            try:
-                return index.nearest(vector, depth, where)
-            except Exception as exc:
-                # A `--full` re-ingest may have replaced the collection under us.
-                self._index.invalidate()
-                if attempt:
-                    raise Unavailable(f"The Chroma query failed: {exc}") from exc
-                index = self._index.current()
-        return []
+        return self._read(index, "The Chroma query", lambda i: i.nearest(vector, depth, where))
 
     def _dense(
         self, index: ArticleIndex, vector: list[float], depth: int, filters: SearchFilters
@@ -204,17 +188,21 @@ class Retriever:
         if depth == 0:
             return []
         where = build_where(filters.sources, *filters.date_range())
-        for attempt in range(2):
-            try:
-                matches = index.query(vector, depth, where)
-                return [Hit(m.chunk, m.similarity, m.similarity) for m in matches]
-            except Exception as exc:
-                # A `--full` re-ingest may have replaced the collection under us.
-                self._index.invalidate()
-                if attempt:
-                    raise Unavailable(f"The Chroma query failed: {exc}") from exc
-                index = self._index.current()
-        return []
+        matches = self._read(index, "The Chroma query", lambda i: i.query(vector, depth, where))
+        return [Hit(m.chunk, m.similarity, m.similarity) for m in matches]
+
+    def _read(self, index: ArticleIndex, what: str, read: Callable[[ArticleIndex], _T]) -> _T:
+        """`read` from the index, once more from a reloaded one if it fails: a `--full`
+        re-ingest may have replaced the collection under this view."""
+        try:
+            return read(index)
+        except Exception:
+            self._index.invalidate()
+        try:
+            return read(self._index.current())
+        except Exception as exc:
+            self._index.invalidate()
+            raise Unavailable(f"{what} failed: {exc}") from exc
 
 
 def rerank(query: QueryTerms, hits: Sequence[Hit]) -> list[Hit]:

@@ -54,21 +54,25 @@ def test_hybrid_hits_match_reading_every_candidate(indexed: Settings, question: 
     assert [h.similarity for h in got] == pytest.approx([h.similarity for h in want], abs=1e-6)
 
 
-def test_records_are_read_once_for_the_pool_only(
-    indexed: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many records each Chroma read of the test asks for."""
+    counts: list[int] = []
+    original = ArticleIndex.fetch
+
+    def counted(self: ArticleIndex, ids: Sequence[str], *args: Any) -> dict[str, ChunkMatch]:
+        counts.append(len(ids))
+        return original(self, ids, *args)
+
+    monkeypatch.setattr(ArticleIndex, "fetch", counted)
+    return counts
+
+
+def test_records_are_read_once_for_the_pool_only(indexed: Settings, reads: list[int]) -> None:
     settings = indexed.model_copy(
         update={"retrieval": indexed.retrieval.model_copy(update={"candidates": 12, "rerank": 6})}
     )
     retriever = build_services(settings).retriever
-    reads: list[int] = []
-    original = ArticleIndex.fetch
-
-    def counted(self: ArticleIndex, ids: Sequence[str], *args: Any) -> dict[str, ChunkMatch]:
-        reads.append(len(ids))
-        return original(self, ids, *args)
-
-    monkeypatch.setattr(ArticleIndex, "fetch", counted)
     hits = retriever.retrieve("Where were the Geneva talks held?", 4).hits
     assert hits
     # Up to 24 candidates (12 from each ranking); only the 6 fused best are read, at once.
@@ -76,17 +80,9 @@ def test_records_are_read_once_for_the_pool_only(
 
 
 def test_a_date_question_reads_the_candidates_once_then_the_rest_of_the_pool(
-    indexed: Settings, monkeypatch: pytest.MonkeyPatch
+    indexed: Settings, reads: list[int]
 ) -> None:
     retriever = build_services(indexed).retriever
-    reads: list[int] = []
-    original = ArticleIndex.fetch
-
-    def counted(self: ArticleIndex, ids: Sequence[str], *args: Any) -> dict[str, ChunkMatch]:
-        reads.append(len(ids))
-        return original(self, ids, *args)
-
-    monkeypatch.setattr(ArticleIndex, "fetch", counted)
     assert retriever.retrieve("What happened on 25 November 2025?", 3).hits
     # The date ranking needs every candidate's date; the pool adds nothing unread.
     assert len(reads) == 2 and reads[0] > 0 and reads[1] == 0
