@@ -70,7 +70,7 @@ Anchor = Literal["role", "verb"]
 
 def _anchors(parsed: ParsedQuestion) -> tuple[Anchor, frozenset[str]] | None:
     """What the answer must be linked to: the role noun a "who is the X" question asks
-    about (not a category such as "person"; "which ship" may be answered by "the ferry"),
+    about (not a category such as "person"; "which vehicle" may be answered by "the car"),
     else the question's
     verb unless it is an auxiliary ("be", "have", "do") that says nothing by itself."""
     head = parsed.head
