@@ -13,8 +13,8 @@ its own. It is then rewritten:
 - a definite reference to something mentioned earlier ("that call") becomes the earlier
   phrase with its modifiers ("the coalition of the willing call on 25 November");
 - an elliptical fragment takes the previous question's frame: "Where?" after "When was
-  MF Havørn built?" becomes "Where was MF Havørn built?", "And of Kvitsund?" after "Who
-  is the mayor of Hallvik?" becomes "Who is the mayor of Kvitsund?";
+  HMS Victory built?" becomes "Where was HMS Victory built?", "And of York?" after "Who
+  is the mayor of Leeds?" becomes "Who is the mayor of York?";
 - what the previous turn was about (its names, dates and quoted phrases, and the new names
   of its answer), when missing, is appended in brackets.
 
@@ -108,7 +108,7 @@ _SPEECH = _set(
     "retired set wants want promised promise"
 )
 # Nouns of events a conversation keeps returning to ("that call"); beside these, the nouns
-# the follow-up itself points at ("the new quay": service/evidence/parsed.py).
+# the follow-up itself points at ("the new bridge": service/evidence/parsed.py).
 _EVENTS = _set(
     "call calls summit talks meeting meetings deal plan agreement ceasefire "
     "force mission interview conversation strikes attack incursion increase"
@@ -146,7 +146,7 @@ class Mention:
 
     @property
     def label(self) -> str:
-        """As a rewrite names it: a person without titles ("Captain Erling Moen",
+        """As a rewrite names it: a person without titles ("Captain John Jones",
         "French President Emmanuel Macron", "US Secretary of State Marco Rubio" -> the
         last two words)."""
         if self.kind != "person":
@@ -566,7 +566,7 @@ class _Resolver:
 
     def _definite(self, text: str, head: str) -> str:
         """ "that call" -> "the coalition of the willing call on 25 November"; "the new
-        quay" keeps its own modifiers and gains only the earlier place ("at Storvær")."""
+        bridge" keeps its own modifiers and gains only the earlier place ("at Leeds")."""
         found = self._phrase(head)
         pattern = rf"\b(?:that|this|those|these|the)\s+((?:[\w’'–-]+\s+){{0,2}}?){head}\b"
         m = re.search(pattern, text, re.IGNORECASE)

@@ -52,7 +52,7 @@ class ParsedQuestion:
     modifiers: frozenset[tuple[str, str]]
     # The main verb is in the present tense ("who is", "who leads").
     present: bool
-    # Nouns the question points at with an article or a demonstrative ("the new quay",
+    # Nouns the question points at with an article or a demonstrative ("the new bridge",
     # "that call"), as written and as lemmas: what a follow-up refers back to.
     definite: frozenset[str] = frozenset()
 

@@ -112,7 +112,7 @@ _WH = frozenset(
     have had will would can could should
     """.split()  # noqa: SIM905
 )
-# Titles and generic words inside names: "Captain Erling Moen" is named by "Moen".
+# Titles and generic words inside names: "Captain John Jones" is named by "Jones".
 TITLES = frozenset(
     """
     mr mrs ms dr sir dame lord lady president prime minister captain mf ms chief air marshal
@@ -283,8 +283,8 @@ class _Constraints:
             self.found.append(Constraint(text, kind, forms))
 
     def name_word(self, match: re.Match[str]) -> None:
-        # "Brattøy Residents' Association" is one name; "US-Ukraine" and
-        # "Hallvik–Sørnes" are two, both of which must be met.
+        # "Leeds Residents' Association" is one name; "US-Canada" and
+        # "Leeds–York" are two, both of which must be met.
         group = self._group
         if group and self.question[group[-1].end() : match.start()].strip(" '’"):
             self.close_name()
@@ -294,7 +294,7 @@ class _Constraints:
         group = self._group
         if group:
             keys = [name_key(m.group(0)) for m in group]
-            # "Captain Erling Moen", "MF Solgang": any of the names proper will do.
+            # "Captain John Jones", "HMS Victory": any of the names proper will do.
             named = tuple(k for k in keys if k not in TITLES) or tuple(keys)
             self.add(self.question[group[0].start() : group[-1].end()], "name", named)
             group.clear()

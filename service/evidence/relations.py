@@ -43,7 +43,7 @@ def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
     governed = {c for _, relation, c in notes.relations if relation not in RELATIONS}
     governed |= {c for h, relation, c in notes.relations if relation in _NAMES_IN and h in governed}
     # "Who" is answered by a person where the sentence speaks of people: an organisation
-    # beside a person ("Captain Moen ... with the Nordby Line") is not who is asked for.
+    # beside a person ("Captain Jones ... with the Acme Line") is not who is asked for.
     people = any(e.label == "PERSON" for e in notes.entities)
     for entity in notes.entities:
         if people and "PERSON" in parsed.types and entity.label in lexicon.PERSONISH - {"PERSON"}:

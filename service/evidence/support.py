@@ -108,7 +108,7 @@ _SPEECH_WORD = re.compile(
 _INVERTED = frozenset("said says added according wrote asked noted".split())  # noqa: SIM905
 _PRONOUNS = frozenset({"he", "she", "they"})
 _PRONOUN_START = re.compile(r"^\W*(he|she|they|his|her|their|it|its)\b", re.I)
-# Words that title a person ("mayor Hanne Lysø", "Captain Moen"): a single capitalised
+# Words that title a person ("mayor Jane Smith", "Captain Jones"): a single capitalised
 # word after one is a person's name.
 _PERSON_TITLE = frozenset(
     """
@@ -199,8 +199,8 @@ def names_in(sentence: str, proper: AbstractSet[str]) -> list[tuple[int, str]]:
 
 def people_in(sentence: str, proper: AbstractSet[str]) -> list[list[str]]:
     """Names that read as a person's or an organisation's: two or more capitalised words
-    in a row ("Camilla Strand", "Strand & Lie Arkitekter"), or one after a title
-    ("mayor Dahl", "Captain Moen")."""
+    in a row ("Jane Smith", "Smith & Jones Architects"), or one after a title
+    ("mayor Smith", "Captain Jones")."""
     words = list(_WORD.finditer(sentence))
     keys = [name_key(w.group(0)) for w in words]
     named = {i for i, _ in names_in(sentence, proper)}
