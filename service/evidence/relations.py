@@ -143,6 +143,9 @@ LINK_FACTORS: Final[dict[tuple[str, str], float]] = {
 
 
 def link_factor(parsed: ParsedQuestion, notes: Notes, sentence: str) -> float:
+    anchors = _anchors(parsed)
+    if anchors is None or all(f == 1.0 for (k, _), f in LINK_FACTORS.items() if k == anchors[0]):
+        return 1.0  # a link that weighs nothing is not worth the walk through the parse
     found = linked(parsed, notes, sentence)
     return 1.0 if found is None or found[1] == "linked" else LINK_FACTORS[found]
 
