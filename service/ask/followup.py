@@ -31,7 +31,6 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from service.answer.base import Message
@@ -48,6 +47,9 @@ if TYPE_CHECKING:
 # answer are considered (answers can be long; their first names are what they answer).
 MAX_CARRIED = 4
 MAX_ANSWER_NAMES = 2
+# How much of an answer is read for them: its opening sentences, so that a long answer is
+# not parsed whole on every follow-up.
+ANSWER_CHARS = 400
 # Longest fragment treated as an ellipsis ("And passengers?", "What about Eldholm?").
 FRAGMENT_WORDS = 4
 # A question naming only new places or organisations is still read as a follow-up when
@@ -145,6 +147,15 @@ class _Frame:
 def clean_answer(text: str) -> str:
     """An assistant turn as said: citation markers and an appended sources list dropped."""
     return _MARKERS.sub("", text.split(SOURCES_HEADING, 1)[0]).strip()
+
+
+def _opening(answer: str) -> str:
+    """The sentences an answer opens with, up to `ANSWER_CHARS` (at least its first)."""
+    if len(answer) <= ANSWER_CHARS:
+        return answer
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", answer)]
+    within = [e for e in ends if e <= ANSWER_CHARS]
+    return answer[: within[-1] if within else (ends[0] if ends else len(answer))]
 
 
 def capitalised_words(texts: Sequence[str]) -> set[str]:
@@ -416,7 +427,8 @@ class _Resolver:
             elif pending is not None:
                 frame = self.turn(pending)[1]
                 said = {w for m in frame.mentions for w in m.words}
-                answer = mentions(clean_answer(message.content), self.names, self.events)
+                said_first = _opening(clean_answer(message.content))
+                answer = mentions(said_first, self.names, self.events)
                 # Of an answer's phrases, those the follow-up points at ("the late
                 # sailing"): the others are what it happened to say.
                 answer = [m for m in answer if m.kind != "event" or m.words & self.events]
@@ -542,9 +554,8 @@ class _Resolver:
             text = f"{text.rstrip()} ({', '.join(carried)})"
         resolution = Resolution(text, question, follow_up=True, method="offline", asked=asked)
         names = self.names | capitalised_words([question])
-        return resolution, _Frame(
-            question, text, _unique([*own, *mentions(text, names, self.events, definite=True)])
-        )
+        found = mentions(text, names, self.events, definite=True)
+        return resolution, _Frame(question, text, _unique([*own, *found]))
 
     def _plural_antecedent(self, token: Token) -> str | None:
         """The plural noun phrase of the latest earlier question that "they" stands for.
@@ -856,16 +867,16 @@ _NOT_NAME_LABELS = frozenset(
 _WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
 
 
-@lru_cache(maxsize=2048)
 def _doc(text: str) -> Doc:
-    """The parse of one turn (service/core/nlp.py)."""
-    return nlp.pipeline()(text)
+    """The parse of one turn, shared with the question reader (service/core/nlp.py): each
+    text of a conversation is parsed once, not once per request."""
+    return nlp.parse(text)
 
 
 def _asks_person(question: str) -> bool:
     """Whether a question asks for a person: "Who ...?", "Which ministers ...?" (the
     types its wh-phrase asks for include PERSON; "Which country ...?" does not)."""
-    return "PERSON" in parse_question(_ELLIPSIS.sub("", question, count=1)).types
+    return "PERSON" in parse_question(question).types
 
 
 def _points_at_what_was_said(question: str) -> bool:

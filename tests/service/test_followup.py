@@ -356,3 +356,28 @@ def test_a_word_english_knows_is_left_as_typed() -> None:
     # tests/service/test_retrieval.py).
     history = convo("Why did fares rise on 1 April?", "The company blamed higher fuel costs.")
     assert resolve("Who gave that reason?", history).question.startswith("Who gave that reason?")
+
+
+def test_each_turn_is_parsed_once_and_a_long_answer_only_where_it_opens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.core import nlp
+
+    pipeline = nlp.pipeline()
+    parsed: list[str] = []
+
+    def recording(text: str) -> object:
+        parsed.append(text)
+        return pipeline(text)
+
+    monkeypatch.setattr(nlp, "pipeline", lambda: recording)
+    nlp.parse.cache_clear()
+    answer = "Helena Varga chairs it. " + "She spoke at length about many things. " * 20
+    history = convo("Who chairs Northwind Bank?", answer)
+    resolve("What did she say?", history)
+    assert len(parsed) == len(set(parsed))  # no text parsed twice
+    assert all(len(text) <= 400 for text in parsed)  # the answer's opening only
+    count = len(parsed)
+    resolve("What did she say?", history)
+    assert len(parsed) == count  # the next request reads them from the cache
+    nlp.parse.cache_clear()
