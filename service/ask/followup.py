@@ -310,7 +310,8 @@ def _kind(span: Span) -> tuple[str, str | None]:
     is a full name of proper nouns that acts: the subject of a verb ("Nils Aarvik baked"),
     or a name with a role in apposition ("Erling Moen, the retired captain"). The person
     is named without the titles: the PERSON span. Anything else is another name."""
-    if span[0].lower_ in lexicon.VESSEL_PREFIXES and len(span) > 1:
+    # "MS Nordlys", not "Ms Jane Doe": the prefix is written in capitals.
+    if span[0].lower_ in lexicon.VESSEL_PREFIXES and span[0].is_upper and len(span) > 1:
         return "vessel", None
     for ent in span.doc.ents:
         # The recogniser's span may end in a possessive "'s".

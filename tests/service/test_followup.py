@@ -349,6 +349,11 @@ def test_a_ship_may_be_she_but_not_he() -> None:
     history = convo("When was MS Nordlys built?", "In 1998.")
     assert resolve("How fast is she?", history).question.startswith("How fast is MS Nordlys?")
     assert resolve("What did he say?", history).question.startswith("What did he say?")
+    # A title is not a ship's prefix: "Ms" is written in lower case.
+    found = mentions("Ms Jane Doe met the crew of MS Nordlys.")
+    assert {("Ms Jane Doe", "person"), ("MS Nordlys", "vessel")} <= {
+        (m.text, m.kind) for m in found
+    }
 
 
 def test_a_word_english_knows_is_left_as_typed() -> None:
