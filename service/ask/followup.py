@@ -555,7 +555,11 @@ class _Resolver:
             text = f"{text.rstrip()} ({', '.join(carried)})"
         resolution = Resolution(text, question, follow_up=True, method="offline", asked=asked)
         names = self.names | capitalised_words([question])
-        found = mentions(text, names, self.events, definite=True)
+        # The rewrite and its context are parsed apart: the rewrite alone is what a later
+        # turn reads again ("they", "there"), so it is parsed once for both.
+        found = mentions(_own(text), names, self.events, definite=True)
+        if carried:
+            found += mentions(f"({', '.join(carried)})", names, self.events, definite=True)
         return resolution, _Frame(question, text, _unique([*own, *found]))
 
     def _plural_antecedent(self, token: Token) -> str | None:
