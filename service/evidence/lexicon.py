@@ -81,6 +81,13 @@ MODALS: Final = frozenset(
     {"will", "would", "shall", "should", "may", "might", "can", "could", "must", "'ll"}
 )
 
+# The abbreviations English writes in capitals before a ship's name ("HMS Victory", "MV
+# Derbyshire"): His/Her Majesty's Ship, United States Ship, Royal Mail Ship, steamship,
+# motor ship, motor vessel, research vessel. A naming convention of the language, like a
+# title: the recogniser reads a ship's name as a person's, and only this tells "she" (a
+# ship may be one) from "he".
+VESSEL_PREFIXES: Final = frozenset({"hms", "uss", "rms", "ss", "ms", "mv", "rv"})
+
 # Date words relative to the article's own date.
 MONTHS: Final = tuple(m.casefold() for m in calendar.month_name[1:])
 WEEKDAYS: Final = tuple(d.casefold() for d in calendar.day_name)

@@ -136,7 +136,7 @@ def _definite(tokens: list[Token]) -> frozenset[str]:
 
 @lru_cache(maxsize=4096)
 def parse_question(question: str) -> ParsedQuestion:
-    doc = nlp.pipeline()(question)
+    doc = nlp.parse(question)
     tokens = list(doc)
     wh, head = _wh_and_head(tokens)
     root = next((t for t in tokens if t.dep_ == "ROOT"), None)

@@ -312,3 +312,77 @@ def test_a_year_fragment_with_other_content_is_not_a_year_change() -> None:
     r = resolve("And its rival in 2023?", history)
     # Not rewritten as "What did the company earn in 2023?": the rival would be lost.
     assert "rival" in r.question and "2023" in r.question
+
+
+def test_names_people_and_dates_come_from_the_parse() -> None:
+    # No title or organisation word lists: the recogniser's PERSON span names the person
+    # (the titles before it are left out), a name it calls an organisation is not one,
+    # and only a DATE on the calendar is a date ("two hours" is a length of time).
+    found = mentions(
+        "Foreign Secretary Anna Lindqvist met Northwind Bank in Oslo on 3 March 2024 for two hours."
+    )
+    kinds = {(m.text, m.kind) for m in found}
+    assert ("Foreign Secretary Anna Lindqvist", "person") in kinds
+    assert ("Northwind Bank", "name") in kinds
+    assert ("3 March 2024", "date") in kinds
+    assert not any("two hours" in m.text for m in found)
+    assert next(m for m in found if m.kind == "person").label == "Anna Lindqvist"
+    # "last year" is counted from when it was said: not carried into another question.
+    assert not any(m.kind == "date" for m in mentions("The budget was cut last year."))
+
+
+def test_where_were_they_held_names_the_talks() -> None:
+    history = convo("Who attended the Nordic climate talks on 3 March?", "Five ministers.")
+    r = resolve("Where were they held?", history)
+    assert r.question.startswith("Where were the Nordic climate talks held?")
+
+
+def test_a_person_pronoun_is_the_person_not_the_organisation() -> None:
+    history = convo(
+        "Who chairs Northwind Bank?", "Helena Varga has chaired Northwind Bank since 2019."
+    )
+    r = resolve("What did he say about the merger?", history)
+    assert r.question.startswith("What did Helena Varga say about the merger?")
+
+
+def test_a_ship_may_be_she_but_not_he() -> None:
+    history = convo("When was MS Nordlys built?", "In 1998.")
+    assert resolve("How fast is she?", history).question.startswith("How fast is MS Nordlys?")
+    assert resolve("What did he say?", history).question.startswith("What did he say?")
+    # A title is not a ship's prefix: "Ms" is written in lower case.
+    found = mentions("Ms Jane Doe met the crew of MS Nordlys.")
+    assert {("Ms Jane Doe", "person"), ("MS Nordlys", "vessel")} <= {
+        (m.text, m.kind) for m in found
+    }
+
+
+def test_a_word_english_knows_is_left_as_typed() -> None:
+    # "reason" is kept by the resolver (the spelling repair of retrieval is tested in
+    # tests/service/test_retrieval.py).
+    history = convo("Why did fares rise on 1 April?", "The company blamed higher fuel costs.")
+    assert resolve("Who gave that reason?", history).question.startswith("Who gave that reason?")
+
+
+def test_each_turn_is_parsed_once_and_a_long_answer_only_where_it_opens(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.core import nlp
+
+    pipeline = nlp.pipeline()
+    parsed: list[str] = []
+
+    def recording(text: str) -> object:
+        parsed.append(text)
+        return pipeline(text)
+
+    monkeypatch.setattr(nlp, "pipeline", lambda: recording)
+    nlp.parse.cache_clear()
+    answer = "Helena Varga chairs it. " + "She spoke at length about many things. " * 20
+    history = convo("Who chairs Northwind Bank?", answer)
+    resolve("What did she say?", history)
+    assert len(parsed) == len(set(parsed))  # no text parsed twice
+    assert all(len(text) <= 400 for text in parsed)  # the answer's opening only
+    count = len(parsed)
+    resolve("What did she say?", history)
+    assert len(parsed) == count  # the next request reads them from the cache
+    nlp.parse.cache_clear()
