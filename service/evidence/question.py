@@ -115,7 +115,7 @@ _WH = frozenset(
 # Titles and generic words inside names: "Captain John Jones" is named by "Jones".
 TITLES = frozenset(
     """
-    mr mrs ms dr sir dame lord lady president prime minister captain mf ms chief air marshal
+    mr mrs ms dr sir dame lord lady president prime minister captain chief air marshal
     general secretary chancellor mayor councillor director executive officer foreign defence
     the
     """.split()  # noqa: SIM905
@@ -294,10 +294,25 @@ class _Constraints:
         group = self._group
         if group:
             keys = [name_key(m.group(0)) for m in group]
-            # "Captain John Jones", "HMS Victory": any of the names proper will do.
-            named = tuple(k for k in keys if k not in TITLES) or tuple(keys)
+            # "Captain John Jones", "HMS Victory": any of the names proper will do, but
+            # not a title or a leading abbreviation ("HMS", "US" in "US President
+            # Trump"), which other ships and people share.
+            untitled = tuple(k for k in keys if k not in TITLES)
+            named = (
+                tuple(
+                    k
+                    for k, m in zip(keys, group, strict=True)
+                    if k in untitled and not (m is not group[-1] and _abbreviation(m.group(0)))
+                )
+                or untitled
+                or tuple(keys)
+            )
             self.add(self.question[group[0].start() : group[-1].end()], "name", named)
             group.clear()
+
+
+def _abbreviation(word: str) -> bool:
+    return len(word) <= 3 and word.isupper()
 
 
 def _constraints(question: str, proper: AbstractSet[str]) -> tuple[Constraint, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,33 @@ from devtools.contract import check_answer, folder_texts
 from ingest.pipeline import IngestJob
 from service.app import create_app
 from service.core.embedder import Embedder
-from service.core.store import build_index
+from service.core.store import Chunk, build_index
+from service.evidence.annotate import annotate
+from service.evidence.sentences import encode_spans, sentence_spans
 from service.settings import ChromaSettings, Settings
 from tests.conftest import SAMPLE_DIR
 from tests.service.postgres_server import postgres_server
+
+
+def annotated_chunk(text: str, published: date, title: str) -> Chunk:
+    """One chunk of a whole text, its sentences annotated as ingest annotates them."""
+    spans = sentence_spans(text)
+    (stored,) = annotate([(text, spans, published)], processes=1)
+    return Chunk(
+        id="c",
+        text=text,
+        source="a.txt",
+        start=0,
+        end=len(text),
+        chunk_index=0,
+        title=title,
+        published=published.isoformat(),
+        url=None,
+        file_sha256="0" * 64,
+        tokens=len(text.split()),
+        sentences=encode_spans(spans),
+        annotations=stored,
+    )
 
 
 def ingest_folder(settings: Settings, embedder: Embedder, folder: Path) -> None:

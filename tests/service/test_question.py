@@ -58,6 +58,16 @@ def test_a_multiword_name_is_met_by_any_of_its_names_but_a_pair_needs_both() -> 
     assert [c.forms for c in pair] == [("us",), ("ukraine",)]
 
 
+def test_a_leading_abbreviation_or_title_alone_does_not_meet_a_name() -> None:
+    # Other ships share the prefix, other people the country and the title.
+    (ship,) = analyse("How many cars can HMS Torbay carry?").constraints
+    assert ship.forms == ("torbay",)
+    (person,) = analyse("What did US President Ada Rowe say?").constraints
+    assert person.forms == ("ada", "rowe")
+    # Nothing but an abbreviation and a title: the abbreviation is what names it.
+    assert analyse("Who is the US Secretary of State?").constraints[0].forms == ("us",)
+
+
 def test_a_lower_case_question_takes_its_names_from_the_passages() -> None:
     assert analyse("who is the nato secretary general").constraints == ()
     asked = analyse("who is the nato secretary general", proper=frozenset({"nato"}))

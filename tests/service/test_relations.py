@@ -8,14 +8,14 @@ from datetime import date
 
 import pytest
 
-from service.core.store import Chunk
 from service.evidence.annotate import Entity, Notes, annotate, decode
 from service.evidence.parsed import parse_question
 from service.evidence.relations import conflict, holds_type, link_factor, linked
 from service.evidence.scoring import QueryTerms, score_evidence
-from service.evidence.sentences import encode_spans, sentence_spans
+from service.evidence.sentences import sentence_spans
 from service.evidence.support import rank_answers
 from service.retrieval.hits import Hit
+from tests.service.conftest import annotated_chunk
 
 PUBLISHED = date(2022, 6, 1)
 
@@ -68,24 +68,7 @@ def test_the_answer_must_name_something_of_the_asked_type_the_question_does_not(
 
 
 def _hit(text: str) -> Hit:
-    spans = sentence_spans(text)
-    (stored,) = annotate([(text, spans, PUBLISHED)])
-    chunk = Chunk(
-        id="c",
-        text=text,
-        source="a.txt",
-        start=0,
-        end=len(text),
-        chunk_index=0,
-        title="The race",
-        published=PUBLISHED.isoformat(),
-        url=None,
-        file_sha256="x",
-        tokens=10,
-        sentences=encode_spans(spans),
-        annotations=stored,
-    )
-    return Hit(chunk, 1.0, 0.8)
+    return Hit(annotated_chunk(text, PUBLISHED, "The race"), 1.0, 0.8)
 
 
 def test_a_sentence_in_conflict_is_no_candidate_and_none_left_means_no_answer() -> None:

@@ -11,13 +11,11 @@ import pytest
 from devtools.contract import article_text
 from service.app import build_services
 from service.core.embedder import Embedder
-from service.core.store import Chunk
-from service.evidence.annotate import annotate
 from service.retrieval.dates import DateMention, dates_in
 from service.retrieval.retriever import SearchFilters, rrf
 from service.settings import ChromaSettings, RetrievalSettings, Settings
 from tests.conftest import SAMPLE_DIR
-from tests.service.conftest import ingest_folder
+from tests.service.conftest import annotated_chunk, ingest_folder
 
 
 def test_rrf_sums_weighted_reciprocal_ranks() -> None:
@@ -39,22 +37,7 @@ def test_dates_in_questions() -> None:
 
 def test_a_chunk_names_a_day_by_its_stored_dates_not_by_a_relative_one() -> None:
     text = "The summit met on Tuesday, 25 November 2025. It had met yesterday as well."
-    spans = [(0, 45), (46, len(text))]
-    stored = annotate([(text, spans, date(2025, 11, 27))], processes=1)[0]
-    chunk = Chunk(
-        id="c",
-        text=text,
-        source="a.txt",
-        start=0,
-        end=len(text),
-        chunk_index=0,
-        title="Summit",
-        published=None,
-        url=None,
-        file_sha256="0" * 64,
-        tokens=20,
-        annotations=stored,
-    )
+    chunk = annotated_chunk(text, date(2025, 11, 27), "Summit")
     assert DateMention(11, 25).matches(chunk)
     # "yesterday" resolves to 26 November against the article's date, but is not written.
     assert not DateMention(11, 26).matches(chunk)
