@@ -89,6 +89,16 @@ SPEAKER_PRONOUNS: Final = frozenset({"he", "she", "they"})
 # Pronouns a sentence opens with when it goes on about whoever the sentence before names.
 OPENING_PRONOUNS: Final = frozenset({"he", "she", "they", "his", "her", "their", "it", "its"})
 
+# Prepositions that place something ("on the island", "from the capital"): a name they
+# govern answers "where", whatever the recogniser labels it.
+LOCATIVE: Final = frozenset(
+    {
+        "in", "at", "on", "near", "from", "to", "into", "onto", "inside", "outside",
+        "across", "around", "off", "within", "throughout", "toward", "towards", "beside",
+        "along", "aboard", "via",
+    }
+)  # fmt: skip
+
 # Wh-words whose question names a role ("who is the chair"): the answer holds that role.
 ROLE_WH: Final = frozenset({"who", "whom"})
 # Auxiliaries: as a question's main verb they say nothing an answer must be linked to.

@@ -10,14 +10,18 @@ question does not already say, from the entities, dates and numbers the pipeline
   only when the question counts in that unit ("how many years");
 - "who": a PERSON, ORG or NORP entity (only a PERSON when the question's parse narrows
   it: "which person");
-  "where": a GPE, LOC or FAC entity, or a name a preposition governs; a name: any named
-  entity.
+- "where": a GPE, LOC or FAC entity that owns nothing ("Ukraine's president" says where
+  nobody is), or a name a locative preposition governs, whatever the recogniser made of
+  it; a name: any named entity;
+- speech: a reporting verb, said by the asked speaker when they are named anywhere in
+  its subject's phrase ("The mayor of Elmton, Jane Smith, said").
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Literal
 
@@ -37,6 +41,10 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 _ANY_DAY = date(2001, 1, 1)
 # How a name sits inside the noun a preposition governs ("at Elm Street headquarters").
 _NAMES_IN = frozenset({"compound", "nmod"})
+# Links within one noun phrase that may name its speaker (besides prepositions).
+_SAME_PHRASE = frozenset({"appos", "compound", "conj"})
+# How far from its head a subject's name may sit ("the mayor of X, Jane Smith").
+_PHRASE_DEPTH = 3
 
 
 def _said(entity: Entity, asked: Asked) -> bool:
@@ -194,22 +202,55 @@ def people(reading: Iterable[Notes], asked: Asked, labels: frozenset[str]) -> li
     return out
 
 
-def places(reading: Iterable[Notes], asked: Asked) -> list[list[str]]:
-    """Places the question does not name: GPE, LOC and FAC entities, and any name a
-    preposition governs ("at Elm Street headquarters", whatever label the model gives)."""
+def places(
+    reading: Iterable[Notes], asked: Asked, capitalised: AbstractSet[str] = frozenset()
+) -> list[list[str]]:
+    """Places the question does not name: GPE, LOC and FAC entities, and a name a
+    locative preposition governs ("on Elm Island", "at Elm Street headquarters"), whatever
+    label the model gives it or none: a named entity, or a word written capitalised
+    mid-sentence (`capitalised`, as name keys) that is in no time or number entity. A
+    place that only owns something ("Ukraine's president") says where nothing is."""
     question_keys = name_keys(asked.question)
     out: list[list[str]] = []
-    for notes, entity in _entities(reading, lexicon.NAMES):
-        keys = _keys(entity)
-        if entity.label not in lexicon.PLACES:
-            governed = {c for _, r, c in notes.relations if r not in RELATIONS}
-            governed |= {c for h, r, c in notes.relations if r in _NAMES_IN and h in governed}
-            if not set(keys) & governed:
+    for notes in reading:
+        governed = _located(notes)
+        owners = {c for _, r, c in notes.relations if r == "poss"} - governed
+        inside = set(governed)
+        inside |= {c for h, r, c in notes.relations if r in _NAMES_IN and h in governed}
+        seen: set[str] = set()
+        for entity in notes.entities:
+            keys = _keys(entity)
+            seen.update(keys)
+            if entity.label not in lexicon.NAMES:
                 continue
-        fresh = [k for k in keys if not has_name(k, question_keys)]
-        if fresh:
-            out.append(fresh)
+            if entity.label in lexicon.PLACES:
+                if keys and keys[-1] in owners:
+                    continue
+            elif not set(keys) & inside:
+                continue
+            fresh = [k for k in keys if not has_name(k, question_keys)]
+            if fresh:
+                out.append(fresh)
+        for word in sorted(governed & capitalised - seen):
+            named_with = [
+                c
+                for h, r, c in notes.relations
+                if h == word and r in _NAMES_IN and c in capitalised
+            ]
+            fresh = [k for k in (*named_with, word) if not has_name(k, question_keys)]
+            if fresh:
+                out.append(fresh)
     return out
+
+
+def _located(notes: Notes) -> set[str]:
+    """What a locative preposition governs in the sentence; a reporting verb's "to" names
+    whom it is said to or by ("according to"), no place."""
+    return {
+        c
+        for h, r, c in notes.relations
+        if r in lexicon.LOCATIVE and not (r == "to" and h in lexicon.REPORTING)
+    }
 
 
 def names(reading: Iterable[Notes], asked: Asked) -> list[list[str]]:
@@ -228,15 +269,16 @@ def holders(
     reading: Iterable[Notes],
     asked: Asked,
     parsed: ParsedQuestion,
+    capitalised: AbstractSet[str] = frozenset(),
 ) -> list[list[str]]:
     """The names of the asked kind the question does not say, each as its name keys: for
     "who" a PERSON, ORG or NORP entity, only a PERSON when the question's parse says so
-    ("which person")."""
+    ("which person"); `capitalised`: as in `places`."""
     notes = tuple(reading)
     if slot == "person":
         return people(notes, asked, (parsed.types & lexicon.PERSONISH) or lexicon.PERSONISH)
     if slot == "place":
-        return places(notes, asked)
+        return places(notes, asked, capitalised)
     return names(notes, asked)
 
 
@@ -264,9 +306,27 @@ def speaks(speaker: Constraint, reading: Iterable[Notes], text: str) -> bool | N
         for head, relation, child in notes.relations:
             if head not in lexicon.REPORTING or relation not in ("nsubj", "to", "agent"):
                 continue
-            if any(same_name(form, name_key(child)) for form in speaker.forms):
+            words = _phrase(child, notes.relations) if relation != "to" else {child}
+            if any(same_name(form, name_key(w)) for form in speaker.forms for w in words):
                 return True
             pronoun = pronoun or child in lexicon.SPEAKER_PRONOUNS
     opens = bool(read and read[0].lemmas and read[0].lemmas[0] in lexicon.OPENING_PRONOUNS)
     quoted = bool(re.match(r"^\W*[“\"]", text))
     return None if pronoun or opens or quoted else False
+
+
+def _phrase(root: str, relations: Iterable[tuple[str, str, str]]) -> set[str]:
+    """The words of the noun phrase `root` heads, through the links that name the same
+    person or one beside them: "The mayor of Elmton, Jane Smith, said" is said by Smith,
+    whether the parser makes her an apposition or, taking a first name for a preposition,
+    that preposition's object. Not through a possessor ("Smith's spokesman" speaks for
+    himself) nor a clause ("the man who met Smith")."""
+    links = [(h, c) for h, r, c in relations if r in _SAME_PHRASE or r not in RELATIONS]
+    words = {root}
+    frontier = {root}
+    for _ in range(_PHRASE_DEPTH):
+        frontier = {c for h, c in links if h in frontier} - words
+        if not frontier:
+            break
+        words |= frontier
+    return words

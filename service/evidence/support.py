@@ -147,7 +147,8 @@ def named(
     if slot not in ("person", "place", "name"):
         return set()
     notes = read(sentence) if found is None else found
-    held = slots.holders(slot, notes, asked, parse_question(asked.question))
+    parsed = parse_question(asked.question)
+    held = slots.holders(slot, notes, asked, parsed, _proper_in(sentence))
     if _title_case(_WORD.findall(sentence)):
         # In a headline every word is capitalised: the recogniser's names there are
         # trusted only where the passages write them capitalised mid-sentence too.

@@ -12,6 +12,7 @@ from service.evidence.parsed import parse_question
 from service.evidence.question import analyse
 from service.evidence.reading import read, reading
 from service.evidence.sentences import sentence_spans
+from service.evidence.support import named
 from service.retrieval.hits import Hit
 
 
@@ -37,6 +38,27 @@ def test_where_is_a_place_entity_or_a_name_a_preposition_governs() -> None:
         ["geneva"]
     ]
     assert _holders("Where were the talks held?", "place", "The talks went well.") == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # The recogniser calls the island an organisation: "on" makes it a place.
+        ("She grew up on Kettlø, a small island off the coast.", {"kettlø"}),
+        # No entity at all, but a name (capitalised mid-sentence) that "on" governs; the
+        # day "on Monday" is a date, no place.
+        ("The minister announced the plan on X (formerly Twitter) on Monday.", {"x"}),
+        # A place that owns the subject places nothing.
+        ("Spain's Pedro Sanchez thanked the allies.", set()),
+        # "of" does not place, and the lower-case "coast" is no name.
+        ("The mayor of Elmton thanked the coast guard.", set()),
+        # "according to" names a source, no place.
+        ("According to Reuters, the talks went well.", set()),
+    ],
+)
+def test_where_is_a_name_a_locative_preposition_governs(sentence: str, expected: set[str]) -> None:
+    asked = analyse("Where did the minister announce it?")
+    assert named("place", sentence, asked, frozenset()) == expected
 
 
 @pytest.mark.parametrize(
@@ -79,9 +101,30 @@ def test_speech_is_a_reporting_verb_with_its_clause_or_speaker() -> None:
     assert slots.speaks(putin, read(said), said) is True
     other = "Starmer accused President Putin of delay tactics."
     assert slots.speaks(putin, read(other), other) is False
+    # Someone speaking for the speaker is not the speaker.
+    spokesman = "Putin's spokesman said peace was near."
+    assert slots.speaks(putin, read(spokesman), spokesman) is False
+    # Nor is someone in a clause of the subject.
+    met = "The envoy who met Putin said peace was near."
+    assert slots.speaks(putin, read(met), met) is False
     # A pronoun speaks for whoever the sentence before names: undecided here.
     pronoun = "It should lead to peace, he says."
     assert slots.speaks(putin, read(pronoun), pronoun) is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The mayor of Elmton, Jane Lund, said the bridge would reopen.",
+        # The parser takes "Per" for a preposition: Lund is its object, not an apposition.
+        "The mayor of Elmton, Per Lund, said the bridge would reopen.",
+        "Jane Lund and the mayor said the bridge would reopen.",
+    ],
+)
+def test_the_speaker_is_found_anywhere_in_the_subjects_phrase(sentence: str) -> None:
+    lund = analyse("What did Lund say about the bridge?").speaker
+    assert lund is not None
+    assert slots.speaks(lund, read(sentence), sentence) is True
 
 
 def test_a_stored_reading_is_used_and_a_missing_one_parsed_on_the_fly(
