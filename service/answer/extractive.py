@@ -21,6 +21,7 @@ from dataclasses import replace
 
 from service.answer.base import Answer, AnswerPassage, Citation
 from service.answer.candidates import Part, complete, rank
+from service.evidence.reading import reading
 from service.evidence.scoring import QueryTerms, date_marker
 from service.evidence.support import (
     Answers,
@@ -53,6 +54,7 @@ def adds(
         return False
     asked, proper = answers.asked, answers.proper
     so_far = " ".join(p.quote for p in chosen)
+    read_so_far = tuple(n for p in chosen for n in reading(p.passage, p.start, p.end, p.quote))
     fresh = ev.terms - set(terms(so_far))
     # As well anchored as the first: every constraint of the question that the first
     # meets, this one meets too, in its own words (not a second answer about another event).
@@ -61,12 +63,14 @@ def adds(
         and candidate.support.constraints_in_sentence >= first.support.constraints_in_sentence
     )
     for slot in asked.slots:
-        if not fills(slot, ev.quote, asked, proper):
+        if not fills(slot, ev.quote, asked, proper, candidate.found or None):
             continue
-        if not fills(slot, so_far, asked, proper):
+        if not fills(slot, so_far, asked, proper, read_so_far):
             return True  # "who ... and when?": the first holds no date
         more = asked.is_list and slot in ("person", "name", "place")
-        if more and named(slot, ev.quote, asked, proper) - named(slot, so_far, asked, proper):
+        if more and named(slot, ev.quote, asked, proper, candidate.found or None) - named(
+            slot, so_far, asked, proper, read_so_far
+        ):
             return True  # "which countries": more of them
     if not anchored:
         return False
@@ -87,13 +91,17 @@ def adds(
 
 
 def dated(
-    first: Part, answers: Answers[AnswerPassage], passages: Sequence[AnswerPassage], text: str
+    parts: Sequence[Part], answers: Answers[AnswerPassage], passages: Sequence[AnswerPassage]
 ) -> Part | None:
     """The article's date for a date question whose answer names no calendar date (none,
     or only "today", "on Tuesday"): cited to the article's `date YYYY-MM-DD` marker when
     a passage holds it; uncited (an empty span) when only metadata knows the date."""
-    if "date" not in answers.asked.slots or has_calendar_date(text):
+    if "date" not in answers.asked.slots:
         return None
+    found = tuple(n for p in parts for n in reading(p.passage, p.start, p.end, p.quote))
+    if has_calendar_date(" ".join(p.quote for p in parts), found):
+        return None
+    first = parts[0]
     for p in passages:
         marker = date_marker(p) if p.source == first.passage.source else None
         if marker is not None:
@@ -147,7 +155,7 @@ class ExtractiveAnswerer:
         parts = select(
             answers, passages, query, self._settings.max_sentences, self._settings.keep_ratio
         )
-        date = dated(parts[0], answers, passages, " ".join(p.quote for p in parts))
+        date = dated(parts, answers, passages)
         texts: list[str] = []
         citations: list[Citation] = []
         for part in parts:

@@ -235,10 +235,7 @@ def _iso(first: date, last: date) -> tuple[str, str]:
     return first.isoformat(), last.isoformat()
 
 
-def date_range(text: str, published: date | None) -> tuple[str, str] | None:
-    """The calendar range `text` names: "2019", "March 2021", "5 March", "the 1990s",
-    "last week", "on Sunday" (the last Sunday up to the article's date)."""
-    words = [w for w in re.findall(r"[\w'-]+", text.casefold()) if w != "the"]
+def _written(words: Sequence[str]) -> tuple[int | None, int | None, int | None, bool]:
     year = month = day = None
     decade = False
     for w in words:
@@ -248,6 +245,21 @@ def date_range(text: str, published: date | None) -> tuple[str, str] | None:
             month = mo
         elif (d := _DAY.match(w)) is not None and 1 <= int(d.group(1)) <= 31:
             day = int(d.group(1))
+    return year, month, day, decade
+
+
+def written_date(text: str) -> tuple[int | None, int | None, int | None]:
+    """The year, month and day `text` writes out ("5 March 2021"), each None when it does
+    not: "last week" and "on Tuesday" write none."""
+    year, month, day, _ = _written(re.findall(r"[\w'-]+", text.casefold()))
+    return year, month, day
+
+
+def date_range(text: str, published: date | None) -> tuple[str, str] | None:
+    """The calendar range `text` names: "2019", "March 2021", "5 March", "the 1990s",
+    "last week", "on Sunday" (the last Sunday up to the article's date)."""
+    words = [w for w in re.findall(r"[\w'-]+", text.casefold()) if w != "the"]
+    year, month, day, decade = _written(words)
     try:
         if year is not None:
             if decade:

@@ -70,6 +70,35 @@ PARTS: Final = frozenset(
     }
 )
 
+# Verbs that report speech or writing, as lemmas ("said", "says", "saying" are "say"):
+# a sentence whose such verb takes a clause or a speaker gives someone's words.
+REPORTING: Final = frozenset(
+    {
+        "say", "tell", "state", "add", "warn", "announce", "insist", "stress", "urge",
+        "argue", "claim", "note", "explain", "describe", "call", "suggest", "admit",
+        "acknowledge", "predict", "believe", "remark", "vow", "pledge", "promise", "write",
+        "post", "accord", "express", "confirm", "thank", "accuse", "emphasise", "emphasize",
+        "caution", "reiterate", "underscore", "reveal", "assert", "maintain", "ask",
+    }
+)  # fmt: skip
+# Relations through which a reporting verb takes its words or its speaker; "to" is
+# "according to".
+REPORTED: Final = frozenset({"ccomp", "nsubj", "nsubjpass", "dobj", "xcomp", "to", "agent"})
+# Pronouns that stand for a speaker the sentence before names ("..., he says").
+SPEAKER_PRONOUNS: Final = frozenset({"he", "she", "they"})
+# Pronouns a sentence opens with when it goes on about whoever the sentence before names.
+OPENING_PRONOUNS: Final = frozenset({"he", "she", "they", "his", "her", "their", "it", "its"})
+
+# Prepositions that place something ("on the island", "from the capital"): a name they
+# govern answers "where", whatever the recogniser labels it.
+LOCATIVE: Final = frozenset(
+    {
+        "in", "at", "on", "near", "from", "to", "into", "onto", "inside", "outside",
+        "across", "around", "off", "within", "throughout", "toward", "towards", "beside",
+        "along", "aboard", "via",
+    }
+)  # fmt: skip
+
 # Wh-words whose question names a role ("who is the chair"): the answer holds that role.
 ROLE_WH: Final = frozenset({"who", "whom"})
 # Auxiliaries: as a question's main verb they say nothing an answer must be linked to.
@@ -107,6 +136,8 @@ MONTH_NUMBERS: Final[dict[str, int]] = {
 RELATIVE_DAYS: Final = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
 RELATIVE_SHIFTS: Final = {"last": -1, "past": -1, "previous": -1, "this": 0, "next": 1}
 PERIODS: Final = frozenset({"week", "month", "year"})
+# The preposition of a span of time counted from a point ("since 2019").
+SINCE: Final = frozenset({"since"})
 # "the year after", "the year before": which way a period shifts from the one named.
 SHIFT_AFTER: Final = frozenset({"after", "later", "following", "next"})
 SHIFT_BEFORE: Final = frozenset({"before", "earlier", "previous", "prior"})
@@ -128,6 +159,8 @@ NUMBER_WORDS: Final[dict[str, float]] = {
     "hundred": 100,
     "dozen": 12,
 }
+# How a share is written after its number ("40 per cent", "40%").
+SHARES: Final = frozenset({"%", "percent", "per", "pct"})
 MULTIPLIERS: Final[dict[str, float]] = {
     "hundred": 1e2,
     "thousand": 1e3,

@@ -6,7 +6,9 @@ article's title:
 - constraints: every name, number, date and quoted phrase of the question appears there
   (a passage about the 2021 award does not answer a question about 2022);
 - slot: the sentence holds something of the asked kind that the question does not
-  already say (a name for "who", a number for "how many", a date for "when");
+  already say (a person for "who", a number for "how many", a date for "when"), read
+  from the entities, dates, numbers and relations ingest stored for it
+  (service/evidence/slots.py, service/evidence/reading.py);
 - focus: how much of the rest of the question (idf-weighted) the sentence itself holds.
 """
 
@@ -21,13 +23,11 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from service.evidence import lexicon
+from service.evidence import lexicon, slots
 from service.evidence.annotate import Notes, decode, notes_at
 from service.evidence.parsed import parse_question
 from service.evidence.question import (
     MONTHS,
-    TITLES,
-    WEEKDAYS,
     Asked,
     Constraint,
     Names,
@@ -36,8 +36,8 @@ from service.evidence.question import (
     has_name,
     name_key,
     name_keys,
-    same_name,
 )
+from service.evidence.reading import Reading, read, reading
 from service.evidence.relations import conflict, holds_type, link_factor
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
 from service.evidence.sentences import sentence_spans
@@ -45,92 +45,6 @@ from service.evidence.text import idf_weights, terms
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(am|pm|a\.m\.|p\.m\.)|\bo'clock\b", re.I)
-_YEAR = re.compile(r"\b(1[89]|20)\d\d\b")
-# Month names as news copy writes them: capitalised (so "may" the verb is not one).
-_MONTH_NAME = lexicon.MONTH_PATTERN + r"\b\.?"
-_MONTH = re.compile(rf"\b{_MONTH_NAME}")
-_DAY_MONTH = re.compile(
-    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH_NAME}|\b{_MONTH_NAME}\s+\d{{1,2}}\b"
-)
-_ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
-_WEEKDAY = re.compile(r"\b(" + "|".join(WEEKDAYS) + r")\b", re.I)
-_UNIT = (
-    r"(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|nights?|per ?cent|%|"
-    r"metres?|kilometres?|km|tonnes?)"
-)
-_TIME_UNITS = frozenset("second minute hour day week month year decade night".split())  # noqa: SIM905
-_SHARES = frozenset({"per cent", "percent", "%"})
-_FRACTIONS = frozenset({"half", "third", "quarter", "double", "twice"})
-# "one" is left out: "one of the topics" counts nothing.
-_NUMBER_WORDS = (
-    r"(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
-    r"fifteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|hundreds|"
-    r"thousand|thousands|million|millions|billion|dozen|dozens|half|third|quarter|double|"
-    r"twice|several)"
-)
-_QUANTITY = re.compile(rf"(\d+(?:[.,]\d+)*|\b{_NUMBER_WORDS}\b)([- ]{_UNIT}\b)?", re.I)
-_DURATION = re.compile(
-    rf"\b(\d+|one|{_NUMBER_WORDS}|a|an|many|few)[- ](seconds?|minutes?|hours?|days?|weeks?|"
-    r"months?|years?|decades?)\b|\bsince\b|\bfor (years|months|decades|weeks)\b",
-    re.I,
-)
-_RELATIVE_DATE = re.compile(
-    r"\b(today|yesterday|tomorrow|tonight|overnight|weekend|this (week|month|year|morning|"
-    r"evening|afternoon)|next (week|month|year)|last (week|month|year)|"
-    r"(\w+ )?(weeks?|months?|years?|days?) ago|earlier this \w+|later this \w+|"
-    r"spring|summer|autumn|winter)\b",
-    re.I,
-)
-_TIME_OF_DAY = re.compile(r"\b(morning|evening|afternoon|noon|midnight|night)\b", re.I)
-_PLACE_PREPOSITION = frozenset(
-    "in at from near outside inside across to towards via on into within".split()  # noqa: SIM905
-)
-_SPEECH = re.compile(
-    r"\b(said|says|say|saying|told|tells|tell|stated|states|added|adds|warned|warns|"
-    r"announced|announces|insisted|insists|stressed|stresses|urged|urges|argued|argues|"
-    r"claimed|claims|noted|explained|described|describes|called|calls|suggested|"
-    r"suggests|admitted|admits|acknowledged|predicted|predicts|believes|remarked|"
-    r"vowed|pledged|promised|wrote|writes|posted|according to|expressed|confirmed|"
-    r"thanked|accused|insisting|stating|noting|adding|warning|emphasi[sz]ed|cautioned|"
-    r"reiterated|underscored|revealed)\b|[“”\"]|:\s*$|:\s",
-    re.I,
-)
-_SPEECH_WORD = re.compile(
-    r"said|says|say|saying|told|tells|tell|stated|states|added|adds|warned|warns|announced|"
-    r"insisted|insists|stressed|urged|urges|argued|claimed|claims|noted|explained|described|"
-    r"describes|called|calls|suggested|suggests|admitted|acknowledged|predicted|predicts|"
-    r"remarked|vowed|pledged|promised|wrote|writes|posted|according|expressed|confirmed|"
-    r"emphasised|emphasized|cautioned|reiterated|underscored|revealed|believes|insisting|"
-    r"stating|noting|adding|warning|asserting|asserted|championed|maintained|maintains"
-)
-# Verbs that may come before their speaker: "said Starmer", "according to Starmer".
-_INVERTED = frozenset("said says added according wrote asked noted".split())  # noqa: SIM905
-_PRONOUNS = frozenset({"he", "she", "they"})
-_PRONOUN_START = re.compile(r"^\W*(he|she|they|his|her|their|it|its)\b", re.I)
-# Words that title a person ("mayor Jane Smith", "Captain Jones"): a single capitalised
-# word after one is a person's name.
-_PERSON_TITLE = frozenset(
-    """
-    mr mrs ms dr sir dame lord lady president minister secretary captain mayor chief
-    director executive officer councillor chair chairman chairwoman leader spokesperson
-    spokesman spokeswoman commander general admiral marshal chancellor premier
-    envoy ambassador senator governor king queen prince pope
-    """.split()  # noqa: SIM905
-)
-_NOT_NAMES = (
-    frozenset(MONTHS)
-    | frozenset(WEEKDAYS)
-    | TITLES
-    | frozenset(
-        """
-        i a an the it he she they we this that these those his
-        her its their there here but and or if as in on at of
-        for to by with from after before when while under over speaking meanwhile however
-        also
-        """.split()  # noqa: SIM905
-    )
-)
 
 
 # A constraint met only elsewhere in the article, not beside the sentence, counts this much.
@@ -179,51 +93,6 @@ def _title_case(words: Sequence[str]) -> bool:
     return len(long_words) >= 3 and capitals >= 0.8 * len(long_words)
 
 
-def names_in(sentence: str, proper: AbstractSet[str]) -> list[tuple[int, str]]:
-    """(word index, key) of each name in `sentence`: capitalised words, the first word
-    only when the passages also write it capitalised mid-sentence. In a headline written
-    in title case ("Talks 'Moving in Positive Direction'") capitals mark no names, so
-    only words the passages capitalise mid-sentence count."""
-    words = _WORD.findall(sentence)
-    title_case = _title_case(words)
-    out: list[tuple[int, str]] = []
-    for i, word in enumerate(words):
-        key = name_key(word)
-        if not word[:1].isupper() or key in _NOT_NAMES:
-            continue
-        if (i == 0 or title_case) and key not in proper:
-            continue
-        out.append((i, key))
-    return out
-
-
-def people_in(sentence: str, proper: AbstractSet[str]) -> list[list[str]]:
-    """Names that read as a person's or an organisation's: two or more capitalised words
-    in a row ("Jane Smith", "Smith & Jones Architects"), or one after a title
-    ("mayor Smith", "Captain Jones")."""
-    words = list(_WORD.finditer(sentence))
-    keys = [name_key(w.group(0)) for w in words]
-    named = {i for i, _ in names_in(sentence, proper)}
-    out: list[list[str]] = []
-    run: list[int] = []
-    for i in [*range(len(words)), len(words)]:
-        joined = (
-            run
-            and i < len(words)
-            and i in named
-            and sentence[words[run[-1]].end() : words[i].start()].strip() in ("", "&")
-        )
-        if i < len(words) and i in named and (not run or joined):
-            run.append(i)
-            continue
-        if run:
-            titled = run[0] > 0 and keys[run[0] - 1] in _PERSON_TITLE
-            if len(run) >= 2 or titled:
-                out.append([keys[j] for j in run])
-        run = [i] if i < len(words) and i in named else []
-    return out
-
-
 def satisfied(constraint: Constraint, text: str, keys: Names) -> bool:
     """Whether `text` (whose `name_keys` are `keys`) meets the constraint."""
     if constraint.kind == "name":
@@ -243,110 +112,64 @@ def _date_part(part: str, text: str, keys: Names) -> bool:
     return part in keys.keys or any(part[:n] in keys.keys for n in (3, 4))
 
 
-def fills(slot: Slot, sentence: str, asked: Asked, proper: AbstractSet[str]) -> bool:
-    """Whether `sentence` holds a thing of kind `slot` that the question does not say."""
-    question_keys = name_keys(asked.question)
-
-    def new(key: str) -> bool:
-        return not has_name(key, question_keys)
-
-    if slot == "person":
-        # "Sir Keir Starmer" is not a new person when the question names Starmer.
-        return any(all(new(k) for k in person) for person in people_in(sentence, proper))
-    if slot in ("name", "place"):
-        words = [name_key(w) for w in _WORD.findall(sentence)]
-        for i, key in names_in(sentence, proper):
-            if not new(key):
-                continue
-            if slot == "name" or set(words[max(0, i - 3) : i]) & _PLACE_PREPOSITION:
-                return True
-        return False
-    if slot == "speech":
-        return bool(_SPEECH.search(sentence))
+def fills(
+    slot: Slot,
+    sentence: str,
+    asked: Asked,
+    proper: AbstractSet[str],
+    found: Reading | None = None,
+) -> bool:
+    """Whether `sentence` holds a thing of kind `slot` that the question does not say.
+    `found`: what ingest read in it (service/evidence/reading.py); parsed now if None."""
+    notes = read(sentence) if found is None else found
     if slot == "date":
-        patterns = {
-            "day": (_DAY_MONTH, _ISO_DATE, _WEEKDAY),
-            "month": (_MONTH, _ISO_DATE),
-            "year": (_YEAR, _ISO_DATE),
-        }.get(
-            asked.date_unit or "", (_YEAR, _DAY_MONTH, _MONTH, _ISO_DATE, _WEEKDAY, _RELATIVE_DATE)
-        )
-        return any(_new(p, sentence, asked) for p in patterns)
+        return slots.dated(notes, asked, asked.date_unit)
     if slot == "time":
-        return bool(_CLOCK.search(sentence) or _TIME_OF_DAY.search(sentence))
+        return slots.timed(notes, asked)
     if slot == "duration":
-        return bool(_DURATION.search(sentence))
-    # count / amount: a quantity that is not a clock time, a year, a day of a month, a
-    # span of time or a measure, and not one the question already gives.
-    plain = _DAY_MONTH.sub(" ", _YEAR.sub(" ", _CLOCK.sub(" ", sentence)))
-    asked_numbers = {c.forms[0] for c in asked.constraints if c.kind == "number"}
-    for match in _QUANTITY.finditer(plain):
-        if match.group(0).replace(",", "").split("-")[0].split()[0] in asked_numbers:
-            continue
-        unit = (match.group(4) or "").casefold()
-        # "five seconds" is no count of passengers nor an amount of money, unless the
-        # question asks in that unit ("how many years").
-        # "half price" or "a third" is no count of anything.
-        if slot == "count" and (match.group(2) or "").casefold() in _FRACTIONS:
-            continue
-        spans_time = unit.rstrip("s") in _TIME_UNITS or (slot == "count" and unit in _SHARES)
-        if spans_time and not re.search(rf"\b{re.escape(unit.rstrip('s'))}", asked.question, re.I):
-            continue
-        return True
-    return False
+        return slots.lasting(notes, asked)
+    if slot in ("person", "place", "name"):
+        return bool(named(slot, sentence, asked, proper, notes))
+    if slot == "speech":
+        return slots.speech(notes, sentence)
+    return slots.counted(notes, asked, parse_question(asked.question), slot == "amount")
 
 
-def named(slot: Slot, sentence: str, asked: Asked, proper: AbstractSet[str]) -> set[str]:
-    """The names in `sentence` that could answer a person/name/place slot and that the
-    question does not already say (what a list question gathers)."""
-    question_keys = name_keys(asked.question)
-
-    def new(key: str) -> bool:
-        return not has_name(key, question_keys)
-
-    if slot == "person":
-        people = people_in(sentence, proper)
-        return {k for person in people if all(new(k) for k in person) for k in person}
-    return {k for _, k in names_in(sentence, proper) if new(k)}
-
-
-def has_calendar_date(text: str) -> bool:
-    """Whether `text` names a calendar date (a day of a month, a year or an ISO date), not
-    only a relative one ("today", "on Tuesday", "last week")."""
-    return bool(_DAY_MONTH.search(text) or _YEAR.search(text) or _ISO_DATE.search(text))
-
-
-def speaks(speaker: Constraint, sentence: str, previous: str) -> bool:
-    """Whether `sentence` gives the words of `speaker`: a verb of saying within a few words
-    of their name ("Starmer said", "said Starmer", "Starmer told ... that"), or a pronoun
-    that says ("..., he says") when the sentence before names them. Someone else's words
-    do not answer "what did Starmer say"."""
-    words = [name_key(w) for w in _WORD.findall(sentence)]
-    cues = [i for i, w in enumerate(words) if _SPEECH_WORD.fullmatch(w)]
-    named = [i for i, w in enumerate(words) if any(same_name(f, w) for f in speaker.forms)]
-    others = {i for i, _ in names_in(sentence, frozenset())} - set(named)
-    for n in named:
-        for c in cues:
-            # "Starmer said", "Marco Rubio has cautioned": the name, then its verb, with no
-            # other name between (that would be the subject) and not a participle.
-            between = set(range(n + 1, c))
-            if 0 < c - n <= 5 and not between & others and not words[c].endswith("ing"):
-                return True
-    if any(0 < n - c <= 3 and words[c] in _INVERTED for n in named for c in cues):
-        return True
-    pronoun_says = any(
-        words[c - 1] in _PRONOUNS or (c + 1 < len(words) and words[c + 1] in _PRONOUNS)
-        for c in cues
-        if c > 0
-    ) or bool(_PRONOUN_START.match(sentence))
-    # A sentence that is all quotation is the words of whoever the sentence before names.
-    quoted = bool(re.match(r"^\W*[“\"]", sentence))
-    return (pronoun_says or quoted) and satisfied(speaker, previous, name_keys(previous))
+def named(
+    slot: Slot,
+    sentence: str,
+    asked: Asked,
+    proper: AbstractSet[str],
+    found: Reading | None = None,
+) -> set[str]:
+    """The name keys in `sentence` that could answer a person/name/place slot and that the
+    question does not already say (what a list question gathers). `found`: as in `fills`."""
+    if slot not in ("person", "place", "name"):
+        return set()
+    notes = read(sentence) if found is None else found
+    parsed = parse_question(asked.question)
+    held = slots.holders(slot, notes, asked, parsed, _proper_in(sentence))
+    if _title_case(_WORD.findall(sentence)):
+        # In a headline every word is capitalised: the recogniser's names there are
+        # trusted only where the passages write them capitalised mid-sentence too.
+        held = [keys for keys in held if set(keys) & proper]
+    return {k for keys in held for k in keys}
 
 
-def _new(pattern: re.Pattern[str], sentence: str, asked: Asked) -> bool:
-    question = asked.question.casefold()
-    return any(m.group(0).casefold() not in question for m in pattern.finditer(sentence))
+def has_calendar_date(text: str, found: Reading | None = None) -> bool:
+    """Whether `text` names a calendar date (a day of a month or a year), not only a
+    relative one ("today", "on Tuesday", "last week"). `found`: as in `fills`."""
+    return slots.calendar(read(text) if found is None else found)
+
+
+def speaks(speaker: Constraint, sentence: str, previous: str, found: Reading | None = None) -> bool:
+    """Whether `sentence` gives the words of `speaker` (service/evidence/slots.py); a
+    pronoun that says, or a sentence all quotation, speaks for the speaker when the
+    sentence before names them. `found`: as in `fills`."""
+    says = slots.speaks(speaker, read(sentence) if found is None else found, sentence)
+    if says is None:
+        return satisfied(speaker, previous, name_keys(previous))
+    return says
 
 
 @dataclass(frozen=True)
@@ -390,9 +213,13 @@ def support(
     article: str,
     weights: Mapping[str, float],
     proper: AbstractSet[str],
+    found: Reading | None = None,
+    after: Reading = (),
 ) -> Support:
     """`about`: what places the sentence (its article's title and date); `article`: the
-    retrieved text of its article, where a constraint counts half."""
+    retrieved text of its article, where a constraint counts half; `found`: what ingest
+    read in the sentence, parsed now if None; `after`: in the sentence after it, read
+    with it when it ends in a colon."""
     previous = around.previous.text if around.previous else ""
     following = around.following.text if around.following else ""
     window = " ".join([sentence, previous, following, *about])
@@ -411,10 +238,13 @@ def support(
         elif satisfied(c, article, article_keys):
             in_window += ARTICLE_CREDIT
     # "...stating:" is answered by what follows the colon.
-    filler = f"{sentence} {following}" if sentence.rstrip().endswith(":") else sentence
-    slot = not asked.slots or any(fills(s, filler, asked, proper) for s in asked.slots)
+    colon = sentence.rstrip().endswith(":")
+    filler = f"{sentence} {following}" if colon else sentence
+    here = read(sentence) if found is None else found
+    filled = here + (after or read(following)) if colon and following else here
+    slot = not asked.slots or any(fills(s, filler, asked, proper, filled) for s in asked.slots)
     if slot and asked.slots[:1] == ("speech",) and asked.speaker is not None:
-        slot = speaks(asked.speaker, sentence, previous)
+        slot = speaks(asked.speaker, sentence, previous, here)
     total = sum(weights.get(t, 0.0) for t in asked.focus)
     present = set(terms(sentence))
     focus = sum(weights.get(t, 0.0) for t in asked.focus if t in present) / total if total else 1.0
@@ -453,6 +283,8 @@ class Candidate(Generic[P]):
     choice: float
     # Its answer passes the relation checks (linked to what the question asks about).
     passes: bool = True
+    # What ingest read in the sentence (service/evidence/reading.py).
+    found: Reading = ()
 
 
 @dataclass(frozen=True)
@@ -498,14 +330,22 @@ def rank_answers(
     candidates = []
     for ev in evidence[:ANSWER_CANDIDATES]:
         about = [ev.passage.title, *_date_words(ev.passage.published)]
+        around_ev = around.get((ev.source, ev.start), Neighbours(None, None))
+        sentence_reading = reading(ev.passage, ev.start, ev.end, ev.quote)
+        following = around_ev.following
+        after: Reading = ()
+        if following is not None and ev.quote.rstrip().endswith(":"):
+            after = reading(ev.passage, following.start, following.end, following.text)
         found = support(
             asked,
             ev.quote,
-            around.get((ev.source, ev.start), Neighbours(None, None)),
+            around_ev,
             about,
             " ".join(articles[ev.source]),
             weights,
             proper,
+            sentence_reading,
+            after,
         )
         if asked.attribute and asked.kind not in ev.terms:
             # "What is the capital of Australia?": a name in a sentence that does not
@@ -528,7 +368,8 @@ def rank_answers(
             link = link_factor(parsed, notes, ev.passage.text[notes.start : notes.end])
         choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR) * link
         passes = link == 1.0
-        candidates.append(Candidate(ev, found, answer_score(ev, found) * link, choice, passes))
+        score = answer_score(ev, found) * link
+        candidates.append(Candidate(ev, found, score, choice, passes, sentence_reading))
     candidates.sort(key=lambda c: (not c.passes, -c.choice, c.evidence.source, c.evidence.start))
     return Answers(asked, candidates, around, proper)
 

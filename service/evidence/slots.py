@@ -1,0 +1,332 @@
+"""Whether a reading (service/evidence/reading.py) holds a thing of the asked kind that the
+question does not already say, from the entities, dates and numbers the pipeline found.
+
+- "when": a DATE or TIME entity; at the asked granularity when the question names one
+  ("what date": a day; "which month": a month; "what year": a written year);
+- "what time": a TIME entity; "how long": a span of time (a DATE or TIME entity that
+  names no calendar range), or a time something has lasted "since";
+- "how many", "how much": a CARDINAL, QUANTITY, MONEY or PERCENT entity, not the
+  question's own number; a count is no share and no clock time, and is a span of time
+  only when the question counts in that unit ("how many years");
+- "who": a PERSON, ORG or NORP entity (only a PERSON when the question's parse narrows
+  it: "which person");
+- "where": a GPE, LOC or FAC entity that owns nothing ("Ukraine's president" says where
+  nobody is), or a name a locative preposition governs, whatever the recogniser made of
+  it; a name: any named entity;
+- speech: a reporting verb, said by the asked speaker when they are named anywhere in
+  its subject's phrase ("The mayor of Elmton, Jane Smith, said").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
+from datetime import date
+from typing import Literal
+
+from service.evidence import lexicon
+from service.evidence.annotate import RELATIONS, Entity, Notes, date_range, written_date
+from service.evidence.parsed import ParsedQuestion
+from service.evidence.question import Asked, Constraint, has_name, name_key, name_keys, same_name
+
+DateUnit = Literal["day", "month", "year"] | None
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+# Marks that open or close a quotation, and a colon that introduces one.
+_QUOTATION = re.compile(r"[“”\"]|:\s*$|:\s")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
+# Any day: what matters of a date read against it is how long a range it names.
+_ANY_DAY = date(2001, 1, 1)
+# How a name sits inside the noun a preposition governs ("at Elm Street headquarters").
+_NAMES_IN = frozenset({"compound", "nmod"})
+# Links within one noun phrase that may name its speaker (besides prepositions).
+_SAME_PHRASE = frozenset({"appos", "compound", "conj"})
+# How far from its head a subject's name may sit ("the mayor of X, Jane Smith").
+_PHRASE_DEPTH = 3
+
+
+def _said(entity: Entity, asked: Asked) -> bool:
+    """Whether the question already says this entity's text."""
+    return " ".join(entity.text.casefold().split()) in " ".join(asked.question.casefold().split())
+
+
+def _entities(reading: Iterable[Notes], labels: Iterable[str]) -> Iterator[tuple[Notes, Entity]]:
+    wanted = frozenset(labels)
+    for notes in reading:
+        for entity in notes.entities:
+            if entity.label in wanted:
+                yield notes, entity
+
+
+def dated(reading: Iterable[Notes], asked: Asked, unit: DateUnit) -> bool:
+    """A time of the asked granularity that the question does not say."""
+    for _, entity in _entities(reading, lexicon.TIMES):
+        if _said(entity, asked):
+            continue
+        if unit is None:
+            # "the next morning" places nothing by itself; "at 9pm" does.
+            relative = entity.label == "TIME" and not any(c.isdigit() for c in entity.text)
+            if not _span_of_time(entity) and not relative:
+                return True
+            continue
+        if unit == "year":
+            if written_date(entity.text)[0] is not None:
+                return True
+            continue
+        # The granularity of what the entity names, whatever day it is read against.
+        span = date_range(entity.text, _ANY_DAY)
+        if span is None:
+            continue
+        first, last = span
+        if unit == "day" and first == last:
+            return True
+        if unit == "month" and first[:7] == last[:7]:
+            return True
+    return False
+
+
+def _span_of_time(entity: Entity) -> bool:
+    """ "12 years", "five days": a number of some unit of time, naming no calendar range."""
+    words = [w.casefold() for w in _WORD.findall(entity.text)]
+    numbered = any(w.isdigit() or w in lexicon.NUMBER_WORDS for w in words)
+    return numbered and date_range(entity.text, _ANY_DAY) is None
+
+
+def calendar(reading: Iterable[Notes]) -> bool:
+    """Whether a time is written as a calendar date (a year, or a day of a month), not
+    only relative to the article's ("today", "on Tuesday", "last week")."""
+    for _, entity in _entities(reading, lexicon.TIMES):
+        year, month, day = written_date(entity.text)
+        if year is not None or (month is not None and day is not None):
+            return True
+    return False
+
+
+def timed(reading: Iterable[Notes], asked: Asked) -> bool:
+    """A time of day the question does not say: a TIME entity, or a number written as a
+    clock ("18:30"), which the small model labels CARDINAL."""
+    return any(
+        not _said(e, asked) and (e.label == "TIME" or _CLOCK.fullmatch(e.text))
+        for _, e in _entities(reading, {"TIME", "CARDINAL"})
+    )
+
+
+def lasting(reading: Iterable[Notes], asked: Asked) -> bool:
+    """A span of time: a time entity naming no calendar range ("three years"), or one
+    something has lasted since."""
+    for _, entity in _entities(reading, lexicon.TIMES):
+        if _said(entity, asked):
+            continue
+        if _span_of_time(entity) or date_range(entity.text, _ANY_DAY) is None:
+            return True
+    return any(relation in lexicon.SINCE for notes in reading for _, relation, _ in notes.relations)
+
+
+def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amount: bool) -> bool:
+    """A number the question does not give: any measure for an amount; for a count, no
+    share, no clock time and no lone "one" ("one of the reasons"); a span of time only when
+    the question counts in its unit ("how many years")."""
+    given = {c.forms[0] for c in asked.constraints if c.kind == "number"}
+    for notes, entity in _entities(reading, lexicon.QUANTITIES | lexicon.TIMES):
+        digits = {d.replace(",", "") for d in _DIGITS.findall(entity.text)}
+        if _said(entity, asked) or digits & given:
+            continue
+        if entity.label in lexicon.TIMES:
+            words = {w.casefold() for w in _WORD.findall(entity.text)}
+            units = {w for w in words if w in parsed.lemmas or w.rstrip("s") in parsed.lemmas}
+            if units and words - units and date_range(entity.text, None) is None:
+                return True
+            continue
+        if amount and entity.label != "CARDINAL":
+            return True
+        words = {w.casefold() for w in re.findall(r"[^\W_]+|%", entity.text)}
+        share = entity.label == "PERCENT" or bool(words & lexicon.SHARES)
+        if share and not parsed.lemmas & lexicon.SHARES:
+            continue  # the model may label "40 per cent" MONEY: a share all the same
+        if _CLOCK.fullmatch(entity.text):
+            continue  # a clock time the recogniser took for a number
+        quantity = next(
+            (q for q in notes.numbers if q.start == entity.start and q.end == entity.end), None
+        )
+        if quantity is None:
+            continue  # "half", "several": no count
+        if quantity.value == 1 and not quantity.unit:
+            continue
+        return True
+    return any(_counts(notes, asked, given, amount) for notes in reading)
+
+
+def _counts(notes: Notes, asked: Asked, given: set[str], amount: bool) -> bool:
+    """A number the recogniser left without an entity ("sold 900 tickets",
+    "$40bn"): a word written in digits, or a number word counting a noun in the parse;
+    not inside a time, not a clock, not the question's own, and for a count not a share."""
+    timed = {
+        w.casefold()
+        for e in notes.entities
+        if e.label in lexicon.TIMES
+        for w in _WORD.findall(e.text)
+    }
+    question = asked.question.casefold()
+    counting = {child for _, relation, child in notes.relations if relation == "nummod"}
+    lemmas = notes.lemmas
+    for i, word in enumerate(lemmas):
+        digits = _DIGITS.match(word)
+        if digits is None:
+            if lexicon.NUMBER_WORDS.get(word, 1) <= 1 or word not in counting:
+                continue
+        elif _CLOCK.fullmatch(word) or digits.group(0).replace(",", "") in given:
+            continue
+        if word in timed or word in question:
+            continue
+        if not amount and i + 1 < len(lemmas) and lemmas[i + 1] in lexicon.SHARES:
+            continue
+        return True
+    return False
+
+
+def _keys(entity: Entity) -> list[str]:
+    return [k for k in (name_key(w) for w in _WORD.findall(entity.text)) if k != "the"]
+
+
+def people(reading: Iterable[Notes], asked: Asked, labels: frozenset[str]) -> list[list[str]]:
+    """The name keys of each person (or of each entity of `labels`) in the reading that
+    the question does not name: "Sir Keir Starmer" is no new person when it names Starmer."""
+    question_keys = name_keys(asked.question)
+    out: list[list[str]] = []
+    for _, entity in _entities(reading, labels):
+        keys = _keys(entity)
+        if keys and all(not has_name(k, question_keys) for k in keys):
+            out.append(keys)
+    return out
+
+
+def places(
+    reading: Iterable[Notes], asked: Asked, capitalised: AbstractSet[str] = frozenset()
+) -> list[list[str]]:
+    """Places the question does not name: GPE, LOC and FAC entities, and a name a
+    locative preposition governs ("on Elm Island", "at Elm Street headquarters"), whatever
+    label the model gives it or none: a named entity, or a word written capitalised
+    mid-sentence (`capitalised`, as name keys) that is in no time or number entity. A
+    place that only owns something ("Ukraine's president") says where nothing is."""
+    question_keys = name_keys(asked.question)
+    out: list[list[str]] = []
+    for notes in reading:
+        governed = _located(notes)
+        owners = {c for _, r, c in notes.relations if r == "poss"} - governed
+        inside = set(governed)
+        inside |= {c for h, r, c in notes.relations if r in _NAMES_IN and h in governed}
+        seen: set[str] = set()
+        for entity in notes.entities:
+            keys = _keys(entity)
+            seen.update(keys)
+            if entity.label not in lexicon.NAMES:
+                continue
+            if entity.label in lexicon.PLACES:
+                if keys and keys[-1] in owners:
+                    continue
+            elif not set(keys) & inside:
+                continue
+            fresh = [k for k in keys if not has_name(k, question_keys)]
+            if fresh:
+                out.append(fresh)
+        for word in sorted(governed & capitalised - seen):
+            named_with = [
+                c
+                for h, r, c in notes.relations
+                if h == word and r in _NAMES_IN and c in capitalised
+            ]
+            fresh = [k for k in (*named_with, word) if not has_name(k, question_keys)]
+            if fresh:
+                out.append(fresh)
+    return out
+
+
+def _located(notes: Notes) -> set[str]:
+    """What a locative preposition governs in the sentence; a reporting verb's "to" names
+    whom it is said to or by ("according to"), no place."""
+    return {
+        c
+        for h, r, c in notes.relations
+        if r in lexicon.LOCATIVE and not (r == "to" and h in lexicon.REPORTING)
+    }
+
+
+def names(reading: Iterable[Notes], asked: Asked) -> list[list[str]]:
+    """Named entities of any kind, each with the name keys the question does not say."""
+    question_keys = name_keys(asked.question)
+    out: list[list[str]] = []
+    for _, entity in _entities(reading, lexicon.NAMES):
+        fresh = [k for k in _keys(entity) if not has_name(k, question_keys)]
+        if fresh:
+            out.append(fresh)
+    return out
+
+
+def holders(
+    slot: Literal["person", "place", "name"],
+    reading: Iterable[Notes],
+    asked: Asked,
+    parsed: ParsedQuestion,
+    capitalised: AbstractSet[str] = frozenset(),
+) -> list[list[str]]:
+    """The names of the asked kind the question does not say, each as its name keys: for
+    "who" a PERSON, ORG or NORP entity, only a PERSON when the question's parse says so
+    ("which person"); `capitalised`: as in `places`."""
+    notes = tuple(reading)
+    if slot == "person":
+        return people(notes, asked, (parsed.types & lexicon.PERSONISH) or lexicon.PERSONISH)
+    if slot == "place":
+        return places(notes, asked, capitalised)
+    return names(notes, asked)
+
+
+def speech(reading: Iterable[Notes], text: str) -> bool:
+    """Someone's words: a reporting verb that takes a clause, a speaker or an object in
+    the parse ("said that ...", "according to ..."), or a quotation."""
+    if _QUOTATION.search(text):
+        return True
+    return any(
+        head in lexicon.REPORTING and relation in lexicon.REPORTED
+        for notes in reading
+        for head, relation, _ in notes.relations
+    )
+
+
+def speaks(speaker: Constraint, reading: Iterable[Notes], text: str) -> bool | None:
+    """Whether the reading gives the words of `speaker`: True when the speaker is the
+    subject of a reporting verb ("Starmer said", "said Starmer", "according to Starmer");
+    None when a pronoun reports ("..., he says"), the text is all quotation or opens with
+    a pronoun, and so speaks for whoever the sentence before names; False otherwise:
+    someone else's words about the speaker do not answer "what did Starmer say"."""
+    read = tuple(reading)
+    pronoun = False
+    for notes in read:
+        for head, relation, child in notes.relations:
+            if head not in lexicon.REPORTING or relation not in ("nsubj", "to", "agent"):
+                continue
+            words = _phrase(child, notes.relations) if relation != "to" else {child}
+            if any(same_name(form, name_key(w)) for form in speaker.forms for w in words):
+                return True
+            pronoun = pronoun or child in lexicon.SPEAKER_PRONOUNS
+    opens = bool(read and read[0].lemmas and read[0].lemmas[0] in lexicon.OPENING_PRONOUNS)
+    quoted = bool(re.match(r"^\W*[“\"]", text))
+    return None if pronoun or opens or quoted else False
+
+
+def _phrase(root: str, relations: Iterable[tuple[str, str, str]]) -> set[str]:
+    """The words of the noun phrase `root` heads, through the links that name the same
+    person or one beside them: "The mayor of Elmton, Jane Smith, said" is said by Smith,
+    whether the parser makes her an apposition or, taking a first name for a preposition,
+    that preposition's object. Not through a possessor ("Smith's spokesman" speaks for
+    himself) nor a clause ("the man who met Smith")."""
+    links = [(h, c) for h, r, c in relations if r in _SAME_PHRASE or r not in RELATIONS]
+    words = {root}
+    frontier = {root}
+    for _ in range(_PHRASE_DEPTH):
+        frontier = {c for h, c in links if h in frontier} - words
+        if not frontier:
+            break
+        words |= frontier
+    return words

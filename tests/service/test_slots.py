@@ -1,0 +1,154 @@
+"""Slots, people and speech read from the real pipeline (`en_core_web_sm`), as ingest stores
+it and as a text ingest never read is parsed on the fly."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.core.store import Chunk
+from service.evidence import slots
+from service.evidence.annotate import annotate
+from service.evidence.parsed import parse_question
+from service.evidence.question import analyse
+from service.evidence.reading import read, reading
+from service.evidence.sentences import sentence_spans
+from service.evidence.support import named
+from service.retrieval.hits import Hit
+
+
+def _holders(question: str, slot: str, sentence: str) -> list[list[str]]:
+    asked = analyse(question)
+    return slots.holders(slot, read(sentence), asked, parse_question(question))  # type: ignore[arg-type]
+
+
+def test_who_is_a_person_entity_the_question_does_not_name() -> None:
+    assert _holders("Who met the chancellor?", "person", "Jane Smith met the chancellor.") == [
+        ["jane", "smith"]
+    ]
+    # The question's own person, in a longer form, is no answer.
+    assert _holders("Who did Keir Starmer call?", "person", "Sir Keir Starmer spoke.") == []
+    # "Which person" narrows "who" to people: an organisation no longer answers.
+    org = "The contract went to Acme Corporation."
+    assert _holders("Who won the contract?", "person", org) == [["acme", "corporation"]]
+    assert _holders("Which person won the contract?", "person", org) == []
+
+
+def test_where_is_a_place_entity_or_a_name_a_preposition_governs() -> None:
+    assert _holders("Where were the talks held?", "place", "The talks were held in Geneva.") == [
+        ["geneva"]
+    ]
+    assert _holders("Where were the talks held?", "place", "The talks went well.") == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # The recogniser calls the island an organisation: "on" makes it a place.
+        ("She grew up on Kettlø, a small island off the coast.", {"kettlø"}),
+        # No entity at all, but a name (capitalised mid-sentence) that "on" governs; the
+        # day "on Monday" is a date, no place.
+        ("The minister announced the plan on X (formerly Twitter) on Monday.", {"x"}),
+        # A place that owns the subject places nothing.
+        ("Spain's Pedro Sanchez thanked the allies.", set()),
+        # "of" does not place, and the lower-case "coast" is no name.
+        ("The mayor of Elmton thanked the coast guard.", set()),
+        # "according to" names a source, no place.
+        ("According to Reuters, the talks went well.", set()),
+    ],
+)
+def test_where_is_a_name_a_locative_preposition_governs(sentence: str, expected: set[str]) -> None:
+    asked = analyse("Where did the minister announce it?")
+    assert named("place", sentence, asked, frozenset()) == expected
+
+
+@pytest.mark.parametrize(
+    ("unit", "sentence", "expected"),
+    [
+        (None, "The bridge opened on 5 March 2021.", True),
+        (None, "He worked there for 28 years.", False),  # a span, not a time
+        ("day", "The bridge opened on 5 March.", True),
+        ("day", "The bridge opened in March.", False),
+        ("month", "The bridge opened in March.", True),
+        ("year", "The bridge opened in March.", False),
+        ("year", "The bridge opened in 2021.", True),
+    ],
+)
+def test_when_is_a_time_at_the_asked_granularity(
+    unit: str | None, sentence: str, expected: bool
+) -> None:
+    asked = analyse("When did the bridge open?")
+    assert slots.dated(read(sentence), asked, unit) is expected  # type: ignore[arg-type]
+
+
+def test_how_many_is_a_number_entity_or_a_counted_noun() -> None:
+    asked = analyse("How many people signed the petition?")
+    parsed = parse_question(asked.question)
+    assert slots.counted(read("It had 1,140 signatures."), asked, parsed, amount=False)
+    assert slots.counted(read("Rail traffic rose by 40 per cent."), asked, parsed, amount=True)
+    assert not slots.counted(read("Rail traffic rose by 40 per cent."), asked, parsed, False)
+    assert not slots.counted(read("It came back four months later."), asked, parsed, False)
+    years = analyse("How many years did he serve?")
+    served = read("He served for 34 years.")
+    assert slots.counted(served, years, parse_question(years.question), amount=False)
+
+
+def test_speech_is_a_reporting_verb_with_its_clause_or_speaker() -> None:
+    assert slots.speech(read("The minister said the deal was close."), "")
+    assert not slots.speech(read("The deal was close."), "The deal was close.")
+    putin = analyse("What does Putin say a ceasefire should lead to?").speaker
+    assert putin is not None
+    said = "Putin said on Tuesday that peace is near."
+    assert slots.speaks(putin, read(said), said) is True
+    other = "Starmer accused President Putin of delay tactics."
+    assert slots.speaks(putin, read(other), other) is False
+    # Someone speaking for the speaker is not the speaker.
+    spokesman = "Putin's spokesman said peace was near."
+    assert slots.speaks(putin, read(spokesman), spokesman) is False
+    # Nor is someone in a clause of the subject.
+    met = "The envoy who met Putin said peace was near."
+    assert slots.speaks(putin, read(met), met) is False
+    # A pronoun speaks for whoever the sentence before names: undecided here.
+    pronoun = "It should lead to peace, he says."
+    assert slots.speaks(putin, read(pronoun), pronoun) is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The mayor of Elmton, Jane Lund, said the bridge would reopen.",
+        # The parser takes "Per" for a preposition: Lund is its object, not an apposition.
+        "The mayor of Elmton, Per Lund, said the bridge would reopen.",
+        "Jane Lund and the mayor said the bridge would reopen.",
+    ],
+)
+def test_the_speaker_is_found_anywhere_in_the_subjects_phrase(sentence: str) -> None:
+    lund = analyse("What did Lund say about the bridge?").speaker
+    assert lund is not None
+    assert slots.speaks(lund, read(sentence), sentence) is True
+
+
+def test_a_stored_reading_is_used_and_a_missing_one_parsed_on_the_fly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    text = "The bridge opened on 5 March 2021. Jane Smith cut the ribbon."
+    spans = sentence_spans(text)
+    stored = annotate([(text, spans, None)], processes=1)[0]
+
+    def hit(annotations: str | None) -> Hit:
+        chunk = Chunk(
+            "c", text, "a.txt", 100, 100 + len(text), 0, "T", "2021-03-06", None, "", 0,
+            annotations=annotations,
+        )  # fmt: skip
+        return Hit(chunk, 1.0, 0.5)
+
+    start, end = spans[1]
+    sentence = text[start:end]
+    parsed_now = reading(hit(None), 100 + start, 100 + end, sentence)
+    assert [e.text for n in parsed_now for e in n.entities] == ["Jane Smith"]
+
+    def no_parse(*_: object) -> None:
+        raise AssertionError("a stored sentence was parsed again")
+
+    monkeypatch.setattr("service.evidence.reading.read", no_parse)
+    found = reading(hit(stored), 100 + start, 100 + end, sentence)
+    assert [e.text for n in found for e in n.entities] == ["Jane Smith"]
