@@ -18,6 +18,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from ingest.lexical import LexicalPublisher
 from ingest.plan import Reader, plan_ingest
 from ingest.reader import Article, discover, read_article, source_name
 from ingest.summary import Summary, summarise
@@ -25,6 +26,7 @@ from ingest.write import CheckpointHook, PlanWriter, no_checkpoint
 from service.core.embedder import Embedder
 from service.core.store import ArticleIndex, SourceRecord
 from service.evidence.sentences import SPLITTER_VERSION
+from service.lexical.store import LexicalStore
 from service.settings import Settings
 
 __all__ = ["IngestJob", "IngestUsageError", "Summary"]
@@ -49,7 +51,14 @@ class IngestJob:
         self._settings = settings
         self._index = index
         self._console = console or Console(stderr=True)
-        self._writer = PlanWriter(settings, embedder, index, checkpoint)
+        self._lexical = LexicalPublisher(
+            None
+            if settings.retrieval.mode == "dense"
+            else LexicalStore(settings.lexical_dir, index.name),
+            index,
+            lambda message: self._console.print(f"[yellow]warning:[/] {message}"),
+        )
+        self._writer = PlanWriter(settings, embedder, index, checkpoint, self._lexical)
 
     def run(
         self,

@@ -9,8 +9,9 @@ A file is skipped only when its manifest entry is DONE with the same sha256, so 
 killed anywhere leaves PENDING entries (or none) that the next run redoes; upserts with
 stable ids make redoing idempotent. A near-duplicate copy goes through the same order with
 no chunks. Then the manifest-only refreshes are written (each entry one atomic update), and
-each removal marks the entry PENDING, deletes the chunks, then the entry. The generation is
-bumped when anything changed, so readers reload.
+each removal marks the entry PENDING, deletes the chunks, then the entry. When anything
+changed, the lexical index of the next generation is saved (ingest/lexical.py) and then
+the generation is bumped, so readers reload.
 
 A checkpoint callback is called after each of these steps; the entry point may inject one
 (tests kill the process there), by default it does nothing.
@@ -24,6 +25,7 @@ from datetime import date
 from typing import Literal, TypeVar, get_args
 
 from ingest.chunker import ChunkingError, chunk_text
+from ingest.lexical import LexicalPublisher
 from ingest.plan import Failure, IngestPlan, Reader, Write
 from ingest.reader import Article, UnreadableFile
 from service.core.embedder import Embedder
@@ -101,11 +103,13 @@ class PlanWriter:
         embedder: Embedder,
         index: ArticleIndex,
         checkpoint: CheckpointHook = no_checkpoint,
+        lexical: LexicalPublisher | None = None,
     ) -> None:
         self._settings = settings
         self._embedder = embedder
         self._index = index
         self._checkpoint = checkpoint
+        self._lexical = lexical
 
     def write(
         self,
@@ -117,6 +121,9 @@ class PlanWriter:
     ) -> WriteResult:
         """Read, chunk and (unless `dry_run`) write the plan; `advance` counts files done."""
         result = WriteResult()
+        lexical = self._lexical
+        if lexical is not None and not dry_run and (plan.writes or plan.removals):
+            lexical.begin()
         for group in _groups(plan.writes, self._settings.ingest.group_files):
             prepared, failures = self._prepare(group, read)
             result += WriteResult(
@@ -133,13 +140,19 @@ class PlanWriter:
         if plan.refreshes:
             index.finish_sources([r.record for r in plan.refreshes])
         for record in plan.removals:
+            if lexical is not None:
+                lexical.removed(record.source)
             index.delete_source(record)
             self._checkpoint("removed")
         backfill_sentences(index)
         counts = plan.counts(dropped=result.dropped)
         # Readers reload on a new generation; a signature added to an entry is not theirs.
         if counts.added or counts.updated or counts.removed:
+            if lexical is not None:
+                lexical.publish()
             index.bump_generation()
+        elif lexical is not None:
+            lexical.abandon()
         return result
 
     def _prepare(
@@ -254,5 +267,7 @@ class PlanWriter:
         deleted = index.delete_stale_chunks(redo, {c.id for c in chunks}) if redo else 0
         self._checkpoint("pruned")
         index.finish_sources([replace(r, state=SourceState.DONE) for r in records])
+        if self._lexical is not None:
+            self._lexical.written([r.source for r in records], chunks)
         self._checkpoint("finished")
         return WriteResult(chunks_deleted=deleted, embedded_texts=len(chunks))

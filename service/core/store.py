@@ -365,10 +365,26 @@ class ArticleIndex:
 
     @_writes
     def bump_generation(self) -> None:
+        """Publish the chunks written since the last bump (and end `begin_writing`)."""
         chunks, _ = self._require()
         metadata = dict(chunks.metadata or {})
         metadata[CollectionKey.GENERATION] = int(metadata.get(CollectionKey.GENERATION, 0)) + 1
+        metadata[CollectionKey.WRITING] = 0
         chunks.modify(metadata=metadata)
+
+    @property
+    def writing(self) -> bool:
+        """An ingest run changed chunks and did not publish them (it may have been killed)."""
+        chunks, _ = self._require()
+        return bool((chunks.metadata or {}).get(CollectionKey.WRITING, 0))
+
+    @_writes
+    def set_writing(self, writing: bool) -> None:
+        chunks, _ = self._require()
+        metadata = dict(chunks.metadata or {})
+        if bool(metadata.get(CollectionKey.WRITING, 0)) != writing:
+            metadata[CollectionKey.WRITING] = int(writing)
+            chunks.modify(metadata=metadata)
 
     @_writes
     def drop(self) -> None:
