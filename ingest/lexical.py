@@ -37,12 +37,16 @@ class LexicalPublisher:
         self._store = store
         self._index = index
         self._warn = warn
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the previous run (a job may run more than once)."""
         self._base: LexicalIndex | None = None
         self._base_generation: int | None = None
         self._dropped: set[str] = set()
         self._added: list[Chunk] = []
         self._begun = False
-        # Seconds the last `publish` took, for the summary.
+        # Seconds the last `publish` took.
         self.seconds = 0.0
 
     def begin(self) -> None:
@@ -90,6 +94,6 @@ class LexicalPublisher:
         self.seconds = time.perf_counter() - started
 
     def abandon(self) -> None:
-        """The run changed nothing after all: the saved index still reflects Chroma."""
+        """The run changed no chunks after all: the saved index still reflects Chroma."""
         if self._begun and not self._dropped:
             self._index.set_writing(False)

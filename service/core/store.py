@@ -476,6 +476,18 @@ class ArticleIndex:
             records[record.source] = record
         return records
 
+    def entries(self, sources_: Sequence[str]) -> dict[str, SourceRecord]:
+        """The manifest entries of these sources that exist."""
+        _, sources = self._require()
+        records: dict[str, SourceRecord] = {}
+        for begin in range(0, len(sources_), _PAGE):
+            ids = [source_id(s) for s in sources_[begin : begin + _PAGE]]
+            got = sources.get(ids=ids, include=["metadatas"])
+            for meta in _present(got["metadatas"]):
+                record = SourceRecord.from_metadata(meta)
+                records[record.source] = record
+        return records
+
     def source_text(self, source: str) -> str | None:
         _, sources = self._require()
         got = sources.get(ids=[source_id(source)], include=["documents"])

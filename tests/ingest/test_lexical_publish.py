@@ -156,4 +156,16 @@ def test_dense_only_retrieval_saves_no_index(
         update={"retrieval": settings.retrieval.model_copy(update={"mode": "dense"})}
     )
     ingest(dense, embedder, index, corpus)
-    assert not settings.lexical_dir.exists()
+    assert not (settings.lexical_dir / index.name).exists()
+
+
+def test_a_run_killed_before_publishing_is_published_by_the_next(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    ingest(settings, embedder, index, corpus)
+    generation = index.generation
+    index.set_writing(True)  # its chunks are all written, but no generation was bumped
+    ingest(settings, embedder, index, corpus)
+    assert index.generation == (generation or 0) + 1
+    assert not index.writing
+    assert_mirrors_chroma(published(settings, index), index)
