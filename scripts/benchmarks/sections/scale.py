@@ -76,9 +76,7 @@ def one_size(n: int, workdir: Path, embed_env: dict[str, str], query_ms: float) 
     ]
     questions = synth_corpus.questions(LATENCY_QUESTIONS, seed=17)
     with worker(settings) as first:
-        rows.append(
-            row(f"{n}: first start to ready", first.ready_s, "s")
-        )
+        rows.append(row(f"{n}: first start to ready", first.ready_s, "s"))
     with worker(settings) as svc:
         memory = svc.memory_mb()
         rows.append(
