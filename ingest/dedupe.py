@@ -2,8 +2,9 @@
 
 Syndicated copies of one article differ in a headline or a sentence. Each article gets a
 MinHash signature (datasketch, 128 permutations) of the 5-word shingles of its normalised
-text; an LSH index over the signatures of the canonical articles finds the ones whose
-estimated Jaccard similarity reaches the threshold. The signature is stored in the manifest
+text; an LSH over the bands of the canonical articles' signatures (the bands datasketch's
+MinHashLSH would use, looked up with numpy) finds the ones whose estimated Jaccard
+similarity reaches the threshold. The signature is stored in the manifest
 (`encode`/`decode`) so that an unchanged file is never read for it again.
 
 datasketch is imported only when a signature is computed or compared, so a run over an
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import importlib
 import re
 import unicodedata
@@ -147,34 +149,89 @@ def assign(
             rest.append(candidate)
     if not rest:
         return decided
-    datasketch = _datasketch()
-    lsh = datasketch.MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-    canonical: dict[str, Signature] = {}
-
-    def lean(values: Signature) -> Any:
-        return datasketch.LeanMinHash(seed=SEED, hashvalues=values, scheme=_SCHEME)
-
-    def add(source: str, values: Signature) -> None:
-        lsh.insert(source, lean(values))
-        canonical[source] = values
-
-    for source in sorted(settled):
-        add(source, settled[source])
+    bands = _BandIndex(settled, _bands(threshold))
+    canonical = dict(settled)
     for candidate in sorted(rest, key=Candidate.order):
         if _still_matches(candidate, canonical, threshold):
             decided[candidate.source] = candidate.duplicate_of
             continue
         matches: dict[str, float] = {}
-        for key in lsh.query(lean(candidate.signature)):
-            score = similarity(candidate.signature, canonical[str(key)])
-            if score >= threshold:  # LSH candidates are approximate: check the estimate
-                matches[str(key)] = score
+        for key in bands.near(candidate.signature):
+            score = similarity(candidate.signature, canonical[key])
+            if score >= threshold:  # band candidates are approximate: check the estimate
+                matches[key] = score
         if matches:
             decided[candidate.source] = min(matches, key=lambda k: (-matches[k], k))
         else:
             decided[candidate.source] = None
-            add(candidate.source, candidate.signature)
+            canonical[candidate.source] = candidate.signature
+            bands.add(candidate.source, candidate.signature)
     return decided
+
+
+@functools.cache
+def _bands(threshold: float) -> tuple[int, int]:
+    """The (bands, rows per band) that datasketch's MinHashLSH picks for the threshold."""
+    lsh = importlib.import_module("datasketch.lsh")
+    bands, rows = lsh._optimal_param(threshold, NUM_PERM, 0.5, 0.5)
+    return int(bands), int(rows)
+
+
+class _BandIndex:
+    """The canonical articles by the bands of their signatures: LSH as datasketch's
+    MinHashLSH does it (a candidate shares all `rows` values of at least one band), but
+    over the stored signatures at once with numpy instead of one insert per article, so a
+    run that checks a few files does not pay for indexing every canonical one."""
+
+    def __init__(self, settled: Mapping[str, Signature], shape: tuple[int, int]) -> None:
+        self._bands, self._rows = shape
+        self._names = sorted(settled)
+        width = self._bands * self._rows
+        self._matrix = (
+            np.stack([settled[n][:width] for n in self._names]).astype(np.uint64)
+            if self._names
+            else np.zeros((0, width), dtype=np.uint64)
+        )
+        keys = self._keys(self._matrix)
+        # Per band, the rows sorted by their key: a lookup is a binary search.
+        self._order = np.argsort(keys, axis=0, kind="stable")
+        self._sorted = np.take_along_axis(keys, self._order, axis=0)
+        # Canonical articles decided during this run.
+        self._added: dict[tuple[int, bytes], list[str]] = {}
+
+    def _keys(self, matrix: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+        """One 64-bit key per row and band; equal bands have equal keys (the converse is
+        checked exactly in `near`)."""
+        bands = matrix.reshape(len(matrix), self._bands, self._rows)
+        keys = np.zeros((len(matrix), self._bands), dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for j in range(self._rows):
+                keys = keys * np.uint64(1_000_003) + bands[:, :, j]
+        return keys
+
+    def _band(self, values: Signature, band: int) -> npt.NDArray[np.uint32]:
+        return values[band * self._rows : (band + 1) * self._rows]
+
+    def near(self, values: Signature) -> set[str]:
+        """The canonical articles that share a band with `values`."""
+        found: set[str] = set()
+        width = self._bands * self._rows
+        keys = self._keys(np.asarray(values[:width], dtype=np.uint64).reshape(1, width))[0]
+        for band in range(self._bands):
+            column = self._sorted[:, band]
+            lo = np.searchsorted(column, keys[band], side="left")
+            hi = np.searchsorted(column, keys[band], side="right")
+            wanted = self._band(values, band)
+            for i in self._order[lo:hi, band]:
+                name = self._names[int(i)]
+                if np.array_equal(self._band(self._matrix[int(i)], band), wanted):
+                    found.add(name)
+            found.update(self._added.get((band, wanted.tobytes()), ()))
+        return found
+
+    def add(self, name: str, values: Signature) -> None:
+        for band in range(self._bands):
+            self._added.setdefault((band, self._band(values, band).tobytes()), []).append(name)
 
 
 def _still_matches(

@@ -12,19 +12,23 @@ A run opens the index, plans, then writes:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.plan import Reader, plan_ingest
+from ingest.lexical import LexicalPublisher
+from ingest.manifest_cache import ManifestCache
+from ingest.plan import Reader, Stat, plan_ingest
 from ingest.reader import Article, discover, read_article, source_name
 from ingest.summary import Summary, summarise
 from ingest.write import CheckpointHook, PlanWriter, no_checkpoint
 from service.core.embedder import Embedder
+from service.core.schema import SourceState
 from service.core.store import ArticleIndex, SourceRecord
 from service.evidence.sentences import SPLITTER_VERSION
+from service.lexical.store import LexicalStore
 from service.settings import Settings
 
 __all__ = ["IngestJob", "IngestUsageError", "Summary"]
@@ -49,7 +53,16 @@ class IngestJob:
         self._settings = settings
         self._index = index
         self._console = console or Console(stderr=True)
-        self._writer = PlanWriter(settings, embedder, index, checkpoint)
+        self._lexical = LexicalPublisher(
+            None
+            if settings.retrieval.mode == "dense"
+            else LexicalStore(settings.lexical_dir, index.name),
+            index,
+            lambda message: self._console.print(f"[yellow]warning:[/] {message}"),
+        )
+        # Beside the lexical indexes: both are derived from the collection, per generation.
+        self._cache = ManifestCache(settings.lexical_dir / ".manifests", index.name)
+        self._writer = PlanWriter(settings, embedder, index, checkpoint, self._lexical, self._cache)
 
     def run(
         self,
@@ -63,7 +76,7 @@ class IngestJob:
         folder = folder.resolve()
         if not folder.is_dir():
             raise IngestUsageError(f"{folder} is not a folder: pass the folder of articles.")
-        manifest = self._manifest(folder, full=full, replace=replace, dry_run=dry_run)
+        manifest, cached = self._manifest(folder, full=full, replace=replace, dry_run=dry_run)
         files, skipped = discover(folder)
         sources = [source_name(folder, p) for p in files]
         max_bytes = self._settings.ingest.max_file_bytes
@@ -74,6 +87,9 @@ class IngestJob:
         def stat(source: str) -> tuple[int, int]:
             found = (folder / source).stat()
             return found.st_size, found.st_mtime_ns
+
+        if cached:
+            manifest = self._current(manifest, sources, stat)
 
         with self._progress(len(files)) as progress:
             reading = progress.add_task("read", total=len(files))
@@ -86,7 +102,11 @@ class IngestJob:
             )
             writing = progress.add_task("ingest", total=len(plan.writes))
             result = self._writer.write(
-                plan, read, dry_run=dry_run, advance=lambda n: progress.advance(writing, n)
+                plan,
+                read,
+                dry_run=dry_run,
+                advance=lambda n: progress.advance(writing, n),
+                manifest=manifest,
             )
         return summarise(
             plan,
@@ -98,15 +118,16 @@ class IngestJob:
 
     def _manifest(
         self, folder: Path, *, full: bool, replace: bool, dry_run: bool
-    ) -> dict[str, SourceRecord]:
-        """Open the index for this folder (dropped first by `full`); its manifest."""
+    ) -> tuple[dict[str, SourceRecord], bool]:
+        """Open the index for this folder (dropped first by `full`); its manifest, and
+        whether it is the saved copy (whose entries of changed files are still to read)."""
         index = self._index
         if full and not dry_run:
             index.drop()
         fresh = not dry_run and not index.exists()
         opened = index.open(create=not dry_run) if not (full and dry_run) else False
         if not opened:
-            return {}
+            return {}, False
         if fresh:
             # Every chunk of a new collection is written with current sentence spans.
             index.set_sentences_version(SPLITTER_VERSION)
@@ -120,7 +141,29 @@ class IngestJob:
             )
         if not dry_run and mirrored != str(folder):
             index.set_folder(str(folder))
-        return index.manifest()
+        saved = self._cache.load(index)
+        if saved is not None:
+            return saved, True
+        return index.manifest(), False
+
+    def _current(
+        self, saved: dict[str, SourceRecord], sources: Sequence[str], stat: Stat
+    ) -> dict[str, SourceRecord]:
+        """The saved manifest with the entries of every file it may not describe read
+        from Chroma: new files, files whose stat differs, entries not done, files gone."""
+        present = set(sources)
+        suspects = [s for s in sources if _differs(saved.get(s), s, stat)]
+        suspects += [s for s in saved if s not in present]
+        if not suspects:
+            return saved
+        current = dict(saved)
+        read = self._index.entries(suspects)
+        for source in suspects:
+            if source in read:
+                current[source] = read[source]
+            else:
+                current.pop(source, None)
+        return current
 
     def _progress(self, total: int) -> Progress:
         return Progress(
@@ -132,6 +175,15 @@ class IngestJob:
             transient=True,
             disable=not self._console.is_terminal or total == 0,
         )
+
+
+def _differs(record: SourceRecord | None, source: str, stat: Stat) -> bool:
+    if record is None or record.state != SourceState.DONE or record.stat is None:
+        return True
+    try:
+        return stat(source) != record.stat
+    except OSError:
+        return True
 
 
 def _advancing(read: Reader, advance: Callable[[], None]) -> Reader:

@@ -9,8 +9,9 @@ A file is skipped only when its manifest entry is DONE with the same sha256, so 
 killed anywhere leaves PENDING entries (or none) that the next run redoes; upserts with
 stable ids make redoing idempotent. A near-duplicate copy goes through the same order with
 no chunks. Then the manifest-only refreshes are written (each entry one atomic update), and
-each removal marks the entry PENDING, deletes the chunks, then the entry. The generation is
-bumped when anything changed, so readers reload.
+each removal marks the entry PENDING, deletes the chunks, then the entry. When anything
+changed, the lexical index of the next generation is saved (ingest/lexical.py) and then
+the generation is bumped, so readers reload.
 
 A checkpoint callback is called after each of these steps; the entry point may inject one
 (tests kill the process there), by default it does nothing.
@@ -18,12 +19,14 @@ A checkpoint callback is called after each of these steps; the entry point may i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, TypeVar, get_args
 
 from ingest.chunker import ChunkingError, chunk_text
+from ingest.lexical import LexicalPublisher
+from ingest.manifest_cache import ManifestCache
 from ingest.plan import Failure, IngestPlan, Reader, Write
 from ingest.reader import Article, UnreadableFile
 from service.core.embedder import Embedder
@@ -101,11 +104,17 @@ class PlanWriter:
         embedder: Embedder,
         index: ArticleIndex,
         checkpoint: CheckpointHook = no_checkpoint,
+        lexical: LexicalPublisher | None = None,
+        cache: ManifestCache | None = None,
     ) -> None:
         self._settings = settings
         self._embedder = embedder
         self._index = index
         self._checkpoint = checkpoint
+        self._lexical = lexical
+        self._cache = cache
+        # The entries this run wrote as DONE, for the saved manifest.
+        self._stored: dict[str, SourceRecord] = {}
 
     def write(
         self,
@@ -114,9 +123,22 @@ class PlanWriter:
         *,
         dry_run: bool,
         advance: Callable[[int], None] = lambda files: None,
+        manifest: Mapping[str, SourceRecord] | None = None,
     ) -> WriteResult:
-        """Read, chunk and (unless `dry_run`) write the plan; `advance` counts files done."""
+        """Read, chunk and (unless `dry_run`) write the plan; `advance` counts files done.
+
+        `manifest` is the one the plan was made from; with it the manifest this run
+        leaves is saved for the next run (ingest/manifest_cache.py)."""
         result = WriteResult()
+        self._stored = {}
+        lexical = self._lexical
+        if lexical is not None:
+            lexical.reset()
+        # A run killed after changing chunks left them unpublished: this run publishes them.
+        recovering = not dry_run and self._index.is_open and self._index.writing
+        work = plan.writes or plan.removals or plan.refreshes or recovering
+        if lexical is not None and not dry_run and work:
+            lexical.begin()
         for group in _groups(plan.writes, self._settings.ingest.group_files):
             prepared, failures = self._prepare(group, read)
             result += WriteResult(
@@ -133,14 +155,39 @@ class PlanWriter:
         if plan.refreshes:
             index.finish_sources([r.record for r in plan.refreshes])
         for record in plan.removals:
+            if lexical is not None:
+                lexical.removed(record.source)
             index.delete_source(record)
             self._checkpoint("removed")
         backfill_sentences(index)
         counts = plan.counts(dropped=result.dropped)
+        generation = index.generation or 0
         # Readers reload on a new generation; a signature added to an entry is not theirs.
-        if counts.added or counts.updated or counts.removed:
+        if counts.added or counts.updated or counts.removed or recovering:
+            if lexical is not None:
+                lexical.publish()
+            self._save_manifest(manifest, plan, generation + 1)
             index.bump_generation()
+        else:
+            if lexical is not None:
+                lexical.abandon()
+            if not index.writing:
+                self._save_manifest(manifest, plan, generation)
         return result
+
+    def _save_manifest(
+        self, manifest: Mapping[str, SourceRecord] | None, plan: IngestPlan, generation: int
+    ) -> None:
+        """Save the manifest this run leaves, as the collection's at `generation`."""
+        if self._cache is None or manifest is None:
+            return
+        final = dict(manifest)
+        for record in plan.removals:
+            final.pop(record.source, None)
+        for refresh in plan.refreshes:
+            final[refresh.record.source] = refresh.record
+        final.update(self._stored)
+        self._cache.save(self._index, final, generation)
 
     def _prepare(
         self, group: Sequence[Write], read: Reader
@@ -253,6 +300,10 @@ class PlanWriter:
         redo = [p.article.source for p in prepared if not p.write.is_new]
         deleted = index.delete_stale_chunks(redo, {c.id for c in chunks}) if redo else 0
         self._checkpoint("pruned")
-        index.finish_sources([replace(r, state=SourceState.DONE) for r in records])
+        done = [replace(r, state=SourceState.DONE) for r in records]
+        index.finish_sources(done)
+        self._stored.update((r.source, r) for r in done)
+        if self._lexical is not None:
+            self._lexical.written([r.source for r in records], chunks)
         self._checkpoint("finished")
         return WriteResult(chunks_deleted=deleted, embedded_texts=len(chunks))

@@ -40,8 +40,9 @@ from service.core.offline import configure_offline
 from service.core.store import build_client, build_index
 from service.errors import ConfigurationError
 from service.evidence.sentences import warm_up
+from service.lexical.store import LexicalStore
 from service.log import LOGGER, configure_logging
-from service.retrieval.lexical_view import LexicalStore, LexicalView
+from service.retrieval.lexical_view import LexicalView
 from service.retrieval.live_index import LiveIndex
 from service.retrieval.retriever import Retriever
 from service.settings import Settings

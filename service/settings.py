@@ -167,9 +167,9 @@ class LexicalSettings(BaseSettings):
 
     dir: Path | None = Field(
         None,
-        description="Folder shared by the workers for the lexical index of each collection "
-        "generation (unset: `lexical` inside RAG_CHROMA_PATH). A cache: rebuilt from Chroma "
-        "when missing or stale.",
+        description="Folder shared by the workers and the ingest job for the lexical index of "
+        "each collection generation (unset: `lexical` inside RAG_CHROMA_PATH). A cache: "
+        "rebuilt from Chroma when missing or stale.",
     )
 
 

@@ -56,6 +56,7 @@ def test_the_contracts_hold(tree: Path) -> None:
         ("service.evidence.scoring", "import service.retrieval.hits", "service layers"),
         ("service.retrieval.retriever", "import service.answer.base", "service layers"),
         ("service.core.store", "import service.api.models", "service layers"),
+        ("service.lexical.index", "import service.retrieval.hits", "service layers"),
         ("service.answer.extractive", "import ingest.pipeline", "never imports the ingest"),
         ("ingest.pipeline", "import service.retrieval.retriever", "ingest uses only"),
         ("evals.metrics", "import service.evidence.text", "evals uses the service"),

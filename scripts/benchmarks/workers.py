@@ -23,7 +23,8 @@ from devtools.procs import clean_env
 from devtools.servers import service_run
 from evals.metrics import percentile
 
-# A first start on 50k articles builds the lexical index before /readyz answers.
+# A first start on 50k articles loads its vector index before /readyz answers (and builds
+# the lexical index when no ingest saved it).
 READY_TIMEOUT_S = 900.0
 INGEST_TIMEOUT_S = 3 * 3600
 LOAD_DEADLINE_S = 300.0

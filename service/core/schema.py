@@ -75,6 +75,9 @@ class CollectionKey:
     GENERATION: Final = "generation"
     # The sentence splitter version every chunk's SENTENCES has been brought up to.
     SENTENCES_VERSION: Final = "sentences_version"
+    # 1 while an ingest run has changed chunks it has not yet published as a generation:
+    # the lexical index saved for the current generation is then no base for the next.
+    WRITING: Final = "writing"
 
 
 def sources_collection_name(collection: str) -> str:

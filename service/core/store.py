@@ -365,10 +365,26 @@ class ArticleIndex:
 
     @_writes
     def bump_generation(self) -> None:
+        """Publish the chunks written since the last bump (and end `begin_writing`)."""
         chunks, _ = self._require()
         metadata = dict(chunks.metadata or {})
         metadata[CollectionKey.GENERATION] = int(metadata.get(CollectionKey.GENERATION, 0)) + 1
+        metadata[CollectionKey.WRITING] = 0
         chunks.modify(metadata=metadata)
+
+    @property
+    def writing(self) -> bool:
+        """An ingest run changed chunks and did not publish them (it may have been killed)."""
+        chunks, _ = self._require()
+        return bool((chunks.metadata or {}).get(CollectionKey.WRITING, 0))
+
+    @_writes
+    def set_writing(self, writing: bool) -> None:
+        chunks, _ = self._require()
+        metadata = dict(chunks.metadata or {})
+        if bool(metadata.get(CollectionKey.WRITING, 0)) != writing:
+            metadata[CollectionKey.WRITING] = int(writing)
+            chunks.modify(metadata=metadata)
 
     @_writes
     def drop(self) -> None:
@@ -458,6 +474,18 @@ class ArticleIndex:
         for meta in _paged_metadatas(sources):
             record = SourceRecord.from_metadata(meta)
             records[record.source] = record
+        return records
+
+    def entries(self, sources_: Sequence[str]) -> dict[str, SourceRecord]:
+        """The manifest entries of these sources that exist."""
+        _, sources = self._require()
+        records: dict[str, SourceRecord] = {}
+        for begin in range(0, len(sources_), _PAGE):
+            ids = [source_id(s) for s in sources_[begin : begin + _PAGE]]
+            got = sources.get(ids=ids, include=["metadatas"])
+            for meta in _present(got["metadatas"]):
+                record = SourceRecord.from_metadata(meta)
+                records[record.source] = record
         return records
 
     def source_text(self, source: str) -> str | None:

@@ -19,9 +19,9 @@ from service.core.schema import date_to_int
 from service.core.store import ArticleIndex, Chunk, ChunkMatch, build_where
 from service.errors import Unavailable
 from service.evidence.scoring import QueryTerms, score_evidence
+from service.lexical.index import LexicalIndex
 from service.retrieval.dates import DateMention, dates_in
 from service.retrieval.hits import Hit
-from service.retrieval.lexical_index import LexicalIndex
 from service.retrieval.lexical_view import LexicalView
 from service.retrieval.live_index import LiveIndex
 from service.settings import RetrievalSettings

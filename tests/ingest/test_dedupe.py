@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import signal
 from itertools import combinations
 from pathlib import Path
@@ -315,6 +316,8 @@ def test_entries_without_a_signature_get_one_without_reindexing(
     _, sources = index._require()
     sources.update(ids=[source_id(s) for s in SAMPLES], metadatas=[{SourceKey.MINHASH: None}] * 5)
     assert all(r.minhash is None for r in index.manifest().values())
+    # Nor the copy of the manifest that runs save now.
+    shutil.rmtree(settings.lexical_dir / ".manifests")
     summary = job(settings, embedder, index).run(corpus)
     assert (summary.unchanged, summary.chunks_written, summary.embedded_texts) == (5, 0, 0)
     assert snapshot(index) == before

@@ -11,7 +11,7 @@ import numpy as np
 
 from service.app import build_services
 from service.core.embedder import Embedder
-from service.retrieval.lexical_index import LexicalIndex
+from service.lexical.index import LexicalIndex
 from service.settings import ChromaSettings, Settings
 from tests.conftest import SAMPLE_DIR
 from tests.service.conftest import ingest_folder

@@ -15,8 +15,8 @@ import service.evidence.scoring as scoring
 from service.app import build_services
 from service.core.store import ArticleIndex, Chunk, ChunkMatch
 from service.evidence.scoring import QueryTerms, score_evidence
+from service.lexical.index import LexicalIndex, _tokens
 from service.retrieval.hits import Hit
-from service.retrieval.lexical_index import LexicalIndex, _tokens
 from service.retrieval.retriever import rerank, rrf
 from service.settings import Settings
 

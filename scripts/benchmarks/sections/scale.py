@@ -2,8 +2,8 @@
 
 Each corpus (scripts/synth_corpus.py) is ingested through the instant embeddings endpoint
 (scripts/instant_embedder.py, a stand-in for a fast embedding model, so that only our own
-costs show). Figures: ingest rate, worker start-up to ready (first start, which builds the
-lexical index, and a restart, which maps the saved one), RSS / USS / PSS of the worker,
+costs show). Figures: ingest rate, worker start-up to ready (a first start and a restart;
+both map the lexical index the ingest saved), RSS / USS / PSS of the worker,
 `/v1/ask` p50 / p95 (plus the bundled embedder's measured query time, which the instant
 endpoint does not cost), a one-file re-ingest, the first query after it and how long
 until a word only that file has is found. Sizes that would overrun SCALE_BUDGET_S are
@@ -76,14 +76,12 @@ def one_size(n: int, workdir: Path, embed_env: dict[str, str], query_ms: float) 
     ]
     questions = synth_corpus.questions(LATENCY_QUESTIONS, seed=17)
     with worker(settings) as first:
-        rows.append(
-            row(f"{n}: first start to ready (builds the lexical index)", first.ready_s, "s")
-        )
+        rows.append(row(f"{n}: first start to ready", first.ready_s, "s"))
     with worker(settings) as svc:
         memory = svc.memory_mb()
         rows.append(
             row(
-                f"{n}: worker start to ready (maps the saved index)",
+                f"{n}: worker start to ready (again)",
                 svc.ready_s,
                 "s",
                 Target("<=", 5),

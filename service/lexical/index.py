@@ -3,9 +3,11 @@
 Chroma stays the single source of truth: a `LexicalIndex` is derived from the chunk
 records of one collection generation, with the answerer's document frequencies
 (`TermStats`) and the vocabulary that spelling repair draws on. It is saved to a folder
-(`LexicalStore`) and loaded memory-mapped, so several workers share one copy, and is
-rebuilt from Chroma whenever the stored one is missing or stale (service/retrieval/
-lexical_view.py keeps each worker's copy current off the request path).
+(`LexicalStore`) and loaded memory-mapped, so several workers share one copy. The ingest
+job derives the next generation's index from the previous one by difference (`updated`)
+and saves it before it publishes the generation; a worker that finds none saved, or a
+stale one, builds it from Chroma (service/retrieval/lexical_view.py keeps each worker's
+copy current off the request path).
 
 A hit is a row of the index; the caller turns rows into chunks through Chroma, so a
 chunk deleted since the index was built is never served.
@@ -18,7 +20,7 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -30,13 +32,17 @@ import numpy.typing as npt
 from service.core.schema import date_to_int
 from service.core.store import Chunk
 from service.evidence.stats import TermStats
+from service.evidence.text import term_set
+from service.lexical.bags import Bags, bm25, counted, once
 
 # Words at least this long may be repaired; shorter ones are too ambiguous.
 MIN_REPAIR_LENGTH = 5
 REPAIR_SIMILARITY = 80.0
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # Bumped whenever what is saved, or how it is derived, changes: older folders are rebuilt.
-FORMAT: Final = 1
+FORMAT: Final = 2
+# The bags an index is derived from, each saved in a subfolder of this name.
+_BAGS = ("tokens", "terms", "words")
 
 
 @lru_cache(maxsize=1)
@@ -110,6 +116,45 @@ class Rows:
         return keep.astype(np.float32)
 
 
+@dataclass(frozen=True)
+class Derivation:
+    """What an index is derived from, row by row: each chunk's BM25 tokens with their
+    counts, its evidence terms and its (casefolded) words."""
+
+    tokens: Bags
+    terms: Bags
+    words: Bags
+
+    @classmethod
+    def empty(cls) -> Derivation:
+        return cls(Bags.empty(), Bags.empty(), Bags.empty())
+
+    def extended(self, texts: Sequence[str]) -> Derivation:
+        return Derivation(
+            self.tokens.extended(counted(t) for t in _tokens(texts)) if texts else self.tokens,
+            self.terms.extended(once(term_set(t)) for t in texts),
+            self.words.extended(once(w.casefold() for w in _WORD.findall(t)) for t in texts),
+        )
+
+    def kept(self, keep: npt.NDArray[np.bool_]) -> Derivation:
+        return Derivation(self.tokens.kept(keep), self.terms.kept(keep), self.words.kept(keep))
+
+
+_NO_IDS: Final = np.array([], dtype="S32")
+_NO_DATES: Final = np.array([], dtype=np.int32)
+
+
+def _rows(ids: npt.NDArray[np.bytes_], names: Sequence[str], published: npt.NDArray[Any]) -> Rows:
+    sources = tuple(sorted(set(names)))
+    code = {s: i for i, s in enumerate(sources)}
+    return Rows(
+        ids=ids.astype("S32"),
+        source=np.array([code[n] for n in names], dtype=np.int32),
+        published=published.astype(np.int32),
+        sources=sources,
+    )
+
+
 class LexicalIndex:
     """BM25 (bm25s), document frequencies and vocabulary of one collection state."""
 
@@ -120,6 +165,7 @@ class LexicalIndex:
         rows: Rows,
         stats: TermStats,
         vocabulary: Sequence[str],
+        derivation: Derivation | None = None,
     ) -> None:
         self.key = key
         self._bm25 = bm25
@@ -127,6 +173,9 @@ class LexicalIndex:
         self.stats = stats
         self._vocabulary = list(vocabulary)
         self._known = frozenset(self._vocabulary)
+        # Kept only where the next generation is derived from this one (the ingest job)
+        # and by a build, which saves it.
+        self.derivation = derivation
 
     @classmethod
     def empty(cls) -> LexicalIndex:
@@ -135,32 +184,54 @@ class LexicalIndex:
     @classmethod
     def build(cls, key: IndexKey | None, chunks: Iterable[Chunk]) -> LexicalIndex:
         """Derive everything from the chunks (in the order Chroma returns them)."""
-        import bm25s
+        return cls._derive(key, _rows(_NO_IDS, [], _NO_DATES), Derivation.empty(), list(chunks))
 
-        chunks = list(chunks)
-        texts = [c.text for c in chunks]
-        bm25: Any = None
-        if chunks:
-            bm25 = bm25s.BM25()
-            bm25.index(_tokens(texts), show_progress=False)
-        sources = tuple(sorted({c.source for c in chunks}))
-        code = {s: i for i, s in enumerate(sources)}
-        rows = Rows(
-            ids=np.array([c.id for c in chunks], dtype="S32"),
-            source=np.array([code[c.source] for c in chunks], dtype=np.int32),
-            published=np.array(
-                [date_to_int(c.published) if c.published else 0 for c in chunks], dtype=np.int32
+    def updated(
+        self, key: IndexKey, dropped: Collection[str], added: Sequence[Chunk]
+    ) -> LexicalIndex:
+        """The index of the state where the chunks of the `dropped` sources were replaced
+        by `added` (appended in their order), derived from this one without reading or
+        tokenising its other rows again. Needs the derivation (`load(..., derivation=True)`)."""
+        if self.derivation is None:
+            raise ValueError("this index was loaded without what it is derived from")
+        codes = [i for i, source in enumerate(self.rows.sources) if source in dropped]
+        keep = ~np.isin(np.asarray(self.rows.source), np.asarray(codes, dtype=np.int32))
+        rows = self.rows
+        names = [rows.sources[int(i)] for i in np.asarray(rows.source)[keep]]
+        kept = _rows(np.asarray(rows.ids)[keep], names, np.asarray(rows.published)[keep])
+        return self._derive(key, kept, self.derivation.kept(keep), added)
+
+    @classmethod
+    def _derive(
+        cls, key: IndexKey | None, rows: Rows, derivation: Derivation, added: Sequence[Chunk]
+    ) -> LexicalIndex:
+        """`rows` with `derivation`, followed by the `added` chunks; every weight and count
+        recomputed over all of them."""
+        derivation = derivation.extended([c.text for c in added])
+        rows = _rows(
+            np.concatenate([rows.ids, np.array([c.id for c in added], dtype="S32")]),
+            [rows.sources[int(i)] for i in rows.source] + [c.source for c in added],
+            np.concatenate(
+                [
+                    rows.published,
+                    np.array(
+                        [date_to_int(c.published) if c.published else 0 for c in added],
+                        dtype=np.int32,
+                    ),
+                ]
             ),
-            sources=sources,
         )
-        words: set[str] = set()
-        for text in texts:
-            words.update(_WORD.findall(text))
-        vocabulary = sorted({w.casefold() for w in words})
-        return cls(key, bm25, rows, TermStats.from_texts(texts), vocabulary)
+        stats = TermStats(len(rows.ids), Counter(derivation.terms.present()))
+        vocabulary = sorted(derivation.words.present())
+        return cls(key, bm25(derivation.tokens), rows, stats, vocabulary, derivation)
 
     def __len__(self) -> int:
         return len(self.rows.ids)
+
+    @property
+    def vocabulary(self) -> tuple[str, ...]:
+        """Every word of the corpus, casefolded, sorted."""
+        return tuple(self._vocabulary)
 
     def search(
         self, query: str, k: int, mask: npt.NDArray[np.float32] | None = None
@@ -209,14 +280,19 @@ class LexicalIndex:
 
     # -- persistence ---------------------------------------------------------------------
 
-    def save(self, folder: Path) -> None:
-        """Write into `folder` (which must not exist) through a temporary sibling and a
-        rename, so a reader sees a complete folder or none."""
+    def save(self, folder: Path, *, replace: bool = False) -> None:
+        """Write into `folder` through a temporary sibling and a rename, so a reader sees
+        a complete folder or none. An existing `folder` is kept (another process saved the
+        same state first) unless `replace` (the ingest job publishing a generation that an
+        interrupted run may have saved before changing the collection further)."""
         temp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
         shutil.rmtree(temp, ignore_errors=True)
         temp.mkdir(parents=True)
         if self._bm25 is not None:
             self._bm25.save(str(temp / "bm25"), show_progress=False)
+        if self.derivation is not None:
+            for name in _BAGS:
+                _save_bags(temp / name, getattr(self.derivation, name))
         np.save(temp / "ids.npy", self.rows.ids)
         np.save(temp / "source.npy", self.rows.source)
         np.save(temp / "published.npy", self.rows.published)
@@ -237,6 +313,8 @@ class LexicalIndex:
                 "chunks": len(self),
             },
         )
+        if replace:
+            shutil.rmtree(folder, ignore_errors=True)
         try:
             temp.rename(folder)
         except OSError:
@@ -246,8 +324,9 @@ class LexicalIndex:
                 raise
 
     @classmethod
-    def load(cls, folder: Path) -> LexicalIndex | None:
-        """The index saved in `folder`, memory-mapped; None when absent or of another format."""
+    def load(cls, folder: Path, *, derivation: bool = False) -> LexicalIndex | None:
+        """The index saved in `folder`, memory-mapped; None when absent or of another format
+        (or, asked for its `derivation`, saved without it)."""
         import bm25s
 
         try:
@@ -271,13 +350,37 @@ class LexicalIndex:
             if meta.get("collection_id") is not None
             else None
         )
+        derived: Derivation | None = None
+        if derivation:
+            if not all((folder / name / "meta.json").is_file() for name in _BAGS):
+                return None
+            derived = Derivation(*(_load_bags(folder / name) for name in _BAGS))
         return cls(
             key,
             bm25,
             rows,
             TermStats(int(stats["documents"]), Counter(stats["frequencies"])),
             json.loads((folder / "vocabulary.json").read_text("utf-8")),
+            derived,
         )
+
+
+def _save_bags(folder: Path, bags: Bags) -> None:
+    folder.mkdir()
+    np.save(folder / "indptr.npy", bags.indptr)
+    np.save(folder / "terms.npy", bags.terms)
+    np.save(folder / "counts.npy", bags.counts)
+    # Written last: a folder without it is incomplete.
+    _write_json(folder / "meta.json", {"names": list(bags.names)})
+
+
+def _load_bags(folder: Path) -> Bags:
+    return Bags(
+        names=tuple(json.loads((folder / "meta.json").read_text("utf-8"))["names"]),
+        indptr=np.load(folder / "indptr.npy"),
+        terms=np.load(folder / "terms.npy"),
+        counts=np.load(folder / "counts.npy"),
+    )
 
 
 def _write_json(path: Path, value: object) -> None:

@@ -1,0 +1,90 @@
+"""A local copy of the manifest as of one collection generation.
+
+Reading the whole manifest from Chroma costs in proportion to the corpus on every run,
+while a run usually changes a few files. The job saves the manifest it leaves behind,
+keyed by the collection's id and generation, beside the lexical indexes; the next run
+that finds the collection at that generation, and not marked as being written
+(`ArticleIndex.writing`), takes the unchanged entries from this copy and reads from
+Chroma only the entries of files whose size or modification time differ from it, of new
+files and of files gone. Anything else (no copy, another generation, a run interrupted
+after changing the collection, an unreadable file) means the whole manifest is read, as
+before: the copy is a cache, Chroma the source of truth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from service.core.store import ArticleIndex, SourceRecord
+
+# Bumped when the saved form changes: an older copy is ignored.
+FORMAT = 1
+
+
+class ManifestCache:
+    """The saved manifest of one collection, in `folder/<collection>.json`."""
+
+    def __init__(self, folder: Path, collection: str) -> None:
+        self.path = folder / f"{collection}.json"
+
+    def load(self, index: ArticleIndex) -> dict[str, SourceRecord] | None:
+        """The manifest as of the collection's current state; None when not known here."""
+        try:
+            saved = json.loads(self.path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        if (
+            not isinstance(saved, dict)
+            or saved.get("format") != FORMAT
+            or saved.get("collection_id") != index.collection_id
+            or saved.get("generation") != index.generation
+            or index.writing
+        ):
+            return None
+        try:
+            return {e["source"]: _record(e) for e in saved["entries"]}
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def save(
+        self, index: ArticleIndex, manifest: Mapping[str, SourceRecord], generation: int
+    ) -> None:
+        """Save `manifest` as the collection's at `generation`; a failure only costs the
+        next run a full read."""
+        body = {
+            "format": FORMAT,
+            "collection_id": index.collection_id,
+            "generation": generation,
+            "entries": [asdict(r) for r in manifest.values()],
+        }
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temp.write_text(json.dumps(body, ensure_ascii=False), "utf-8")
+            os.replace(temp, self.path)
+        except OSError:
+            temp.unlink(missing_ok=True)
+
+    def forget(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _record(entry: dict[str, Any]) -> SourceRecord:
+    stat = entry.get("stat")
+    return SourceRecord(
+        source=str(entry["source"]),
+        sha256=str(entry["sha256"]),
+        title=str(entry["title"]),
+        published=entry.get("published"),
+        url=entry.get("url"),
+        chunks=int(entry["chunks"]),
+        state=str(entry["state"]),
+        duplicate_of=entry.get("duplicate_of"),
+        minhash=entry.get("minhash"),
+        stat=(int(stat[0]), int(stat[1])) if stat else None,
+    )
