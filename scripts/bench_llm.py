@@ -149,6 +149,10 @@ def llama_server(model: Path, threads: int, log_path: Path) -> Iterator[str]:
         "4096",
         "--n_threads",
         str(threads),
+        # Prompt evaluation too: its default is every core, and on a busy machine threads
+        # that wait for each other at every layer make a short prompt take seconds.
+        "--n_threads_batch",
+        str(threads),
     ]
     with log_path.open("wb") as log:
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)

@@ -67,7 +67,7 @@ def build_services(settings: Settings) -> Services:
     llm: Answerer | None = None
     if settings.use_llm and settings.answer.mode == "select":
         chat = ChatModel(settings.llm, build_llm_client(settings.llm))
-        llm = SelectAnswerer(chat, settings.llm.context_tokens)
+        llm = SelectAnswerer(chat, settings.llm.context_tokens, settings.answer)
     elif settings.use_llm:
         vectors = WordVectors(embedder.embed)
         llm = LLMAnswerer(settings.llm, build_llm_client(settings.llm), vectors)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import openai
@@ -38,6 +39,14 @@ _RETRYABLE = (
 )
 
 
+@dataclass(frozen=True)
+class Alternatives:
+    """The tokens the model weighed for the first token of its reply, with their log
+    probabilities (the OpenAI `top_logprobs`), as far as the server reports them."""
+
+    logprobs: Mapping[str, float]
+
+
 def build_client(settings: LLMSettings) -> openai.AsyncOpenAI:
     if not settings.base_url:
         raise ConfigurationError("RAG_ANSWER_MODE=llm or select needs RAG_LLM_BASE_URL.")
@@ -60,12 +69,14 @@ class ChatModel:
         self._settings = settings
         self._client = client
         self.name: str = settings.model
+        # Cleared when the server refuses a request asking for log probabilities.
+        self._logprobs = True
 
     async def aclose(self) -> None:
         await self._client.close()
 
     async def _open_stream(
-        self, messages: list[dict[str, str]], max_tokens: int, temperature: float
+        self, messages: list[dict[str, str]], max_tokens: int, temperature: float, top: int
     ) -> tuple[Any, Any, Any]:
         """Start the completion and wait for its first chunk, retrying only until then."""
         settings = self._settings
@@ -78,19 +89,24 @@ class ChatModel:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._first_chunk(messages, max_tokens, temperature)
+                    return await self._first_chunk(messages, max_tokens, temperature, top)
         except StopAsyncIteration as exc:
             metrics.llm_failed("empty")
             raise UpstreamError("The LLM closed the stream without an answer.") from exc
         except (TimeoutError, *_RETRYABLE) as exc:
             raise _upstream(exc, first_token=True) from exc
         except openai.APIStatusError as exc:
+            if top and exc.status_code in (400, 422):
+                # A server that does not report log probabilities: the plain reply it is.
+                self._logprobs = False
+                return await self._open_stream(messages, max_tokens, temperature, 0)
             raise _upstream(exc) from exc
         raise AssertionError("tenacity either returns or re-raises")
 
     async def _first_chunk(
-        self, messages: list[dict[str, str]], max_tokens: int, temperature: float
+        self, messages: list[dict[str, str]], max_tokens: int, temperature: float, top: int
     ) -> tuple[Any, Any, Any]:
+        extra: dict[str, Any] = {"logprobs": True, "top_logprobs": top} if top else {}
         async with asyncio.timeout(self._settings.first_token_timeout_s):
             stream = await self._client.chat.completions.create(
                 model=self.name,
@@ -98,24 +114,38 @@ class ChatModel:
                 stream=True,
                 temperature=temperature,
                 max_tokens=max_tokens,
+                **extra,
             )
             iterator = cast(openai.AsyncStream[Any], stream).__aiter__()
             return stream, iterator, await iterator.__anext__()
 
     async def chat(
-        self, messages: list[dict[str, str]], *, max_tokens: int, temperature: float
-    ) -> AsyncIterator[str | Usage]:
+        self,
+        messages: list[dict[str, str]],
+        *,
+        max_tokens: int,
+        temperature: float,
+        alternatives: int = 0,
+    ) -> AsyncIterator[str | Alternatives | Usage]:
         """The reply's text pieces as they stream, then its `Usage` (counted here when the
-        server reports none)."""
+        server reports none). With `alternatives`, the server is asked for that many
+        likeliest tokens at each step, and the first token's come as `Alternatives`
+        before its text; a server that reports none, or refuses the request, gives the
+        plain reply."""
         metrics.llm_requested()
         deadline = time.monotonic() + self._settings.timeout_s
-        stream, iterator, chunk = await self._open_stream(messages, max_tokens, temperature)
+        top = alternatives if self._logprobs else 0
+        stream, iterator, chunk = await self._open_stream(messages, max_tokens, temperature, top)
         parts: list[str] = []
         usage: Usage | None = None
         try:
             while True:
                 if chunk.choices:
                     delta = chunk.choices[0].delta.content or ""
+                    if delta and not parts and top:
+                        first = first_alternatives(chunk.choices[0])
+                        if first is not None:
+                            yield first
                     if delta:
                         parts.append(delta)
                         yield delta
@@ -138,6 +168,17 @@ class ChatModel:
             usage = Usage(prompt, count_tokens("".join(parts)))
         metrics.llm_tokens_used(usage.prompt_tokens, usage.completion_tokens)
         yield usage
+
+
+def first_alternatives(choice: Any) -> Alternatives | None:
+    """The first token's `top_logprobs` in a streamed chunk's choice, if it has any."""
+    logprobs = getattr(choice, "logprobs", None)
+    content = getattr(logprobs, "content", None) or []
+    if not content:
+        return None
+    top = getattr(content[0], "top_logprobs", None) or []
+    found = {str(t.token): float(t.logprob) for t in top if t.logprob is not None}
+    return Alternatives(found) if found else None
 
 
 class ModelAnswerer:
@@ -191,7 +232,7 @@ class LLMAnswerer(ModelAnswerer):
         ):
             if isinstance(item, Usage):
                 usage = item
-            else:
+            elif isinstance(item, str):
                 parts.append(item)
                 yield Token(item)
         try:

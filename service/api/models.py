@@ -211,8 +211,9 @@ class AskResponse(BaseModel):
     usage: UsageOut
     confidence: float | None = Field(
         None,
-        description="The extractive answerer's evidence score (abstains below "
-        "RAG_ANSWER_MIN_SCORE); null for LLM answers.",
+        description="The extractive evidence score (the extractive answerer abstains below "
+        "RAG_ANSWER_MIN_SCORE); also given by the select mode, whose refusals weigh it; "
+        "null for generative LLM answers.",
     )
     query: str | None = Field(
         None,
