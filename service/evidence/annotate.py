@@ -255,6 +255,16 @@ def written_date(text: str) -> tuple[int | None, int | None, int | None]:
     return year, month, day
 
 
+def published_day(published: str | None) -> date | None:
+    """An article's stored `published` (ISO) as a date; None when absent or unreadable."""
+    if not published:
+        return None
+    try:
+        return date.fromisoformat(published)
+    except ValueError:
+        return None
+
+
 def date_range(text: str, published: date | None) -> tuple[str, str] | None:
     """The calendar range `text` names: "2019", "March 2021", "5 March", "the 1990s",
     "last week", "on Sunday" (the last Sunday up to the article's date)."""

@@ -120,13 +120,6 @@ VESSEL_PREFIXES: Final = frozenset({"hms", "uss", "rms", "ss", "ms", "mv", "rv"}
 # Date words relative to the article's own date.
 MONTHS: Final = tuple(m.casefold() for m in calendar.month_name[1:])
 WEEKDAYS: Final = tuple(d.casefold() for d in calendar.day_name)
-# Month and weekday names as news copy writes them (capitalised, so "may" the verb is not
-# one), for regular expressions: full names, then the short forms.
-_SHORT = [a for a in calendar.month_abbr[1:] if a not in calendar.month_name]
-MONTH_PATTERN: Final = (
-    "(?:" + "|".join([*calendar.month_name[1:], *_SHORT[:8], "Sept", *_SHORT[8:]]) + ")"
-)
-WEEKDAY_PATTERN: Final = "(?:" + "|".join(calendar.day_name) + ")"
 # Every written form of each month, by its number.
 MONTH_NUMBERS: Final[dict[str, int]] = {
     **{a.casefold(): i for i, a in enumerate(calendar.month_abbr) if i},

@@ -9,24 +9,14 @@ time that text is seen.
 
 from __future__ import annotations
 
-from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from service.core import nlp
-from service.evidence.annotate import Notes, annotate_doc, decode
+from service.evidence.annotate import Notes, annotate_doc, decode, published_day
 from service.evidence.sentences import sentence_spans
 
 Reading = tuple[Notes, ...]
-
-
-def _published(published: str | None) -> date | None:
-    if not published:
-        return None
-    try:
-        return date.fromisoformat(published)
-    except ValueError:
-        return None
 
 
 @lru_cache(maxsize=4096)
@@ -34,7 +24,7 @@ def read(text: str, published: str | None = None) -> Reading:
     """`text` parsed now, sentence by sentence (offsets within `text`); `published`: its
     article's date, against which "last week" or "on Sunday" is resolved."""
     spans = sentence_spans(text) or [(0, len(text))]
-    day = _published(published)
+    day = published_day(published)
     docs = nlp.pipeline().pipe([text[s:e] for s, e in spans])
     return tuple(annotate_doc(doc, day, s) for (s, _), doc in zip(spans, docs, strict=True))
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Final, Literal
 
 from service.evidence import lexicon
-from service.evidence.annotate import RELATIONS, DateRange, Notes
+from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day
 from service.evidence.parsed import ParsedQuestion
 
 Conflict = Literal["another time", "former holder", "part for whole"]
@@ -192,11 +192,8 @@ def _article_rules_out(asked: Iterable[DateRange], notes: Notes, published: str 
     time: news reports what happened up to about a year before it (an article early in a
     year still reports the year before), and speaks of what comes after it only with a
     modal ("will", "could")."""
-    if not published:
-        return False
-    try:
-        day = date.fromisoformat(published)
-    except ValueError:
+    day = published_day(published)
+    if day is None:
         return False
     asked = list(asked)
     first = min(q.first for q in asked)

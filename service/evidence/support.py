@@ -19,12 +19,11 @@ import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from datetime import date
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
 from service.evidence import lexicon, slots
-from service.evidence.annotate import Notes, decode, notes_at
+from service.evidence.annotate import Notes, decode, notes_at, published_day
 from service.evidence.parsed import parse_question
 from service.evidence.question import (
     MONTHS,
@@ -396,10 +395,7 @@ def _passage_notes(ev: Evidence[Any]) -> list[Notes]:
 
 def _date_words(published: str | None) -> list[str]:
     """ "2026-02-19" as "19 February 2026", so that "in mid-February" finds it."""
-    if not published:
-        return []
-    try:
-        day = date.fromisoformat(published)
-    except ValueError:
+    day = published_day(published)
+    if day is None:
         return []
     return [f"{day.day} {MONTHS[day.month - 1].title()} {day.year}"]
