@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # Bump whenever `annotate` may read any sentence differently: annotations stored under
 # another version are ignored (a re-ingest brings them up to date).
-ANNOTATION_VERSION: Final = 3
+ANNOTATION_VERSION: Final = 4
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
 # Relations kept: the arguments and modifiers the answer checks read, and the clause links
@@ -268,7 +268,8 @@ def published_day(published: str | None) -> date | None:
 def date_range(text: str, published: date | None) -> tuple[str, str] | None:
     """The calendar range `text` names: "2019", "March 2021", "5 March", "the 1990s",
     "last week", "on Sunday" (the last Sunday up to the article's date)."""
-    words = [w for w in re.findall(r"[\w'-]+", text.casefold()) if w != "the"]
+    # "last year's": the possessive is no part of the period's word.
+    words = [w.removesuffix("'s") for w in re.findall(r"[\w'-]+", text.casefold()) if w != "the"]
     year, month, day, decade = _written(words)
     try:
         if year is not None:

@@ -1,4 +1,5 @@
-"""Dates named in a question ("what happened on 25 November?") and chunks that match them.
+"""Dates named in a question ("what happened on 25 November?", "who won in 2019?") and
+chunks that match them.
 
 The question's dates are its DATE entities as the parse reads them (service/evidence/
 parsed.py); a chunk names a day when ingest stored that day among its sentences' date
@@ -92,17 +93,49 @@ def _mention(text: str) -> DateMention | None:
     return DateMention(month, day, None)
 
 
+@dataclass(frozen=True)
+class YearMention:
+    """A year the question names on its own ("the 2019 race"): recurring events (a race,
+    an award, a season's results) are told apart by it."""
+
+    year: int
+
+    def matches(self, chunk: Chunk) -> bool:
+        """The article is dated that year, or one of the chunk's sentences places itself
+        in it (a written year, or a date resolved against the article's: "last year")."""
+        if chunk.published and chunk.published[:4] == str(self.year):
+            return True
+        year = str(self.year)
+        return any(
+            d.first[:4] == year and d.last[:4] == year
+            for notes in decode(chunk.text, chunk.annotations).values()
+            for d in notes.dates
+        )
+
+
+Mention = DateMention | YearMention
+
+
 # An ISO date is digits, which the recogniser does not always label.
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 
 
-def dates_in(question: str) -> list[DateMention]:
+def dates_in(question: str) -> list[Mention]:
     found = [
         DateMention(int(m.group(2)), int(m.group(3)), int(m.group(1)))
         for m in _ISO.finditer(question)
     ]
-    for label, text in parse_question(question).entities:
+    parsed = parse_question(question)
+    for label, text in parsed.entities:
         mention = _mention(text) if label == "DATE" and not _ISO.search(text) else None
         if mention is not None:
             found.append(mention)
-    return [d for d in found if 1 <= (d.day or 1) <= 31 and 1 <= d.month <= 12]
+    days: list[Mention] = [d for d in found if 1 <= (d.day or 1) <= 31 and 1 <= d.month <= 12]
+    # A whole year, read without a reference date: a written year, not "last year".
+    years = {
+        int(d.first[:4])
+        for d in parsed.dates
+        if d.first[:4] == d.last[:4] and d.first[5:] == "01-01" and d.last[5:] == "12-31"
+    }
+    years -= {d.year for d in found if d.year is not None}
+    return days + [YearMention(y) for y in sorted(years)]

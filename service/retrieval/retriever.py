@@ -20,7 +20,7 @@ from service.core.store import ArticleIndex, Chunk, ChunkMatch, build_where
 from service.errors import Unavailable
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.lexical.index import LexicalIndex
-from service.retrieval.dates import DateMention, dates_in
+from service.retrieval.dates import Mention, dates_in
 from service.retrieval.hits import Hit
 from service.retrieval.lexical_view import LexicalView
 from service.retrieval.live_index import LiveIndex
@@ -225,10 +225,14 @@ def rerank(query: QueryTerms, hits: Sequence[Hit]) -> list[Hit]:
     return [Hit(h.chunk, round(final[h.chunk.id], 5), h.similarity) for h in ranked]
 
 
-def _date_ranking(mentions: Sequence[DateMention], *lists: Sequence[Chunk]) -> list[str]:
+def _date_ranking(mentions: Sequence[Mention], *lists: Sequence[Chunk]) -> list[str]:
     seen: dict[str, None] = {}
+    every: set[str] = set()
     for chunks in lists:
         for chunk in chunks:
+            every.add(chunk.id)
             if any(m.matches(chunk) for m in mentions):
                 seen.setdefault(chunk.id)
-    return list(seen)
+    # A date every candidate matches (the year all the articles are from) tells none apart:
+    # as a ranking it would only count the others' order twice.
+    return list(seen) if len(seen) < len(every) else []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import date
 from pathlib import Path
@@ -11,8 +12,8 @@ import pytest
 from devtools.contract import article_text
 from service.app import build_services
 from service.core.embedder import Embedder
-from service.retrieval.dates import DateMention, dates_in
-from service.retrieval.retriever import SearchFilters, rrf
+from service.retrieval.dates import DateMention, YearMention, dates_in
+from service.retrieval.retriever import SearchFilters, _date_ranking, rrf
 from service.settings import ChromaSettings, RetrievalSettings, Settings
 from tests.conftest import SAMPLE_DIR
 from tests.service.conftest import annotated_chunk, ingest_folder
@@ -30,9 +31,13 @@ def test_dates_in_questions() -> None:
     assert dates_in("news from 2025-11-23") == [DateMention(11, 23, 2025)]
     assert dates_in("talks in November 2025") == [DateMention(11, None, 2025)]
     assert dates_in("Putin may delay") == []
-    # Relative to when it is said, or a year alone: no calendar day to match.
+    # Relative to when it is said: no calendar day to match.
     assert dates_in("What happened on Sunday?") == []
-    assert dates_in("Who won in 2024?") == []
+    assert dates_in("Who won last year?") == []
+    # A year alone tells recurring events apart; a day's year is no second mention.
+    assert dates_in("Who won in 2024?") == [YearMention(2024)]
+    assert dates_in("Who won the 2019 race?") == [YearMention(2019)]
+    assert dates_in("talks on 25 November 2025") == [DateMention(11, 25, 2025)]
 
 
 def test_a_chunk_names_a_day_by_its_stored_dates_not_by_a_relative_one() -> None:
@@ -41,6 +46,26 @@ def test_a_chunk_names_a_day_by_its_stored_dates_not_by_a_relative_one() -> None
     assert DateMention(11, 25).matches(chunk)
     # "yesterday" resolves to 26 November against the article's date, but is not written.
     assert not DateMention(11, 26).matches(chunk)
+
+
+def test_a_chunk_is_of_a_year_by_its_article_date_or_its_own_dates() -> None:
+    report = annotated_chunk("She won the race in record time.", date(2019, 6, 2), "Race")
+    assert YearMention(2019).matches(report)
+    assert not YearMention(2021).matches(report)
+    # Published later, about that year: a written year, or "last year" read against the date.
+    written = annotated_chunk("The 2019 winner did not start.", date(2020, 6, 1), "Race")
+    relative = annotated_chunk("Last year's winner did not start.", date(2020, 6, 1), "Race")
+    assert YearMention(2019).matches(written)
+    assert YearMention(2019).matches(relative)
+    assert not YearMention(2018).matches(relative)
+
+
+def test_a_year_every_candidate_matches_ranks_nothing() -> None:
+    old = annotated_chunk("She won the race.", date(2019, 6, 2), "Race")
+    new = annotated_chunk("He won the race.", date(2021, 6, 2), "Race")
+    new = dataclasses.replace(new, id="d")
+    assert _date_ranking([YearMention(2021)], [old, new]) == [new.id]
+    assert _date_ranking([YearMention(2019)], [old]) == []
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "bm25"])
