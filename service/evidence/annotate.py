@@ -125,7 +125,7 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
                     dates.append(
                         DateRange(f"{y}-01-01", f"{y}-12-31", ent.start_char, ent.end_char)
                     )
-    relations = tuple(_relation(t) for t in doc if t.dep_ in RELATIONS and t.head is not t)
+    relations = tuple(_relation(t) for t in doc if t.dep_ in RELATIONS and t.head.i != t.i)
     lemmas = tuple(t.lemma_.casefold() for t in doc if not (t.is_punct or t.is_space))
     return Notes(
         offset,
@@ -142,7 +142,7 @@ def _relation(token: Any) -> tuple[str, str, str]:
     """(head lemma, relation, lemma); a preposition's object hangs from what the preposition
     attaches to: "stage of the Tour" is (stage, of, tour)."""
     head = token.head
-    if token.dep_ == "pobj" and head.dep_ == "prep" and head.head is not head:
+    if token.dep_ == "pobj" and head.dep_ == "prep" and head.head.i != head.i:
         return (head.head.lemma_.casefold(), head.lemma_.casefold(), token.lemma_.casefold())
     return (head.lemma_.casefold(), token.dep_, token.lemma_.casefold())
 

@@ -49,8 +49,20 @@ CATEGORY_TYPES: Final[dict[str, frozenset[str]]] = {
     ),
     **dict.fromkeys(("nationality",), frozenset({"NORP"})),
     **dict.fromkeys(("year", "month", "day", "date", "week", "season"), frozenset({"DATE"})),
+    **dict.fromkeys(
+        ("share", "percentage", "percent", "proportion", "fraction"), frozenset({"PERCENT"})
+    ),
+    **dict.fromkeys(
+        ("amount", "sum", "price", "cost", "figure", "total", "budget"),
+        frozenset({"MONEY", "QUANTITY", "CARDINAL"}),
+    ),
+    **dict.fromkeys(("number", "age"), frozenset({"CARDINAL"})),
+    **dict.fromkeys(("name",), NAMES),
     **dict.fromkeys(("time", "hour"), frozenset({"TIME"})),
 }
+
+# Verbs of taking part: "who attended" is answered by every name that did.
+TAKING_PART: Final = frozenset({"attend", "join", "participate"})
 
 # Modifiers that make a role one somebody held before ("the former president").
 PAST_ROLE: Final = frozenset({"former", "ex", "outgoing", "then", "previous", "erstwhile", "late"})

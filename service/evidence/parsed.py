@@ -89,7 +89,7 @@ def _wh_and_head(tokens: list[Token]) -> tuple[Token | None, Token | None]:
             (
                 c
                 for c in wh.head.children
-                if c.dep_ in ("attr", "nsubj") and c is not wh and c.pos_ == "NOUN"
+                if c.dep_ in ("attr", "nsubj") and c.i != wh.i and c.pos_ == "NOUN"
             ),
             None,
         )
@@ -172,7 +172,7 @@ def parse_question(question: str) -> ParsedQuestion:
         modifiers=frozenset(
             (t.head.lemma_.casefold(), t.lemma_.casefold())
             for t in tokens
-            if t.dep_ in ("amod", "compound", "nmod", "advmod") and t.head is not t
+            if t.dep_ in ("amod", "compound", "nmod", "advmod") and t.head.i != t.i
         ),
         present=present,
         definite=_definite(tokens),

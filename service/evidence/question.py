@@ -19,88 +19,16 @@ from functools import lru_cache
 from typing import Literal
 
 from service.evidence import lexicon
-from service.evidence.lexicon import NAMES
 from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
+from service.evidence.wanted import DateUnit, Slot, wanted
 
-Slot = Literal["person", "place", "name", "count", "amount", "duration", "date", "time", "speech"]
 ConstraintKind = Literal["name", "number", "date", "quote"]
 
 MONTHS = list(lexicon.MONTHS)
 WEEKDAYS = list(lexicon.WEEKDAYS)
 _MONTH_SET = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept"}
 
-_NAME_NOUNS = (
-    r"company|companies|firm|"
-    r"party|parties|organisation|organization|newspaper|network|agency|group|"
-    r"body|bodies|nation|nations|alliance|bank|school|country|"
-    r"countries|city|cities|town|towns|venue|region|capital|name|"
-    r"currency|language"
-)
-_VERB = r"(is|are|was|were|did|do|does|will|would|has|have|had|can|could|should)"
-# From the most specific kind of answer to the least.
-_SLOT_PATTERNS: tuple[tuple[Slot, str], ...] = (
-    ("duration", r"\bhow long\b|\bfor how (many|much) (years|months|weeks|days|hours)\b"),
-    ("time", r"\b(what|which|at what) time\b"),
-    (
-        "date",
-        rf"^\W*when\b|\band when\b|\bwhen {_VERB}\b|\bon what day\b|"
-        r"\b(what|which) (date|day|year|month|week|weekday)\b|\b(date|day)\s*\??\s*$",
-    ),
-    (
-        "count",
-        r"\bhow (many|old|big|large|far|tall|heavy|fast)\b|\bwhat (number|age) of\b",
-    ),
-    (
-        "amount",
-        r"\bhow much\b|\bwhat (share|percentage|percent|proportion|fraction|amount|sum|"
-        r"price|figure|total|rate)\b|\b(cost|costs|costing|price|prices|worth|"
-        r"budget|bill|wage|wages|salary|amount)\b",
-    ),
-    ("place", rf"^\W*where\b|\bwhere {_VERB}\b"),
-    (
-        "speech",
-        rf"\bwhat {_VERB}\b.{{0,60}}?\b(say|said|tell|told|announce|announced|warn|warned|"
-        r"claim|claimed|predict|predicted|stress|suggest|suggested|urge|urged|admit|"
-        r"admitted|describe|described|call|called|promise|promised|accuse|accused|"
-        r"propose|proposed)\b",
-    ),
-    (
-        "person",
-        rf"^\W*(who|whom|whose)\b|\b(who|whom) {_VERB}\b|"
-        r"\b(which|what) ([^\W\d_]+ )?(person|people|minister|ministers|leader|leaders|"
-        r"president|presidents|official|officials|captain|mayor|chief|chiefs|director|"
-        r"spokesperson|spokesman|spokeswoman|politician|politicians|"
-        r"councillor|chair|head|executive|general|secretary|chancellor|envoy|"
-        r"negotiator|negotiators)\b",
-    ),
-    (
-        "name",
-        rf"\b(which|what|in which|in what) ({_NAME_NOUNS})\b|"
-        rf"\bwhat {_VERB} the (name|capital|currency|language)\b",
-    ),
-)
-_SLOTS = tuple((slot, re.compile(pattern, re.IGNORECASE)) for slot, pattern in _SLOT_PATTERNS)
-
-_SPEAKER = re.compile(
-    rf"\bwhat {_VERB}\s+(?P<who>.{{1,60}}?)\s+(say|said|tell|told|announce|warn|claim|predict|"
-    r"stress|suggest|urge|admit|describe|call|promise|accuse|propose)\b",
-    re.IGNORECASE,
-)
-_WHO_IS_NAME = re.compile(r"^\W*who (?:is|was|are|were) ([^?]+)\??\s*$", re.IGNORECASE)
-_KIND = re.compile(
-    rf"\b(?:which|what)\s+(?:{_VERB}\s+the\s+)?(?:[^\W\d_]+\s+)?(?P<kind>{_NAME_NOUNS})\b",
-    re.IGNORECASE,
-)
-_ATTRIBUTE = re.compile(rf"\bwhat {_VERB} the ({_NAME_NOUNS}) of\b", re.IGNORECASE)
-_DATE_UNIT = re.compile(r"\b(what|which) (date|day|weekday|month|year)\b", re.IGNORECASE)
-# "who attended", "which leaders": the answer is every name, often across sentences.
-_LIST = re.compile(
-    r"\b(who|which|what)\b.{0,40}?\b(attended|attend|joined|join|took part|participated|"
-    r"were present|signed up|leaders|ministers|officials|countries|nations|members|"
-    r"chiefs|allies|people|names)\b",
-    re.IGNORECASE,
-)
 # A quotation opens after a space and closes before a space or punctuation, so that
 # the apostrophes of "UK's" and "Ukraine's" do not read as quotation marks.
 _QUOTED = re.compile(r"(?:^|(?<=\s))[\"“‘']([^\"“”‘’']{3,80})[\"”’'](?=[\s.,;:?!]|$)")
@@ -161,7 +89,7 @@ class Asked:
     attribute: bool = False
     # "What date/day ...": a calendar date or weekday, not "over the weekend"; "which
     # month", "what year": that unit. None: any time expression will do ("when").
-    date_unit: Literal["day", "month", "year"] | None = None
+    date_unit: DateUnit | None = None
 
 
 @lru_cache(maxsize=65536)
@@ -229,42 +157,28 @@ def analyse(question: str, proper: AbstractSet[str] = frozenset()) -> Asked:
     """`proper`: name keys written capitalised inside sentences of the passages; they
     mark the names of an all-lower-case question ("who is the nato secretary general")."""
     parsed = parse_question(question)
-    slots = _slots(question, parsed.types == NAMES)
+    want = wanted(question)
     constraints = _constraints(question, proper)
     taken = {t for c in constraints for t in terms(c.text)}
     focus = frozenset(t for t in terms(question) if t not in taken and t not in _SLOT_WORDS)
     return Asked(
         question=question,
-        slots=slots,
-        speaker=_speaker(question, constraints),
-        date_unit=_date_unit(question),
-        kind=(_kind(question) or _head_term(parsed.head)) if "name" in slots else None,
-        attribute=bool(_ATTRIBUTE.search(question)),
+        slots=want.slots,
+        speaker=_speaker(want.speaker, constraints),
+        date_unit=want.date_unit,
+        kind=_head_term(parsed.head) if "name" in want.slots else None,
+        attribute=want.attribute,
         constraints=constraints,
         focus=focus,
-        is_list=bool(_LIST.search(question)) and not set(slots) - {"person", "place", "name"},
+        is_list=want.is_list,
     )
 
 
-def _slots(question: str, names_asked: bool) -> tuple[Slot, ...]:
-    slots = tuple(s for s, pattern in _SLOTS if pattern.search(question))
-    if not slots and names_asked:
-        # "Which ship ...", "which yard ...": the parse says a name of that kind is asked.
-        slots = ("name",)
-    if slots[:1] == ("person",) and _WHO_IS_NAME.match(question):
-        # "Who is Astrid Nyhus?" asks what she is, not for another name.
-        rest = _WHO_IS_NAME.match(question).group(1)  # type: ignore[union-attr]
-        if all(w[:1].isupper() for w in _WORD.findall(rest)):
-            slots = slots[1:]
-    return slots
-
-
-def _speaker(question: str, constraints: Sequence[Constraint]) -> Constraint | None:
+def _speaker(subject: str | None, constraints: Sequence[Constraint]) -> Constraint | None:
     """The name constraint of whoever the question asks about having said something."""
-    said = _SPEAKER.search(question)
-    if not said:
+    if subject is None:
         return None
-    return next((c for c in constraints if c.kind == "name" and c.text in said.group("who")), None)
+    return next((c for c in constraints if c.kind == "name" and c.text in subject), None)
 
 
 class _Constraints:
@@ -350,20 +264,6 @@ def _constraints(question: str, proper: AbstractSet[str]) -> tuple[Constraint, .
 def _head_term(head: str | None) -> str | None:
     named = terms(head) if head else []
     return named[0] if named else None
-
-
-def _kind(question: str) -> str | None:
-    found = _KIND.search(question)
-    named = terms(found.group("kind")) if found else []
-    return named[0] if named else None
-
-
-def _date_unit(question: str) -> Literal["day", "month", "year"] | None:
-    found = _DATE_UNIT.search(question)
-    if not found:
-        return None
-    unit = found.group(2).casefold()
-    return "month" if unit == "month" else "year" if unit == "year" else "day"
 
 
 def _month(key: str) -> str:

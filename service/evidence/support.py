@@ -30,7 +30,6 @@ from service.evidence.question import (
     Asked,
     Constraint,
     Names,
-    Slot,
     analyse,
     has_name,
     name_key,
@@ -41,6 +40,7 @@ from service.evidence.relations import conflict, holds_type, link_factor
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
 from service.evidence.sentences import sentence_spans
 from service.evidence.text import idf_weights, terms
+from service.evidence.wanted import Slot
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")

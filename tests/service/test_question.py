@@ -27,6 +27,25 @@ from service.evidence.question import analyse, same_name
         ("Where was Starmer speaking from when he said it?", ("place",)),
         ("Who is Astrid Nyhus?", ()),
         ("What did Zelensky thank Starmer for?", ()),
+        # Read from the parse: a wh-word inside a clause of its own relates, it does not ask.
+        ("Who was captain when the ship sank?", ("person",)),
+        ("What did she tell the board about where the money went?", ("speech",)),
+        # The kind a noun names, a verb's measure, a measure after "how".
+        ("What share of trains ran on time?", ("amount",)),
+        ("What did the new bridge cost?", ("amount",)),
+        ("What was it supposed to cost, and what did it end up costing?", ("amount",)),
+        # A time or a length; a second question joined by "and" asks too.
+        ("How long was the detour, and via which town?", ("duration", "count", "name")),
+        ("How strong were the winds?", ("count",)),
+        ("In which year did the bridge open?", ("date",)),
+        # A manner, a yes/no question, words inside the reported clause.
+        ("How did the minister describe the talks?", ()),
+        ("Are the troops surrounded in the region?", ()),
+        ("What did the mayor say the plan would do?", ("speech",)),
+        # "Who is the Secretary of State?" asks for a person: the title is no name.
+        ("Who is the US Secretary of State?", ("person",)),
+        # A role word is no slot by itself: this asks what he plans.
+        ("What does Captain Ola Berg plan to do next?", ()),
     ],
 )
 def test_slots(question: str, slots: tuple[str, ...]) -> None:
@@ -81,7 +100,16 @@ def test_speaker_date_unit_and_list() -> None:
     assert analyse("In which month was it due?").date_unit == "month"
     assert analyse("When did it arrive?").date_unit is None
     assert analyse("Which leaders attended the summit?").is_list
+    assert analyse("Who attended the summit?").is_list
     assert not analyse("Who designed the hall?").is_list
+    # A singular noun asks for one; a parse that hangs "which" elsewhere is read from tags.
+    assert not analyse("Which official met the envoy?").is_list
+    assert analyse("Which British ministers and military chiefs joined the call?").is_list
+    reported = analyse("What did the mayor of Tromsø say the plan would do?")
+    assert reported.speaker is not None and reported.speaker.forms == ("tromsø",)
+    assert analyse("In which year did the bridge open?").date_unit == "year"
+    assert analyse("What is the capital of Norway?").attribute
+    assert not analyse("What is the capital?").attribute
 
 
 def test_same_name_allows_longer_forms_and_country_adjectives() -> None:

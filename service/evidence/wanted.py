@@ -1,0 +1,280 @@
+"""What kind of answer a question asks for, read from its parse (service/core/nlp.py).
+
+- its slots: "how long" a duration or a length, "how much" an amount, "how many/old/far/..." a
+  count, "when" a date, "where" a place, "who" a person, "what time" a time, "which X" or
+  "what X" the kind the noun X names (lexicon.CATEGORY_TYPES), "what did X say" speech,
+  "what did it cost" the measure its verb takes;
+- only the wh-words that ask: the first, and any later one outside a clause of its own
+  ("who opened it, and on what date?" asks two things; "who was captain when she sank?"
+  one);
+- a search phrase without a wh-word ("Geneva talks date") asks for what its last noun
+  names;
+- the speaker of "what did X say", the calendar unit of "which year", whether the answer is
+  an attribute of a name ("what is the capital of X") or a list ("which ministers").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Literal
+
+from service.core import nlp
+from service.evidence import lexicon
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Token
+
+Slot = Literal["person", "place", "name", "count", "amount", "duration", "date", "time", "speech"]
+DateUnit = Literal["day", "month", "year"]
+
+# From the most specific kind of answer to the least: the order the answer checks try them.
+_ORDER: tuple[Slot, ...] = (
+    "duration",
+    "time",
+    "date",
+    "count",
+    "amount",
+    "place",
+    "speech",
+    "person",
+    "name",
+)
+_WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
+# Relations that open a clause of its own: a wh-word inside one relates, it does not ask.
+_CLAUSES = frozenset({"advcl", "relcl", "acl", "pcomp", "ccomp"})
+# Relations through which a reported clause hangs from its reporting verb.
+_REPORTED_CLAUSE = frozenset({"ccomp", "xcomp", "conj"})
+_MEASURED: dict[str, Slot] = {
+    "cost": "amount",
+    "weigh": "count",
+    "measure": "count",
+    "last": "duration",
+}
+_DATE_UNITS: dict[str, DateUnit] = {
+    "date": "day",
+    "day": "day",
+    "weekday": "day",
+    "month": "month",
+    "year": "year",
+}
+
+
+@dataclass(frozen=True)
+class Wanted:
+    slots: tuple[Slot, ...]
+    # The subject of the reporting verb of "what did X say", as written.
+    speaker: str | None
+    date_unit: DateUnit | None
+    # "What is the capital of Australia": the answer is an attribute of a name.
+    attribute: bool
+    is_list: bool
+
+
+@lru_cache(maxsize=4096)
+def wanted(question: str) -> Wanted:
+    doc = nlp.parse(question)
+    whs = [t for t in doc if t.tag_ in _WH_TAGS]
+    asking = [wh for n, wh in enumerate(whs) if n == 0 or not _subordinate(wh) or _coordinated(wh)]
+    found: dict[Slot, Token] = {}
+    for wh in asking:
+        for slot in _slots(wh):
+            found.setdefault(slot, wh)
+    if not whs and _search_phrase(doc):
+        nouns = [t for t in doc if t.pos_ in ("NOUN", "PROPN")]
+        named = _category_slot(nouns[-1]) if nouns and _last_word(nouns[-1]) else None
+        if named is not None:
+            found[named] = nouns[-1]
+    slots = tuple(s for s in _ORDER if s in found)
+    dated = _wh_noun(found["date"]) if "date" in found else None
+    return Wanted(
+        slots=slots,
+        speaker=_speaker(found["speech"]) if "speech" in found else None,
+        date_unit=_DATE_UNITS.get(dated.lemma_.casefold()) if dated is not None else None,
+        attribute="name" in found and _attribute(found["name"]),
+        is_list=bool(asking)
+        and not set(slots) - {"person", "place", "name"}
+        and _is_list(asking[0]),
+    )
+
+
+def _slots(wh: Token) -> tuple[Slot, ...]:
+    if wh.lower_ == "how":
+        measure = wh.head
+        if measure.i == wh.i or measure.pos_ not in ("ADJ", "ADV"):
+            return ()  # "how did they ...": a manner, not a measure
+        if measure.lower_ == "long":
+            # "How long was the detour?" asks a time or a length; "how long has it been
+            # running?" a time.
+            predicative = measure.dep_ == "acomp" and measure.head.lemma_ == "be"
+            return ("duration", "count") if predicative else ("duration",)
+        return ("amount",) if measure.lower_ == "much" else ("count",)
+    slot = _slot(wh)
+    return (slot,) if slot is not None else ()
+
+
+def _slot(wh: Token) -> Slot | None:
+    word = wh.lower_
+    if word == "when":
+        return "date"
+    if word == "where":
+        return "place"
+    if word in ("who", "whom", "whose") and wh.tag_ != "WDT":
+        return None if _who_is_a_name(wh) else "person"
+    if word not in ("what", "which"):
+        return None
+    head = _wh_noun(wh)
+    if head is not None:
+        return _category_slot(head) or ("name" if word == "which" else None)
+    measured = _measured(wh)
+    if word == "what" and measured is not None:
+        return measured
+    if word == "what" and _reported(wh):
+        return "speech"
+    return None
+
+
+def _coordinated(wh: Token) -> bool:
+    """A second question joined to the first: "..., and on what date?", "and via which
+    town?" (the parse may hang it inside the first one's clauses)."""
+    before = [t for t in wh.doc[: wh.i] if t.pos_ != "ADP"]
+    return bool(before) and before[-1].pos_ == "CCONJ"
+
+
+def _measured(wh: Token) -> Slot | None:
+    """What "what" asks of a verb of measure: its object ("what did it cost"), also when
+    the verb ends the question and the small model tags it a noun ("what did the new
+    bridge cost?", "what was it supposed to cost?")."""
+    if wh.dep_ == "dobj" and wh.head.lemma_.casefold() in _MEASURED:
+        return _MEASURED[wh.head.lemma_.casefold()]
+    words = [t for t in wh.doc[wh.i + 1 :] if not t.is_punct]
+    if words and words[-1].lemma_.casefold() in _MEASURED:
+        return _MEASURED[words[-1].lemma_.casefold()]
+    return None
+
+
+def _subordinate(wh: Token) -> bool:
+    t = wh
+    while t.head.i != t.i:
+        t = t.head
+        if t.dep_ in _CLAUSES:
+            return True
+    return False
+
+
+def _wh_noun(wh: Token) -> Token | None:
+    """The noun a wh-word asks about: the one it determines ("which company"), or after
+    "what is" the attribute noun ("what is the capital of X")."""
+    if wh.lower_ not in ("what", "which", "whose"):
+        return None
+    if wh.dep_ == "det" or wh.tag_ in ("WDT", "WP$"):
+        if wh.head.pos_ in ("NOUN", "PROPN") and wh.head.i > wh.i:
+            return wh.head
+        return _noun_after(wh)
+    if wh.head.lemma_ == "be":
+        return next(
+            (
+                c
+                for c in wh.head.children
+                if c.dep_ in ("attr", "nsubj") and c.i != wh.i and c.pos_ == "NOUN"
+            ),
+            None,
+        )
+    return None
+
+
+def _noun_after(wh: Token) -> Token | None:
+    """The noun phrase a wh-determiner opens, read from the tags ("which British
+    ministers"): a short question's parse may attach "which" elsewhere."""
+    doc = wh.doc
+    for t in doc[wh.i + 1 :]:
+        if t.pos_ in ("NOUN", "PROPN"):
+            following = doc[t.i + 1] if t.i + 1 < len(doc) else None
+            if t.pos_ == "NOUN" and following is not None and following.pos_ == "NOUN":
+                continue  # "which coalition countries": the phrase's last noun
+            return t
+        if t.pos_ not in ("ADJ", "NUM", "ADV"):
+            return None
+    return None
+
+
+def _category_slot(noun: Token) -> Slot | None:
+    types = lexicon.CATEGORY_TYPES.get(noun.lemma_.casefold())
+    if types is None:
+        return None
+    if types == frozenset({"TIME"}):
+        return "time"
+    if types <= lexicon.TIMES:
+        return "date"
+    if types == frozenset({"PERSON"}):
+        return "person"
+    if types <= lexicon.QUANTITIES:
+        return "count" if types == frozenset({"CARDINAL"}) else "amount"
+    return "name"
+
+
+def _who_is_a_name(wh: Token) -> bool:
+    """ "Who is Astrid Nyhus?" asks what a named person is, not for another name."""
+    if wh.head.lemma_ != "be":
+        return False
+    named = [c for c in wh.head.children if c.dep_ in ("attr", "nsubj") and c.i != wh.i]
+    return bool(named) and all(c.ent_type_ == "PERSON" for c in named)
+
+
+def _reporting_verb(wh: Token) -> Token | None:
+    """The reporting verb whose words `wh` asks for: "what did he say", "what did he say
+    it would do" (inside the reported clause), not "which of them confirmed"."""
+    if wh.head.lemma_.casefold() in lexicon.REPORTING:
+        verb = wh.head
+        # "What did he thank her for?": the wh-word is the stranded preposition's object,
+        # a reason, not the words.
+        stranded = any(c.dep_ == "prep" and not list(c.children) for c in verb.children)
+        return verb if wh.dep_ != "nsubj" and not stranded else None
+    t = wh.head
+    while t.head.i != t.i and t.dep_ in _REPORTED_CLAUSE:
+        t = t.head
+        if t.lemma_.casefold() in lexicon.REPORTING:
+            return t
+    return None
+
+
+def _reported(wh: Token) -> bool:
+    return _reporting_verb(wh) is not None
+
+
+def _speaker(wh: Token) -> str | None:
+    verb = _reporting_verb(wh)
+    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None) if verb else None
+    if subject is None:
+        return None
+    doc = wh.doc
+    return doc[subject.left_edge.i : subject.right_edge.i + 1].text
+
+
+def _attribute(wh: Token) -> bool:
+    noun = _wh_noun(wh)
+    return (
+        wh.lower_ == "what"
+        and noun is not None
+        and wh.head.lemma_ == "be"
+        and any(c.dep_ == "prep" and c.lower_ == "of" for c in noun.children)
+    )
+
+
+def _is_list(wh: Token) -> bool:
+    """ "Which ministers", "who attended": every name answers, often across sentences."""
+    noun = _wh_noun(wh)
+    if noun is not None:
+        return noun.tag_ in ("NNS", "NNPS")
+    return wh.lower_ in ("who", "whom") and wh.head.lemma_.casefold() in lexicon.TAKING_PART
+
+
+def _search_phrase(doc: Doc) -> bool:
+    """A few words typed into a search box, not a question: no wh-word, no question mark,
+    not opened by an auxiliary ("Are troops surrounded?")."""
+    return len(doc) > 0 and doc[-1].text != "?" and doc[0].pos_ != "AUX"
+
+
+def _last_word(token: Token) -> bool:
+    doc = token.doc
+    return all(t.is_punct for t in doc[token.i + 1 :])
