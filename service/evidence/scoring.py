@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
+from service.evidence.annotate import Notes, notes_at
 from service.evidence.answer_type import expected_answer_type, has_answer_type
 from service.evidence.sentences import spans_of
 from service.evidence.text import coverage, idf_weights, terms
@@ -148,6 +149,12 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
     return out
 
 
+def _within(notes: Notes | None, offset: int) -> Notes | None:
+    """The stored reading of the sentence starting at `offset`, not of a longer one holding
+    it (a sentence cut by the date marker)."""
+    return notes if notes is not None and notes.start == offset else None
+
+
 def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]]:
     """Candidate sentences with their scores, best first."""
     question = query.text
@@ -172,9 +179,11 @@ def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]
         key = (passage.source, start, end)
         found = scored.get(key)
         if found is None:
+            stored = getattr(passage, "annotations", None)
+            notes = notes_at(passage.text, stored, s, e) if wanted and stored else None
             found = (
                 coverage(weights, sentence_terms),
-                has_answer_type(quote, wanted, question),
+                has_answer_type(quote, wanted, question, _within(notes, s)),
             )
             scored[key] = found
         lexical, typed = found
