@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from service.core import nlp
 from service.evidence import lexicon
+from service.evidence.lexicon import NAMES
 from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 from service.evidence.wanted import DateUnit, Slot, wanted
@@ -38,14 +40,6 @@ _WH = frozenset(
     """
     what which who whom whose where when why how whats is are was were did does do has
     have had will would can could should
-    """.split()  # noqa: SIM905
-)
-# Titles and generic words inside names: "Captain John Jones" is named by "Jones".
-TITLES = frozenset(
-    """
-    mr mrs ms dr sir dame lord lady president prime minister captain chief air marshal
-    general secretary chancellor mayor councillor director executive officer foreign defence
-    the
     """.split()  # noqa: SIM905
 )
 # Words the slot patterns use: asked-for, not content the answer must repeat.
@@ -153,12 +147,16 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper() and not word.isdigit()
 
 
-def analyse(question: str, proper: AbstractSet[str] = frozenset()) -> Asked:
+def analyse(
+    question: str, proper: AbstractSet[str] = frozenset(), common: AbstractSet[str] = frozenset()
+) -> Asked:
     """`proper`: name keys written capitalised inside sentences of the passages; they
-    mark the names of an all-lower-case question ("who is the nato secretary general")."""
+    mark the names of an all-lower-case question ("who is the nato secretary general").
+    `common`: words the passages write in lower case inside a sentence; capitalised
+    before a name they are a title ("Captain", "Mayor"), not the name."""
     parsed = parse_question(question)
     want = wanted(question)
-    constraints = _constraints(question, proper)
+    constraints = _constraints(question, proper, common)
     taken = {t for c in constraints for t in terms(c.text)}
     focus = frozenset(t for t in terms(question) if t not in taken and t not in _SLOT_WORDS)
     return Asked(
@@ -185,8 +183,13 @@ class _Constraints:
     """The constraints of one question in the order they are met, each set of forms once;
     consecutive name words are gathered into one name."""
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, common: AbstractSet[str]) -> None:
         self.question = question
+        self._common = common
+        # Where the parse reads a name: a word of a written name outside it is a title.
+        self._entities = [
+            (e.start_char, e.end_char) for e in nlp.parse(question).ents if e.label_ in NAMES
+        ]
         self.found: list[Constraint] = []
         self._seen: set[tuple[str, ...]] = set()
         self._group: list[re.Match[str]] = []
@@ -211,7 +214,7 @@ class _Constraints:
             # "Captain John Jones", "HMS Victory": any of the names proper will do, but
             # not a title or a leading abbreviation ("HMS", "US" in "US President
             # Trump"), which other ships and people share.
-            untitled = tuple(k for k in keys if k not in TITLES)
+            untitled = tuple(k for k, m in zip(keys, group, strict=True) if not self._title(m))
             named = (
                 tuple(
                     k
@@ -224,14 +227,31 @@ class _Constraints:
             self.add(self.question[group[0].start() : group[-1].end()], "name", named)
             group.clear()
 
+    def _title(self, match: re.Match[str]) -> bool:
+        """A word of a name that only qualifies it: one outside the name the parse reads
+        ("President" before the PERSON "Ada Rowe"); where the parse reads no name there,
+        one the passages write in lower case ("the captain said")."""
+        group = self._group
+        if len(group) < 2:
+            return False
+        if any(self._named(m) for m in group):
+            return not self._named(match)
+        # Without the parse's name, the name proper is the last word ("Captain Moen").
+        return match is not group[-1] and name_key(match.group(0)) in self._common
+
+    def _named(self, match: re.Match[str]) -> bool:
+        return any(s <= match.start() and match.end() <= e for s, e in self._entities)
+
 
 def _abbreviation(word: str) -> bool:
     return len(word) <= 3 and word.isupper()
 
 
-def _constraints(question: str, proper: AbstractSet[str]) -> tuple[Constraint, ...]:
+def _constraints(
+    question: str, proper: AbstractSet[str], common: AbstractSet[str]
+) -> tuple[Constraint, ...]:
     """The quoted phrases of `question`, then its dates, numbers and names as they occur."""
-    found = _Constraints(question)
+    found = _Constraints(question, common)
     for quoted in _QUOTED.findall(question):
         if len(quoted.split()) >= 2:
             found.add(quoted, "quote", (" ".join(quoted.casefold().split()),))

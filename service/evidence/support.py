@@ -72,6 +72,20 @@ def proper_names(texts: Sequence[str]) -> frozenset[str]:
     return frozenset(found)
 
 
+def common_words(texts: Sequence[str]) -> frozenset[str]:
+    """Words written in lower case inside a sentence: English writes a name capitalised
+    wherever it stands, a title only before a name."""
+    found: set[str] = set()
+    for text in texts:
+        found |= _common_in(text)
+    return frozenset(found)
+
+
+@lru_cache(maxsize=8192)
+def _common_in(text: str) -> frozenset[str]:
+    return frozenset(name_key(w) for w in _WORD.findall(text) if w[:1].islower())
+
+
 @lru_cache(maxsize=8192)
 def _proper_in(text: str) -> frozenset[str]:
     # Passages recur across questions: their names are worked out once.
@@ -317,8 +331,9 @@ def rank_answers(
 ) -> Answers[P]:
     """The best `ANSWER_CANDIDATES` evidence sentences, re-scored by whether each holds
     what the question asks for."""
-    proper = proper_names([p.text for p in passages])
-    asked = analyse(query.asked or query.text, proper)
+    texts = [p.text for p in passages]
+    proper = proper_names(texts)
+    asked = analyse(query.asked or query.text, proper, common_words(texts))
     around = neighbours(passages)
     articles: dict[str, list[str]] = {}
     for passage in passages:
