@@ -294,12 +294,16 @@ def speech(reading: Iterable[Notes], text: str) -> bool:
     )
 
 
-def speaks(speaker: Constraint, reading: Iterable[Notes], text: str) -> bool | None:
+def speaks(
+    speaker: Constraint, reading: Iterable[Notes], text: str, article: str = ""
+) -> bool | None:
     """Whether the reading gives the words of `speaker`: True when the speaker is the
-    subject of a reporting verb ("Starmer said", "said Starmer", "according to Starmer");
-    None when a pronoun reports ("..., he says"), the text is all quotation or opens with
-    a pronoun, and so speaks for whoever the sentence before names; False otherwise:
-    someone else's words about the speaker do not answer "what did Starmer say"."""
+    subject of a reporting verb ("Smith said", "said Smith", "according to Smith"), or a
+    role `article` writes as the speaker's title ("the mayor said" where it names "Mayor
+    Jane Smith"); None when a pronoun reports ("..., he says"), the text is all quotation
+    or opens with a pronoun, and so speaks for whoever the sentence before names; False
+    otherwise: someone else's words about the speaker do not answer "what did Smith
+    say"."""
     read = tuple(reading)
     pronoun = False
     for notes in read:
@@ -309,10 +313,28 @@ def speaks(speaker: Constraint, reading: Iterable[Notes], text: str) -> bool | N
             words = _phrase(child, notes.relations) if relation != "to" else {child}
             if any(same_name(form, name_key(w)) for form in speaker.forms for w in words):
                 return True
+            if article and _titled(child, speaker, article):
+                return True
             pronoun = pronoun or child in lexicon.SPEAKER_PRONOUNS
     opens = bool(read and read[0].lemmas and read[0].lemmas[0] in lexicon.OPENING_PRONOUNS)
     quoted = bool(re.match(r"^\W*[“\"]", text))
     return None if pronoun or opens or quoted else False
+
+
+def _titled(role: str, speaker: Constraint, article: str) -> bool:
+    """Whether `article` writes `role` as the speaker's title: capitalised, right before
+    the name or before other capitalised words leading to it ("Prime Minister Sir Ian
+    Reed", "Mayor Jane Smith"). News copy names a person so once and then "the prime
+    minister"."""
+    if not role.isalpha() or role in lexicon.SPEAKER_PRONOUNS:
+        return False
+    names = "|".join(re.escape(form) for form in speaker.forms if form.isalpha())
+    if not names:
+        return False
+    title = re.compile(
+        rf"\b{re.escape(role.capitalize())}(?:\s+[A-Z][\w'’.-]*){{0,3}}?\s+(?i:{names})\b"
+    )
+    return title.search(article) is not None
 
 
 def _phrase(root: str, relations: Iterable[tuple[str, str, str]]) -> set[str]:

@@ -175,11 +175,18 @@ def has_calendar_date(text: str, found: Reading | None = None) -> bool:
     return slots.calendar(read(text) if found is None else found)
 
 
-def speaks(speaker: Constraint, sentence: str, previous: str, found: Reading | None = None) -> bool:
+def speaks(
+    speaker: Constraint,
+    sentence: str,
+    previous: str,
+    found: Reading | None = None,
+    article: str = "",
+) -> bool:
     """Whether `sentence` gives the words of `speaker` (service/evidence/slots.py); a
     pronoun that says, or a sentence all quotation, speaks for the speaker when the
-    sentence before names them. `found`: as in `fills`."""
-    says = slots.speaks(speaker, read(sentence) if found is None else found, sentence)
+    sentence before names them. `found`: as in `fills`; `article`: its article's text,
+    where a role that stands for the speaker is written as their title."""
+    says = slots.speaks(speaker, read(sentence) if found is None else found, sentence, article)
     if says is None:
         return satisfied(speaker, previous, name_keys(previous))
     return says
@@ -257,7 +264,7 @@ def support(
     filled = here + (after or read(following)) if colon and following else here
     slot = not asked.slots or any(fills(s, filler, asked, proper, filled) for s in asked.slots)
     if slot and asked.slots[:1] == ("speech",) and asked.speaker is not None:
-        slot = speaks(asked.speaker, sentence, previous, here)
+        slot = speaks(asked.speaker, sentence, previous, here, article)
     total = sum(weights.get(t, 0.0) for t in asked.focus)
     present = set(terms(sentence))
     focus = sum(weights.get(t, 0.0) for t in asked.focus if t in present) / total if total else 1.0

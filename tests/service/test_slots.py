@@ -112,6 +112,21 @@ def test_speech_is_a_reporting_verb_with_its_clause_or_speaker() -> None:
     assert slots.speaks(putin, read(pronoun), pronoun) is None
 
 
+def test_a_role_the_article_writes_as_the_speakers_title_speaks_for_them() -> None:
+    lund = analyse("What did Lund say about the bridge?").speaker
+    assert lund is not None
+    said = "The mayor said the bridge would reopen."
+    titled = "Mayor Jane Lund opened the session. " + said
+    assert slots.speaks(lund, read(said), said, titled) is True
+    # Without the title before her name the role may be anyone's.
+    untitled = "Jane Lund met the mayor. " + said
+    assert slots.speaks(lund, read(said), said, untitled) is False
+    assert slots.speaks(lund, read(said), said) is False
+    # Another role of the article is not hers.
+    other = "Councillor Jane Lund opened the session. " + said
+    assert slots.speaks(lund, read(said), said, other) is False
+
+
 @pytest.mark.parametrize(
     "sentence",
     [
