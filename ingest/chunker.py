@@ -43,6 +43,11 @@ def _splitter(size: int, overlap: int) -> Any:
     )
 
 
+def warm_up(size: int, overlap: int) -> None:
+    """Import and build the splitter now (an ingest worker's start) rather than on first use."""
+    _splitter(size, overlap)
+
+
 def _locate(text: str, piece: str, cursor: int) -> tuple[int, int]:
     index = text.find(piece, cursor)
     if index < 0:
