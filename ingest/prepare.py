@@ -218,6 +218,7 @@ class Preparer:
         self._nlp_processes = nlp_processes
         self._pool_from = pool_from
         self._pool: ProcessPoolExecutor | None = None
+        self._started: list[Future[None]] = []
 
     def __enter__(self) -> Preparer:
         return self
@@ -243,7 +244,8 @@ class Preparer:
     def scanner(self, sources: Sequence[str]) -> Scanner:
         """Reads `sources` (the files the plan will read, in its order) ahead of it."""
         pool = self._pool_for(len(sources) >= self._pool_from)
-        return Scanner(self._read, pool, sources, self._processes * SCAN_AHEAD_PER_WORKER)
+        ahead = self._processes * SCAN_AHEAD_PER_WORKER
+        return Scanner(self._read, pool, sources, ahead, self._ready)
 
     def groups(
         self, groups: Sequence[Callable[[], Sequence[Item]]], files: int
@@ -281,12 +283,24 @@ class Preparer:
                 initializer=_start_worker,
                 initargs=(self._config,),
             )
+            # One call per worker starts them all now (the pool starts one per call
+            # otherwise); any of them answering means a worker has loaded everything.
+            self._started = [self._pool.submit(_ready) for _ in range(self._processes)]
         return self._pool
+
+    def start(self) -> None:
+        """Start the workers now and wait until every one has loaded everything."""
+        self._pool_for(True)
+        for started in self._started:
+            started.result()
+
+    def _ready(self) -> bool:
+        return any(f.done() for f in self._started)
 
 
 class Scanner:
-    """The plan's reader and signer: the files it reads are read (and signed) ahead of it,
-    in the pool when there is one; any other file is read here."""
+    """The plan's reader and signer: the files it reads are read (and signed) ahead of it
+    by the workers once they are ready; until then, and for any other file, here."""
 
     def __init__(
         self,
@@ -294,21 +308,31 @@ class Scanner:
         pool: ProcessPoolExecutor | None,
         sources: Sequence[str],
         ahead: int,
+        ready: Callable[[], bool] = lambda: True,
     ) -> None:
         self._read_here = read
         self._pool = pool
-        self._pending = iter(sources if pool is not None else ())
+        self._sources = sources
+        # The next of `sources` neither sent to a worker nor read here.
+        self._next = 0
         self._ahead = ahead
+        self._ready = ready
         self._futures: dict[str, Future[Scanned]] = {}
         self._signatures: dict[str, tuple[str, Signature]] = {}
+        # Files a worker read (the rest were read here).
+        self.from_workers = 0
         self._fill()
 
     def read(self, source: str) -> Article:
         future = self._futures.pop(source, None)
+        upcoming = self._next < len(self._sources) and self._sources[self._next] == source
+        if future is None and upcoming:
+            self._next += 1
         self._fill()
         if future is None:
             return self._read_here(source)
         scanned = future.result()
+        self.from_workers += 1
         if isinstance(scanned, Exception):
             raise scanned
         article, values = scanned
@@ -322,12 +346,12 @@ class Scanner:
         return signature(article.text)
 
     def _fill(self) -> None:
-        if self._pool is None:
+        # Workers still loading would keep the plan waiting: it reads on meanwhile.
+        if self._pool is None or not self._ready():
             return
-        while len(self._futures) < self._ahead:
-            source = next(self._pending, None)
-            if source is None:
-                return
+        while len(self._futures) < self._ahead and self._next < len(self._sources):
+            source = self._sources[self._next]
+            self._next += 1
             self._futures[source] = self._pool.submit(_work_scan, source)
 
 
@@ -366,6 +390,10 @@ def _worker_state() -> tuple[Config, TokenCounter]:
 def _worker_read(source: str) -> Article:
     config, _ = _worker_state()
     return read_article(config.folder, config.folder / source, config.max_bytes)
+
+
+def _ready() -> None:
+    """Nothing: answered once a worker has run its initializer."""
 
 
 def _work_scan(source: str) -> Scanned:

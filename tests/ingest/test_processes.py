@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import multiprocessing
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pytest
+
 from devtools.contract import article_text
+from ingest.dedupe import signature
 from ingest.pipeline import IngestJob, Summary
+from ingest.prepare import Preparer, config_of
+from ingest.reader import Article, UnreadableFile, discover, read_article, source_name
 from ingest.write import Checkpoint
 from service.core.embedder import Embedder
 from service.core.store import build_index
@@ -91,3 +98,30 @@ def test_two_processes_store_what_one_stores(
     assert pooled_workers == 2
     assert (pooled, pooled_steps, pooled_summary) == (alone, alone_steps, alone_summary)
     assert alone_summary.updated == 3
+
+
+def test_the_plan_reads_from_workers_what_it_reads_itself(
+    tmp_path: Path, corpus: Path, embedder: Embedder
+) -> None:
+    grow(corpus)
+    settings = Settings()
+    sources = [source_name(corpus, p) for p in discover(corpus)[0]]
+
+    def read(source: str) -> Article:
+        return read_article(corpus, corpus / source, settings.ingest.max_file_bytes)
+
+    config = config_of(settings, corpus, embedder.max_tokens, annotate=False)
+    with Preparer(config, read, embedder.count_tokens, processes=2) as preparer:
+        preparer.start()
+        scanner = preparer.scanner(sources)
+        for source in sources:
+            try:
+                expected = read(source)
+            except UnreadableFile as exc:
+                with pytest.raises(UnreadableFile, match=re.escape(str(exc))):
+                    scanner.read(source)
+                continue
+            article = scanner.read(source)
+            assert article == expected
+            assert np.array_equal(scanner.sign(article), signature(expected.text))
+        assert scanner.from_workers == len(sources)
