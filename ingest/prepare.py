@@ -195,6 +195,18 @@ def _annotated(prepared: Sequence[Prepared], processes: int) -> list[Prepared]:
     ]
 
 
+def load(config: Config) -> None:
+    """Load now what preparing a file needs (the splitter and its tokenizer, the MinHash
+    library and, with annotation, the language pipeline) rather than at the first file:
+    a worker's start, a watching ingest process's."""
+    configure_offline()
+    warm_up(config.chunk_size, config.chunk_overlap)
+    sentence_spans("Loaded. Once.")
+    signature("")
+    if config.annotate:
+        nlp.warm_up()
+
+
 class Preparer:
     """Runs the per-file work of one run; the pool starts on first need and is shut down
     by `close` (or leaving the `with` block)."""
@@ -365,10 +377,7 @@ def _start_worker(config: Config) -> None:
     # pool down, so a worker must not die half-way through sending a result.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    configure_offline()
-    warm_up(config.chunk_size, config.chunk_overlap)
-    if config.annotate:
-        nlp.warm_up()
+    load(config)
     _worker = (config, token_counter(config.embed))
 
 

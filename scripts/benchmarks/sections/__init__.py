@@ -17,6 +17,7 @@ from benchmarks.sections import (
     ingest_samples,
     scale,
     throughput,
+    watch,
 )
 
 
@@ -37,4 +38,5 @@ SECTIONS: list[Section] = [
     Section("baseline", baseline.run),
     Section("throughput", throughput.run),
     Section("scale", scale.run),
+    Section("watch", watch.run),
 ]
