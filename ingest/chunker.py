@@ -43,6 +43,12 @@ def _splitter(size: int, overlap: int) -> Any:
     )
 
 
+def warm_up(size: int, overlap: int) -> None:
+    """Import and build the splitter and load its sentence model now (an ingest worker's
+    start, a watching ingest's) rather than at the first file."""
+    _splitter(size, overlap).split_text("Loaded. Once.")
+
+
 def _locate(text: str, piece: str, cursor: int) -> tuple[int, int]:
     index = text.find(piece, cursor)
     if index < 0:

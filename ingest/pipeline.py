@@ -20,7 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from ingest.lexical import LexicalPublisher
 from ingest.manifest_cache import ManifestCache
-from ingest.plan import Reader, Stat, plan_ingest
+from ingest.plan import Reader, Stat, plan_ingest, to_read
+from ingest.prepare import Preparer, config_of, processes_of
 from ingest.reader import Article, discover, read_article, source_name
 from ingest.summary import Summary, summarise
 from ingest.write import CheckpointHook, PlanWriter, no_checkpoint
@@ -51,6 +52,7 @@ class IngestJob:
         checkpoint: CheckpointHook = no_checkpoint,
     ) -> None:
         self._settings = settings
+        self._embedder = embedder
         self._index = index
         self._console = console or Console(stderr=True)
         self._lexical = LexicalPublisher(
@@ -91,14 +93,16 @@ class IngestJob:
         if cached:
             manifest = self._current(manifest, sources, stat)
 
-        with self._progress(len(files)) as progress:
+        with self._progress(len(files)) as progress, self._preparer(folder, read, dry_run) as prep:
             reading = progress.add_task("read", total=len(files))
+            scanner = prep.scanner(to_read(manifest, sources, stat))
             plan = plan_ingest(
                 manifest,
                 sources,
-                _advancing(read, lambda: progress.advance(reading)),
+                _advancing(scanner.read, lambda: progress.advance(reading)),
                 self._settings.ingest.dedupe_threshold,
                 stat,
+                scanner.sign,
             )
             writing = progress.add_task("ingest", total=len(plan.writes))
             result = self._writer.write(
@@ -107,6 +111,7 @@ class IngestJob:
                 dry_run=dry_run,
                 advance=lambda n: progress.advance(writing, n),
                 manifest=manifest,
+                preparer=prep,
             )
         return summarise(
             plan,
@@ -114,6 +119,22 @@ class IngestJob:
             skipped=[source_name(folder, p) for p in skipped],
             dry_run=dry_run,
             seconds=time.perf_counter() - started,
+        )
+
+    def _preparer(self, folder: Path, read: Reader, dry_run: bool) -> Preparer:
+        """The per-file work of a run: in worker processes for a large run, unless
+        RAG_INGEST_PROCESSES is 1 (ingest/prepare.py)."""
+        settings = self._settings
+        processes = processes_of(settings)
+        # Workers count the embedder's tokens with a counter built from the same settings.
+        config = config_of(settings, folder, self._embedder.max_tokens, annotate=not dry_run)
+        return Preparer(
+            config,
+            read,
+            self._embedder.count_tokens,
+            processes=processes,
+            nlp_processes=settings.ingest.nlp_processes,
+            pool_from=settings.ingest.pool_min_files,
         )
 
     def _manifest(

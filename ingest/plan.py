@@ -23,6 +23,8 @@ from service.core.store import SourceRecord
 Reader = Callable[[str], Article]
 # The (st_size, st_mtime_ns) of a source's file; raises OSError.
 Stat = Callable[[str], tuple[int, int]]
+# The MinHash signature of an article read by the plan.
+Signer = Callable[[Article], Signature]
 
 
 class Failure(NamedTuple):
@@ -128,11 +130,13 @@ def plan_ingest(
     read: Reader,
     threshold: float,
     stat: Stat | None = None,
+    sign: Signer | None = None,
 ) -> IngestPlan:
     """The plan that makes the manifest mirror `sources` (the files in the folder).
 
-    Without `stat` every file is read."""
-    scan = _scan(manifest, sources, read, stat)
+    Without `stat` every file is read; `sign` gives an article's signature (default: computed
+    here; ingest/prepare.py computes them ahead, in its workers)."""
+    scan = _scan(manifest, sources, read, stat, sign or _sign)
     present = set(sources)
     rescanned = {s.source for s in scan.changed}
     settled, copies = _indexed(manifest, present - rescanned, scan.unchanged)
@@ -192,11 +196,30 @@ def plan_ingest(
     )
 
 
+def to_read(
+    manifest: Mapping[str, SourceRecord], sources: Sequence[str], stat: Stat | None = None
+) -> list[str]:
+    """The sources `plan_ingest` will read, in its order (unless a file changes between)."""
+    return [s for s in sources if _trusted(manifest.get(s), _stat_of(s, stat)) is None]
+
+
+def _sign(article: Article) -> Signature:
+    return signature(article.text)
+
+
+def _trusted(known: SourceRecord | None, current: tuple[int, int] | None) -> Signature | None:
+    """The stored signature of an entry its file's stat says is unchanged; None: read it."""
+    if known and known.state == SourceState.DONE and current is not None and known.stat == current:
+        return decode(known.minhash)
+    return None
+
+
 def _scan(
     manifest: Mapping[str, SourceRecord],
     sources: Sequence[str],
     read: Reader,
     stat: Stat | None,
+    sign: Signer,
 ) -> _Scan:
     """Read the files whose stat differs from their entry: the new and changed ones, and
     the signatures of unchanged ones that lack one."""
@@ -210,11 +233,10 @@ def _scan(
         # Taken before the read: a file changing in between keeps an older stat, so the
         # next run reads it again rather than trusting it.
         current = _stat_of(source, stat)
-        if known and done and current is not None and known.stat == current:
-            values = decode(known.minhash)
-            if values is not None:
-                unchanged[source] = values
-                continue
+        trusted = _trusted(known, current)
+        if trusted is not None:
+            unchanged[source] = trusted
+            continue
         try:
             article = read(source)
         except (OSError, UnreadableFile) as exc:
@@ -224,7 +246,7 @@ def _scan(
             record = known
             values = decode(known.minhash)
             if values is None:  # indexed before signatures were kept
-                values = signature(article.text)
+                values = sign(article)
                 record = replace(record, minhash=encode(values))
             if current is not None and record.stat != current:  # touched, or no stat kept
                 record = replace(record, stat=current)
@@ -237,7 +259,7 @@ def _scan(
                     source=source,
                     sha256=article.sha256,
                     published=article.published,
-                    signature=signature(article.text),
+                    signature=sign(article),
                     known=known,
                     stat=current,
                 )

@@ -21,19 +21,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from pathlib import Path
 from typing import Literal, TypeVar, get_args
 
-from ingest.chunker import ChunkingError, chunk_text
 from ingest.lexical import LexicalPublisher
 from ingest.manifest_cache import ManifestCache
 from ingest.plan import Failure, IngestPlan, Reader, Write
+from ingest.prepare import Item, Prepared, Preparer, config_of
 from ingest.reader import Article, UnreadableFile
 from service.core.embedder import Embedder
-from service.core.schema import SourceState, chunk_id
-from service.core.store import ArticleIndex, Chunk, SourceRecord
-from service.evidence.annotate import annotate
-from service.evidence.sentences import SPLITTER_VERSION, encode_spans, sentence_spans, spans_of
+from service.core.schema import SourceState
+from service.core.store import ArticleIndex, SourceRecord
+from service.evidence.sentences import SPLITTER_VERSION, encode_spans, sentence_spans
 from service.settings import Settings
 
 Checkpoint = Literal["begun", "upserted", "pruned", "finished", "removed"]
@@ -71,13 +70,6 @@ class WriteResult:
     def dropped(self) -> frozenset[str]:
         """The sources whose writes failed here."""
         return frozenset(f.source for f in self.failures)
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    write: Write
-    article: Article
-    chunks: tuple[Chunk, ...]
 
 
 def backfill_sentences(index: ArticleIndex) -> int:
@@ -124,11 +116,14 @@ class PlanWriter:
         dry_run: bool,
         advance: Callable[[int], None] = lambda files: None,
         manifest: Mapping[str, SourceRecord] | None = None,
+        preparer: Preparer | None = None,
     ) -> WriteResult:
         """Read, chunk and (unless `dry_run`) write the plan; `advance` counts files done.
 
         `manifest` is the one the plan was made from; with it the manifest this run
-        leaves is saved for the next run (ingest/manifest_cache.py)."""
+        leaves is saved for the next run (ingest/manifest_cache.py). `preparer` does the
+        per-file work (ingest/prepare.py; default: here, with `read` and the embedder's
+        token count)."""
         result = WriteResult()
         self._stored = {}
         lexical = self._lexical
@@ -139,10 +134,22 @@ class PlanWriter:
         work = plan.writes or plan.removals or plan.refreshes or recovering
         if lexical is not None and not dry_run and work:
             lexical.begin()
-        for group in _groups(plan.writes, self._settings.ingest.group_files):
-            prepared, failures = self._prepare(group, read)
+        groups = list(_groups(plan.writes, self._settings.ingest.group_files))
+        if preparer is None:
+            # In this process: `read` knows the folder.
+            window = self._embedder.max_tokens
+            config = config_of(self._settings, Path(), window, annotate=not dry_run)
+            preparer = Preparer(
+                config,
+                read,
+                self._embedder.count_tokens,
+                nlp_processes=self._settings.ingest.nlp_processes,
+            )
+        done = preparer.groups([self._items(g) for g in groups], len(plan.writes))
+        for group, got in zip(groups, done, strict=True):
+            prepared = got.prepared
             result += WriteResult(
-                failures=failures,
+                failures=got.failures,
                 chunks_written=sum(len(p.chunks) for p in prepared),
                 tokens=sum(c.tokens for p in prepared for c in p.chunks),
             )
@@ -189,62 +196,20 @@ class PlanWriter:
         final.update(self._stored)
         self._cache.save(self._index, final, generation)
 
-    def _prepare(
-        self, group: Sequence[Write], read: Reader
-    ) -> tuple[list[_Prepared], tuple[Failure, ...]]:
-        """The group's articles and chunks; the files that fail keep their indexed version."""
-        prepared: list[_Prepared] = []
-        failures: list[Failure] = []
-        chunking = self._settings.chunk
-        for write in group:
-            try:
-                article = self._article(write, read)
-                pieces = (
-                    []
-                    if write.duplicate_of
-                    else chunk_text(
-                        article.text,
-                        chunking.size,
-                        chunking.overlap,
-                        self._embedder.max_tokens,
-                        self._embedder.count_tokens,
-                    )
-                )
-            except (OSError, UnreadableFile, ChunkingError) as exc:
-                failures.append(Failure(write.source, str(exc)))
-                continue
-            chunks = tuple(
-                Chunk(
-                    id=chunk_id(write.source, article.sha256, piece.start, piece.text),
-                    text=piece.text,
-                    source=write.source,
-                    start=piece.start,
-                    end=piece.end,
-                    chunk_index=i,
-                    title=article.title,
-                    published=article.published,
-                    url=article.url,
-                    file_sha256=article.sha256,
-                    tokens=piece.tokens,
-                    # Split once here rather than on every query that retrieves the chunk.
-                    sentences=encode_spans(sentence_spans(piece.text)),
-                )
-                for i, piece in enumerate(pieces)
-            )
-            prepared.append(_Prepared(write, article, chunks))
-        return prepared, tuple(failures)
+    def _items(self, group: Sequence[Write]) -> Callable[[], list[Item]]:
+        """The group's writes, with the stored text of those whose text is the stored one
+        (read from the index here, when the group is sent: workers have no index)."""
 
-    def _article(self, write: Write, read: Reader) -> Article:
-        """The article to write: read again (the plan kept no text) or the stored text."""
-        if not write.stored_text:
-            article = read(write.source)
-            if article.sha256 != write.sha256:
-                raise UnreadableFile("changed while being ingested; run the ingest again")
-            return article
+        def items() -> list[Item]:
+            return [(w, self._stored_article(w) if w.stored_text else None) for w in group]
+
+        return items
+
+    def _stored_article(self, write: Write) -> Article | UnreadableFile:
         known = write.known
         text = self._index.source_text(write.source) if known else None
         if known is None or text is None:
-            raise UnreadableFile("its stored text is missing; re-save the file to index it")
+            return UnreadableFile("its stored text is missing; re-save the file to index it")
         return Article(
             source=write.source,
             text=text,
@@ -254,28 +219,9 @@ class PlanWriter:
             sha256=known.sha256,
         )
 
-    def _annotated(self, chunks: list[Chunk]) -> list[Chunk]:
-        """The chunks with what the language pipeline reads in their sentences (once, here,
-        so that no request parses them)."""
-        settings = self._settings.ingest
-        if not settings.annotate or not chunks:
-            return chunks
-        notes = annotate(
-            [
-                (
-                    c.text,
-                    spans_of(c.text, c.sentences),
-                    date.fromisoformat(c.published) if c.published else None,
-                )
-                for c in chunks
-            ],
-            processes=settings.nlp_processes,
-        )
-        return [replace(c, annotations=n) for c, n in zip(chunks, notes, strict=True)]
-
-    def _store(self, prepared: Sequence[_Prepared]) -> WriteResult:
+    def _store(self, prepared: Sequence[Prepared]) -> WriteResult:
         """Write one group in the crash-safe order; returns the embedding and pruning work."""
-        chunks = self._annotated([c for p in prepared for c in p.chunks])
+        chunks = [c for p in prepared for c in p.chunks]
         vectors = self._embedder.embed([c.text for c in chunks])
         records = [
             SourceRecord(

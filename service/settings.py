@@ -156,7 +156,23 @@ class IngestSettings(BaseSettings):
         2,
         ge=1,
         le=16,
-        description="Processes the language pipeline parses a large group of sentences in.",
+        description="Processes the language pipeline parses a large group of sentences in, "
+        "when RAG_INGEST_PROCESSES is 1 (else each of those processes parses its own groups).",
+    )
+    processes: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="Processes that read, chunk, sign (MinHash) and annotate the files of a "
+        "large run while the ingest process embeds and writes: 0 = one per CPU, 1 = all in the "
+        "ingest process. The stored records are the same either way.",
+    )
+    pool_min_files: int = Field(
+        100,
+        ge=1,
+        description="Files a run must read or write (in more than one group) before it starts "
+        "those processes: each loads the splitter and the language pipeline, seconds of work "
+        "a small run does not win back.",
     )
 
 

@@ -7,6 +7,7 @@ Both return L2-normalised float32 vectors so that cosine distance in Chroma is c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -71,6 +72,31 @@ def find_onnx_model_files() -> OnnxModelFiles:
     return OnnxModelFiles(model=model, tokenizer=tokenizer)
 
 
+class OnnxTokenCounter:
+    """The model's own token count (special tokens included), without the model: what
+    the chunker checks the window with, in this process or in an ingest worker."""
+
+    def __init__(self, tokenizer: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(tokenizer))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+
+    def __call__(self, text: str) -> int:
+        return len(self._tokenizer.encode(text).ids)
+
+
+def token_counter(settings: EmbedderSettings) -> Callable[[str], int]:
+    """`count_tokens` of the embedder `build_embedder(settings, ...)` builds, built without
+    loading the model or opening a connection (ingest workers chunk with it)."""
+    if settings.backend == "openai":
+        from service.core.tokens import count_tokens
+
+        return count_tokens
+    return OnnxTokenCounter(find_onnx_model_files().tokenizer)
+
+
 class OnnxEmbedder:
     """all-MiniLM-L6-v2 (int8): mean pooling over the attention mask, then L2 norm."""
 
@@ -92,9 +118,7 @@ class OnnxEmbedder:
         # and truncate at the model's real window (the caller keeps chunks inside it).
         self._tokenizer.enable_truncation(settings.max_tokens)
         self._tokenizer.enable_padding()
-        self._counter = Tokenizer.from_file(str(files.tokenizer))
-        self._counter.no_truncation()
-        self._counter.no_padding()
+        self._counter = OnnxTokenCounter(files.tokenizer)
         self._batch_size = settings.batch_size
         self._max_tokens = settings.max_tokens
         self._dimensions = settings.dimensions
@@ -113,7 +137,7 @@ class OnnxEmbedder:
         return self._max_tokens
 
     def count_tokens(self, text: str) -> int:
-        return len(self._counter.encode(text).ids)
+        return self._counter(text)
 
     def embed(self, texts: list[str]) -> Vectors:
         if not texts:

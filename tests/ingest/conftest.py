@@ -28,13 +28,13 @@ def snapshot(index: ArticleIndex) -> dict[str, Any]:
     return {"chunks": chunks, "manifest": manifest, "texts": texts}
 
 
-def run_ingest(folder: Path, chroma: Path, kill_at: str | None = None) -> int:
-    """Ingest in a real process, in groups of two files.
+def run_ingest(folder: Path, chroma: Path, kill_at: str | None = None, **settings: str) -> int:
+    """Ingest in a real process, in groups of two files (`settings`: more variables).
 
     With `kill_at` (`<checkpoint>:<n>`) the process is the command run by kill_ingest.py,
     which SIGKILLs it at the n-th pass of that checkpoint; else it is `python -m ingest`.
     """
-    env = {"RAG_CHROMA_PATH": str(chroma), "RAG_INGEST_GROUP_FILES": "2"}
+    env = {"RAG_CHROMA_PATH": str(chroma), "RAG_INGEST_GROUP_FILES": "2", **settings}
     if kill_at is None:
         return run_ingest_cli(folder, **env).returncode
     script = Path(__file__).with_name("kill_ingest.py")

@@ -66,3 +66,29 @@ def test_killed_ingest_recovers_to_a_clean_index(
     IngestJob(clean_settings, embedder, clean).run(corpus)
     settings = Settings(chroma=ChromaSettings(path=chroma))
     assert snapshot(build_index(settings, embedder)) == snapshot(clean)
+
+
+@pytest.mark.parametrize(("first_run_kill", "second_run_kill"), [("upserted:2", "begun:1")])
+def test_killed_ingest_with_worker_processes_recovers(
+    tmp_path: Path,
+    corpus: Path,
+    embedder: Embedder,
+    first_run_kill: str,
+    second_run_kill: str,
+) -> None:
+    """The same with the per-file work in two worker processes: killing the ingest process
+    ends its workers too (the run returns only once nothing holds its output open)."""
+    chroma = tmp_path / "chroma"
+    pool = {"RAG_INGEST_PROCESSES": "2", "RAG_INGEST_POOL_MIN_FILES": "1"}
+    assert run_ingest(corpus, chroma, first_run_kill, **pool) == -signal.SIGKILL
+    mutate(corpus)
+    assert run_ingest(corpus, chroma, second_run_kill, **pool) == -signal.SIGKILL
+    assert run_ingest(corpus, chroma, **pool) == 0
+
+    clean_settings = Settings(
+        chroma=ChromaSettings(path=tmp_path / "clean"), ingest=IngestSettings(group_files=2)
+    )
+    clean = build_index(clean_settings, embedder)
+    IngestJob(clean_settings, embedder, clean).run(corpus)
+    settings = Settings(chroma=ChromaSettings(path=chroma))
+    assert snapshot(build_index(settings, embedder)) == snapshot(clean)

@@ -13,9 +13,11 @@ from benchmarks.sections import (
     baseline,
     embedder,
     ingest_1000,
+    ingest_rate,
     ingest_samples,
     scale,
     throughput,
+    watch,
 )
 
 
@@ -30,9 +32,11 @@ SECTIONS: list[Section] = [
     Section("embedder", embedder.run),
     Section("ingest_samples", ingest_samples.run),
     Section("ingest_1000", ingest_1000.run),
+    Section("ingest_rate", ingest_rate.run),
     Section("api_in_process", api_in_process.run),
     Section("api_http", api_http.run),
     Section("baseline", baseline.run),
     Section("throughput", throughput.run),
     Section("scale", scale.run),
+    Section("watch", watch.run),
 ]

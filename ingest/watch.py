@@ -1,0 +1,88 @@
+"""`python -m ingest PATH --watch`: one process that keeps the collection mirroring the folder.
+
+A one-shot run pays for its process start each time: imports, the embedder, the splitter
+and the language pipeline (seconds, before any file is read). The watcher pays once, then
+polls the folder: every `interval` seconds it lists the supported files with their size
+and modification time (a `stat` each, nothing read) and, when that listing differs from
+the one its last successful run started from, runs the same incremental job as
+`python -m ingest PATH`, which reads only the files whose stat changed. A run that fails
+(the store cannot be written, the embedder is unreachable) is reported and retried at the
+next poll; SIGINT or SIGTERM end the watcher between runs at once, and during a run stop
+it where it is (the next run completes the index, as after any interrupted run).
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+
+from ingest.reader import discover, source_name
+
+# (source, size, mtime_ns) of every supported file, sorted: what a run would start from.
+Listing = tuple[tuple[str, int, int], ...]
+
+
+def listing(folder: Path) -> Listing | None:
+    """The folder's supported files and their stat; None if the folder is gone."""
+    if not folder.is_dir():
+        return None
+    files, _ = discover(folder)
+    found: list[tuple[str, int, int]] = []
+    for path in files:
+        try:
+            stat = path.stat()
+        except OSError:  # removed while listing: the next poll sees it gone
+            continue
+        found.append((source_name(folder, path), stat.st_size, stat.st_mtime_ns))
+    return tuple(found)
+
+
+class Watcher:
+    """Runs `run` whenever the folder's listing changed since the last successful run."""
+
+    def __init__(
+        self,
+        folder: Path,
+        interval: float,
+        run: Callable[[bool], bool],
+    ) -> None:
+        """`run(first)` is one ingest run (`first` on the first one); it returns False
+        when it failed and should be retried at the next poll."""
+        self._folder = folder
+        self._interval = interval
+        self._run = run
+        self._stop = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def watch(self, polls: int | None = None) -> None:
+        """Poll until stopped (or `polls` polls have been made)."""
+        indexed: Listing | None = None
+        first = True
+        made = 0
+        while not self._stop.is_set() and (polls is None or made < polls):
+            made += 1
+            current = listing(self._folder)
+            if first or current != indexed:
+                # Taken before the run: a file changed during it is seen at the next poll.
+                if self._run(first):
+                    indexed = current
+                first = False
+            self._stop.wait(self._interval)
+
+
+def stop_on_signals(watcher: Watcher, in_run: Callable[[], bool]) -> None:
+    """SIGTERM and SIGINT stop the watcher: at once while it waits; during a run by
+    raising KeyboardInterrupt there, as Ctrl-C does in a one-shot run."""
+
+    def handle(signum: int, frame: FrameType | None) -> None:
+        watcher.stop()
+        if in_run():
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)

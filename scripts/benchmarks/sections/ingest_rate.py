@@ -1,0 +1,66 @@
+"""The ingest rate apart from embedding: 1,000 synthetic articles, one process against a pool.
+
+`python -m ingest` over scripts/synth_corpus.py's articles with the instant embeddings
+endpoint (scripts/instant_embedder.py), into a fresh embedded store each time, with
+RAG_INGEST_PROCESSES=1 (everything in the ingest process) and 0 (one worker per CPU), with
+the language pipeline's annotation off and on. Each figure is the run's own time from its
+summary line (process start and imports excluded) and the whole process's wall time.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import synth_corpus
+
+from benchmarks.context import Bench
+from benchmarks.rows import Row, Target, row
+from benchmarks.workers import env, ingest
+from devtools.servers import instant_embedder
+
+ARTICLES = 1000
+SEED = 42
+
+
+def run(bench: Bench) -> list[Row]:
+    folder = bench.workdir / "corpus-rate"
+    synth_corpus.generate(folder, ARTICLES, SEED)
+    rows: list[Row] = []
+    with instant_embedder() as embed_env:
+        for annotate in ("false", "true"):
+            own: dict[str, float] = {}
+            for processes in ("1", "0"):
+                store = bench.workdir / f"chroma-rate-{annotate}-{processes}"
+                settings = env(
+                    RAG_CHROMA_PATH=str(store),
+                    RAG_INGEST_ANNOTATE=annotate,
+                    RAG_INGEST_PROCESSES=processes,
+                    **embed_env,
+                )
+                bench.log.print(f"  annotate={annotate} processes={processes} ...")
+                wall, line = ingest(folder, settings)
+                seconds = float(line.rsplit(";", 1)[1].strip().removesuffix(" s"))
+                own[processes] = seconds
+                label = "1 process" if processes == "1" else f"{os.cpu_count()} workers"
+                what = "annotated" if annotate == "true" else "not annotated"
+                rows += [
+                    row(f"{what}, {label}: run", seconds, "s"),
+                    row(f"{what}, {label}: process wall", wall, "s"),
+                    row(
+                        f"{what}, {label}: rate",
+                        ARTICLES / seconds,
+                        "articles/s",
+                        Target(">=", 100) if annotate == "false" else None,
+                    ),
+                ]
+                shutil.rmtree(store, ignore_errors=True)
+            rows.append(
+                row(
+                    f"{'annotated' if annotate == 'true' else 'not annotated'}: speed-up",
+                    own["1"] / own["0"],
+                    "x",
+                )
+            )
+    shutil.rmtree(folder, ignore_errors=True)
+    return rows
