@@ -12,9 +12,9 @@ for exactly that.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -51,6 +51,11 @@ _SLOT_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1)
+def _slot_terms() -> frozenset[str]:
+    return frozenset(terms(" ".join(_SLOT_WORDS)))
+
+
 @dataclass(frozen=True)
 class Constraint:
     """Something the question pins down that the answering text must also mention."""
@@ -84,6 +89,9 @@ class Asked:
     # "What date/day ...": a calendar date or weekday, not "over the weekend"; "which
     # month", "what year": that unit. None: any time expression will do ("when").
     date_unit: DateUnit | None = None
+    # Each focus term's lemma in the question's parse ("joined" -> "join"): a sentence
+    # that says it in another form of the word holds it too.
+    focus_lemmas: Mapping[str, str] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=65536)
@@ -158,7 +166,8 @@ def analyse(
     want = wanted(question)
     constraints = _constraints(question, proper, common)
     taken = {t for c in constraints for t in terms(c.text)}
-    focus = frozenset(t for t in terms(question) if t not in taken and t not in _SLOT_WORDS)
+    focus = frozenset(t for t in terms(question) if t not in taken and t not in _slot_terms())
+    lemmas = {t: tok.lemma_.casefold() for tok in nlp.parse(question) for t in terms(tok.text)}
     return Asked(
         question=question,
         slots=want.slots,
@@ -169,6 +178,7 @@ def analyse(
         constraints=constraints,
         focus=focus,
         is_list=want.is_list,
+        focus_lemmas={t: lemmas[t] for t in focus if t in lemmas},
     )
 
 

@@ -267,7 +267,9 @@ def support(
         slot = speaks(asked.speaker, sentence, previous, here, article)
     total = sum(weights.get(t, 0.0) for t in asked.focus)
     present = set(terms(sentence))
-    focus = sum(weights.get(t, 0.0) for t in asked.focus if t in present) / total if total else 1.0
+    said = {lemma for notes in here for lemma in notes.lemmas}
+    held = [t for t in asked.focus if t in present or asked.focus_lemmas.get(t, t) in said]
+    focus = sum(weights.get(t, 0.0) for t in held) / total if total else 1.0
     return Support(
         constraints=in_window / n if n else 1.0,
         constraints_in_sentence=in_sentence / n if n else 1.0,
