@@ -27,14 +27,16 @@ if TYPE_CHECKING:
 
 # Bump whenever `annotate` may read any sentence differently: annotations stored under
 # another version are ignored (a re-ingest brings them up to date).
-ANNOTATION_VERSION: Final = 4
+ANNOTATION_VERSION: Final = 5
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
 # Relations kept: the arguments and modifiers the answer checks read, and the clause links
 # ("expected to travel", "the man who won", "said ... that he won") through which an answer
-# reaches the verb it is the subject or object of.
+# reaches the verb it is the subject or object of; of the auxiliaries, only the modal ones
+# ("will carry": not yet done).
 RELATIONS: Final = frozenset(
     {
+        "aux",
         "xcomp",
         "ccomp",
         "advcl",
@@ -125,7 +127,11 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
                     dates.append(
                         DateRange(f"{y}-01-01", f"{y}-12-31", ent.start_char, ent.end_char)
                     )
-    relations = tuple(_relation(t) for t in doc if t.dep_ in RELATIONS and t.head.i != t.i)
+    relations = tuple(
+        _relation(t)
+        for t in doc
+        if t.dep_ in RELATIONS and t.head.i != t.i and (t.dep_ != "aux" or t.tag_ == "MD")
+    )
     lemmas = tuple(t.lemma_.casefold() for t in doc if not (t.is_punct or t.is_space))
     return Notes(
         offset,

@@ -66,6 +66,11 @@ TAKING_PART: Final = frozenset({"attend", "join", "participate"})
 
 # Modifiers that make a role one somebody held before ("the former president").
 PAST_ROLE: Final = frozenset({"former", "ex", "outgoing", "then", "previous", "erstwhile", "late"})
+# Modifiers that say when a role is held, not which role it is: "the current defence
+# secretary" is the defence secretary.
+WHEN_HELD: Final = frozenset({"current", "present", "new", "incumbent", "sitting", "serving"})
+# Modal verbs of the future: "the ferry will carry 390 passengers" has not carried them.
+FUTURE: Final = frozenset({"will", "shall"})
 # Parts of a contest: "stage winner" is not the winner of the race.
 PARTS: Final = frozenset(
     {
@@ -141,6 +146,11 @@ MONTH_NUMBERS: Final[dict[str, int]] = {
 RELATIVE_DAYS: Final = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
 RELATIVE_SHIFTS: Final = {"last": -1, "past": -1, "previous": -1, "this": 0, "next": 1}
 PERIODS: Final = frozenset({"week", "month", "year"})
+# Nouns of time: "two evenings a week" counts no people, passengers or votes.
+TIME_UNITS: Final = frozenset(
+    {"second", "minute", "hour", "day", "night", "morning", "afternoon", "evening", "weekend"}
+    | {"week", "fortnight", "month", "season", "year", "decade", "century"}
+)
 # The preposition of a span of time counted from a point ("since 2019").
 SINCE: Final = frozenset({"since"})
 # "the year after", "the year before": which way a period shifts from the one named.

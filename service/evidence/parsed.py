@@ -55,6 +55,11 @@ class ParsedQuestion:
     # Nouns the question points at with an article or a demonstrative ("the new bridge",
     # "that call"), as written and as lemmas: what a follow-up refers back to.
     definite: frozenset[str] = frozenset()
+    # What narrows the role asked about to one role ("defence" in "who is the defence
+    # secretary"), as lemmas: not a name (a constraint of its own), nor when it is held.
+    qualifiers: frozenset[str] = frozenset()
+    # Its predicate is in the past tense ("how many did it carry", "who won").
+    past: bool = False
 
 
 def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
@@ -97,12 +102,28 @@ def _wh_and_head(tokens: list[Token]) -> tuple[Token | None, Token | None]:
     return wh, None
 
 
-def _predicate(root: Token, head: Token | None) -> Predicate | None:
+def _anchor(root: Token, head: Token | None) -> Token:
+    """The word the question predicates: its verb, or for "who is the X" its noun."""
     anchor = head if root.lemma_ == "be" and head is not None else root
     if anchor.lemma_ == "do":
         # "When did the ferry sink?" may parse with "do" as the root: its verb is the
         # predicate.
         anchor = next((c for c in anchor.children if c.pos_ == "VERB"), anchor)
+    return anchor
+
+
+def _past(root: Token, anchor: Token) -> bool:
+    """Whether the predicate is in the past tense: "won", "did it carry", "was it built";
+    in "how much does it cost now, and what did it cost before" it is not."""
+    if anchor.tag_ == "VBD":
+        return True
+    if any(c.dep_ in ("aux", "auxpass") and c.tag_ == "VBD" for c in anchor.children):
+        return True
+    return anchor.i != root.i and root.lemma_ == "do" and root.tag_ == "VBD"
+
+
+def _predicate(root: Token, head: Token | None) -> Predicate | None:
+    anchor = _anchor(root, head)
     arguments: list[tuple[str, str]] = []
     for child in anchor.children:
         if child.tag_ in ("WP", "WDT", "WRB", "WP$") or child.is_punct:
@@ -176,4 +197,19 @@ def parse_question(question: str) -> ParsedQuestion:
         ),
         present=present,
         definite=_definite(tokens),
+        qualifiers=_qualifiers(head),
+        past=root is not None and _past(root, _anchor(root, head)),
+    )
+
+
+def _qualifiers(head: Token | None) -> frozenset[str]:
+    if head is None:
+        return frozenset()
+    return frozenset(
+        c.lemma_.casefold()
+        for c in head.children
+        if c.dep_ in ("amod", "compound", "nmod")
+        and c.pos_ in ("NOUN", "ADJ", "VERB")
+        and not c.ent_type_
+        and c.lemma_.casefold() not in lexicon.WHEN_HELD | lexicon.PAST_ROLE
     )

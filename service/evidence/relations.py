@@ -8,7 +8,9 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
 - a former holder: a present-tense question about a role ("who is the president of X")
   against a sentence whose every mention of that role is past ("the former president");
 - a part for the whole: the question's result ("won the race") against a sentence whose
-  same result is a part of it ("won the fifth stage", "the stage winner").
+  same result is a part of it ("won the fifth stage", "the stage winner");
+- not yet: a past-tense question ("how many did it carry") against a sentence whose every
+  use of the question's verb is in the future ("it will carry").
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from service.evidence import lexicon
 from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day
 from service.evidence.parsed import ParsedQuestion
 
-Conflict = Literal["another time", "former holder", "part for whole"]
+Conflict = Literal["another time", "former holder", "part for whole", "not yet"]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Relations through which a modifier qualifies a noun.
@@ -111,6 +113,8 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
         for w in words
         if lemma == w or (kind == "verb" and len(w) >= 3 and lemma.startswith(w))
     }
+    if kind == "role" and not _qualified(forms, parsed.qualifiers, notes.relations):
+        forms = set()  # "Chief Secretary" is not the defence secretary asked about
     if not forms:
         return kind, "elsewhere"
     edges: dict[str, set[str]] = {}
@@ -140,6 +144,17 @@ LINK_FACTORS: Final[dict[tuple[str, str], float]] = {
     ("verb", "unlinked"): 1.0,
     ("verb", "elsewhere"): 1.0,
 }
+
+
+def _qualified(
+    roles: set[str], qualifiers: frozenset[str], relations: Iterable[tuple[str, str, str]]
+) -> bool:
+    """Whether the sentence's role carries every qualifier of the asked one: "Defence
+    Secretary", "secretary for defence", "the defence secretary"."""
+    if not qualifiers:
+        return True
+    held = {child for head, _, child in relations if head in roles}
+    return qualifiers <= held
 
 
 def link_factor(parsed: ParsedQuestion, notes: Notes, sentence: str) -> float:
@@ -172,6 +187,8 @@ def conflict(
         return "former holder"
     if _part(parsed, notes.relations):
         return "part for whole"
+    if _not_yet(parsed, notes):
+        return "not yet"
     return None
 
 
@@ -235,3 +252,17 @@ def _part(parsed: ParsedQuestion, relations: Iterable[tuple[str, str, str]]) -> 
         if head != verb and head.startswith(verb) and relation in _MODIFIES:
             return True
     return False
+
+
+def _not_yet(parsed: ParsedQuestion, notes: Notes) -> bool:
+    predicate = parsed.predicate
+    if predicate is None or not parsed.past or predicate.lemma in lexicon.AUXILIARIES:
+        return False
+    verb = predicate.lemma
+    mentions = sum(1 for lemma in notes.lemmas if lemma == verb)
+    future = sum(
+        1
+        for head, relation, child in notes.relations
+        if head == verb and relation == "aux" and child in lexicon.FUTURE
+    )
+    return mentions > 0 and future >= mentions

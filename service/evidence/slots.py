@@ -154,11 +154,20 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue  # "half", "several": no count
         if quantity.value == 1 and not quantity.unit:
             continue
+        if _times(quantity.unit, parsed):
+            continue
         return True
-    return any(_counts(notes, asked, given, amount) for notes in reading)
+    return any(_counts(notes, asked, parsed, given, amount) for notes in reading)
 
 
-def _counts(notes: Notes, asked: Asked, given: set[str], amount: bool) -> bool:
+def _times(unit: str, parsed: ParsedQuestion) -> bool:
+    """Whether a number counts units of time the question does not count in."""
+    return unit in lexicon.TIME_UNITS and unit not in parsed.lemmas
+
+
+def _counts(
+    notes: Notes, asked: Asked, parsed: ParsedQuestion, given: set[str], amount: bool
+) -> bool:
     """A number the recogniser left without an entity ("sold 900 tickets",
     "$40bn"): a word written in digits, or a number word counting a noun in the parse;
     not inside a time, not a clock, not the question's own, and for a count not a share."""
@@ -169,7 +178,11 @@ def _counts(notes: Notes, asked: Asked, given: set[str], amount: bool) -> bool:
         for w in _WORD.findall(e.text)
     }
     question = asked.question.casefold()
-    counting = {child for _, relation, child in notes.relations if relation == "nummod"}
+    counting: set[str] = set()
+    of_time: set[str] = set()
+    for head, relation, child in notes.relations:
+        if relation == "nummod":
+            (of_time if _times(head, parsed) else counting).add(child)
     lemmas = notes.lemmas
     for i, word in enumerate(lemmas):
         digits = _DIGITS.match(word)
@@ -178,7 +191,7 @@ def _counts(notes: Notes, asked: Asked, given: set[str], amount: bool) -> bool:
                 continue
         elif _CLOCK.fullmatch(word) or digits.group(0).replace(",", "") in given:
             continue
-        if word in timed or word in question:
+        if word in timed or word in question or (word in of_time and word not in counting):
             continue
         if not amount and i + 1 < len(lemmas) and lemmas[i + 1] in lexicon.SHARES:
             continue

@@ -380,7 +380,7 @@ def rank_answers(
             parsed = parse_question(asked.question)
             beside = _passage_notes(ev)
             if conflict(parsed, notes, ev.passage.published, beside) is not None:
-                continue  # another year, a former holder, a part for the whole
+                continue  # another year, a former holder, a part for the whole, not yet
             if (
                 found.slot
                 and parsed.types & TYPED_BY_NAME

@@ -52,6 +52,25 @@ def notes(sentence: str) -> Notes:
         ),
         ("Who was the president of France?", "The former president of France spoke.", None),
         ("Who is the president of France?", "President Emmanuel Macron of France spoke.", None),
+        # A past-tense question is not answered by what its verb will do.
+        (
+            "How many passengers did the ferry carry in 2026?",
+            "The ferry will carry 390 passengers from 2026.",
+            "not yet",
+        ),
+        ("How many passengers did the ferry carry?", "The ferry carried 702 passengers.", None),
+        ("How many passengers will the ferry carry?", "The ferry will carry 390 passengers.", None),
+        # The predicate is in the present; only the question's second clause is past.
+        (
+            "How much does a ticket cost from April, and what did it cost before?",
+            "A ticket will cost 74 crowns from April, up from 68 crowns.",
+            None,
+        ),
+        (
+            "How many passengers did the ferry carry?",
+            "The ferry, which will carry 390 passengers, carried 200 on its first trip.",
+            None,
+        ),
     ],
 )
 def test_conflicts(question: str, sentence: str, expected: str | None) -> None:
@@ -156,6 +175,10 @@ def test_an_undated_sentence_takes_the_time_of_its_passage_first() -> None:
         ("The defence minister met Pierre Morel in Paris.", "unlinked"),
         # No minister at all: the person named holds no role the question asks about.
         ("Pierre Morel spoke to Sky News on Sunday.", "elsewhere"),
+        # A minister, but not of defence: not the role asked about.
+        ("Pierre Morel, the finance minister, spoke on Sunday.", "elsewhere"),
+        ("Finance Minister Pierre Morel spoke on Sunday.", "elsewhere"),
+        ("Pierre Morel, France's minister for defence, spoke on Sunday.", "linked"),
     ],
 )
 def test_a_who_is_the_role_answer_is_linked_to_the_role(sentence: str, expected: str) -> None:
@@ -163,6 +186,13 @@ def test_a_who_is_the_role_answer_is_linked_to_the_role(sentence: str, expected:
     found = linked(question, notes(sentence), sentence)
     assert found == ("role", expected)
     assert (link_factor(question, notes(sentence), sentence) == 1.0) == (expected == "linked")
+
+
+def test_when_a_role_is_held_does_not_narrow_it() -> None:
+    question = parse_question("Who is the current defence minister of France?")
+    sentence = "Defence Minister Pierre Morel spoke on Sunday."
+    assert question.qualifiers == frozenset({"defence"})
+    assert linked(question, notes(sentence), sentence) == ("role", "linked")
 
 
 def test_a_verb_answer_is_linked_through_the_clause() -> None:

@@ -92,6 +92,17 @@ def test_how_many_is_a_number_entity_or_a_counted_noun() -> None:
     assert slots.counted(served, years, parse_question(years.question), amount=False)
 
 
+def test_a_number_of_units_of_time_counts_no_people() -> None:
+    asked = analyse("How many people live on the island?")
+    parsed = parse_question(asked.question)
+    sailing = read("A late sailing to the island must run on at least two evenings a week.")
+    assert not slots.counted(sailing, asked, parsed, amount=False)
+    assert not slots.counted(read("The crossing ran for 3 evenings."), asked, parsed, False)
+    assert slots.counted(read("The island has 35 residents."), asked, parsed, amount=False)
+    evenings = analyse("On how many evenings a week must the late sailing run?")
+    assert slots.counted(sailing, evenings, parse_question(evenings.question), amount=False)
+
+
 def test_speech_is_a_reporting_verb_with_its_clause_or_speaker() -> None:
     assert slots.speech(read("The minister said the deal was close."), "")
     assert not slots.speech(read("The deal was close."), "The deal was close.")
