@@ -130,7 +130,7 @@ def finalize(
     ):
         return Answer.abstain(model, usage=usage)
     if not MARKER.sub("", _PASSAGE_WORDS.sub("", text)).strip(" \t\r\n.,;:!?"):
-        raise MalformedOutput("the model's answer is only citation markers")
+        return _quoted(text, by_number, model, usage)
 
     claims = split_claims(text)
     if claims and _factual_part(claims[0]) is None:
@@ -156,6 +156,37 @@ def finalize(
         return Answer.abstain(model, usage=usage)
     return Answer(
         text="".join(parts), abstained=False, citations=citations, model=model, usage=usage
+    )
+
+
+def _quoted(text: str, by_number: dict[int, Numbered], model: str, usage: Usage) -> Answer:
+    """A reply that is only markers ("[2]") names the passages that answer: the answer is
+    their sentences verbatim, each cited to its span (a small model often replies so)."""
+    named = dict.fromkeys(n for m in MARKER.finditer(text) for n in _numbers_in(m.group(0)))
+    shown = [by_number[n].passage for n in named if n in by_number]
+    if not shown:
+        raise MalformedOutput("the model's answer cites only passages it was not shown")
+    citations: list[Citation] = []
+    texts: list[str] = []
+    for p in shown:
+        for start, end in sentence_spans(p.text):
+            quote = p.text[start:end]
+            n = len(citations) + 1
+            citations.append(
+                Citation(
+                    n=n,
+                    source=p.source,
+                    title=p.title,
+                    published=p.published,
+                    start=p.start + start,
+                    end=p.start + end,
+                    quote=quote,
+                    score=round(p.score, 4),
+                )
+            )
+            texts.append(with_markers(" ".join(quote.split()), [n]))
+    return Answer(
+        text=" ".join(texts), abstained=False, citations=citations, model=model, usage=usage
     )
 
 

@@ -382,10 +382,28 @@ def test_an_answer_without_markers_is_cited_where_a_passage_states_it(raw: str, 
     assert answer.text == text
 
 
-@pytest.mark.parametrize("raw", ["[1]", "[2][3].", " [1] \n"])
-def test_markers_without_any_claim_are_malformed(raw: str) -> None:
-    with pytest.raises(MalformedOutput):
-        finalize(raw, PASSAGES, MODEL, USAGE)
+@pytest.mark.parametrize(
+    ("raw", "cited"), [("[1]", [1]), ("[2][3].", [2, 3]), (" [1] \n", [1]), ("[3][9]", [3])]
+)
+def test_markers_alone_answer_with_the_sentences_of_the_passages_they_name(
+    raw: str, cited: list[int]
+) -> None:
+    answer = finalize(raw, PASSAGES, MODEL, USAGE)
+    check_contract(answer, PASSAGES)
+    expected = [
+        (p.passage.source, p.passage.start + start, p.passage.text[start:end])
+        for p in (PASSAGES[n - 1] for n in cited)
+        for start, end in sentence_spans(p.passage.text)
+    ]
+    assert [(c.source, c.start, c.quote) for c in answer.citations] == expected
+    assert markers(answer.text) == list(range(1, len(expected) + 1))
+
+
+def test_markers_naming_no_passage_shown_are_malformed_or_no_answer() -> None:
+    for raw in ("[9].", " [7][8]. "):
+        with pytest.raises(MalformedOutput):
+            finalize(raw, PASSAGES, MODEL, USAGE)
+    assert finalize("[9]", PASSAGES, MODEL, USAGE).abstained
 
 
 # Recorded-style answers that cite; every one must satisfy the contract.
