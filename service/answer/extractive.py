@@ -11,13 +11,16 @@ article's text:
   answer the first lacks ("who ... and when?"), more names for a list question ("who
   attended?"), or a large part of the question the first does not cover;
 - a date question whose sentences carry no date gets the article's date, cited to its
-  `date YYYY-MM-DD` marker when the text has one, uncited when only metadata knows it.
+  `date YYYY-MM-DD` marker when the text has one, uncited when only metadata knows it,
+  and the day each of their relative times names, as ingest read it against that date
+  ("on Wednesday" in an article of Thursday 21 May 2026 is 20 May 2026).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date as Date
 
 from service.answer.base import Answer, AnswerPassage, Citation
 from service.answer.candidates import Part, complete, rank
@@ -113,6 +116,25 @@ def dated(
     return None
 
 
+def relative_days(parts: Sequence[Part]) -> list[tuple[str, str]]:
+    """Each relative time of the parts that names one day ("on Wednesday", "yesterday"),
+    as written, with that day ("20 May 2026") as ingest resolved it from the article's
+    date and the tense of its verb."""
+    found: dict[str, str] = {}
+    for p in parts:
+        for notes in reading(p.passage, p.start, p.end, p.quote):
+            for d in notes.dates:
+                written = next(
+                    (e.text for e in notes.entities if (e.start, e.end) == (d.start, d.end)),
+                    None,
+                )
+                if d.first != d.last or written is None or any(c.isdigit() for c in written):
+                    continue
+                day = Date.fromisoformat(d.first)
+                found.setdefault(written, f"{day.day} {day:%B} {day.year}")
+    return list(found.items())
+
+
 def with_marker(sentence: str, n: int) -> str:
     """`Talks were held in Geneva [1].`: the marker goes before a final full stop."""
     if sentence.endswith((".", "!", "?")) and not sentence.endswith(".."):
@@ -163,12 +185,13 @@ class ExtractiveAnswerer:
             texts.append(with_marker(fold_whitespace(part.quote), n))
             citations.append(citation(part, n))
         if date is not None:
+            days = "".join(f", so “{w}” is {d}" for w, d in relative_days(parts))
             if date.quote:
                 n = len(citations) + 1
-                texts.append(f"The article is dated {date.quote} [{n}].")
+                texts.append(f"The article is dated {date.quote} [{n}]{days}.")
                 citations.append(citation(date, n))
             else:
-                texts.append(f"The article is dated {date.text}.")
+                texts.append(f"The article is dated {date.text}{days}.")
         return Answer(
             text=" ".join(texts),
             abstained=False,

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # Bump whenever `annotate` may read any sentence differently: annotations stored under
 # another version are ignored (a re-ingest brings them up to date).
-ANNOTATION_VERSION: Final = 5
+ANNOTATION_VERSION: Final = 6
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
 # Relations kept: the arguments and modifiers the answer checks read, and the clause links
@@ -112,7 +112,7 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
     numbers: list[Quantity] = []
     for ent in doc.ents:
         if ent.label_ in lexicon.TIMES:
-            found = date_range(ent.text, published)
+            found = date_range(ent.text, published, ahead=_in_future(ent))
             if found is not None:
                 dates.append(DateRange(*found, ent.start_char, ent.end_char))
         elif ent.label_ in lexicon.QUANTITIES:
@@ -271,9 +271,22 @@ def published_day(published: str | None) -> date | None:
         return None
 
 
-def date_range(text: str, published: date | None) -> tuple[str, str] | None:
+def _in_future(ent: Span) -> bool:
+    """Whether the verb a time hangs from carries "will" or "shall": in "said on Monday
+    that the hall will open on Wednesday", Wednesday is ahead of the article, Monday not."""
+    token = ent.root
+    while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
+        token = token.head
+    return any(
+        c.dep_ == "aux" and c.tag_ == "MD" and c.lemma_.casefold() in lexicon.FUTURE
+        for c in token.children
+    )
+
+
+def date_range(text: str, published: date | None, *, ahead: bool = False) -> tuple[str, str] | None:
     """The calendar range `text` names: "2019", "March 2021", "5 March", "the 1990s",
-    "last week", "on Sunday" (the last Sunday up to the article's date)."""
+    "last week", "on Sunday" (the last Sunday up to the article's date, or with `ahead`,
+    said of what will happen, the next one from it)."""
     # "last year's": the possessive is no part of the period's word.
     words = [w.removesuffix("'s") for w in re.findall(r"[\w'-]+", text.casefold()) if w != "the"]
     year, month, day, decade = _written(words)
@@ -295,16 +308,16 @@ def date_range(text: str, published: date | None) -> tuple[str, str] | None:
             return _iso(date(y, month, day), date(y, month, day))
     except ValueError:
         return None
-    return _relative(words, published)
+    return _relative(words, published, ahead)
 
 
-def _relative(words: list[str], published: date) -> tuple[str, str] | None:
+def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str] | None:
     for w in words:
         if w in lexicon.RELATIVE_DAYS:
             day = published + timedelta(days=lexicon.RELATIVE_DAYS[w])
             return _iso(day, day)
         if w in lexicon.WEEKDAYS:
-            ahead = "next" in words
+            ahead = ahead or "next" in words
             gap = (lexicon.WEEKDAYS.index(w) - published.weekday()) % 7
             day = (
                 published + timedelta(days=gap)

@@ -3,6 +3,8 @@ cut from small articles exactly as retrieval hands them over."""
 
 from __future__ import annotations
 
+import pytest
+
 from service.answer.base import Answer
 from service.answer.extractive import ExtractiveAnswerer, with_marker
 from service.core.store import Chunk
@@ -89,7 +91,9 @@ def test_a_date_question_is_answered_from_the_articles_date_marker() -> None:
     answer = ask(
         "When did the ferry Solgang arrive in Hallvik?", passage("n16.txt", text, "2026-09-14")
     )
-    assert answer.text.endswith("The article is dated 2026-09-14 [2].")
+    assert answer.text.endswith(
+        "The article is dated 2026-09-14 [2], so “today” is 14 September 2026."
+    )
     marker = answer.citations[1]
     assert (marker.start, marker.end, marker.quote) == (6, 16, "2026-09-14")
     # The marker is metadata: it never opens a quoted sentence.
@@ -101,8 +105,25 @@ def test_a_date_known_only_from_metadata_gets_no_citation_marker() -> None:
         "When did the ferry Solgang arrive in Hallvik?",
         passage("n16.txt", f"Electric ferry arrives\n\n{SOLGANG}", "2026-09-14"),
     )
-    assert answer.text.endswith("The article is dated 2026-09-14.")
+    assert answer.text.endswith("The article is dated 2026-09-14, so “today” is 14 September 2026.")
     assert len(answer.citations) == 1
+
+
+@pytest.mark.parametrize(
+    ("sentence", "day"),
+    [
+        # 2026-05-21 is a Thursday: the hall opened on the Wednesday before it...
+        ("The new waiting hall was opened on Wednesday by the mayor.", "20 May 2026"),
+        # ... and one that will open on Wednesday opens on the one after it.
+        ("The new waiting hall will open on Wednesday, the mayor said.", "27 May 2026"),
+    ],
+)
+def test_a_relative_day_in_a_date_answer_is_given_as_the_day_it_names(
+    sentence: str, day: str
+) -> None:
+    text = f"Hall opens\n\n{sentence}"
+    answer = ask("When does the new waiting hall open?", passage("n9.txt", text, "2026-05-21"))
+    assert answer.text.endswith(f"The article is dated 2026-05-21, so “Wednesday” is {day}.")
 
 
 def test_a_calendar_date_in_the_answer_needs_no_article_date() -> None:
