@@ -157,6 +157,11 @@ _LIGHT = frozenset(
         "planned",
         "include",
         "including",
+        # "is located in Eldvik" for "the shipyard in Eldvik".
+        "locate",
+        "located",
+        "situate",
+        "situated",
     ]
 )
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nobody|neither|nor)\b|n['’]t\b", re.IGNORECASE)

@@ -485,3 +485,12 @@ def test_passage_text_cannot_close_its_delimiter() -> None:
     user = build_messages("Where were the talks held?", [], passages)[-1]["content"]
     assert user.count("</passage>") == len(passages)
     assert user.count("<passage>") == len(passages)
+
+
+@pytest.mark.parametrize("verb", ["located", "situated"])
+def test_a_verb_that_only_restates_a_place_is_no_fact_from_elsewhere(verb: str) -> None:
+    # "talks ... in Geneva": the model's "located in Geneva" adds nothing the passage lacks.
+    raw = f"The weekend talks between US and Ukraine representatives were {verb} in Geneva [2]."
+    answer = finalize(raw, PASSAGES, MODEL, USAGE)
+    check_contract(answer, PASSAGES)
+    assert answer.text == raw.replace("[2]", "[1]")
