@@ -235,11 +235,8 @@ class LLMAnswerer(ModelAnswerer):
             elif isinstance(item, str):
                 parts.append(item)
                 yield Token(item)
-        # The claim check reads the question as it was searched: spelling repaired, a
-        # follow-up made standalone ("Mohn" is the article's "Moen").
-        understood = query.asked or query.text
         try:
-            yield finalize("".join(parts), numbered, self.model, usage, understood, self._vectors)
+            yield finalize("".join(parts), numbered, self.model, usage, question, self._vectors)
         except MalformedOutput as exc:
             metrics.llm_failed("malformed")
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc
