@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date as Date
 
-from service.answer.base import Answer, AnswerPassage, Citation
+from service.answer.base import Answer, AnswerPassage, Citation, Usage
 from service.answer.candidates import Part, complete, rank
-from service.evidence.reading import reading
+from service.evidence.reading import Reading, reading
 from service.evidence.scoring import QueryTerms, date_marker
 from service.evidence.support import (
     Answers,
@@ -94,14 +94,14 @@ def adds(
 
 
 def dated(
-    parts: Sequence[Part], answers: Answers[AnswerPassage], passages: Sequence[AnswerPassage]
+    parts: Sequence[Part],
+    found: Reading,
+    passages: Sequence[AnswerPassage],
 ) -> Part | None:
     """The article's date for a date question whose answer names no calendar date (none,
     or only "today", "on Tuesday"): cited to the article's `date YYYY-MM-DD` marker when
-    a passage holds it; uncited (an empty span) when only metadata knows the date."""
-    if "date" not in answers.asked.slots:
-        return None
-    found = tuple(n for p in parts for n in reading(p.passage, p.start, p.end, p.quote))
+    a passage holds it; uncited (an empty span) when only metadata knows the date.
+    `found`: what ingest read in the parts."""
     if has_calendar_date(" ".join(p.quote for p in parts), found):
         return None
     first = parts[0]
@@ -116,23 +116,22 @@ def dated(
     return None
 
 
-def relative_days(parts: Sequence[Part]) -> list[tuple[str, str]]:
-    """Each relative time of the parts that names one day ("on Wednesday", "yesterday"),
-    as written, with that day ("20 May 2026") as ingest resolved it from the article's
-    date and the tense of its verb."""
-    found: dict[str, str] = {}
-    for p in parts:
-        for notes in reading(p.passage, p.start, p.end, p.quote):
-            for d in notes.dates:
-                written = next(
-                    (e.text for e in notes.entities if (e.start, e.end) == (d.start, d.end)),
-                    None,
-                )
-                if d.first != d.last or written is None or any(c.isdigit() for c in written):
-                    continue
-                day = Date.fromisoformat(d.first)
-                found.setdefault(written, f"{day.day} {day:%B} {day.year}")
-    return list(found.items())
+def relative_days(found: Reading) -> list[tuple[str, str]]:
+    """Each relative time `found` in the answer's parts that names one day ("on
+    Wednesday", "yesterday"), as written, with that day ("20 May 2026") as ingest
+    resolved it from the article's date and the tense of its verb."""
+    days: dict[str, str] = {}
+    for notes in found:
+        for d in notes.dates:
+            written = next(
+                (e.text for e in notes.entities if (e.start, e.end) == (d.start, d.end)),
+                None,
+            )
+            if d.first != d.last or written is None or any(c.isdigit() for c in written):
+                continue
+            day = Date.fromisoformat(d.first)
+            days.setdefault(written, f"{day.day} {day:%B} {day.year}")
+    return list(days.items())
 
 
 def with_marker(sentence: str, n: int) -> str:
@@ -177,15 +176,14 @@ class ExtractiveAnswerer:
         parts = select(
             answers, passages, query, self._settings.max_sentences, self._settings.keep_ratio
         )
-        date = dated(parts, answers, passages)
-        texts: list[str] = []
-        citations: list[Citation] = []
-        for part in parts:
-            n = len(citations) + 1
-            texts.append(with_marker(fold_whitespace(part.quote), n))
-            citations.append(citation(part, n))
+        texts, citations = quotes(parts)
+        date = None
+        found: Reading = ()
+        if "date" in answers.asked.slots:
+            found = tuple(n for p in parts for n in reading(p.passage, p.start, p.end, p.quote))
+            date = dated(parts, found, passages)
         if date is not None:
-            days = "".join(f", so “{w}” is {d}" for w, d in relative_days(parts))
+            days = "".join(f", so “{w}” is {d}" for w, d in relative_days(found))
             if date.quote:
                 n = len(citations) + 1
                 texts.append(f"The article is dated {date.quote} [{n}]{days}.")
@@ -199,6 +197,29 @@ class ExtractiveAnswerer:
             model=MODEL_NAME,
             confidence=confidence,
         )
+
+
+def quotes(parts: Sequence[Part]) -> tuple[list[str], list[Citation]]:
+    """Each part verbatim (white space folded) with its marker [n], numbered 1..N, and
+    its citation to its exact span."""
+    texts: list[str] = []
+    citations: list[Citation] = []
+    for part in parts:
+        n = len(citations) + 1
+        texts.append(with_marker(fold_whitespace(part.quote), n))
+        citations.append(citation(part, n))
+    return texts, citations
+
+
+def quoted_answer(chosen: Sequence[Part], model: str, usage: Usage) -> Answer:
+    """The chosen sentences verbatim, in order, markers [n] numbered 1..N, each cited to
+    its exact span; an abstention when none is chosen."""
+    if not chosen:
+        return Answer.abstain(model, usage=usage)
+    texts, citations = quotes(chosen)
+    return Answer(
+        text=" ".join(texts), abstained=False, citations=citations, model=model, usage=usage
+    )
 
 
 def citation(part: Part, n: int) -> Citation:

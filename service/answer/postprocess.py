@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.answer.base import ABSTAIN_TEXT, Answer, Citation, Usage
+from service.answer.candidates import Part
+from service.answer.extractive import quoted_answer
 from service.answer.prompt import Numbered
 from service.answer.verify import Sentence, Verifier, parse_claim
 from service.answer.wording import WordVectors
@@ -166,27 +168,14 @@ def _quoted(text: str, by_number: dict[int, Numbered], model: str, usage: Usage)
     shown = [by_number[n].passage for n in named if n in by_number]
     if not shown:
         raise MalformedOutput("the model's answer cites only passages it was not shown")
-    citations: list[Citation] = []
-    texts: list[str] = []
-    for p in shown:
-        for start, end in sentence_spans(p.text):
-            quote = p.text[start:end]
-            n = len(citations) + 1
-            citations.append(
-                Citation(
-                    n=n,
-                    source=p.source,
-                    title=p.title,
-                    published=p.published,
-                    start=p.start + start,
-                    end=p.start + end,
-                    quote=quote,
-                    score=round(p.score, 4),
-                )
-            )
-            texts.append(with_markers(" ".join(quote.split()), [n]))
-    return Answer(
-        text=" ".join(texts), abstained=False, citations=citations, model=model, usage=usage
+    return quoted_answer(
+        [
+            Part(p, p.start + start, p.start + end, p.text[start:end], p.score)
+            for p in shown
+            for start, end in sentence_spans(p.text)
+        ],
+        model,
+        usage,
     )
 
 

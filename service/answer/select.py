@@ -19,9 +19,9 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 
-from service.answer.base import Answer, AnswerPassage, Citation, Message, Token, Usage
+from service.answer.base import Answer, AnswerPassage, Message, Token, Usage
 from service.answer.candidates import Part, as_passage, evidence_parts, rank
-from service.answer.extractive import ExtractiveAnswerer, citation, with_marker
+from service.answer.extractive import ExtractiveAnswerer, citation, quoted_answer, with_marker
 from service.answer.llm import Alternatives, ChatModel, ModelAnswerer
 from service.answer.prompt import build_select_messages, fit_passages
 from service.core import metrics
@@ -145,22 +145,6 @@ def extend(answer: Answer, picked: Sequence[Part]) -> Answer:
     return replace(answer, text=" ".join(texts), citations=citations)
 
 
-def selected_answer(chosen: Sequence[Part], model: str, usage: Usage) -> Answer:
-    """The chosen sentences verbatim, in order, markers [n] numbered 1..N, each cited to
-    its exact span; an abstention when none is chosen."""
-    if not chosen:
-        return Answer.abstain(model, usage=usage)
-    texts: list[str] = []
-    citations: list[Citation] = []
-    for part in chosen:
-        n = len(citations) + 1
-        texts.append(with_marker(fold_whitespace(part.quote), n))
-        citations.append(citation(part, n))
-    return Answer(
-        text=" ".join(texts), abstained=False, citations=citations, model=model, usage=usage
-    )
-
-
 class SelectAnswerer(ModelAnswerer):
     def __init__(self, llm: ChatModel, context_tokens: int, answer: AnswerSettings) -> None:
         super().__init__(llm)
@@ -219,7 +203,7 @@ class SelectAnswerer(ModelAnswerer):
             evidence = self._extractive.answer(query, passages)
             answer = replace(extend(evidence, picked), model=self.model, usage=usage)
         else:
-            answer = selected_answer(picked, self.model, usage)
+            answer = quoted_answer(picked, self.model, usage)
         answer = replace(answer, confidence=round(answers.confidence, 4))
         yield Token(answer.text)
         yield answer

@@ -122,8 +122,7 @@ def _past(root: Token, anchor: Token) -> bool:
     return anchor.i != root.i and root.lemma_ == "do" and root.tag_ == "VBD"
 
 
-def _predicate(root: Token, head: Token | None) -> Predicate | None:
-    anchor = _anchor(root, head)
+def _predicate(anchor: Token) -> Predicate:
     arguments: list[tuple[str, str]] = []
     for child in anchor.children:
         if child.tag_ in ("WP", "WDT", "WRB", "WP$") or child.is_punct:
@@ -161,6 +160,7 @@ def parse_question(question: str) -> ParsedQuestion:
     tokens = list(doc)
     wh, head = _wh_and_head(tokens)
     root = next((t for t in tokens if t.dep_ == "ROOT"), None)
+    anchor = _anchor(root, head) if root is not None else None
     dates = []
     for ent in doc.ents:
         if ent.label_ in lexicon.TIMES:
@@ -186,7 +186,7 @@ def parse_question(question: str) -> ParsedQuestion:
         entities=tuple((e.label_, e.text) for e in doc.ents),
         dates=tuple(dates),
         numbers=numbers,
-        predicate=_predicate(root, head) if root is not None else None,
+        predicate=_predicate(anchor) if anchor is not None else None,
         lemmas=frozenset(
             t.lemma_.casefold() for t in tokens if t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ", "NUM")
         ),
@@ -198,7 +198,7 @@ def parse_question(question: str) -> ParsedQuestion:
         present=present,
         definite=_definite(tokens),
         qualifiers=_qualifiers(head),
-        past=root is not None and _past(root, _anchor(root, head)),
+        past=root is not None and anchor is not None and _past(root, anchor),
     )
 
 
