@@ -153,8 +153,11 @@ def select(
     chosen = [complete(best, answers, passages)]
     limit = max_sentences + (LIST_EXTRA if answers.asked.is_list else 0)
     for candidate in answers.candidates[1:]:
-        if len(chosen) >= limit or candidate.choice < keep_ratio * best.choice:
+        if len(chosen) >= limit:
             break
+        # Runners-up come in the order they would lead, and join by how well they answer.
+        if candidate.choice < keep_ratio * best.choice:
+            continue
         if adds(candidate, chosen, best, answers, query):
             chosen.append(complete(candidate, answers, passages))
     return chosen

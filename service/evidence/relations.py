@@ -133,16 +133,20 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
     return kind, "linked" if reached & candidates else "unlinked"
 
 
-# The share of its answer score a sentence keeps when its answer is not linked to what the
-# question asks about. Chosen on the dev splits (docs/quality.md): a role the sentence does
-# not give its answer ("who is the defence minister" against a sentence naming no minister)
-# is all but a refusal; a verb's link is not used (0.7 only lowered a right answer whose
-# verb the parse reaches through a paraphrase), until the link reads paraphrases.
-LINK_FACTORS: Final[dict[tuple[str, str], float]] = {
-    ("role", "unlinked"): 0.4,
-    ("role", "elsewhere"): 0.4,
-    ("verb", "unlinked"): 1.0,
-    ("verb", "elsewhere"): 1.0,
+# The shares a sentence keeps when its answer is not linked to what the question asks
+# about: of its answer score (the confidence abstention compares) and of its choice (which
+# sentence is quoted). Chosen on the dev splits (docs/quality.md). A role the sentence does
+# not give its answer ("who is the defence minister" against a sentence naming no
+# minister) is all but a refusal. A verb's link only decides between candidates: the
+# sentence that makes its answer the verb's subject or object ("designed by Strand & Lie")
+# is quoted before one that merely shares the question's other words; it does not lower
+# the confidence, because a right answer often says the verb another way ("attended" for
+# "joined"), which the link does not read.
+LINK_FACTORS: Final[dict[tuple[str, str], tuple[float, float]]] = {
+    ("role", "unlinked"): (0.4, 0.4),
+    ("role", "elsewhere"): (0.4, 0.4),
+    ("verb", "unlinked"): (1.0, 0.5),
+    ("verb", "elsewhere"): (1.0, 0.5),
 }
 
 
@@ -157,12 +161,17 @@ def _qualified(
     return qualifiers <= held
 
 
-def link_factor(parsed: ParsedQuestion, notes: Notes, sentence: str) -> float:
-    anchors = _anchors(parsed)
-    if anchors is None or all(f == 1.0 for (k, _), f in LINK_FACTORS.items() if k == anchors[0]):
-        return 1.0  # a link that weighs nothing is not worth the walk through the parse
+def link_factors(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[float, float]:
+    """The shares of its answer score and of its choice the sentence keeps, by how its
+    answer is linked to what the question asks about (`LINK_FACTORS`)."""
     found = linked(parsed, notes, sentence)
-    return 1.0 if found is None or found[1] == "linked" else LINK_FACTORS[found]
+    if found is None:
+        anchors = _anchors(parsed)
+        if anchors is None or anchors[0] != "verb" or not parsed.types:
+            return 1.0, 1.0
+        # A sentence with no answer of the asked type links none to the verb either.
+        found = ("verb", "unlinked")
+    return LINK_FACTORS.get(found, (1.0, 1.0))
 
 
 def _overlaps(a: DateRange, first: str, last: str) -> bool:

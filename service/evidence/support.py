@@ -36,7 +36,7 @@ from service.evidence.question import (
     name_keys,
 )
 from service.evidence.reading import Reading, read, reading
-from service.evidence.relations import conflict, holds_type, link_factor
+from service.evidence.relations import conflict, holds_type, link_factors
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
 from service.evidence.sentences import sentence_spans
 from service.evidence.text import idf_weights, terms
@@ -301,12 +301,16 @@ class Candidate(Generic[P]):
     support: Support
     # How confident that this sentence answers: what abstention compares.
     score: float
-    # Which sentence to quote first: the same, with the question's focus weighing more.
+    # How well it answers as a sentence to quote: the same, with the question's focus
+    # weighing more; what a runner-up is compared on.
     choice: float
     # Its answer passes the relation checks (linked to what the question asks about).
     passes: bool = True
     # What ingest read in the sentence (service/evidence/reading.py).
     found: Reading = ()
+    # Which sentence leads the answer: the choice, lowered when the sentence does not link
+    # its answer to the question's verb.
+    lead: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -375,7 +379,7 @@ def rank_answers(
             # speak of a capital is not the one asked for.
             found = replace(found, slot=False)
         notes = _notes(ev)
-        link = 1.0
+        link, prefer = 1.0, 1.0
         if notes is not None:
             parsed = parse_question(asked.question)
             beside = _passage_notes(ev)
@@ -387,13 +391,16 @@ def rank_answers(
                 and not holds_type(parsed, notes, ev.passage.text[notes.start : notes.end])
             ):
                 found = replace(found, slot=False)
-            # An answer the parse does not link to the question's predicate is less sure.
-            link = link_factor(parsed, notes, ev.passage.text[notes.start : notes.end])
+            # An answer the parse does not link to the question's role is less sure, and
+            # one not linked to its verb is quoted after one that is.
+            link, prefer = link_factors(parsed, notes, ev.passage.text[notes.start : notes.end])
         choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR) * link
         passes = link == 1.0
         score = answer_score(ev, found) * link
-        candidates.append(Candidate(ev, found, score, choice, passes, sentence_reading))
-    candidates.sort(key=lambda c: (not c.passes, -c.choice, c.evidence.source, c.evidence.start))
+        candidates.append(
+            Candidate(ev, found, score, choice, passes, sentence_reading, choice * prefer)
+        )
+    candidates.sort(key=lambda c: (not c.passes, -c.lead, c.evidence.source, c.evidence.start))
     return Answers(asked, candidates, around, proper)
 
 

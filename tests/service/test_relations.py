@@ -10,7 +10,7 @@ import pytest
 
 from service.evidence.annotate import Entity, Notes, annotate, decode
 from service.evidence.parsed import parse_question
-from service.evidence.relations import conflict, holds_type, link_factor, linked
+from service.evidence.relations import conflict, holds_type, link_factors, linked
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.evidence.sentences import sentence_spans
 from service.evidence.support import rank_answers
@@ -185,7 +185,8 @@ def test_a_who_is_the_role_answer_is_linked_to_the_role(sentence: str, expected:
     question = parse_question("Who is France's defence minister?")
     found = linked(question, notes(sentence), sentence)
     assert found == ("role", expected)
-    assert (link_factor(question, notes(sentence), sentence) == 1.0) == (expected == "linked")
+    kept = link_factors(question, notes(sentence), sentence)
+    assert (kept == (1.0, 1.0)) == (expected == "linked")
 
 
 def test_when_a_role_is_held_does_not_narrow_it() -> None:
@@ -215,3 +216,30 @@ def test_the_answer_is_chosen_among_linked_candidates_and_none_linked_is_no_answ
     answers = rank_answers(query, score_evidence(query, only), only)
     assert answers.candidates and not any(c.passes for c in answers.candidates)
     assert answers.confidence == 0.0
+
+
+def test_a_verb_link_decides_which_sentence_is_quoted_not_the_confidence() -> None:
+    # The first sentence holds more of the question's words and an organisation; only the
+    # second makes its organisation the one who designed the hall.
+    query = QueryTerms("Who designed the new waiting hall at Nordby?")
+    text = (
+        "The new waiting hall at Nordby will open on 20 May, Vestby Ferries has announced. "
+        "The hall, designed by Lind Arkitekter, has 160 seats."
+    )
+    hits = [_hit(text)]
+    answers = rank_answers(query, score_evidence(query, hits), hits)
+    first, second = answers.candidates[:2]
+    assert first.evidence.quote == "The hall, designed by Lind Arkitekter, has 160 seats."
+    # Not linked, the other sentence keeps its whole score: abstention still reads it.
+    assert second.score > first.score
+    assert answers.confidence == second.score
+
+
+def test_a_sentence_without_an_answer_does_not_lead_a_verb_question() -> None:
+    question = parse_question("Who replaced Anna Berg as chair?")
+    # Only the question's own name: nothing to link to "replace", like an unlinked answer.
+    said = "Anna Berg, the chair of the board, retired in April."
+    assert linked(question, notes(said), said) is None
+    assert link_factors(question, notes(said), said) == (1.0, 0.5)
+    said = "Clara Lind replaced Anna Berg as chair in April."
+    assert link_factors(question, notes(said), said) == (1.0, 1.0)
