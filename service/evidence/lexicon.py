@@ -71,6 +71,9 @@ PAST_ROLE: Final = frozenset({"former", "ex", "outgoing", "then", "previous", "e
 WHEN_HELD: Final = frozenset({"current", "present", "new", "incumbent", "sitting", "serving"})
 # Modal verbs of the future: "the ferry will carry 390 passengers" has not carried them.
 FUTURE: Final = frozenset({"will", "shall"})
+# ...and of a future seen from a report ("said the ferry would enter service in the autumn"),
+# which had not happened when it was written either.
+AHEAD: Final = FUTURE | {"would"}
 # Parts of a contest: "stage winner" is not the winner of the race.
 PARTS: Final = frozenset(
     {

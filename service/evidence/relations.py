@@ -10,7 +10,8 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
 - a part for the whole: the question's result ("won the race") against a sentence whose
   same result is a part of it ("won the fifth stage", "the stage winner");
 - not yet: a past-tense question ("how many did it carry") against a sentence whose every
-  use of the question's verb is in the future ("it will carry").
+  use of the question's verb is in the future ("it will carry", "said it would carry", "when
+  it enters service" under either).
 """
 
 from __future__ import annotations
@@ -134,15 +135,15 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
 
 
 # The shares a sentence keeps when its answer is not linked to what the question asks
-# about: of its answer score (the confidence abstention compares) and of its choice (which
-# sentence is quoted). Chosen on the dev splits (docs/quality.md). A role the sentence does
-# not give its answer ("who is the defence minister" against a sentence naming no
-# minister) is all but a refusal. A verb's link only decides between candidates: the
-# sentence that makes its answer the verb's subject or object ("designed by Strand & Lie")
-# is quoted before one that merely shares the question's other words; it does not lower
-# the confidence, because a right answer often says the verb another way ("attended" for
-# "joined"), which the link does not read.
-LINK_FACTORS: Final[dict[tuple[str, str], tuple[float, float]]] = {
+# about: of its answer score (the confidence abstention compares) and of its lead (which
+# sentence the answer quotes first). Chosen on the dev splits (docs/quality.md). A role
+# the sentence does not give its answer ("who is the defence minister" against a sentence
+# naming no minister) is all but a refusal. A verb's link only decides between
+# candidates: the sentence that makes its answer the verb's subject or object ("designed
+# by Strand & Lie") is quoted before one that merely shares the question's other words; it
+# does not lower the confidence, because a right answer often says the verb another way
+# ("attended" for "joined"), which the link does not read.
+LINK_FACTORS: Final[dict[tuple[Anchor, Link], tuple[float, float]]] = {
     ("role", "unlinked"): (0.4, 0.4),
     ("role", "elsewhere"): (0.4, 0.4),
     ("verb", "unlinked"): (1.0, 0.5),
@@ -162,16 +163,16 @@ def _qualified(
 
 
 def link_factors(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[float, float]:
-    """The shares of its answer score and of its choice the sentence keeps, by how its
+    """The shares of its answer score and of its lead the sentence keeps, by how its
     answer is linked to what the question asks about (`LINK_FACTORS`)."""
     found = linked(parsed, notes, sentence)
-    if found is None:
-        anchors = _anchors(parsed)
-        if anchors is None or anchors[0] != "verb" or not parsed.types:
-            return 1.0, 1.0
-        # A sentence with no answer of the asked type links none to the verb either.
-        found = ("verb", "unlinked")
-    return LINK_FACTORS.get(found, (1.0, 1.0))
+    if found is not None:
+        return LINK_FACTORS.get(found, (1.0, 1.0))
+    anchors = _anchors(parsed)
+    if anchors is None or anchors[0] != "verb" or not parsed.types:
+        return 1.0, 1.0
+    # A sentence with no answer of the asked type links none to the verb either.
+    return LINK_FACTORS[("verb", "unlinked")]
 
 
 def _overlaps(a: DateRange, first: str, last: str) -> bool:
@@ -269,9 +270,17 @@ def _not_yet(parsed: ParsedQuestion, notes: Notes) -> bool:
         return False
     verb = predicate.lemma
     mentions = sum(1 for lemma in notes.lemmas if lemma == verb)
+    ahead = {
+        head
+        for head, relation, child in notes.relations
+        if relation == "aux" and child in lexicon.AHEAD
+    }
+    # The verb itself carries "will", or it is said of a time the clause it qualifies
+    # places ahead ("the company would look again when the ferry enters service").
     future = sum(
         1
         for head, relation, child in notes.relations
-        if head == verb and relation == "aux" and child in lexicon.FUTURE
+        if (head == verb and relation == "aux" and child in lexicon.AHEAD)
+        or (child == verb and relation == "advcl" and head in ahead)
     )
     return mentions > 0 and future >= mentions

@@ -71,6 +71,19 @@ def notes(sentence: str) -> Notes:
             "The ferry, which will carry 390 passengers, carried 200 on its first trip.",
             None,
         ),
+        # A future seen from a report, and a clause of time under it.
+        (
+            "How much did the new hall cost?",
+            "The new hall would cost 40 million crowns, the council said.",
+            "not yet",
+        ),
+        (
+            "On what date did the ferry enter service?",
+            "The company said it would look at the timetable again when the ferry enters "
+            "service in the autumn.",
+            "not yet",
+        ),
+        ("On what date did the ferry enter service?", "The ferry entered service on 1 May.", None),
     ],
 )
 def test_conflicts(question: str, sentence: str, expected: str | None) -> None:
