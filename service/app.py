@@ -76,7 +76,7 @@ def build_services(settings: Settings) -> Services:
         LexicalStore(settings.lexical_dir, settings.collection),
         enabled=settings.retrieval.mode != "dense",
     )
-    retriever = Retriever(embedder, live, settings.retrieval, lexical)
+    retriever = Retriever(embedder, live, settings.retrieval, lexical, nlp.base_forms)
     service = AskService(
         retriever,
         ExtractiveAnswerer(settings.answer),

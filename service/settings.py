@@ -257,7 +257,8 @@ class RetrievalSettings(BaseSettings):
     )
     repair_spelling: bool = Field(
         True,
-        description="Replace question words the corpus never uses with its closest word.",
+        description="Replace misspelt question words (words the corpus never uses and "
+        "English does not know) with the corpus's closest word.",
     )
 
 

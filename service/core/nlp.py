@@ -10,6 +10,7 @@ removed, so one loaded model serves both.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
@@ -52,6 +53,44 @@ def parse(text: str) -> Doc:
     conversation), cached: a conversation's earlier turns come back with every follow-up.
     Callers only read it."""
     return pipeline()(text)
+
+
+# One part of speech's tables in the lemmatizer: its base forms, its irregular forms (form
+# -> bases) and its suffix rules (what a form ends in -> what its base ends in).
+_Tables = tuple[frozenset[str], dict[str, Sequence[str]], tuple[tuple[str, str], ...]]
+
+
+@lru_cache(maxsize=1)
+def _lemma_tables() -> tuple[_Tables, ...]:
+    lookups = pipeline().get_pipe("lemmatizer").lookups  # type: ignore[attr-defined]
+    index = lookups.get_table("lemma_index")
+    irregular = lookups.get_table("lemma_exc")
+    rules = lookups.get_table("lemma_rules")
+    return tuple(
+        (
+            frozenset(index[pos]),
+            dict(irregular[pos]) if pos in irregular else {},
+            tuple((old, new) for old, new in rules[pos]) if pos in rules else (),
+        )
+        for pos in index
+    )
+
+
+@lru_cache(maxsize=4096)
+def base_forms(word: str) -> frozenset[str]:
+    """The base forms English has for `word` (lower case), by the model's lemmatizer
+    tables: a base form itself, an irregular form's bases ("sent" -> "send") and a base
+    plus a suffix rule of its part of speech ("joined" -> "join"). Empty for a word the
+    language does not know ("Zelenskyy", "Starmr"): only those are misspellings."""
+    found: set[str] = set()
+    for bases, irregular, rules in _lemma_tables():
+        if word in bases:
+            found.add(word)
+        found.update(irregular.get(word, ()))
+        for old, new in rules:
+            if old and word.endswith(old) and word[: -len(old)] + new in bases:
+                found.add(word[: -len(old)] + new)
+    return frozenset(found)
 
 
 def warm_up() -> None:

@@ -20,7 +20,8 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -255,8 +256,16 @@ class LexicalIndex:
         rows = rows[np.lexsort((rows, -scores[rows]))][:k]
         return [LexicalHit(self.rows.ids[int(r)].decode(), float(scores[r])) for r in rows]
 
-    def repair(self, query: str) -> str:
-        """Replace words the corpus never uses with its closest word ("Zelenskyy")."""
+    def repair(
+        self, query: str, base_forms: Callable[[str], AbstractSet[str]] | None = None
+    ) -> str:
+        """Replace words the corpus never uses with its closest word ("Zelenskyy").
+
+        With `base_forms` (what English has as the base of a word, empty for a word it
+        does not know), an English word is no misspelling: the corpus may lack it and the
+        question still mean it ("thank", "sending" are not "than", "spending"). It is read
+        as its base form when the corpus uses that ("joined" -> "join"), so that a
+        sentence saying "join" holds it; otherwise it is kept as written."""
         from rapidfuzz import fuzz, process
 
         def fix(match: re.Match[str]) -> str:
@@ -267,14 +276,17 @@ class LexicalIndex:
             # A possessive or plural of a known word is not a misspelling.
             if folded.rstrip("s").rstrip("'’") in self._known:
                 return word
+            bases = base_forms(folded) if base_forms is not None else ()
+            if bases:
+                used = sorted(b for b in bases if b in self._known)
+                return _cased(used[0], word) if used else word
             best = process.extractOne(
                 folded, self._vocabulary, scorer=fuzz.ratio, score_cutoff=REPAIR_SIMILARITY
             )
             if not best:
                 return word
             # Keep the writer's capital: "Zelenskyy" stays a name once repaired.
-            fixed = str(best[0])
-            return fixed[:1].upper() + fixed[1:] if word[:1].isupper() else fixed
+            return _cased(str(best[0]), word)
 
         return _WORD.sub(fix, query)
 
@@ -363,6 +375,11 @@ class LexicalIndex:
             json.loads((folder / "vocabulary.json").read_text("utf-8")),
             derived,
         )
+
+
+def _cased(word: str, written: str) -> str:
+    """`word` with the capital `written` had: "Zelenskyy" stays a name once repaired."""
+    return word[:1].upper() + word[1:] if written[:1].isupper() else word
 
 
 def _save_bags(folder: Path, bags: Bags) -> None:

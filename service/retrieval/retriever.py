@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -76,8 +77,11 @@ class Retriever:
         index: LiveIndex,
         settings: RetrievalSettings,
         lexical: LexicalView | None = None,
+        base_forms: Callable[[str], AbstractSet[str]] | None = None,
     ) -> None:
         self._embedder = embedder
+        # What English has as a word's base: the spelling repair leaves English words be.
+        self._base_forms = base_forms
         self._index = index
         self._settings = settings
         # BM25, document frequencies and vocabulary; kept current in the background.
@@ -96,7 +100,7 @@ class Retriever:
         index = self._index.current()
         lexical = self._lexical.current() if self._lexical is not None else None
         if lexical is not None and self._settings.repair_spelling:
-            query = lexical.repair(query)
+            query = lexical.repair(query, self._base_forms)
         vector = self._embedder.embed([query])[0].tolist()
         t1 = time.perf_counter()
         terms = lexical.stats.query(query) if lexical is not None else QueryTerms(query)
