@@ -235,8 +235,11 @@ class LLMAnswerer(ModelAnswerer):
             elif isinstance(item, str):
                 parts.append(item)
                 yield Token(item)
+        # The claim check reads the question as it was searched: misspelt names repaired
+        # ("Mohn" is the article's "Moen"), a follow-up made standalone.
+        understood = query.asked or query.text
         try:
-            yield finalize("".join(parts), numbered, self.model, usage, question, self._vectors)
+            yield finalize("".join(parts), numbered, self.model, usage, understood, self._vectors)
         except MalformedOutput as exc:
             metrics.llm_failed("malformed")
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc
