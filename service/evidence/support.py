@@ -383,17 +383,14 @@ def rank_answers(
         if notes is not None:
             parsed = parse_question(asked.question)
             beside = _passage_notes(ev)
+            said = ev.passage.text[notes.start : notes.end]
             if conflict(parsed, notes, ev.passage.published, beside) is not None:
                 continue  # another year, a former holder, a part for the whole, not yet
-            if (
-                found.slot
-                and parsed.types & TYPED_BY_NAME
-                and not holds_type(parsed, notes, ev.passage.text[notes.start : notes.end])
-            ):
+            if found.slot and parsed.types & TYPED_BY_NAME and not holds_type(parsed, notes, said):
                 found = replace(found, slot=False)
             # An answer the parse does not link to the question's role is less sure, and
             # one not linked to its verb is quoted after one that is.
-            link, prefer = link_factors(parsed, notes, ev.passage.text[notes.start : notes.end])
+            link, prefer = link_factors(parsed, notes, said)
         choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR) * link
         passes = link == 1.0
         score = answer_score(ev, found) * link
