@@ -8,8 +8,11 @@ phrases). A later question is a follow-up when it refers back (a pronoun, "that 
 its own. It is then rewritten:
 
 - a person pronoun (he, him, his, she, her) becomes the person it most likely means: one
-  the previous answer introduced (the answer to "Who ...?"), else one the previous
-  question named;
+  the previous answer introduced (the answer to "Who ...?", not to "Who is X?", which
+  asks about X), else one the previous question spoke of (a role a nation or a name
+  qualifies, "the Austrian chancellor", before names carried from further back), the one
+  the same pronoun meant before first; never one the conversation called by a pronoun of
+  the other gender ("she", then "he");
 - a definite reference to something mentioned earlier ("that call") becomes the earlier
   phrase with its modifiers ("the coalition of the willing call on 25 November");
 - an elliptical fragment takes the previous question's frame: "Where?" after "When was
@@ -414,6 +417,9 @@ class _Resolver:
 
     def __init__(self, history: Sequence[Message], events: AbstractSet[str] = frozenset()) -> None:
         self.events = events
+        # The gender each person pronoun resolved so far gave its referent: one the
+        # conversation called "she" is not a later "he", nor the other way round.
+        self.called: dict[str, str] = {}
         texts = [m.content if m.role == "user" else clean_answer(m.content) for m in history]
         self.names = capitalised_words(texts)
         self.frames: list[_Frame] = []
@@ -477,17 +483,52 @@ class _Resolver:
 
     def _person(self, pronoun: str, skip: set[str]) -> Mention | None:
         """The person most likely meant: one the previous answer introduced, else one
-        the previous question named, then earlier turns; a ship is "she" too."""
-        kinds = {"person", "vessel"} if pronoun in {"she", "her", "herself"} else {"person"}
+        the previous question named, then earlier turns; a ship is "she" too. A name
+        read as a person anywhere in the conversation is one everywhere; one the
+        conversation already called by a pronoun of the other gender is not meant."""
+        gender = _gender(pronoun)
+        kinds = {"person", "vessel"} if gender == "she" else {"person"}
+        people = {
+            m.label for f in self.frames for m in [*f.mentions, *f.answer] if m.kind == "person"
+        }
         for frame in reversed(self.frames):
-            # A person in the answer to "Who ...?" is the one a follow-up speaks of.
-            asks_person = _asks_person(frame.question)
-            pools = (frame.answer, frame.mentions) if asks_person else (frame.mentions,)
-            for pool in pools:
-                for mention in pool:
-                    if mention.kind in kinds and mention.label not in skip:
-                        return mention
+            # A name in the answer to "Who ...?" is the one a follow-up speaks of, unless
+            # the question named the person it asked about ("Who is Tomas Keller?").
+            asks_person = _asks_person(frame.question) and not self._about(frame.question)
+            if asks_person:
+                answer = [m for m in frame.answer if m.kind in kinds | {"name"}]
+                found = [m for m in answer if self._agrees(m, gender, skip)]
+                if found:
+                    return found[0]
+            eligible = [
+                m
+                for m in frame.mentions
+                if (m.kind in kinds or m.label in people) and self._agrees(m, gender, skip)
+            ]
+            own = _own(frame.text)
+            if not any(m.text in own for m in eligible):
+                # "What did the Austrian chancellor say ...?", then "What did he say ...?":
+                # the one the question spoke of, before names carried from further back.
+                subject = _definite_subject(own)
+                if subject is not None and self._agrees(subject, gender, skip):
+                    return subject
+            # The same pronoun again means the same one ("Who named her?", then "How
+            # fast is she?"), before a person who came up in between.
+            again = [m for m in eligible if self.called.get(m.label) == gender]
+            if again or eligible:
+                return (again or eligible)[0]
         return None
+
+    def _agrees(self, mention: Mention, gender: str, skip: set[str]) -> bool:
+        return mention.label not in skip and self.called.get(mention.label, gender) == gender
+
+    def _about(self, question: str) -> bool:
+        """Whether a question asks who a person it names is: "Who is Tomas Keller?"."""
+        definitional = _DEFINITIONAL.match(question)
+        if definitional is None:
+            return False
+        rest = question[definitional.end() :].strip(" ?")
+        return any(m.kind == "person" and m.text == rest for m in mentions(question, self.names))
 
     def _phrase(self, head: str) -> Phrase | None:
         """The latest earlier phrase ending in `head`: "call" -> "coalition of the willing
@@ -681,6 +722,7 @@ class _Resolver:
                 pieces.append(m.group(0))
                 continue
             name = found.label
+            self.called.setdefault(name, _gender(pronoun))
             if pronoun in _SUBJECT and subject is None:
                 subject = name
             if name in used:
@@ -830,7 +872,11 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
     if not words or not base_words:
         return fragment
     if len(words) == 1 and lowered[0] in _WH and base_words[0].casefold() in _WH:
-        return words[0].capitalize() + base[len(base_words[0]) :]
+        doc = _doc(base)
+        wh = doc[:1]
+        if len(doc) > 1 and doc[0].head.i == 1 and doc[1].pos_ in ("ADJ", "ADV"):
+            wh = doc[:2]  # "Why?" after "How much did it cost?" swaps "How much"
+        return words[0].capitalize() + base[wh.end_char :]
     names = [m for m in own if m.kind in {"person", "vessel", "name"}]
     if names:
         replacing = next(
@@ -878,6 +924,11 @@ def _doc(text: str) -> Doc:
     return nlp.parse(text)
 
 
+def _gender(pronoun: str) -> str:
+    """ "she" or "he": the gender a person pronoun gives its referent."""
+    return "she" if pronoun.casefold() in {"she", "her", "hers", "herself"} else "he"
+
+
 def _asks_person(question: str) -> bool:
     """Whether a question asks for a person: "Who ...?", "Which ministers ...?" (the
     types its wh-phrase asks for include PERSON; "Which country ...?" does not)."""
@@ -900,6 +951,24 @@ def _points_at_what_was_said(question: str) -> bool:
 def _own(text: str) -> str:
     """A resolved turn without the context appended to it in brackets."""
     return re.sub(r"\s*\([^()]*\)\s*$", "", text).strip()
+
+
+def _definite_subject(question: str) -> Mention | None:
+    """The definite singular noun phrase a question's main verb has as its subject ("the
+    Austrian chancellor" in "What did the Austrian chancellor say?"), if any."""
+    for chunk in _doc(question).noun_chunks:
+        root = chunk.root
+        if (
+            root.dep_ == "nsubj"
+            and root.tag_ == "NN"
+            and root.head.dep_ == "ROOT"
+            and chunk[0].lower_ == "the"
+            # A role a nation or a name qualifies ("the Austrian chancellor", "the UK
+            # envoy"): someone, not something ("the delivery voyage").
+            and any(t.ent_type_ in lexicon.NAMES for t in chunk if t.i != root.i)
+        ):
+            return Mention(chunk.text, "event")
+    return None
 
 
 def _subject(token: Token) -> bool:
