@@ -1,11 +1,19 @@
 """The index schema: collection names, metadata keys and chunk ids, defined once.
 
-Two Chroma collections make an index:
-- `<name>`: one record per chunk; the document is the chunk text, exactly
-  `article_text[start:end]`; the collection metadata records how it was built.
-- `<name>__sources`: one record per article; the document is the whole article text and
-  the metadata is the ingest manifest (sha256, state). Keeping it in Chroma makes Chroma
-  the single source of truth, so a Chroma server serves any number of stateless workers.
+Three Chroma collections make an index:
+- `<name>`: one record per chunk; its metadata holds the chunk text, exactly
+  `article_text[start:end]`, with where it stands; the collection metadata records how it
+  was built.
+- `<name>__sources`: one record per article; the metadata is the ingest manifest
+  (sha256, state).
+- `<name>__texts`: one record per article; the metadata holds the whole article text
+  (apart from the manifest, so that listing the manifest does not read every article).
+Keeping it all in Chroma makes Chroma the single source of truth, so a Chroma server
+serves any number of stateless workers. Texts are kept in metadata, not as Chroma's
+documents: the local store builds a trigram full-text index of every document, which
+nothing here searches (lexical search is the service's own BM25 index) and which was over
+half the time of writing (docs/performance.md). Stores written before kept the texts as
+documents of the first two collections; readers take either.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from typing import Final
 
 SCHEMA_VERSION: Final = 1
 SOURCES_SUFFIX: Final = "__sources"
+TEXTS_SUFFIX: Final = "__texts"
 
 
 class ChunkKey:
@@ -37,6 +46,8 @@ class ChunkKey:
     # What the language pipeline read in each of those sentences at ingest: entities,
     # lemmas, dates, numbers, relations ("<version>:<json>"; service/evidence/annotate.py).
     ANNOTATIONS: Final = "annotations"
+    # The chunk's text (see the module's docstring for why not the document).
+    TEXT: Final = "text"
 
 
 class SourceKey:
@@ -56,6 +67,8 @@ class SourceKey:
     # file whose stat still matches is unchanged without being read again.
     SIZE: Final = "size"
     MTIME_NS: Final = "mtime_ns"
+    # The whole article text, in the `__texts` collection's record of the article.
+    TEXT: Final = "text"
 
 
 class SourceState:
@@ -82,6 +95,10 @@ class CollectionKey:
 
 def sources_collection_name(collection: str) -> str:
     return collection + SOURCES_SUFFIX
+
+
+def texts_collection_name(collection: str) -> str:
+    return collection + TEXTS_SUFFIX
 
 
 def chunk_id(source: str, file_sha256: str, start: int, text: str) -> str:

@@ -22,6 +22,7 @@ from service.core.schema import (
     date_to_int,
     source_id,
     sources_collection_name,
+    texts_collection_name,
 )
 from service.errors import ConfigurationError, ServiceError, StoreWriteError, Unavailable
 from service.settings import ChromaSettings, Settings
@@ -155,13 +156,15 @@ class Chunk:
             meta[ChunkKey.SENTENCES] = self.sentences
         if self.annotations is not None:
             meta[ChunkKey.ANNOTATIONS] = self.annotations
+        meta[ChunkKey.TEXT] = self.text
         return meta
 
     @classmethod
-    def from_record(cls, record_id: str, text: str, meta: Metadata) -> Chunk:
+    def from_record(cls, record_id: str, document: str | None, meta: Metadata) -> Chunk:
+        text = meta.get(ChunkKey.TEXT)
         return cls(
             id=record_id,
-            text=text,
+            text=str(text) if text is not None else document or "",
             source=str(meta[ChunkKey.SOURCE]),
             start=int(str(meta[ChunkKey.START])),
             end=int(str(meta[ChunkKey.END])),
@@ -301,6 +304,8 @@ class ArticleIndex:
         self.where = where
         self._chunks: Collection | None = None
         self._sources: Collection | None = None
+        # Absent in stores written before it (their texts are the sources' documents).
+        self._texts: Collection | None = None
 
     # -- opening -----------------------------------------------------------------------
 
@@ -327,6 +332,12 @@ class ArticleIndex:
             sources_collection_name(self.name), embedding_function=None
         )
 
+    @_writes
+    def _create_texts(self) -> Collection:
+        return self._client.get_or_create_collection(
+            texts_collection_name(self.name), embedding_function=None
+        )
+
     def exists(self) -> bool:
         return self._get(self.name) is not None
 
@@ -335,7 +346,7 @@ class ArticleIndex:
         chunks = self._get(self.name)
         if chunks is None:
             if not create:
-                self._chunks = self._sources = None
+                self._chunks = self._sources = self._texts = None
                 return False
             chunks = self._create()
         diffs = self.profile.differences(dict(chunks.metadata or {}))
@@ -349,9 +360,12 @@ class ArticleIndex:
         # Readers must not write: only `create=True` (the ingest job) may add the manifest.
         sources = self._create_sources() if create else self._get(sources_name)
         if sources is None:
-            self._chunks = self._sources = None
+            self._chunks = self._sources = self._texts = None
             return False
         self._chunks, self._sources = chunks, sources
+        self._texts = (
+            self._create_texts() if create else self._get(texts_collection_name(self.name))
+        )
         return True
 
     @property
@@ -388,10 +402,11 @@ class ArticleIndex:
 
     @_writes
     def drop(self) -> None:
-        for name in (self.name, sources_collection_name(self.name)):
+        names = (self.name, sources_collection_name(self.name), texts_collection_name(self.name))
+        for name in names:
             if self._get(name) is not None:
                 self._client.delete_collection(name)
-        self._chunks = self._sources = None
+        self._chunks = self._sources = self._texts = None
 
     def heartbeat(self) -> None:
         """Raise `Unavailable` if the store does not answer."""
@@ -490,21 +505,32 @@ class ArticleIndex:
 
     def source_text(self, source: str) -> str | None:
         _, sources = self._require()
-        got = sources.get(ids=[source_id(source)], include=["documents"])
+        ids = [source_id(source)]
+        if self._texts is not None:
+            got = self._texts.get(ids=ids, include=["metadatas"])
+            for meta in got.get("metadatas") or []:
+                text = (meta or {}).get(SourceKey.TEXT)
+                if text is not None:
+                    return str(text)
+        # A store written before the texts had a collection of their own.
+        got = sources.get(ids=ids, include=["documents"])
         docs = got.get("documents") or []
-        return str(docs[0]) if docs else None
+        return str(docs[0]) if docs and docs[0] is not None else None
 
     @_writes
     def begin_sources(self, records: Sequence[SourceRecord], texts: Sequence[str]) -> None:
-        """Write manifest entries (state PENDING) before any of their chunks are written."""
+        """Write manifest entries (state PENDING), with their articles' texts, before any
+        of their chunks are written."""
         _, sources = self._require()
-        sources.upsert(
-            ids=[source_id(r.source) for r in records],
-            # Chroma needs a vector per record; the manifest is never searched by vector.
-            embeddings=np.zeros((len(records), 1), dtype=np.float32),
-            documents=list(texts),
-            metadatas=[r.metadata() for r in records],
+        if self._texts is None:
+            self._texts = self._create_texts()
+        ids = [source_id(r.source) for r in records]
+        # Chroma needs a vector per record; neither is ever searched by vector.
+        zeros = np.zeros((len(records), 1), dtype=np.float32)
+        self._texts.upsert(
+            ids=ids, embeddings=zeros, metadatas=[{SourceKey.TEXT: t} for t in texts]
         )
+        sources.upsert(ids=ids, embeddings=zeros, metadatas=[r.metadata() for r in records])
 
     @_writes
     def finish_sources(self, records: Sequence[SourceRecord]) -> None:
@@ -520,6 +546,8 @@ class ArticleIndex:
         # run sees PENDING and re-indexes it instead of trusting a half-deleted entry.
         self.finish_sources([replace(record, state=SourceState.PENDING)])
         chunks.delete(where={ChunkKey.SOURCE: record.source})
+        if self._texts is not None:
+            self._texts.delete(ids=[source_id(record.source)])
         sources.delete(ids=[source_id(record.source)])
 
     # -- chunks ------------------------------------------------------------------------
@@ -532,7 +560,6 @@ class ArticleIndex:
             chunks.upsert(
                 ids=[c.id for c in part],
                 embeddings=vectors[begin : begin + _PAGE],
-                documents=[c.text for c in part],
                 metadatas=[c.metadata() for c in part],
             )
 
@@ -600,7 +627,7 @@ class ArticleIndex:
                 _present(got["distances"])[0],
                 strict=True,
             ):
-                if doc is None or meta is None:
+                if meta is None:
                     continue
                 # Cosine distance in [0, 2]: 1 - distance is the cosine similarity.
                 matches.append(ChunkMatch(Chunk.from_record(rid, doc, meta), 1.0 - float(dist)))
