@@ -249,8 +249,9 @@ def support(
     n = len(asked.constraints)
     in_window = 0.0
     in_sentence = 0
+    here = read(sentence) if found is None else found
     for c in asked.constraints:
-        if satisfied(c, sentence, sentence_keys):
+        if satisfied(c, sentence, sentence_keys) or _dated_in(c, asked, here):
             in_sentence += 1
             in_window += 1
         elif satisfied(c, window, window_keys):
@@ -260,7 +261,6 @@ def support(
     # "...stating:" is answered by what follows the colon.
     colon = sentence.rstrip().endswith(":")
     filler = f"{sentence} {following}" if colon else sentence
-    here = read(sentence) if found is None else found
     filled = here + (after or read(following)) if colon and following else here
     slot = not asked.slots or any(fills(s, filler, asked, proper, filled) for s in asked.slots)
     if slot and asked.slots[:1] == ("speech",) and asked.speaker is not None:
@@ -276,6 +276,23 @@ def support(
         slot=slot,
         focus=focus,
     )
+
+
+def _dated_in(constraint: Constraint, asked: Asked, found: Reading) -> bool:
+    """Whether a year the question asks about is the year the sentence speaks of in other
+    words: "last year" in an article of 2023 is 2022, as ingest read it against the
+    article's date. Every time the sentence names must lie in that year: "won on Sunday,
+    outside the record set last year" is about this year's race, not last year's."""
+    if constraint.kind != "number" or not any(notes.dates for notes in found):
+        return False
+    year = constraint.forms[0]
+    asked_years = {
+        d.first[:4] for d in parse_question(asked.question).dates if d.first[:4] == d.last[:4]
+    }
+    if year not in asked_years:
+        return False  # a count, not the question's year
+    first, last = f"{year}-01-01", f"{year}-12-31"
+    return all(first <= d.first and d.last <= last for notes in found for d in notes.dates)
 
 
 # The answer score: how much of the question the sentence holds (its words, its passage's

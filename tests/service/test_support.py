@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 from service.core.store import Chunk
+from service.evidence.annotate import annotate, published_day
 from service.evidence.question import analyse
+from service.evidence.reading import reading
 from service.evidence.scoring import date_marker, text_spans
+from service.evidence.sentences import sentence_spans
 from service.evidence.support import (
     Neighbours,
+    Support,
     fills,
     has_calendar_date,
     neighbours,
@@ -143,3 +147,37 @@ def test_a_date_marker_is_metadata_not_a_sentence() -> None:
     assert date_marker(other) is None
     assert has_calendar_date("on 12 January") and has_calendar_date("in 2026")
     assert not has_calendar_date("today, on Tuesday")
+
+
+def test_a_year_asked_is_met_by_a_relative_date_ingest_read_as_that_year() -> None:
+    asked = analyse("How many people attended the Brindle Fair in 2022?")
+    text = "Organisers said 36,000 people attended the Brindle Fair, up from 35,200 last year."
+
+    def found(published: str) -> Support:
+        stored = annotate([(text, sentence_spans(text), published_day(published))], processes=1)[0]
+        chunk = Chunk(
+            "c", text, "a.txt", 0, len(text), 0, "T", published, None, "", 0,
+            annotations=stored,
+        )  # fmt: skip
+        read_at = reading(Hit(chunk, 1.0, 0.5), 0, len(text), text)
+        weights = {"people": 1.0, "attend": 1.0}
+        return support(asked, text, Neighbours(None, None), [], "", weights, NONE, read_at)
+
+    # "last year" in an article of 2023 is 2022: the sentence meets the question's year.
+    assert found("2023-07-03").constraints_in_sentence == pytest.approx(1.0)
+    # In an article of 2025 it is 2024, and the year is not met.
+    assert found("2025-07-03").constraints_in_sentence == pytest.approx(0.5)
+
+
+def test_a_sentence_about_another_time_too_does_not_meet_the_year() -> None:
+    asked = analyse("On what date was the 2024 Brindle Fair held?")
+    text = "The Brindle Fair opened on Sunday, a week later than last year."
+    published = "2025-06-10"
+    stored = annotate([(text, sentence_spans(text), published_day(published))], processes=1)[0]
+    chunk = Chunk(
+        "c", text, "a.txt", 0, len(text), 0, "T", published, None, "", 0, annotations=stored
+    )
+    read_at = reading(Hit(chunk, 1.0, 0.5), 0, len(text), text)
+    assert {d.first[:4] for n in read_at for d in n.dates} == {"2024", "2025"}
+    here = support(asked, text, Neighbours(None, None), [], "", {}, NONE, read_at)
+    assert here.constraints_in_sentence == pytest.approx(0.5)  # the name, not the year
