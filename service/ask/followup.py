@@ -64,6 +64,7 @@ _SUBJECT = {"he", "she"}
 _OBJECT = {"him", "her", "himself", "herself"}
 _POSSESSIVE = {"his", "hers"}
 _PERSON_PRONOUNS = _SUBJECT | _OBJECT | _POSSESSIVE
+_FEMININE = {"she", "her", "hers", "herself"}
 _THING_PRONOUNS = {"it", "its", "they", "them", "their", "theirs"}
 _BE = {"is", "are", "was", "were"}
 _WH = {"who", "what", "when", "where", "why", "how", "which", "whom", "whose"}
@@ -496,10 +497,14 @@ class _Resolver:
             # the question named the person it asked about ("Who is Tomas Keller?").
             asks_person = _asks_person(frame.question) and not self._about(frame.question)
             if asks_person:
-                answer = [m for m in frame.answer if m.kind in kinds | {"name"}]
-                found = [m for m in answer if self._agrees(m, gender, skip)]
-                if found:
-                    return found[0]
+                answered = (
+                    m
+                    for m in frame.answer
+                    if m.kind in kinds | {"name"} and self._agrees(m, gender, skip)
+                )
+                first = next(answered, None)
+                if first is not None:
+                    return first
             eligible = [
                 m
                 for m in frame.mentions
@@ -926,7 +931,7 @@ def _doc(text: str) -> Doc:
 
 def _gender(pronoun: str) -> str:
     """ "she" or "he": the gender a person pronoun gives its referent."""
-    return "she" if pronoun.casefold() in {"she", "her", "hers", "herself"} else "he"
+    return "she" if pronoun.casefold() in _FEMININE else "he"
 
 
 def _asks_person(question: str) -> bool:
