@@ -74,9 +74,17 @@ def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
 
 
+@functools.cache
+def _permutations() -> Any:
+    """The seed's permutations, drawn once: datasketch draws them again for every MinHash."""
+    return _datasketch().MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME).permutations
+
+
 def signature(text: str) -> Signature:
     """The MinHash signature of the article text's shingles."""
-    minhash = _datasketch().MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME)
+    minhash = _datasketch().MinHash(
+        num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME, permutations=_permutations()
+    )
     minhash.update_batch([s.encode("utf-8") for s in sorted(shingles(text))])
     values: Signature = np.asarray(minhash.hashvalues, dtype=np.uint32)
     return values

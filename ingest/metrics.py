@@ -43,6 +43,10 @@ def write_textfile(path: Path, summary: Summary | None, *, started: float) -> No
             "chunks_deleted": ("Chunks deleted from the collection.", summary.chunks_deleted),
             "embedded_texts": ("Texts sent to the embedder.", summary.embedded_texts),
             "embedded_tokens": ("Tokens of the texts sent to the embedder.", summary.tokens),
+            "embedding_seconds": (
+                "Seconds of the run spent waiting on the embedder.",
+                summary.embedding_seconds,
+            ),
         }
         for name, (help_text, figure) in figures.items():
             gauge(f"last_run_{name}", f"{help_text} (last run)").set(figure)

@@ -22,6 +22,8 @@ class Summary:
     chunks_deleted: int = 0
     embedded_texts: int = 0
     tokens: int = 0
+    # Of `seconds`, the time spent waiting on the embedder.
+    embedding_seconds: float = 0.0
     seconds: float = 0.0
     dry_run: bool = False
     failures: list[tuple[str, str]] = field(default_factory=list)
@@ -56,6 +58,7 @@ def summarise(
         chunks_deleted=result.chunks_deleted,
         embedded_texts=result.embedded_texts,
         tokens=result.tokens,
+        embedding_seconds=result.embedding_seconds,
         seconds=seconds,
         dry_run=dry_run,
         failures=[*plan.failures, *result.failures],

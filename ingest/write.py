@@ -19,6 +19,7 @@ A checkpoint callback is called after each of these steps; the entry point may i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -56,6 +57,8 @@ class WriteResult:
     chunks_deleted: int = 0
     embedded_texts: int = 0
     tokens: int = 0
+    # Time spent waiting on the embedder, so that a run's rate can be told apart from it.
+    embedding_seconds: float = 0.0
 
     def __add__(self, other: WriteResult) -> WriteResult:
         return WriteResult(
@@ -64,6 +67,7 @@ class WriteResult:
             chunks_deleted=self.chunks_deleted + other.chunks_deleted,
             embedded_texts=self.embedded_texts + other.embedded_texts,
             tokens=self.tokens + other.tokens,
+            embedding_seconds=self.embedding_seconds + other.embedding_seconds,
         )
 
     @property
@@ -222,7 +226,9 @@ class PlanWriter:
     def _store(self, prepared: Sequence[Prepared]) -> WriteResult:
         """Write one group in the crash-safe order; returns the embedding and pruning work."""
         chunks = [c for p in prepared for c in p.chunks]
+        embedding = time.perf_counter()
         vectors = self._embedder.embed([c.text for c in chunks])
+        embedding = time.perf_counter() - embedding
         records = [
             SourceRecord(
                 source=p.article.source,
@@ -247,9 +253,11 @@ class PlanWriter:
         deleted = index.delete_stale_chunks(redo, {c.id for c in chunks}) if redo else 0
         self._checkpoint("pruned")
         done = [replace(r, state=SourceState.DONE) for r in records]
-        index.finish_sources(done)
+        index.mark_done([r.source for r in done])
         self._stored.update((r.source, r) for r in done)
         if self._lexical is not None:
             self._lexical.written([r.source for r in records], chunks)
         self._checkpoint("finished")
-        return WriteResult(chunks_deleted=deleted, embedded_texts=len(chunks))
+        return WriteResult(
+            chunks_deleted=deleted, embedded_texts=len(chunks), embedding_seconds=embedding
+        )

@@ -63,11 +63,15 @@ def worker(settings: Mapping[str, str], workers: int = 1) -> Iterator[Worker]:
         yield Worker(server.url, server.pid, time.perf_counter() - started)
 
 
-def ingest(folder: Path, settings: Mapping[str, str]) -> tuple[float, str]:
-    """Seconds of `python -m ingest folder`, and its summary line."""
+def ingest(
+    folder: Path, settings: Mapping[str, str], metrics: Path | None = None
+) -> tuple[float, str]:
+    """Seconds of `python -m ingest folder`, and its summary line; `metrics`: where the run
+    writes its counters (`--metrics-file`)."""
     started = time.perf_counter()
+    extra = ["--metrics-file", str(metrics)] if metrics is not None else []
     done = subprocess.run(
-        [sys.executable, "-m", "ingest", str(folder)],
+        [sys.executable, "-m", "ingest", str(folder), *extra],
         cwd=ROOT,
         env=dict(settings),
         capture_output=True,

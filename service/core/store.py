@@ -540,6 +540,16 @@ class ArticleIndex:
         )
 
     @_writes
+    def mark_done(self, sources_: Sequence[str]) -> None:
+        """Flip entries written by `begin_sources` to DONE. Chroma merges metadata on
+        update, so only the state is sent: a third of the cost of rewriting the entries."""
+        _, sources = self._require()
+        sources.update(
+            ids=[source_id(s) for s in sources_],
+            metadatas=[{SourceKey.STATE: SourceState.DONE} for _ in sources_],
+        )
+
+    @_writes
     def delete_source(self, record: SourceRecord) -> None:
         chunks, sources = self._require()
         # PENDING first: if this is interrupted and the file comes back unchanged, the next

@@ -43,23 +43,18 @@ class Bags:
 
     def extended(self, bags: Iterable[Mapping[str, int]]) -> Bags:
         """These rows followed by `bags`; new names are appended to the table."""
-        names = list(self.names)
-        code = {name: i for i, name in enumerate(names)}
+        code = {name: i for i, name in enumerate(self.names)}
         lengths: list[int] = []
         terms: list[int] = []
         counts: list[int] = []
         for bag in bags:
             lengths.append(len(bag))
-            for name, count in bag.items():
-                i = code.get(name)
-                if i is None:
-                    i = code[name] = len(names)
-                    names.append(name)
-                terms.append(i)
-                counts.append(count)
+            # A name not seen yet takes the next number (dicts keep insertion order).
+            terms.extend([code.setdefault(name, len(code)) for name in bag])
+            counts.extend(bag.values())
         tail = np.cumsum(np.asarray(lengths, dtype=np.int64)) + self.indptr[-1]
         return Bags(
-            tuple(names),
+            tuple(code),
             np.concatenate([self.indptr, tail]),
             np.concatenate([self.terms, _int32(terms)]),
             np.concatenate([self.counts, _int32(counts)]),

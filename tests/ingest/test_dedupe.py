@@ -109,6 +109,19 @@ def test_signature_round_trips_through_its_compact_string() -> None:
     assert decode(stored[:-8]) is None
 
 
+def test_a_signature_is_datasketchs_own_minhash_of_the_shingles() -> None:
+    # Signatures are stored: drawing the permutations once must not change them.
+    import datasketch
+    import numpy as np
+
+    for source in SAMPLES[:2]:
+        text = article_text(SAMPLE_DIR / source)
+        minhash = datasketch.MinHash(num_perm=128, seed=1, scheme="affine32")
+        minhash.update_batch([s.encode("utf-8") for s in sorted(shingles(text))])
+        expected = np.asarray(minhash.hashvalues, dtype=np.uint32)
+        assert (signature(text) == expected).all()
+
+
 def test_the_syndicated_copy_is_similar_and_no_two_samples_are() -> None:
     texts = {name: article_text(SAMPLE_DIR / name) for name in SAMPLES}
     signatures = {name: signature(text) for name, text in texts.items()}

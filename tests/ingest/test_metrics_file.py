@@ -29,6 +29,9 @@ def test_each_run_replaces_the_textfile_with_its_counters(corpus: Path, tmp_path
     assert first[("newsrag_ingest_last_run_success", ())] == 1
     assert first[("newsrag_ingest_last_run_chunks_written", ())] > 4
     assert first[("newsrag_ingest_last_run_duration_seconds", ())] > 0
+    # The embedder was called for the chunks, and is a part of the run's time.
+    waited = first[("newsrag_ingest_last_run_embedding_seconds", ())]
+    assert 0 < waited < first[("newsrag_ingest_last_run_duration_seconds", ())]
 
     # A run that stops with an error still reports, as a failure, without file counts.
     missing = tmp_path / "missing"

@@ -11,6 +11,7 @@ from service.core.embedder import Embedder
 from service.core.schema import (
     ChunkKey,
     SourceKey,
+    SourceState,
     source_id,
     sources_collection_name,
     texts_collection_name,
@@ -88,3 +89,21 @@ def test_removing_an_article_removes_its_text(
     index.drop()
     names = {c.name for c in index._client.list_collections()}
     assert texts_collection_name(settings.collection) not in names
+
+
+def test_the_done_flip_keeps_every_other_field_of_the_entry(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    # Entries are written PENDING with all their fields, then only their state is sent.
+    IngestJob(settings, embedder, index).run(corpus)
+    sources = index._client.get_collection(sources_collection_name(settings.collection))
+    got = sources.get(ids=[source_id(s) for s in SAMPLES], include=["metadatas"])
+    for meta in got["metadatas"] or []:
+        assert meta is not None and meta[SourceKey.STATE] == SourceState.DONE
+        assert (
+            meta[SourceKey.SHA256] and meta[SourceKey.MINHASH] and int(meta[SourceKey.CHUNKS]) > 0
+        )
+        assert meta[SourceKey.TITLE] and SourceKey.DUPLICATE_OF in meta
+    records = index.manifest()
+    assert {r.source for r in records.values() if r.state == SourceState.DONE} == set(SAMPLES)
+    assert all(r.stat is not None for r in records.values())

@@ -59,6 +59,7 @@ def test_summary_is_the_plan_less_the_writes_that_failed_plus_the_write_work() -
         chunks_deleted=3,
         embedded_texts=12,
         tokens=900,
+        embedding_seconds=0.25,
     )
     summary = summarise(plan, result, skipped=["x.pdf"], dry_run=False, seconds=0.5)
     assert summary == Summary(
@@ -72,6 +73,7 @@ def test_summary_is_the_plan_less_the_writes_that_failed_plus_the_write_work() -
         chunks_deleted=3,
         embedded_texts=12,
         tokens=900,
+        embedding_seconds=0.25,
         seconds=0.5,
         dry_run=False,
         failures=[("bad.txt", "binary content"), ("d.txt", "changed while being ingested")],

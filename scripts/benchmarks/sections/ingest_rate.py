@@ -4,13 +4,16 @@
 endpoint (scripts/instant_embedder.py), into a fresh embedded store each time, with
 RAG_INGEST_PROCESSES=1 (everything in the ingest process) and 0 (one worker per CPU), with
 the language pipeline's annotation off and on. Each figure is the run's own time from its
-summary line (process start and imports excluded) and the whole process's wall time.
+summary line (process start and imports excluded), the part of it spent waiting on the
+embedder (the run's `--metrics-file`), and the whole process's wall time. The target is
+the rate apart from embedding, as docs/performance.md states it.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import synth_corpus
 
@@ -39,17 +42,21 @@ def run(bench: Bench) -> list[Row]:
                     **embed_env,
                 )
                 bench.log.print(f"  annotate={annotate} processes={processes} ...")
-                wall, line = ingest(folder, settings)
+                metrics = bench.workdir / "ingest-rate.prom"
+                wall, line = ingest(folder, settings, metrics)
                 seconds = float(line.rsplit(";", 1)[1].strip().removesuffix(" s"))
+                embedding = _gauge(metrics, "newsrag_ingest_last_run_embedding_seconds")
                 own[processes] = seconds
                 label = "1 process" if processes == "1" else f"{os.cpu_count()} workers"
                 what = "annotated" if annotate == "true" else "not annotated"
                 rows += [
                     row(f"{what}, {label}: run", seconds, "s"),
+                    row(f"{what}, {label}: of which waiting on the embedder", embedding, "s"),
                     row(f"{what}, {label}: process wall", wall, "s"),
+                    row(f"{what}, {label}: rate", ARTICLES / seconds, "articles/s"),
                     row(
-                        f"{what}, {label}: rate",
-                        ARTICLES / seconds,
+                        f"{what}, {label}: rate apart from embedding",
+                        ARTICLES / (seconds - embedding),
                         "articles/s",
                         Target(">=", 100) if annotate == "false" else None,
                     ),
@@ -64,3 +71,11 @@ def run(bench: Bench) -> list[Row]:
             )
     shutil.rmtree(folder, ignore_errors=True)
     return rows
+
+
+def _gauge(path: Path, name: str) -> float:
+    """A gauge's value from the run's Prometheus textfile."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    raise RuntimeError(f"{name} missing from {path}")
