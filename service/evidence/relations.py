@@ -24,6 +24,7 @@ from typing import Final, Literal
 from service.evidence import lexicon
 from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day
 from service.evidence.parsed import ParsedQuestion
+from service.evidence.spelling import american
 
 Conflict = Literal["another time", "former holder", "part for whole", "not yet"]
 
@@ -112,7 +113,8 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
         lemma
         for lemma in notes.lemmas
         for w in words
-        if lemma == w or (kind == "verb" and len(w) >= 3 and lemma.startswith(w))
+        if american(lemma) == american(w)
+        or (kind == "verb" and len(w) >= 3 and lemma.startswith(w))
     }
     if kind == "role" and not _qualified(forms, parsed.qualifiers, notes.relations):
         forms = set()  # "Chief Secretary" is not the defence secretary asked about
@@ -158,8 +160,8 @@ def _qualified(
     Secretary", "secretary for defence", "the defence secretary"."""
     if not qualifiers:
         return True
-    held = {child for head, _, child in relations if head in roles}
-    return qualifiers <= held
+    held = {american(child) for head, _, child in relations if head in roles}
+    return {american(q) for q in qualifiers} <= held
 
 
 def link_factors(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[float, float]:

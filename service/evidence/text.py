@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from functools import lru_cache
 
+from service.evidence.spelling import american
+
 _WORD = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
 STOPWORDS = frozenset(
@@ -51,7 +53,8 @@ def _stem(word: str) -> str:
 
 @lru_cache(maxsize=65536)
 def _norm(word: str) -> str:
-    return _stem(word.casefold().replace("’", "'"))
+    # After the stem: "defences" is "defence" first, then "defense".
+    return american(_stem(word.casefold().replace("’", "'")))
 
 
 def terms(text: str) -> list[str]:

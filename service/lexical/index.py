@@ -41,7 +41,7 @@ MIN_REPAIR_LENGTH = 5
 REPAIR_SIMILARITY = 80.0
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # Bumped whenever what is saved, or how it is derived, changes: older folders are rebuilt.
-FORMAT: Final = 2
+FORMAT: Final = 3
 # The bags an index is derived from, each saved in a subfolder of this name.
 _BAGS = ("tokens", "terms", "words")
 

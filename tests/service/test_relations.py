@@ -192,6 +192,9 @@ def test_an_undated_sentence_takes_the_time_of_its_passage_first() -> None:
         ("Pierre Morel, the finance minister, spoke on Sunday.", "elsewhere"),
         ("Finance Minister Pierre Morel spoke on Sunday.", "elsewhere"),
         ("Pierre Morel, France's minister for defence, spoke on Sunday.", "linked"),
+        # The same role in American spelling.
+        ("Defense Minister Pierre Morel spoke on Sunday.", "linked"),
+        ("Pierre Morel, the defense minister of France, spoke on Sunday.", "linked"),
     ],
 )
 def test_a_who_is_the_role_answer_is_linked_to_the_role(sentence: str, expected: str) -> None:
