@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from service.evidence.annotate import Notes, notes_at
+from service.evidence import lexicon
+from service.evidence.annotate import Notes, decode, notes_at
 from service.evidence.answer_type import expected_answer_type, has_answer_type
 from service.evidence.sentences import spans_of
 from service.evidence.text import coverage, idf_weights, terms
@@ -134,19 +135,42 @@ def text_spans(passage: Passage) -> list[tuple[int, int]]:
 
 
 def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozenset[str]]]:
-    """Every sentence of the passages once (overlapping chunks repeat sentences)."""
+    """Every sentence of the passages once (overlapping chunks repeat sentences), with its
+    terms: its own, and those of whom its pronoun stands for (`_antecedents`)."""
     seen: set[tuple[str, int, int]] = set()
     out: list[tuple[P, int, int, frozenset[str]]] = []
     for passage in passages:
         text = passage.text
+        read = decode(text, getattr(passage, "annotations", None))
+        previous: Notes | None = None
         # Chunks carry the spans computed at ingest (`sentences`); other passages do not.
         for s, e in text_spans(passage):
+            notes = read.get(s)
             key = (passage.source, passage.start + s, passage.start + e)
-            if key in seen:
-                continue
-            seen.add(key)
-            out.append((passage, s, e, frozenset(terms(text[s:e]))))
+            if key not in seen:
+                seen.add(key)
+                found = terms(text[s:e])
+                if notes is not None and previous is not None:
+                    found = found + _antecedents(notes, previous)
+                out.append((passage, s, e, frozenset(found)))
+            previous = notes
     return out
+
+
+def _antecedents(notes: Notes, previous: Notes) -> list[str]:
+    """The terms of the people or bodies the sentence before names, when this sentence
+    reports their words by a pronoun and names none itself: "“I spent years looking at the
+    old shed from the bridge,” he said." is Erling Moen's, whom the sentence before names.
+    News quotes a person so, and the sentence is then found by the person's name. Only
+    the speaker of a quotation: "He crashed ..." stays a sentence of its own words."""
+    if any(e.label in lexicon.PERSONISH for e in notes.entities):
+        return []
+    if not any(
+        head in lexicon.REPORTING and relation == "nsubj" and child in lexicon.SPEAKER_PRONOUNS
+        for head, relation, child in notes.relations
+    ):
+        return []
+    return [t for e in previous.entities if e.label in lexicon.PERSONISH for t in terms(e.text)]
 
 
 def _within(notes: Notes | None, offset: int) -> Notes | None:

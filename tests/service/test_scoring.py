@@ -1,0 +1,34 @@
+"""Candidate sentences' terms (service/evidence/scoring.py): a quotation a pronoun
+attributes is found by the name of whom the sentence before names."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from service.evidence.scoring import QueryTerms, candidate_sentences, score_evidence
+from service.retrieval.hits import Hit
+from tests.service.conftest import annotated_chunk
+
+TEXT = (
+    "Captain Erling Moen was among the first passengers to try the new hall on Wednesday. "
+    "“I spent years looking at the old shed from the bridge,” he said. He crashed his car "
+    "into the old shed in 2019."
+)
+
+
+def _terms() -> list[frozenset[str]]:
+    hit = Hit(annotated_chunk(TEXT, date(2026, 5, 21), "The new hall"), 1.0, 0.8)
+    return [found for *_, found in candidate_sentences([hit])]
+
+
+def test_a_quotation_a_pronoun_attributes_holds_the_speakers_name() -> None:
+    _, quoted, crashed = _terms()
+    assert {"erling", "moen"} <= quoted
+    # A pronoun that does not report someone's words keeps to the sentence's own terms.
+    assert not {"erling", "moen"} & crashed
+
+
+def test_the_quotation_is_the_best_evidence_for_what_the_speaker_said() -> None:
+    hit = Hit(annotated_chunk(TEXT, date(2026, 5, 21), "The new hall"), 1.0, 0.8)
+    best = score_evidence(QueryTerms("What did Erling Moen say about the old shed?"), [hit])
+    assert best[0].quote.startswith("“I spent years")
