@@ -158,19 +158,26 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
 
 
 def _antecedents(notes: Notes, previous: Notes) -> list[str]:
-    """The terms of the people or bodies the sentence before names, when this sentence
-    reports their words by a pronoun and names none itself: "“I spent years looking at the
-    old shed from the bridge,” he said." is Erling Moen's, whom the sentence before names.
-    News quotes a person so, and the sentence is then found by the person's name. Only
-    the speaker of a quotation: "He crashed ..." stays a sentence of its own words."""
-    if any(e.label in lexicon.PERSONISH for e in notes.entities):
-        return []
-    if not any(
-        head in lexicon.REPORTING and relation == "nsubj" and child in lexicon.SPEAKER_PRONOUNS
+    """The terms of the people and bodies the sentence before names, when this sentence
+    reports someone's words by a pronoun and names no one else the pronoun could stand
+    for: "“I spent years looking at the old shed from the bridge,” he said." is Erling
+    Moen's, whom the sentence before names. News quotes a person so, and the sentence is
+    then found by the person's name (and the body the person speaks for: "Kvitsund mayor
+    Hanne Lysø"). Only the speaker of a quotation: "He crashed ..." keeps to its words."""
+    speakers = {
+        child
         for head, relation, child in notes.relations
-    ):
+        if head in lexicon.REPORTING and relation == "nsubj" and child in lexicon.SPEAKER_PRONOUNS
+    }
+    # "He" and "she" stand for a person ("he said" beside NATO is still a person's
+    # words); "they" for people or a body.
+    rivals = lexicon.PERSONISH if speakers - _PERSONAL else frozenset({"PERSON"})
+    if not speakers or any(e.label in rivals for e in notes.entities):
         return []
     return [t for e in previous.entities if e.label in lexicon.PERSONISH for t in terms(e.text)]
+
+
+_PERSONAL = frozenset({"he", "she"})
 
 
 def _within(notes: Notes | None, offset: int) -> Notes | None:

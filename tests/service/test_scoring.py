@@ -32,3 +32,13 @@ def test_the_quotation_is_the_best_evidence_for_what_the_speaker_said() -> None:
     hit = Hit(annotated_chunk(TEXT, date(2026, 5, 21), "The new hall"), 1.0, 0.8)
     best = score_evidence(QueryTerms("What did Erling Moen say about the old shed?"), [hit])
     assert best[0].quote.startswith("“I spent years")
+
+
+def test_a_body_the_sentence_names_does_not_stand_in_for_he() -> None:
+    text = (
+        "Foreign Minister Sergei Lavrov spoke to reporters in Moscow on Wednesday. He said "
+        "NATO troops in Ukraine were not acceptable."
+    )
+    hit = Hit(annotated_chunk(text, date(2025, 3, 12), "Lavrov"), 1.0, 0.8)
+    _, said = [found for *_, found in candidate_sentences([hit])]
+    assert {"sergei", "lavrov"} <= said
