@@ -151,33 +151,41 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
                 seen.add(key)
                 found = terms(text[s:e])
                 if notes is not None and previous is not None:
-                    found = found + _antecedents(notes, previous)
+                    found = found + _antecedents(notes, previous, text[s:e])
                 out.append((passage, s, e, frozenset(found)))
             previous = notes
     return out
 
 
-def _antecedents(notes: Notes, previous: Notes) -> list[str]:
+def _antecedents(notes: Notes, previous: Notes, sentence: str) -> list[str]:
     """The terms of the people and bodies the sentence before names, when this sentence
     reports someone's words by a pronoun and names no one else the pronoun could stand
     for: "“I spent years looking at the old shed from the bridge,” he said." is Erling
     Moen's, whom the sentence before names. News quotes a person so, and the sentence is
     then found by the person's name (and the body the person speaks for: "Kvitsund mayor
-    Hanne Lysø"). Only the speaker of a quotation: "He crashed ..." keeps to its words."""
-    speakers = {
+    Hanne Lysø"). A bare quotation, with no one said to say it, is the words of whom the
+    sentence before names too. Only the speaker of a quotation: "He crashed ..." keeps to
+    its words."""
+    subjects = {
         child
         for head, relation, child in notes.relations
-        if head in lexicon.REPORTING and relation == "nsubj" and child in lexicon.SPEAKER_PRONOUNS
+        if head in lexicon.REPORTING and relation == "nsubj"
     }
-    # "He" and "she" stand for a person ("he said" beside NATO is still a person's
-    # words); "they" for people or a body.
-    rivals = lexicon.PERSONISH if speakers - _PERSONAL else frozenset({"PERSON"})
-    if not speakers or any(e.label in rivals for e in notes.entities):
+    speakers = subjects & lexicon.SPEAKER_PRONOUNS
+    if speakers:
+        # "He" and "she" stand for a person ("he said" beside NATO is still a person's
+        # words); "they" for people or a body.
+        rivals = lexicon.PERSONISH if speakers - _PERSONAL else frozenset({"PERSON"})
+        if any(e.label in rivals for e in notes.entities):
+            return []
+    elif subjects or not _QUOTED.match(sentence):
         return []
     return [t for e in previous.entities if e.label in lexicon.PERSONISH for t in terms(e.text)]
 
 
 _PERSONAL = frozenset({"he", "she"})
+# A sentence that opens with a quotation mark.
+_QUOTED = re.compile(r"^\W*[“\"]")
 
 
 def _within(notes: Notes | None, offset: int) -> Notes | None:

@@ -42,3 +42,13 @@ def test_a_body_the_sentence_names_does_not_stand_in_for_he() -> None:
     hit = Hit(annotated_chunk(text, date(2025, 3, 12), "Lavrov"), 1.0, 0.8)
     _, said = [found for *_, found in candidate_sentences([hit])]
     assert {"sergei", "lavrov"} <= said
+
+
+def test_a_bare_quotation_is_the_words_of_whom_the_sentence_before_names() -> None:
+    text = (
+        "During a briefing, Keir Starmer said Russia must not be allowed to prolong the "
+        "talks. “We should be setting a framework and a deadline for real progress.”"
+    )
+    hit = Hit(annotated_chunk(text, date(2025, 3, 12), "Briefing"), 1.0, 0.8)
+    _, quoted = [found for *_, found in candidate_sentences([hit])]
+    assert {"keir", "starmer"} <= quoted
