@@ -16,8 +16,9 @@ TEXT = (
 )
 
 
-def _terms() -> list[frozenset[str]]:
-    hit = Hit(annotated_chunk(TEXT, date(2026, 5, 21), "The new hall"), 1.0, 0.8)
+def _terms(text: str = TEXT) -> list[frozenset[str]]:
+    """Each candidate sentence's terms, of `text` as one annotated chunk."""
+    hit = Hit(annotated_chunk(text, date(2026, 5, 21), "A title"), 1.0, 0.8)
     return [found for *_, found in candidate_sentences([hit])]
 
 
@@ -39,8 +40,7 @@ def test_a_body_the_sentence_names_does_not_stand_in_for_he() -> None:
         "Foreign Minister Sergei Lavrov spoke to reporters in Moscow on Wednesday. He said "
         "NATO troops in Ukraine were not acceptable."
     )
-    hit = Hit(annotated_chunk(text, date(2025, 3, 12), "Lavrov"), 1.0, 0.8)
-    _, said = [found for *_, found in candidate_sentences([hit])]
+    _, said = _terms(text)
     assert {"sergei", "lavrov"} <= said
 
 
@@ -49,6 +49,5 @@ def test_a_bare_quotation_is_the_words_of_whom_the_sentence_before_names() -> No
         "During a briefing, Keir Starmer said Russia must not be allowed to prolong the "
         "talks. “We should be setting a framework and a deadline for real progress.”"
     )
-    hit = Hit(annotated_chunk(text, date(2025, 3, 12), "Briefing"), 1.0, 0.8)
-    _, quoted = [found for *_, found in candidate_sentences([hit])]
+    _, quoted = _terms(text)
     assert {"keir", "starmer"} <= quoted
