@@ -1,31 +1,60 @@
-"""British and American spellings of a word are one term (service/evidence/spelling.py)."""
+"""Spelling repair against the corpus vocabulary: a word English does not know is repaired
+to the corpus's closest word; an English word is not a misspelling, and is read as its base
+form when the corpus uses that."""
 
 from __future__ import annotations
 
-import pytest
+from service.core.nlp import base_forms
+from service.core.store import Chunk
+from service.lexical.index import LexicalIndex
 
-from service.evidence.spelling import american
-from service.evidence.text import term_set, terms
-
-
-@pytest.mark.parametrize(
-    ("british", "american_"),
-    [
-        ("defence", "defense"),
-        ("defences", "defenses"),
-        ("organised", "organized"),
-        ("centre", "center"),
-        ("labour", "labor"),
-        ("programme", "program"),
-        ("travelling", "traveling"),
-    ],
-)
-def test_both_spellings_are_one_term(british: str, american_: str) -> None:
-    assert terms(british) == terms(american_) == terms(british.capitalize())
+TEXTS = [
+    "President Zelensky said more than thirty leaders would join the call.",
+    "The talks ended later than planned, and the ministers spent the night in Paris.",
+]
 
 
-def test_words_with_one_spelling_are_themselves() -> None:
-    assert american("minister") == "minister"
-    assert american("defense") == "defense"
-    # A possessive is stripped before the spelling is looked up.
-    assert term_set("the Defence Secretary's plan") == {"defense", "secretary", "plan"}
+def index() -> LexicalIndex:
+    chunks = [
+        Chunk(
+            id=f"{i:032x}",
+            text=text,
+            source=f"s{i}.txt",
+            start=0,
+            end=len(text),
+            chunk_index=0,
+            title="",
+            published="2025-01-01",
+            url=None,
+            file_sha256="",
+            tokens=0,
+        )
+        for i, text in enumerate(TEXTS)
+    ]
+    return LexicalIndex.build(None, chunks)
+
+
+def test_the_language_knows_english_words_and_not_misspellings() -> None:
+    assert {"join"} <= base_forms("joined")
+    assert {"send"} <= base_forms("sent")
+    assert base_forms("thank") == frozenset({"thank"})
+    assert base_forms("zelenskyy") == frozenset()
+    assert base_forms("starmr") == frozenset()
+
+
+def test_misspellings_are_repaired_and_english_words_are_left_alone() -> None:
+    lexical = index()
+    asked = "What did Zelenskyy thank the leaders for?"
+    # Without the language, "thank" is one letter from the corpus's "than".
+    assert lexical.repair(asked) == "What did Zelensky than the leaders for?"
+    assert lexical.repair(asked, base_forms) == "What did Zelensky thank the leaders for?"
+    # "spending" is English, and not the corpus's "spent" or "ended".
+    asked = "Which ministers were spending money in Paris?"
+    assert lexical.repair(asked, base_forms) == asked
+
+
+def test_an_english_word_is_read_as_the_base_form_the_corpus_uses() -> None:
+    lexical = index()
+    assert lexical.repair("Which leaders joined the call?", base_forms) == (
+        "Which leaders join the call?"
+    )
