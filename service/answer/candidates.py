@@ -33,6 +33,9 @@ class Part:
     score: float
     # The answer text shown for it (the quote with its white space folded), if not that.
     text: str | None = None
+    # Where in `quote` a sentence of its own begins: a pronoun sentence quoted with the
+    # sentence before it is two sentences, and each carries the citation.
+    breaks: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,16 +79,20 @@ def complete(
     and the sentence after it when it ends with a colon: one contiguous span."""
     ev = candidate.evidence
     start, end = ev.start, ev.end
+    joined: list[int] = []
     around = answers.around.get((ev.source, ev.start))
     if around is not None:
         if around.previous is not None and NEEDS_PREVIOUS.match(ev.quote):
             start = around.previous.start
+            joined.append(ev.start)
         if around.following is not None and ev.quote.rstrip().endswith(":"):
             end = around.following.end
+            joined.append(around.following.start)
     quote = excerpt(passages, ev.source, start, end)
     if quote is None:
-        start, end, quote = ev.start, ev.end, ev.quote
-    return Part(ev.passage, start, end, quote, candidate.score)
+        return Part(ev.passage, ev.start, ev.end, ev.quote, candidate.score)
+    breaks = tuple(b - start for b in joined if start < b < end)
+    return Part(ev.passage, start, end, quote, candidate.score, breaks=breaks)
 
 
 def evidence_parts(

@@ -18,6 +18,7 @@ article's text:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date as Date
@@ -209,7 +210,9 @@ def quotes(parts: Sequence[Part]) -> tuple[list[str], list[Citation]]:
     citations: list[Citation] = []
     for part in parts:
         n = len(citations) + 1
-        texts.append(with_marker(fold_whitespace(part.quote), n))
+        bounds = (0, *part.breaks, len(part.quote))
+        pieces = [fold_whitespace(part.quote[a:b]) for a, b in itertools.pairwise(bounds)]
+        texts.append(" ".join(with_marker(piece, n) for piece in pieces if piece))
         citations.append(citation(part, n))
     return texts, citations
 

@@ -50,6 +50,9 @@ def test_a_pronoun_brings_the_sentence_before_and_an_unrelated_place_stays_out()
     assert citation.quote.startswith("Speaking from the Cabinet room")
     assert citation.quote.endswith("held in Geneva over the weekend.")
     assert "Moscow" not in answer.text
+    # Each of the two sentences carries the citation's marker, not only the last.
+    first, second = answer.text.split(" [1]. ", 1)
+    assert first.startswith("Speaking from the Cabinet room") and second.endswith("weekend [1].")
 
 
 def test_a_colon_brings_the_sentence_after() -> None:

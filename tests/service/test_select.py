@@ -245,9 +245,14 @@ def test_named_sentences_are_the_answer_verbatim_with_exact_citations() -> None:
     assert answer.usage == Usage(300, 2)
     assert [fold_whitespace(c.quote) for c in answer.citations] == [shown[3], shown[1]]
     assert [c.n for c in answer.citations] == [1, 2]
-    assert answer.text == " ".join(
-        with_marker(fold_whitespace(c.quote), c.n) for c in answer.citations
+    # Each quote verbatim; a sentence quoted with the one before it carries its marker too.
+    assert re.sub(r" \[\d+\]", "", answer.text) == " ".join(
+        fold_whitespace(c.quote) for c in answer.citations
     )
+    marks = [int(n) for n in re.findall(r"\[(\d+)\]", answer.text)]
+    assert marks == sorted(marks) and set(marks) == {1, 2}
+    for c in answer.citations:
+        assert f"{with_marker(fold_whitespace(c.quote), c.n)[-25:]}" in answer.text
     check_answer(answer.text, [asdict(c) for c in answer.citations], False, article)
 
 
@@ -604,4 +609,5 @@ def test_slack_command_in_select_mode_is_answered_once(indexed: Settings, llama_
     assert answer.body["response_type"] == "in_channel"
     assert answer.body["text"] and answer.body["blocks"]
     quotes = re.findall(r"\[(\d+)\]", answer.body["text"])
-    assert quotes == sorted(set(quotes), key=int) or "do not" in answer.body["text"]
+    # In order; a sentence quoted with the one before it repeats its citation's marker.
+    assert quotes == sorted(quotes, key=int) or "do not" in answer.body["text"]
