@@ -193,8 +193,9 @@ def test_ask_stream_cite_follow_up_and_keyboard(page: Page, base_url: str) -> No
     expected = api_ask(base_url, QUESTION)
     assert bubble.text_content() == expected["answer"]  # `done` replaced the tokens
     # Every [n] is a real link; opening one shows the exact span in its article.
+    # (A sentence quoted with the one before it repeats its marker: two links, one citation.)
     cited = citations(bubble)
-    assert [c["n"] for c in cited] == [c["n"] for c in expected["citations"]]
+    assert list(dict.fromkeys(c["n"] for c in cited)) == [c["n"] for c in expected["citations"]]
     bubble.get_by_role("link").first.click()
     check_citation_view(page, cited[0])
     screenshot(page, "widget-extractive.png")
