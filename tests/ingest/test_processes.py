@@ -65,7 +65,7 @@ def ingest(
         steps.append((name, sorted(c.id for c in index.all_chunks())))
 
     summary = IngestJob(settings, embedder, index, checkpoint=checkpoint).run(folder)
-    return snapshot(index), steps, workers, replace(summary, seconds=0.0)
+    return snapshot(index), steps, workers, replace(summary, seconds=0.0, embedding_seconds=0.0)
 
 
 def test_two_processes_store_what_one_stores(
