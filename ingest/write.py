@@ -252,8 +252,8 @@ class PlanWriter:
         redo = [p.article.source for p in prepared if not p.write.is_new]
         deleted = index.delete_stale_chunks(redo, {c.id for c in chunks}) if redo else 0
         self._checkpoint("pruned")
+        index.mark_done([r.source for r in records])
         done = [replace(r, state=SourceState.DONE) for r in records]
-        index.mark_done([r.source for r in done])
         self._stored.update((r.source, r) for r in done)
         if self._lexical is not None:
             self._lexical.written([r.source for r in records], chunks)

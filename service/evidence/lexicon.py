@@ -106,6 +106,8 @@ REPORTING: Final = frozenset(
 REPORTED: Final = frozenset({"ccomp", "nsubj", "nsubjpass", "dobj", "xcomp", "to", "agent"})
 # Pronouns that stand for a speaker the sentence before names ("..., he says").
 SPEAKER_PRONOUNS: Final = frozenset({"he", "she", "they"})
+# Of those, the ones that stand for a person only ("they" may be a body).
+PERSON_PRONOUNS: Final = frozenset({"he", "she"})
 # Pronouns a sentence opens with when it goes on about whoever the sentence before names.
 OPENING_PRONOUNS: Final = frozenset({"he", "she", "they", "his", "her", "their", "it", "its"})
 

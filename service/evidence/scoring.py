@@ -18,6 +18,7 @@ from service.evidence import lexicon
 from service.evidence.annotate import Notes, decode, notes_at
 from service.evidence.answer_type import expected_answer_type, has_answer_type
 from service.evidence.sentences import spans_of
+from service.evidence.slots import opens_quotation
 from service.evidence.text import coverage, idf_weights, terms
 
 # ` date 2025-11-25 Headline`: the marker ingest reads an article's date from (ingest/reader.py).
@@ -175,17 +176,12 @@ def _antecedents(notes: Notes, previous: Notes, sentence: str) -> list[str]:
     if speakers:
         # "He" and "she" stand for a person ("he said" beside NATO is still a person's
         # words); "they" for people or a body.
-        rivals = lexicon.PERSONISH if speakers - _PERSONAL else frozenset({"PERSON"})
+        rivals = lexicon.PERSONISH if speakers - lexicon.PERSON_PRONOUNS else frozenset({"PERSON"})
         if any(e.label in rivals for e in notes.entities):
             return []
-    elif subjects or not _QUOTED.match(sentence):
+    elif subjects or not opens_quotation(sentence):
         return []
     return [t for e in previous.entities if e.label in lexicon.PERSONISH for t in terms(e.text)]
-
-
-_PERSONAL = frozenset({"he", "she"})
-# A sentence that opens with a quotation mark.
-_QUOTED = re.compile(r"^\W*[“\"]")
 
 
 def _within(notes: Notes | None, offset: int) -> Notes | None:

@@ -35,6 +35,7 @@ DateUnit = Literal["day", "month", "year"] | None
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 # Marks that open or close a quotation, and a colon that introduces one.
 _QUOTATION = re.compile(r"[“”\"]|:\s*$|:\s")
+_OPENS_QUOTATION = re.compile(r"^\W*[“\"]")
 _CLOCK = re.compile(r"\d{1,2}:\d{2}")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # Any day: what matters of a date read against it is how long a range it names.
@@ -330,8 +331,12 @@ def speaks(
                 return True
             pronoun = pronoun or child in lexicon.SPEAKER_PRONOUNS
     opens = bool(read and read[0].lemmas and read[0].lemmas[0] in lexicon.OPENING_PRONOUNS)
-    quoted = bool(re.match(r"^\W*[“\"]", text))
-    return None if pronoun or opens or quoted else False
+    return None if pronoun or opens or opens_quotation(text) else False
+
+
+def opens_quotation(text: str) -> bool:
+    """Whether the text opens with a quotation mark: words someone else said."""
+    return _OPENS_QUOTATION.match(text) is not None
 
 
 def _titled(role: str, speaker: Constraint, article: str) -> bool:

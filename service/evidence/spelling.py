@@ -8,17 +8,18 @@ Words are compared in American spelling, from breame's table of the dual spellin
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 
 
 @cache
 def _british() -> dict[str, str]:
+    # Imported on first use, not when the module is.
     from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
 
-    return dict(BRITISH_ENGLISH_SPELLINGS)
+    table: dict[str, str] = BRITISH_ENGLISH_SPELLINGS
+    return table
 
 
-@lru_cache(maxsize=65536)
 def american(word: str) -> str:
     """The casefolded `word` in American spelling (itself when it has only one)."""
     return _british().get(word, word)

@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import synth_corpus
+from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.context import Bench
 from benchmarks.rows import Row, Target, row
@@ -75,7 +76,8 @@ def run(bench: Bench) -> list[Row]:
 
 def _gauge(path: Path, name: str) -> float:
     """A gauge's value from the run's Prometheus textfile."""
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
+    for family in text_string_to_metric_families(path.read_text(encoding="utf-8")):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
     raise RuntimeError(f"{name} missing from {path}")
