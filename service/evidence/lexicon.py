@@ -61,6 +61,13 @@ CATEGORY_TYPES: Final[dict[str, frozenset[str]]] = {
     **dict.fromkeys(("time", "hour"), frozenset({"TIME"})),
 }
 
+# Penn Treebank tags of wh-words ("who", "which", "when", "whose").
+WH_TAGS: Final = frozenset({"WP", "WDT", "WRB", "WP$"})
+# Words that open a clause of time ("when he said", "after the ferries were cancelled").
+TIME_SUBORDINATORS: Final = frozenset(
+    {"when", "whenever", "after", "before", "while", "once", "until", "till", "since", "as"}
+)
+
 # Verbs of taking part: "who attended" is answered by every name that did.
 TAKING_PART: Final = frozenset({"attend", "join", "participate"})
 

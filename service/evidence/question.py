@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from service.core import nlp
 from service.evidence import lexicon
@@ -24,6 +24,9 @@ from service.evidence.lexicon import NAMES
 from service.evidence.parsed import parse_question
 from service.evidence.text import STOPWORDS, terms
 from service.evidence.wanted import DateUnit, Slot, wanted
+
+if TYPE_CHECKING:
+    from spacy.tokens import Token
 
 ConstraintKind = Literal["name", "number", "date", "quote"]
 
@@ -165,7 +168,7 @@ def analyse(
     parsed = parse_question(question)
     want = wanted(question)
     constraints = _constraints(question, proper, common)
-    taken = {t for c in constraints for t in terms(c.text)}
+    taken = {t for c in constraints for t in terms(c.text)} | _situation(question)
     focus = frozenset(t for t in terms(question) if t not in taken and t not in _slot_terms())
     lemmas = {t: tok.lemma_.casefold() for tok in nlp.parse(question) for t in terms(tok.text)}
     return Asked(
@@ -180,6 +183,38 @@ def analyse(
         is_list=want.is_list,
         focus_lemmas={t: lemmas[t] for t in focus if t in lemmas},
     )
+
+
+@lru_cache(maxsize=4096)
+def _situation(question: str) -> frozenset[str]:
+    """The words only a clause of time in the question uses ("... when he said the talks
+    were moving", "... after the ferries were cancelled"): they say when the asked thing
+    happened, not what it is, so an answering sentence need not repeat them (retrieval
+    still reads them)."""
+    doc = nlp.parse(question)
+    # The first wh-word asks; a later one ("when he said") opens a clause.
+    asking = next((t.i for t in doc if t.tag_ in lexicon.WH_TAGS), None)
+    clauses = [
+        t
+        for t in doc
+        if t.dep_ == "advcl"
+        and asking not in {s.i for s in t.subtree}
+        and any(_opens_time(c) for c in t.children)
+        # "What did she say when asked about a plan B?": the occasion tells which words.
+        and t.head.lemma_ not in lexicon.REPORTING
+    ]
+    inside = {s.i for t in clauses for s in t.subtree}
+    if not inside:
+        return frozenset()
+    rest = terms(" ".join(t.text for t in doc if t.i not in inside))
+    return frozenset(terms(" ".join(doc[i].text for i in sorted(inside)))) - frozenset(rest)
+
+
+def _opens_time(token: Token) -> bool:
+    """ "when", "after", "once": a clause it opens places the asked event in time. A
+    clause of purpose or reason ("so that Russia can't drag out the talks") says what the
+    asked thing is for, which an answer is likely to repeat."""
+    return token.dep_ in ("advmod", "mark") and token.lower_ in lexicon.TIME_SUBORDINATORS
 
 
 def _speaker(subject: str | None, constraints: Sequence[Constraint]) -> Constraint | None:

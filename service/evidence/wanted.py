@@ -40,7 +40,6 @@ _ORDER: tuple[Slot, ...] = (
     "person",
     "name",
 )
-_WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
 # Relations that open a clause of its own: a wh-word inside one relates, it does not ask.
 _CLAUSES = frozenset({"advcl", "relcl", "acl", "pcomp", "ccomp"})
 # Relations through which a reported clause hangs from its reporting verb.
@@ -74,7 +73,7 @@ class Wanted:
 @lru_cache(maxsize=4096)
 def wanted(question: str) -> Wanted:
     doc = nlp.parse(question)
-    whs = [t for t in doc if t.tag_ in _WH_TAGS]
+    whs = [t for t in doc if t.tag_ in lexicon.WH_TAGS]
     asking = [wh for n, wh in enumerate(whs) if n == 0 or not _subordinate(wh) or _coordinated(wh)]
     found: dict[Slot, Token] = {}
     for wh in asking:

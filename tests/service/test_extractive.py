@@ -204,3 +204,20 @@ def test_context_carried_from_earlier_turns_is_not_required_of_the_answer() -> N
     assert ANSWERER.answer(QueryTerms(searched), [call]).abstained
     answer = ANSWERER.answer(QueryTerms(searched, asked="Who spoke for France?"), [call])
     assert not answer.abstained and "Jean-Noel Barrot" in answer.text
+
+
+def test_the_words_of_a_clause_of_time_are_not_asked_of_the_answer() -> None:
+    # The question's "when" clause restates the first sentence; the answer is the place
+    # she spoke from, in a sentence sharing none of the clause's words.
+    article = passage(
+        "harbour.txt",
+        "Harbour vote\n\nMayor Ida Lind called the harbour vote a turning point for the town "
+        "of Brevik on Monday. Speaking at the quay in Nordvik, she thanked the council for "
+        "its work.",
+    )
+    answer = ask(
+        "Where was Lind speaking when she called the harbour vote a turning point for the town?",
+        article,
+    )
+    assert not answer.abstained
+    assert answer.citations[0].quote.startswith("Speaking at the quay in Nordvik")

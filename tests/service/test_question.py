@@ -128,3 +128,30 @@ def test_same_name_allows_longer_forms_and_country_adjectives() -> None:
     assert same_name("moscow", "kremlin")
     assert not same_name("moen", "mohn")
     assert not same_name("austria", "australia")
+
+
+@pytest.mark.parametrize(
+    ("question", "focus"),
+    [
+        # A clause of time places the asked thing; its words are not what the answer says.
+        (
+            "Where was the mayor speaking when she called the vote a turning point?",
+            {"mayor", "speaking"},
+        ),
+        ("How many flights were hit after the runway was closed?", {"flight", "hit"}),
+        # The occasion of someone's words tells which words are asked for.
+        (
+            "What did the mayor say when asked about the port?",
+            {"mayor", "asked", "port"},
+        ),
+        # A clause of purpose says what the asked thing is for: an answer repeats it.
+        (
+            "What did the council set so that the works cannot drag on?",
+            {"council", "set", "work", "cannot", "drag"},
+        ),
+        # A word the question also uses outside the clause stays.
+        ("Which port reopened when the port authority returned?", {"port", "reopened"}),
+    ],
+)
+def test_the_words_of_a_clause_of_time_are_not_focus(question: str, focus: set[str]) -> None:
+    assert analyse(question).focus == focus
