@@ -27,7 +27,7 @@ from typing import Literal
 
 from service.evidence import lexicon
 from service.evidence.annotate import RELATIONS, Entity, Notes, date_range, written_date
-from service.evidence.parsed import ParsedQuestion
+from service.evidence.parsed import ParsedQuestion, parse_question
 from service.evidence.question import Asked, Constraint, has_name, name_key, name_keys, same_name
 
 DateUnit = Literal["day", "month", "year"] | None
@@ -62,9 +62,12 @@ def _entities(reading: Iterable[Notes], labels: Iterable[str]) -> Iterator[tuple
 
 
 def dated(reading: Iterable[Notes], asked: Asked, unit: DateUnit) -> bool:
-    """A time of the asked granularity that the question does not say."""
-    for _, entity in _entities(reading, lexicon.TIMES):
-        if _said(entity, asked):
+    """A time of the asked granularity that the question does not say, and not only the
+    time someone reported the asked thing (unless the question asks about a report)."""
+    predicate = parse_question(asked.question).predicate
+    reported = predicate is not None and predicate.lemma in lexicon.REPORTING
+    for notes, entity in _entities(reading, lexicon.TIMES):
+        if _said(entity, asked) or (not reported and _time_of_report(entity, notes)):
             continue
         if unit is None:
             # "the next morning" places nothing by itself; "at 9pm" does.
@@ -86,6 +89,14 @@ def dated(reading: Iterable[Notes], asked: Asked, unit: DateUnit) -> bool:
         if unit == "month" and first[:7] == last[:7]:
             return True
     return False
+
+
+def _time_of_report(entity: Entity, notes: Notes) -> bool:
+    """ "..., the company confirmed on Tuesday": the time hangs from a reporting verb only,
+    and says when the news was told, not when what it tells happened."""
+    words = {w.casefold() for w in _WORD.findall(entity.text)}
+    heads = {head for head, _, child in notes.relations if child in words and head not in words}
+    return bool(heads) and heads <= lexicon.REPORTING
 
 
 def _span_of_time(entity: Entity) -> bool:

@@ -80,6 +80,31 @@ def test_when_is_a_time_at_the_asked_granularity(
     assert slots.dated(read(sentence), asked, unit) is expected  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # The day the news was told is not the day of what it tells.
+        (
+            "On what date did the bridge open?",
+            "The bridge will not open until May, the council confirmed on Tuesday.",
+            False,
+        ),
+        ("On what date did the bridge open?", "The bridge opened on Tuesday, she said.", True),
+        # A question about the report asks for its time.
+        (
+            "On what date did the council announce the delay?",
+            "The bridge will not open until May, the council announced on Tuesday.",
+            True,
+        ),
+    ],
+)
+def test_the_time_of_a_report_does_not_date_what_it_reports(
+    question: str, sentence: str, expected: bool
+) -> None:
+    asked = analyse(question)
+    assert slots.dated(read(sentence), asked, "day") is expected
+
+
 def test_how_many_is_a_number_entity_or_a_counted_noun() -> None:
     asked = analyse("How many people signed the petition?")
     parsed = parse_question(asked.question)
