@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from benchmarks.context import Bench
 from benchmarks.rows import Row
 from benchmarks.sections import (
+    annotation,
     api_http,
     api_in_process,
     baseline,
@@ -33,6 +34,7 @@ SECTIONS: list[Section] = [
     Section("ingest_samples", ingest_samples.run),
     Section("ingest_1000", ingest_1000.run),
     Section("ingest_rate", ingest_rate.run),
+    Section("annotation", annotation.run),
     Section("api_in_process", api_in_process.run),
     Section("api_http", api_http.run),
     Section("baseline", baseline.run),
