@@ -22,9 +22,18 @@ DATASET = ROOT / "evals" / "datasets" / "articles.jsonl"
 class Bench:
     """Built once per run and handed to every section; the embedder is built on first use."""
 
-    def __init__(self, workdir: Path, log: Console) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        log: Console,
+        scale_sizes: tuple[int, ...] | None = None,
+        scale_budget_s: float | None = None,
+    ) -> None:
         self.workdir = workdir
         self.log = log
+        # `--scale-sizes`, `--scale-budget-min`: the scale section's defaults when None.
+        self.scale_sizes = scale_sizes
+        self.scale_budget_s = scale_budget_s
         self.settings = Settings()
         self._embedder: Embedder | None = None
         self.embedder_load_s: float | None = None

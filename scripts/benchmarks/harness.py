@@ -131,7 +131,30 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=DEFAULT_OUT, help="JSON output (default: %(default)s)"
     )
+    parser.add_argument(
+        "--scale-sizes",
+        metavar="N[,N]",
+        help="the scale section's corpus sizes, in articles (default: 5,1000,10000,50000)",
+    )
+    parser.add_argument(
+        "--scale-budget-min",
+        type=float,
+        metavar="MINUTES",
+        help="the scale section's time budget; sizes that would overrun it are skipped "
+        "(default: 30)",
+    )
     args = parser.parse_args(argv)
+    if args.scale_sizes:
+        try:
+            args.scale_sizes = tuple(int(n) for n in args.scale_sizes.split(","))
+        except ValueError:
+            parser.error(
+                f"--scale-sizes takes whole numbers, e.g. 5,1000,50000: {args.scale_sizes}"
+            )
+        if any(n < 1 for n in args.scale_sizes):
+            parser.error("--scale-sizes: every size must be at least 1 article")
+    if args.scale_budget_min is not None and args.scale_budget_min <= 0:
+        parser.error("--scale-budget-min must be above 0")
     if args.only:
         wanted = [n.strip() for n in args.only.split(",") if n.strip()]
         unknown = [n for n in wanted if n not in names]
@@ -156,7 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sections = [s for s in SECTIONS if not args.only or s.name in args.only]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-", ignore_cleanup_errors=True) as tmp:
-        bench = Bench(Path(tmp), log)
+        budget_s = args.scale_budget_min * 60 if args.scale_budget_min else None
+        bench = Bench(Path(tmp), log, args.scale_sizes, budget_s)
         rows, timings = run_sections(sections, bench)
     total_s = time.perf_counter() - started
     out.print(render(rows))
