@@ -29,6 +29,8 @@ from service.evidence import lexicon
 from service.evidence.annotate import RELATIONS, Entity, Notes, date_range, written_date
 from service.evidence.parsed import ParsedQuestion, parse_question
 from service.evidence.question import Asked, Constraint, has_name, name_key, name_keys, same_name
+from service.evidence.spelling import american
+from service.evidence.wanted import wanted
 
 DateUnit = Literal["day", "month", "year"] | None
 
@@ -141,6 +143,9 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
     share, no clock time and no lone "one" ("one of the reasons"); a span of time only when
     the question counts in its unit ("how many years")."""
     given = {c.forms[0] for c in asked.constraints if c.kind == "number"}
+    reading = tuple(reading)
+    if not _names_counted(reading, asked):
+        return False
     for notes, entity in _entities(reading, lexicon.QUANTITIES | lexicon.TIMES):
         digits = {d.replace(",", "") for d in _DIGITS.findall(entity.text)}
         if _said(entity, asked) or digits & given:
@@ -170,6 +175,17 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue
         return True
     return any(_counts(notes, asked, parsed, given, amount) for notes in reading)
+
+
+def _names_counted(reading: Iterable[Notes], asked: Asked) -> bool:
+    """Whether the text names what "how many" or "how much" counts ("how many cars": a
+    sentence without cars counts something else), unless that is a category ("how many
+    people") or a unit of time, which a number may stand for alone ("killed 12")."""
+    noun = wanted(asked.question).counted
+    if noun is None or noun in lexicon.CATEGORY_TYPES or noun in lexicon.TIME_UNITS:
+        return True
+    noun = american(noun)
+    return any(american(lemma) == noun for notes in reading for lemma in notes.lemmas)
 
 
 def _times(unit: str, parsed: ParsedQuestion) -> bool:

@@ -68,6 +68,9 @@ class Wanted:
     # "What is the capital of Australia": the answer is an attribute of a name.
     attribute: bool
     is_list: bool
+    # "How many passengers", "how much ticket revenue": the lemma of what is counted or
+    # measured, when the question names it.
+    counted: str | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -94,7 +97,19 @@ def wanted(question: str) -> Wanted:
         is_list=bool(asking)
         and not set(slots) - {"person", "place", "name"}
         and _is_list(asking[0]),
+        counted=_counted(asking[0]) if asking else None,
     )
+
+
+def _counted(wh: Token) -> str | None:
+    """The noun "how many" or "how much" counts or measures ("how many passengers"), as a
+    lemma; None for "how much did it cost"."""
+    if wh.lower_ != "how" or wh.head.lower_ not in ("many", "much"):
+        return None
+    noun = wh.head.head
+    if noun.pos_ != "NOUN" or noun.i < wh.head.i:
+        return None
+    return str(noun.lemma_.casefold())
 
 
 def _slots(wh: Token) -> tuple[Slot, ...]:

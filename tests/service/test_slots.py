@@ -203,3 +203,29 @@ def test_a_stored_reading_is_used_and_a_missing_one_parsed_on_the_fly(
     monkeypatch.setattr("service.evidence.reading.read", no_parse)
     found = reading(hit(stored), 100 + start, 100 + end, sentence)
     assert [e.text for n in found for e in n.entities] == ["Jane Smith"]
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # A number in a sentence that never names what is counted counts something else.
+        ("How many cars did the ferry carry?", "Around 25 leaders joined the call.", False),
+        ("How many cars did the ferry carry?", "The ferry carried 212 cars on Friday.", True),
+        # The counted noun in another form of the word.
+        ("How many passengers were hit?", "About 4,000 passengers were affected.", True),
+        (
+            "How much ticket revenue did the storm cost?",
+            "The company estimates the cost of the repair at NOK 2.3 million.",
+            False,
+        ),
+        # A category ("people") or a unit of time may go unsaid beside its number.
+        ("How many people died in the strikes?", "The strikes killed at least six.", True),
+        ("How many years did she serve?", "She served for 12 years.", True),
+    ],
+)
+def test_a_count_names_what_the_question_counts(
+    question: str, sentence: str, expected: bool
+) -> None:
+    asked = analyse(question)
+    amount = "amount" in asked.slots
+    assert slots.counted(read(sentence), asked, parse_question(question), amount) is expected
