@@ -361,6 +361,15 @@ def speaks(
     return None if pronoun or opens or opens_quotation(text) else False
 
 
+def about(reading: Iterable[Notes], topic: AbstractSet[str]) -> bool:
+    """Whether someone's words speak of the topic the question asks them about ("what
+    did she say about the fare increase"): one of its nouns, in any form of the word."""
+    if not topic:
+        return True
+    wanted = {american(t) for t in topic}
+    return any(american(lemma) in wanted for notes in reading for lemma in notes.lemmas)
+
+
 def opens_quotation(text: str) -> bool:
     """Whether the text opens with a quotation mark: words someone else said."""
     return _OPENS_QUOTATION.match(text) is not None

@@ -71,6 +71,8 @@ class Wanted:
     # "How many passengers", "how much ticket revenue": the lemma of what is counted or
     # measured, when the question names it.
     counted: str | None = None
+    # "What did X say about the fare increase?": the lemmas of what the words are about.
+    topic: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=4096)
@@ -98,7 +100,34 @@ def wanted(question: str) -> Wanted:
         and not set(slots) - {"person", "place", "name"}
         and _is_list(asking[0]),
         counted=_counted(asking[0]) if asking else None,
+        topic=_topic(found["speech"]) if "speech" in found else frozenset(),
     )
+
+
+def _topic(wh: Token) -> frozenset[str]:
+    """The nouns of what "what did X say about ..." asks the words to be about: the object
+    of "about" ("the fare increase": fare, increase), or the nouns a clause after it
+    takes ("about where the negotiations stand": negotiation)."""
+    verb = _reporting_verb(wh)
+    if verb is None:
+        return frozenset()
+    # The parse may hang "about" from the verb's object ("tell the coalition about ...").
+    heads = {verb.i} | {c.i for c in verb.children}
+    about = next((t for t in wh.doc if t.lower_ == "about" and t.head.i in heads), None)
+    if about is None:
+        return frozenset()
+    topic: set[str] = set()
+    for child in about.children:
+        if child.dep_ == "pobj":
+            phrase = [child, *(c for c in child.children if c.dep_ in ("compound", "amod"))]
+        elif child.dep_ == "pcomp":
+            phrase = [c for c in child.children if c.dep_ in ("nsubj", "nsubjpass", "dobj")]
+        else:
+            continue
+        # A modifier counts as well: the small model may tag a noun before a noun an
+        # adjective ("fare increase"), and any one word of the topic is enough.
+        topic |= {t.lemma_.casefold() for t in phrase if t.pos_ in ("NOUN", "PROPN", "ADJ")}
+    return frozenset(topic)
 
 
 def _counted(wh: Token) -> str | None:

@@ -221,3 +221,19 @@ def test_the_words_of_a_clause_of_time_are_not_asked_of_the_answer() -> None:
     )
     assert not answer.abstained
     assert answer.citations[0].quote.startswith("Speaking at the quay in Nordvik")
+
+
+def test_someones_words_about_another_topic_are_refused() -> None:
+    question = "What did Mayor Ida Lind say about the bridge tolls?"
+    school = passage(
+        "school.txt",
+        "Mayor visits Brevik school\n\nMayor Ida Lind said she would visit the new school in "
+        "Brevik on Friday with the council's education committee.",
+    )
+    assert ask(question, school).abstained
+    tolls = passage(
+        "tolls.txt",
+        "Brevik bridge tolls to rise\n\nMayor Ida Lind said the bridge tolls would rise by "
+        "ten per cent in May to pay for repairs.",
+    )
+    assert ask(question, school, tolls).citations[0].source == "tolls.txt"

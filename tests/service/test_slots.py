@@ -13,6 +13,7 @@ from service.evidence.question import analyse
 from service.evidence.reading import read, reading
 from service.evidence.sentences import sentence_spans
 from service.evidence.support import named
+from service.evidence.wanted import wanted
 from service.retrieval.hits import Hit
 
 
@@ -229,3 +230,21 @@ def test_a_count_names_what_the_question_counts(
     asked = analyse(question)
     amount = "amount" in asked.slots
     assert slots.counted(read(sentence), asked, parse_question(question), amount) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("What did the mayor say about the bridge tolls?", {"bridge", "toll"}),
+        ("What did she tell the council about where the talks stand?", {"talk"}),
+        ("What did the mayor say in her speech?", set()),
+    ],
+)
+def test_what_someone_is_asked_to_have_said_something_about(question: str, topic: set[str]) -> None:
+    assert wanted(question).topic == topic
+
+
+def test_words_about_another_topic_do_not_answer() -> None:
+    topic = wanted("What did the mayor say about the bridge tolls?").topic
+    assert slots.about(read("The mayor said the tolls would rise in May."), topic)
+    assert not slots.about(read("The mayor said she would visit the school."), topic)
