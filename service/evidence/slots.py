@@ -6,15 +6,18 @@ question does not already say, from the entities, dates and numbers the pipeline
 - "what time": a TIME entity; "how long": a span of time (a DATE or TIME entity that
   names no calendar range), or a time something has lasted "since";
 - "how many", "how much": a CARDINAL, QUANTITY, MONEY or PERCENT entity, not the
-  question's own number; a count is no share and no clock time, and is a span of time
-  only when the question counts in that unit ("how many years");
+  question's own number, in a sentence that names what is counted ("how many cars"); a
+  count is no share and no clock time, and is a span of time only when the question
+  counts in that unit ("how many years");
 - "who": a PERSON, ORG or NORP entity (only a PERSON when the question's parse narrows
   it: "which person");
 - "where": a GPE, LOC or FAC entity that owns nothing ("Ukraine's president" says where
   nobody is), or a name a locative preposition governs, whatever the recogniser made of
   it; a name: any named entity;
 - speech: a reporting verb, said by the asked speaker when they are named anywhere in
-  its subject's phrase ("The mayor of Elmton, Jane Smith, said").
+  its subject's phrase ("The mayor of Elmton, Jane Smith, said"), about the asked topic
+  when the question names one ("what did she say about the tolls");
+- no time only reported: "..., the council confirmed on Tuesday" dates the report.
 """
 
 from __future__ import annotations
@@ -184,8 +187,13 @@ def _names_counted(reading: Iterable[Notes], asked: Asked) -> bool:
     noun = wanted(asked.question).counted
     if noun is None or noun in lexicon.CATEGORY_TYPES or noun in lexicon.TIME_UNITS:
         return True
-    noun = american(noun)
-    return any(american(lemma) == noun for notes in reading for lemma in notes.lemmas)
+    return _uses(reading, {noun})
+
+
+def _uses(reading: Iterable[Notes], lemmas: AbstractSet[str]) -> bool:
+    """Whether the text uses one of the words, in any form and either spelling."""
+    wanted_forms = {american(w) for w in lemmas}
+    return any(american(lemma) in wanted_forms for notes in reading for lemma in notes.lemmas)
 
 
 def _times(unit: str, parsed: ParsedQuestion) -> bool:
@@ -363,11 +371,8 @@ def speaks(
 
 def about(reading: Iterable[Notes], topic: AbstractSet[str]) -> bool:
     """Whether someone's words speak of the topic the question asks them about ("what
-    did she say about the fare increase"): one of its nouns, in any form of the word."""
-    if not topic:
-        return True
-    wanted = {american(t) for t in topic}
-    return any(american(lemma) in wanted for notes in reading for lemma in notes.lemmas)
+    did she say about the fare increase"): one of its words, in any form of the word."""
+    return not topic or _uses(reading, topic)
 
 
 def opens_quotation(text: str) -> bool:
