@@ -181,7 +181,7 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
 
 
 def _names_counted(reading: Iterable[Notes], asked: Asked) -> bool:
-    """Whether the text names what "how many" or "how much" counts ("how many cars": a
+    """Whether the text names what "how many" counts ("how many cars": a
     sentence without cars counts something else), unless that is a category ("how many
     people") or a unit of time, which a number may stand for alone ("killed 12")."""
     noun = wanted(asked.question).counted

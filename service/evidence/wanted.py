@@ -68,8 +68,7 @@ class Wanted:
     # "What is the capital of Australia": the answer is an attribute of a name.
     attribute: bool
     is_list: bool
-    # "How many passengers", "how much ticket revenue": the lemma of what is counted or
-    # measured, when the question names it.
+    # "How many passengers": the lemma of what is counted, when the question names it.
     counted: str | None = None
     # "What did X say about the fare increase?": the lemmas of what the words are about.
     topic: frozenset[str] = frozenset()
@@ -131,9 +130,10 @@ def _topic(wh: Token) -> frozenset[str]:
 
 
 def _counted(wh: Token) -> str | None:
-    """The noun "how many" or "how much" counts or measures ("how many passengers"), as a
-    lemma; None for "how much did it cost"."""
-    if wh.lower_ != "how" or wh.head.lower_ not in ("many", "much"):
+    """The noun "how many" counts ("how many passengers"), as a lemma. Not what "how much"
+    measures: a mass is given in its units without its name ("how much CO2": "2,900
+    tonnes a year")."""
+    if wh.lower_ != "how" or wh.head.lower_ != "many":
         return None
     noun = wh.head.head
     if noun.pos_ != "NOUN" or noun.i < wh.head.i:
