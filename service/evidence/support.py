@@ -9,7 +9,8 @@ article's title:
   already say (a person for "who", a number for "how many", a date for "when"), read
   from the entities, dates, numbers and relations ingest stored for it
   (service/evidence/slots.py, service/evidence/reading.py);
-- focus: how much of the rest of the question (idf-weighted) the sentence itself holds.
+- focus: how much of the rest of the question (idf-weighted) the sentence itself holds;
+  where nothing is left, how many of its constraints the sentence itself names.
 """
 
 from __future__ import annotations
@@ -274,7 +275,13 @@ def support(
     present = set(terms(sentence))
     said = {lemma for notes in here for lemma in notes.lemmas}
     held = [t for t in asked.focus if t in present or asked.focus_lemmas.get(t, t) in said]
-    focus = sum(weights.get(t, 0.0) for t in held) / total if total else 1.0
+    if total:
+        focus = sum(weights.get(t, 0.0) for t in held) / total
+    else:
+        # A question that asks nothing beyond what it names ("What will happen to MF
+        # Havørn?") is about those: a sentence that names them itself speaks of them, one
+        # that borrows them from the sentences around it less so.
+        focus = in_sentence / n if n else 1.0
     return Support(
         constraints=in_window / n if n else 1.0,
         constraints_in_sentence=in_sentence / n if n else 1.0,
@@ -306,7 +313,6 @@ def _dated_in(constraint: Constraint, asked: Asked, found: Reading) -> bool:
 ANSWER_LEXICAL_WEIGHT = 0.7
 # A sentence without a thing of the asked kind keeps this share of its score.
 MISSING_SLOT_FACTOR = 0.3
-# The focus share (0..1) moves the score between this floor and 1.
 # The focus share (0..1) moves a score between a floor and 1: for the confidence that
 # abstention compares, and, more strongly, for choosing which sentence answers.
 FOCUS_FLOOR = 0.7

@@ -12,6 +12,7 @@ from service.evidence.scoring import date_marker, text_spans
 from service.evidence.sentences import sentence_spans
 from service.evidence.support import (
     Neighbours,
+    Span,
     Support,
     fills,
     has_calendar_date,
@@ -118,6 +119,21 @@ def test_constraints_count_beside_the_sentence_and_half_elsewhere_in_the_article
     assert far.constraints == pytest.approx(0.5)
     none = support(asked, "It carried 900 passengers.", around, [], "", weights, NONE)
     assert none.constraints == 0.0
+
+
+def test_with_nothing_asked_beyond_its_names_the_sentence_that_names_them_is_about_them() -> None:
+    asked = analyse("What will happen to MF Havørn?")
+    assert not asked.focus  # every content word is a name it asks about
+    weights = {"havørn": 1.0}
+    named = support(
+        asked, "Havørn becomes the reserve vessel.", Neighbours(None, None), [], "", weights, NONE
+    )
+    before = Span("a.txt", 0, 30, "MF Havørn was built in 1998.")
+    beside = support(
+        asked, "Solgang enters service in May.", Neighbours(before, None), [], "", weights, NONE
+    )
+    assert named.constraints == beside.constraints == 1.0
+    assert (named.focus, beside.focus) == (1.0, 0.0)
 
 
 def _hit(text: str, start: int = 0, published: str | None = None) -> Hit:
