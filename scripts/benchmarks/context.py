@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from pathlib import Path
+from typing import Literal
 
 from rich.console import Console
 
@@ -28,12 +29,15 @@ class Bench:
         log: Console,
         scale_sizes: tuple[int, ...] | None = None,
         scale_budget_s: float | None = None,
+        scale_store: Literal["embedded", "server"] = "embedded",
     ) -> None:
         self.workdir = workdir
         self.log = log
         # `--scale-sizes`, `--scale-budget-min`: the scale section's defaults when None.
         self.scale_sizes = scale_sizes
         self.scale_budget_s = scale_budget_s
+        # `--scale-store`: "embedded" (the worker holds the store) or "server" (`chroma run`).
+        self.scale_store = scale_store
         self.settings = Settings()
         self._embedder: Embedder | None = None
         self.embedder_load_s: float | None = None

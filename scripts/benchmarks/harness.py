@@ -143,6 +143,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the scale section's time budget; sizes that would overrun it are skipped "
         "(default: 30)",
     )
+    parser.add_argument(
+        "--scale-store",
+        choices=("embedded", "server"),
+        default="embedded",
+        help="where the scale section's worker finds the index: the embedded store, or a "
+        "`chroma run` server (then also requests per second at 32 clients with "
+        "--workers 2, and the server's memory) (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.scale_sizes:
         try:
@@ -180,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-", ignore_cleanup_errors=True) as tmp:
         budget_s = args.scale_budget_min * 60 if args.scale_budget_min else None
-        bench = Bench(Path(tmp), log, args.scale_sizes, budget_s)
+        bench = Bench(Path(tmp), log, args.scale_sizes, budget_s, args.scale_store)
         rows, timings = run_sections(sections, bench)
     total_s = time.perf_counter() - started
     out.print(render(rows))

@@ -6,8 +6,12 @@ costs show). Figures: ingest rate, worker start-up to ready (a first start and a
 both map the lexical index the ingest saved), RSS / USS / PSS of the worker,
 `/v1/ask` p50 / p95 (plus the bundled embedder's measured query time, which the instant
 endpoint does not cost), a one-file re-ingest, the first query after it and how long
-until a word only that file has is found. Sizes that would overrun SCALE_BUDGET_S are
-skipped and reported.
+until a word only that file has is found, by a fresh `python -m ingest` and by a watching
+one (`--watch`, as in the watch section). Sizes that would overrun SCALE_BUDGET_S are
+skipped and reported. With `--scale-store server` each size is held by its own `chroma run`
+server, as a deployment that outgrew one machine holds it: the worker's memory is then its
+own, the server's is reported beside it, and requests per second at 32 clients are
+measured with `--workers 2` as the throughput section does at 1k.
 """
 
 from __future__ import annotations
@@ -15,15 +19,20 @@ from __future__ import annotations
 import shutil
 import statistics
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 import synth_corpus
 
 from benchmarks.context import Bench
 from benchmarks.rows import Row, Target, row
-from benchmarks.workers import ask_latencies, env, ingest, worker
-from devtools.servers import instant_embedder
+from benchmarks.sections import watch
+from benchmarks.sections.throughput import CLIENTS, QUESTIONS, distinct_questions
+from benchmarks.workers import ask_latencies, env, ingest, load, worker
+from devtools.servers import chroma_run, instant_embedder
 from evals.metrics import percentile
 
 # The 5-article corpus is the base of the per-question ratio target.
@@ -69,13 +78,64 @@ def until_found(url: str, source: str, timeout_s: float) -> tuple[float, float]:
         time.sleep(0.1)
 
 
+@contextmanager
+def store(n: int, workdir: Path, kind: str) -> Iterator[tuple[dict[str, str], int | None]]:
+    """The settings that point a worker and the ingest job at the size's store, and the
+    pid of the `chroma run` server holding it (None for the embedded store)."""
+    if kind == "embedded":
+        yield {"RAG_CHROMA_PATH": str(workdir / f"chroma-{n}")}, None
+        return
+    with chroma_run(workdir / f"server-{n}") as db:
+        yield (
+            {
+                "RAG_CHROMA_HOST": "127.0.0.1",
+                "RAG_CHROMA_PORT": str(db.port),
+                "RAG_LEXICAL_DIR": str(workdir / f"lexical-{n}"),
+            },
+            db.pid,
+        )
+
+
+def server_rows(n: int, settings: Mapping[str, str], server_pid: int) -> list[Row]:
+    """Requests per second with two workers on the size's server, and the server's memory."""
+    questions = distinct_questions(QUESTIONS)
+    with worker(settings, 2) as svc:
+        load(svc.url, questions[:100], CLIENTS)  # warm every worker
+        measured = load(svc.url, questions, CLIENTS)
+        memory = svc.memory_mb()
+    server_rss = psutil.Process(server_pid).memory_info().rss / 2**20
+    return [
+        row(
+            f"{n}: --workers 2, /v1/ask, {CLIENTS} clients, {measured.requests} questions",
+            measured.requests_per_s,
+            "req/s",
+            Target(">=", 100),
+        ),
+        row(f"{n}: --workers 2, p95", measured.p95_ms, "ms"),
+        row(f"{n}: --workers 2, errors", measured.errors, "requests", Target("==", 0)),
+        row(f"{n}: --workers 2, PSS of all worker processes", memory["pss"], "MB"),
+        row(f"{n}: chroma run server RSS", server_rss, "MB"),
+    ]
+
+
 def one_size(
-    n: int, workdir: Path, embed_env: dict[str, str], query_ms: float
+    n: int, workdir: Path, embed_env: dict[str, str], query_ms: float, kind: str
 ) -> tuple[list[Row], float]:
     """The size's rows and its /v1/ask p50 (instant embedder)."""
     folder = workdir / f"corpus-{n}"
     synth_corpus.generate(folder, n, SEED)
-    settings = env(RAG_CHROMA_PATH=str(workdir / f"chroma-{n}"), **embed_env)
+    with store(n, workdir, kind) as (where, server_pid):
+        settings = env(**where, **embed_env)
+        rows, p50 = measure(n, folder, settings, query_ms)
+        if server_pid is not None:
+            rows += server_rows(n, settings, server_pid)
+    shutil.rmtree(folder, ignore_errors=True)
+    return rows, p50
+
+
+def measure(
+    n: int, folder: Path, settings: Mapping[str, str], query_ms: float
+) -> tuple[list[Row], float]:
     ingest_s, line = ingest(folder, settings)
     rows = [
         row(f"{n}: ingest ({line.split(';')[1].strip()})", ingest_s, "s"),
@@ -127,7 +187,27 @@ def one_size(
             row(f"{n}: first /v1/ask after it (target: p95)", first_ms, "ms", Target("<=", p95)),
             row(f"{n}: until the new word is found", found_s, "s", Target("<=", 10)),
         ]
-    shutil.rmtree(folder, ignore_errors=True)
+        # The same change picked up by a watching ingest, which keeps its models loaded.
+        files = sorted(folder.iterdir())
+        targets = [files[(n // 2 + 1 + i) % n] for i in range(watch.ROUNDS)]
+        watched = watch.watched_rounds(
+            folder, settings, svc.url, targets, watch.MARKERS[watch.ROUNDS :]
+        )
+        rows += [
+            row(
+                f"{n}: watcher (--interval {watch.INTERVAL_S:g}): file written -> run done "
+                f"(median of {len(watched)})",
+                statistics.median(done for done, _ in watched),
+                "s",
+                Target("<=", 3),
+            ),
+            row(
+                f"{n}: watcher: file written -> new word found",
+                statistics.median(found for _, found in watched),
+                "s",
+                Target("<=", 10),
+            ),
+        ]
     return rows, p50
 
 
@@ -147,7 +227,7 @@ def run(bench: Bench) -> list[Row]:
                 continue
             bench.log.print(f"  scale: {n} articles ...")
             t = time.monotonic()
-            size_rows, p50 = one_size(n, bench.workdir, embed_env, query_ms)
+            size_rows, p50 = one_size(n, bench.workdir, embed_env, query_ms, bench.scale_store)
             rows += size_rows
             if n == BASE:
                 base_p50 = p50

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -57,6 +58,43 @@ def _found_after(url: str, marker: str, source: str, started: float) -> float:
     return float("inf")
 
 
+def watched_rounds(
+    folder: Path,
+    settings: Mapping[str, str],
+    url: str,
+    targets: Sequence[Path],
+    markers: Sequence[str],
+) -> list[tuple[float, float]]:
+    """`python -m ingest folder --watch` beside the worker at `url`: for each target, a new
+    marker sentence appended, then (seconds until the watcher's run is done, seconds until
+    `/v1/ask` cites the target), both from the write."""
+    watching = subprocess.Popen(
+        [sys.executable, "-m", "ingest", str(folder), "--watch", "--interval", f"{INTERVAL_S}"],
+        cwd=ROOT,
+        env=dict(settings),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    stdout = watching.stdout
+    assert stdout is not None
+    threading.Thread(target=_pump, args=(stdout, lines), daemon=True).start()
+    rounds: list[tuple[float, float]] = []
+    try:
+        lines.get(timeout=WAIT_S)  # its first run: nothing changed
+        for target, marker in zip(targets, markers, strict=True):
+            started = time.perf_counter()
+            _append(target, marker)
+            lines.get(timeout=WAIT_S)
+            done = time.perf_counter() - started
+            rounds.append((done, _found_after(url, marker, target.name, started)))
+    finally:
+        watching.terminate()
+        watching.wait(timeout=60)
+    return rounds
+
+
 def run(bench: Bench) -> list[Row]:
     folder = bench.workdir / "corpus-watch"
     synth_corpus.generate(folder, ARTICLES, SEED)
@@ -74,38 +112,8 @@ def run(bench: Bench) -> list[Row]:
                 ingest(folder, settings)
                 done = time.perf_counter() - started
                 fresh.append((done, _found_after(svc.url, marker, target.name, started)))
-            watching = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "ingest",
-                    str(folder),
-                    "--watch",
-                    "--interval",
-                    f"{INTERVAL_S}",
-                ],
-                cwd=ROOT,
-                env=settings,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-            )
-            lines: queue.Queue[str] = queue.Queue()
-            stdout = watching.stdout
-            assert stdout is not None
-            threading.Thread(target=_pump, args=(stdout, lines), daemon=True).start()
-            try:
-                lines.get(timeout=WAIT_S)  # its first run: nothing changed
-                for i, marker in enumerate(MARKERS[ROUNDS:]):
-                    target = files[200 + i]
-                    started = time.perf_counter()
-                    _append(target, marker)
-                    lines.get(timeout=WAIT_S)
-                    done = time.perf_counter() - started
-                    watched.append((done, _found_after(svc.url, marker, target.name, started)))
-            finally:
-                watching.terminate()
-                watching.wait(timeout=60)
+            targets = [files[200 + i] for i in range(ROUNDS)]
+            watched = watched_rounds(folder, settings, svc.url, targets, MARKERS[ROUNDS:])
     shutil.rmtree(folder, ignore_errors=True)
 
     for name, pairs in (("fresh process", fresh), ("watcher", watched)):
