@@ -107,7 +107,7 @@ def name_key(word: str) -> str:
 
 
 # Names that news copy uses for one another: a country and its adjective where they do
-# not share a stem, and a capital standing for its government. Each maps to one key.
+# not share a stem. Each maps to one key.
 _ALIASES = {
     name: group[0]
     for group in (
@@ -132,8 +132,6 @@ _ALIASES = {
         ("german", "germany"),
         ("israeli", "israel"),
         ("icelandic", "iceland"),
-        ("moscow", "kremlin"),
-        ("kyiv", "kiev"),
     )
     for name in group
 }
