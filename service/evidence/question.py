@@ -95,6 +95,10 @@ class Asked:
     # Each focus term's lemma in the question's parse ("joined" -> "join"): a sentence
     # that says it in another form of the word holds it too.
     focus_lemmas: Mapping[str, str] = field(default_factory=dict)
+    # "How many cars ...": the noun counted, as a lemma (service/evidence/wanted.py).
+    counted: str | None = None
+    # "What did X say about the fare increase?": the nouns the words are to be about.
+    topic: frozenset[str] = frozenset()
 
 
 @lru_cache(maxsize=65536)
@@ -180,6 +184,8 @@ def analyse(
         focus=focus,
         is_list=want.is_list,
         focus_lemmas={t: lemmas[t] for t in focus if t in lemmas},
+        counted=want.counted,
+        topic=want.topic,
     )
 
 

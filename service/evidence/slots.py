@@ -33,7 +33,6 @@ from service.evidence.annotate import RELATIONS, Entity, Notes, date_range, writ
 from service.evidence.parsed import ParsedQuestion, parse_question
 from service.evidence.question import Asked, Constraint, has_name, name_key, name_keys, same_name
 from service.evidence.spelling import american
-from service.evidence.wanted import wanted
 
 DateUnit = Literal["day", "month", "year"] | None
 
@@ -184,7 +183,7 @@ def _names_counted(reading: Iterable[Notes], asked: Asked) -> bool:
     """Whether the text names what "how many" counts ("how many cars": a
     sentence without cars counts something else), unless that is a category ("how many
     people") or a unit of time, which a number may stand for alone ("killed 12")."""
-    noun = wanted(asked.question).counted
+    noun = asked.counted
     if noun is None or noun in lexicon.CATEGORY_TYPES or noun in lexicon.TIME_UNITS:
         return True
     return _uses(reading, {noun})

@@ -41,7 +41,7 @@ from service.evidence.relations import conflict, holds_type, link_factors
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
 from service.evidence.sentences import sentence_spans
 from service.evidence.text import idf_weights, terms
-from service.evidence.wanted import Slot, wanted
+from service.evidence.wanted import Slot
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -266,7 +266,7 @@ def support(
     slot = not asked.slots or any(fills(s, filler, asked, proper, filled) for s in asked.slots)
     if slot and asked.slots[:1] == ("speech",) and asked.speaker is not None:
         slot = speaks(asked.speaker, sentence, previous, here, article)
-    topic = wanted(asked.question).topic
+    topic = asked.topic
     if slot and asked.slots[:1] == ("speech",) and topic:
         # Words about a topic name it, or the sentences around them and the article's
         # title do ("... the fare increase." / "It means paying twice, the mayor said.").
