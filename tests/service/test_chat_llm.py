@@ -25,6 +25,8 @@ from tests.service.test_openai_compat import MODEL, QUESTION, check_answer, extr
 pytestmark = pytest.mark.llm_server
 
 TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+# The SDK's own timeout type: httpx's before openai 3.63, its httpx2's since.
+CLIENT_TIMEOUT = openai.Timeout(600.0, connect=10.0)
 
 
 def llm_settings(indexed: Settings, llama_url: str) -> Settings:
@@ -49,7 +51,7 @@ def base_url(indexed: Settings, llama_url: str) -> Iterator[str]:
 
 def test_streamed_llm_answer_adds_up_to_the_final_content(base_url: str) -> None:
     with openai.OpenAI(
-        base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=TIMEOUT
+        base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=CLIENT_TIMEOUT
     ) as client:
         chunks = list(
             client.chat.completions.create(

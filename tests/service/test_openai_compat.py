@@ -24,6 +24,8 @@ from tests.service.live import serve
 MODEL = "newsrag"
 QUESTION = "Where were the US-Ukraine talks held?"
 TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+# The SDK's own timeout type: httpx's before openai 3.63, its httpx2's since.
+CLIENT_TIMEOUT = openai.Timeout(120.0, connect=10.0)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,7 @@ def base_url(indexed: Settings) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def client(base_url: str) -> Iterator[openai.OpenAI]:
     with openai.OpenAI(
-        base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=TIMEOUT
+        base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=CLIENT_TIMEOUT
     ) as c:
         yield c
 
@@ -117,7 +119,7 @@ def test_stream_adds_up_to_the_final_content(client: openai.OpenAI) -> None:
 def test_async_client_streamed_and_not(base_url: str) -> None:
     async def run() -> tuple[str, str, list[dict[str, Any]]]:
         async with openai.AsyncOpenAI(
-            base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=TIMEOUT
+            base_url=f"{base_url}/v1", api_key="unused", max_retries=0, timeout=CLIENT_TIMEOUT
         ) as client:
             whole = await client.chat.completions.create(model=MODEL, messages=[user(QUESTION)])
             stream = await client.chat.completions.create(
@@ -232,7 +234,9 @@ def test_errors_from_the_principal_dependency_are_shaped_by_route(indexed: Setti
     app = create_app(indexed)
     app.dependency_overrides[get_principal] = _throttled
     with serve(app) as url:
-        client = openai.OpenAI(base_url=f"{url}/v1", api_key="k", max_retries=0, timeout=TIMEOUT)
+        client = openai.OpenAI(
+            base_url=f"{url}/v1", api_key="k", max_retries=0, timeout=CLIENT_TIMEOUT
+        )
         with pytest.raises(openai.RateLimitError) as limited:
             client.chat.completions.create(model=MODEL, messages=[user(QUESTION)])
         assert limited.value.type == "rate_limit_error" and limited.value.code == "rate_limited"

@@ -68,6 +68,8 @@ from tests.service.test_slack import command_body, post, settle, sign, slack_set
 QUESTION = "Where were the US-Ukraine talks held?"
 HITS = [GENEVA_UK, GENEVA_ZELENSKY, PARIS_TALKS]
 TIMEOUT = httpx.Timeout(600.0, connect=10.0)
+# The SDK's own timeout type: httpx's before openai 3.63, its httpx2's since.
+CLIENT_TIMEOUT = openai.Timeout(600.0, connect=10.0)
 LINE = re.compile(r"^\[(\d+)\] (.*)$")
 
 
@@ -572,7 +574,7 @@ def select_url(indexed: Settings, llama_url: str) -> Iterator[str]:
 @pytest.mark.llm_server
 def test_chat_route_in_select_mode_streams_the_cited_answer(select_url: str) -> None:
     with openai.OpenAI(
-        base_url=f"{select_url}/v1", api_key="unused", max_retries=0, timeout=TIMEOUT
+        base_url=f"{select_url}/v1", api_key="unused", max_retries=0, timeout=CLIENT_TIMEOUT
     ) as client:
         chunks = list(
             client.chat.completions.create(
