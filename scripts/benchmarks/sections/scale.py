@@ -30,8 +30,8 @@ import synth_corpus
 from benchmarks.context import Bench
 from benchmarks.rows import Row, Target, row
 from benchmarks.sections import watch
-from benchmarks.sections.throughput import CLIENTS, QUESTIONS, distinct_questions
-from benchmarks.workers import ask_latencies, env, ingest, load, worker
+from benchmarks.sections.throughput import QUESTIONS, distinct_questions, load_rows
+from benchmarks.workers import ask_latencies, env, ingest, worker
 from devtools.servers import chroma_run, instant_embedder
 from evals.metrics import percentile
 
@@ -98,24 +98,9 @@ def store(n: int, workdir: Path, kind: str) -> Iterator[tuple[dict[str, str], in
 
 def server_rows(n: int, settings: Mapping[str, str], server_pid: int) -> list[Row]:
     """Requests per second with two workers on the size's server, and the server's memory."""
-    questions = distinct_questions(QUESTIONS)
-    with worker(settings, 2) as svc:
-        load(svc.url, questions[:100], CLIENTS)  # warm every worker
-        measured = load(svc.url, questions, CLIENTS)
-        memory = svc.memory_mb()
+    rows = load_rows(settings, 2, f"{n}: --workers 2", distinct_questions(QUESTIONS))
     server_rss = psutil.Process(server_pid).memory_info().rss / 2**20
-    return [
-        row(
-            f"{n}: --workers 2, /v1/ask, {CLIENTS} clients, {measured.requests} questions",
-            measured.requests_per_s,
-            "req/s",
-            Target(">=", 100),
-        ),
-        row(f"{n}: --workers 2, p95", measured.p95_ms, "ms"),
-        row(f"{n}: --workers 2, errors", measured.errors, "requests", Target("==", 0)),
-        row(f"{n}: --workers 2, PSS of all worker processes", memory["pss"], "MB"),
-        row(f"{n}: chroma run server RSS", server_rss, "MB"),
-    ]
+    return [*rows, row(f"{n}: chroma run server RSS", server_rss, "MB")]
 
 
 def one_size(

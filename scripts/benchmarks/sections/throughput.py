@@ -4,6 +4,8 @@ server holding 1,000 synthetic articles embedded by the instant embeddings endpo
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import synth_corpus
 
 from benchmarks.context import Bench
@@ -27,6 +29,28 @@ def distinct_questions(n: int) -> list[str]:
     return list(seen)[:n]
 
 
+def load_rows(
+    settings: Mapping[str, str], workers: int, label: str, questions: Sequence[str]
+) -> list[Row]:
+    """Requests per second, p95, errors and memory of `workers` worker processes under
+    CLIENTS concurrent clients asking `questions`, after a warm-up of every worker."""
+    with worker(settings, workers) as svc:
+        load(svc.url, questions[:100], CLIENTS)  # warm every worker
+        measured = load(svc.url, questions, CLIENTS)
+        memory = svc.memory_mb()
+    return [
+        row(
+            f"{label}: /v1/ask, {CLIENTS} clients, {measured.requests} distinct questions",
+            measured.requests_per_s,
+            "req/s",
+            Target(">=", 100),
+        ),
+        row(f"{label}: p95", measured.p95_ms, "ms"),
+        row(f"{label}: errors", measured.errors, "requests", Target("==", 0)),
+        row(f"{label}: PSS of all processes", memory["pss"], "MB"),
+    ]
+
+
 def run(bench: Bench) -> list[Row]:
     folder = bench.workdir / "throughput-corpus"
     synth_corpus.generate(folder, ARTICLES, SEED)
@@ -42,20 +66,6 @@ def run(bench: Bench) -> list[Row]:
         ingest(folder, settings)
         for workers in (1, 2):
             bench.log.print(f"  throughput: {workers} worker(s) ...")
-            with worker(settings, workers) as svc:
-                load(svc.url, questions[:100], CLIENTS)  # warm every worker
-                measured = load(svc.url, questions, CLIENTS)
-                memory = svc.memory_mb()
             label = "single process" if workers == 1 else f"--workers {workers}"
-            rows += [
-                row(
-                    f"{label}: /v1/ask, {CLIENTS} clients, {measured.requests} distinct questions",
-                    measured.requests_per_s,
-                    "req/s",
-                    Target(">=", 100),
-                ),
-                row(f"{label}: p95", measured.p95_ms, "ms"),
-                row(f"{label}: errors", measured.errors, "requests", Target("==", 0)),
-                row(f"{label}: PSS of all processes", memory["pss"], "MB"),
-            ]
+            rows += load_rows(settings, workers, label, questions)
     return rows
