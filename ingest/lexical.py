@@ -37,6 +37,9 @@ class LexicalPublisher:
         self._store = store
         self._index = index
         self._warn = warn
+        # The index this job published last: a watcher's next run derives from it
+        # without loading it again, as long as nobody else changed the collection since.
+        self._published: LexicalIndex | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -62,7 +65,12 @@ class LexicalPublisher:
                 self._base = LexicalIndex.empty()
             elif not index.writing:
                 key = IndexKey(index.collection_id, generation)
-                self._base = self._store.load(key, derivation=True)
+                kept = self._published
+                self._base = (
+                    kept
+                    if kept is not None and kept.key == key
+                    else self._store.load(key, derivation=True)
+                )
         index.set_writing(True)
 
     def written(self, sources: Sequence[str], chunks: Sequence[Chunk]) -> None:
@@ -89,9 +97,21 @@ class LexicalPublisher:
             else:
                 derived = LexicalIndex.build(key, index.all_chunks())
             self._store.publish(derived)
+            self._published = derived
         except (OSError, ValueError) as exc:
+            self._published = None
             self._warn(f"the lexical index was not saved ({exc}); workers will build it")
         self.seconds = time.perf_counter() - started
+
+    def published(self) -> None:
+        """After the generation is bumped: remove the states no worker needs any more
+        (deleting a large folder takes a while, so readers do not wait for it)."""
+        if self._store is None or not self._begun:
+            return
+        try:
+            self._store.prune()
+        except OSError as exc:
+            self._warn(f"older lexical indexes were not removed ({exc})")
 
     def abandon(self) -> None:
         """The run changed no chunks after all: the saved index still reflects Chroma."""

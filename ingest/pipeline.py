@@ -11,6 +11,7 @@ A run opens the index, plans, then writes:
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from ingest.lexical import LexicalPublisher
 from ingest.manifest_cache import ManifestCache
 from ingest.plan import Reader, Stat, plan_ingest, to_read
 from ingest.prepare import Preparer, config_of, processes_of
-from ingest.reader import Article, discover, read_article, source_name
+from ingest.reader import Article, discover_sources, read_article
 from ingest.summary import Summary, summarise
 from ingest.write import CheckpointHook, PlanWriter, no_checkpoint
 from service.core.embedder import Embedder
@@ -79,22 +80,31 @@ class IngestJob:
         if not folder.is_dir():
             raise IngestUsageError(f"{folder} is not a folder: pass the folder of articles.")
         manifest, cached = self._manifest(folder, full=full, replace=replace, dry_run=dry_run)
-        files, skipped = discover(folder)
-        sources = [source_name(folder, p) for p in files]
+        sources, skipped = discover_sources(folder)
         max_bytes = self._settings.ingest.max_file_bytes
 
         def read(source: str) -> Article:
             return read_article(folder, folder / source, max_bytes)
 
+        # One stat per file and run, taken at its first use (before any read): the
+        # manifest check, the plan and the scan all compare the same figures.
+        stats: dict[str, tuple[int, int]] = {}
+
         def stat(source: str) -> tuple[int, int]:
-            found = (folder / source).stat()
-            return found.st_size, found.st_mtime_ns
+            known = stats.get(source)
+            if known is None:
+                found = os.stat(os.path.join(folder, source))
+                known = stats[source] = (found.st_size, found.st_mtime_ns)
+            return known
 
         if cached:
             manifest = self._current(manifest, sources, stat)
 
-        with self._progress(len(files)) as progress, self._preparer(folder, read, dry_run) as prep:
-            reading = progress.add_task("read", total=len(files))
+        with (
+            self._progress(len(sources)) as progress,
+            self._preparer(folder, read, dry_run) as prep,
+        ):
+            reading = progress.add_task("read", total=len(sources))
             scanner = prep.scanner(to_read(manifest, sources, stat))
             plan = plan_ingest(
                 manifest,
@@ -116,7 +126,7 @@ class IngestJob:
         return summarise(
             plan,
             result,
-            skipped=[source_name(folder, p) for p in skipped],
+            skipped=skipped,
             dry_run=dry_run,
             seconds=time.perf_counter() - started,
         )

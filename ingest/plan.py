@@ -200,18 +200,23 @@ def to_read(
     manifest: Mapping[str, SourceRecord], sources: Sequence[str], stat: Stat | None = None
 ) -> list[str]:
     """The sources `plan_ingest` will read, in its order (unless a file changes between)."""
-    return [s for s in sources if _trusted(manifest.get(s), _stat_of(s, stat)) is None]
+    return [s for s in sources if not _unchanged(manifest.get(s), _stat_of(s, stat))]
 
 
 def _sign(article: Article) -> Signature:
     return signature(article.text)
 
 
+def _unchanged(known: SourceRecord | None, current: tuple[int, int] | None) -> bool:
+    """Whether the file's stat says its entry still describes it (it is not read)."""
+    return bool(
+        known and known.state == SourceState.DONE and current is not None and known.stat == current
+    )
+
+
 def _trusted(known: SourceRecord | None, current: tuple[int, int] | None) -> Signature | None:
     """The stored signature of an entry its file's stat says is unchanged; None: read it."""
-    if known and known.state == SourceState.DONE and current is not None and known.stat == current:
-        return decode(known.minhash)
-    return None
+    return decode(known.minhash) if known and _unchanged(known, current) else None
 
 
 def _scan(

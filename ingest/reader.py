@@ -7,6 +7,7 @@ a leading BOM removed and line endings untouched; for HTML the text extracted by
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -44,13 +45,36 @@ class Article:
 
 def discover(folder: Path) -> tuple[list[Path], list[Path]]:
     """Supported files below `folder` (sorted, hidden ones skipped) and skipped others."""
-    supported: list[Path] = []
-    skipped: list[Path] = []
-    for path in sorted(folder.rglob("*")):
-        rel = path.relative_to(folder)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
-            continue
-        (supported if path.suffix.lower() in SUPPORTED_SUFFIXES else skipped).append(path)
+    supported, skipped = discover_sources(folder)
+    return [folder / s for s in supported], [folder / s for s in skipped]
+
+
+def discover_sources(folder: Path) -> tuple[list[str], list[str]]:
+    """`discover`'s files as source names (paths relative to `folder`, with "/").
+
+    One directory listing per folder and no `stat` per file (the listing says which
+    entries are files), so that a poll or a run over a large folder costs little."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(directory: str, parts: tuple[str, ...]) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                # A linked folder is not descended into, as before.
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, (*parts, entry.name))
+                elif entry.is_file():
+                    found.append((*parts, entry.name))
+
+    walk(str(folder), ())
+    # In path order (part by part), as sorted paths were.
+    found.sort()
+    supported: list[str] = []
+    skipped: list[str] = []
+    for parts in found:
+        suffix = os.path.splitext(parts[-1])[1].lower()
+        (supported if suffix in SUPPORTED_SUFFIXES else skipped).append("/".join(parts))
     return supported, skipped
 
 

@@ -13,13 +13,14 @@ it where it is (the next run completes the index, as after any interrupted run).
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from ingest.reader import discover, source_name
+from ingest.reader import discover_sources
 
 # (source, size, mtime_ns) of every supported file, sorted: what a run would start from.
 Listing = tuple[tuple[str, int, int], ...]
@@ -29,14 +30,14 @@ def listing(folder: Path) -> Listing | None:
     """The folder's supported files and their stat; None if the folder is gone."""
     if not folder.is_dir():
         return None
-    files, _ = discover(folder)
+    sources, _ = discover_sources(folder)
     found: list[tuple[str, int, int]] = []
-    for path in files:
+    for source in sources:
         try:
-            stat = path.stat()
+            stat = os.stat(os.path.join(folder, source))
         except OSError:  # removed while listing: the next poll sees it gone
             continue
-        found.append((source_name(folder, path), stat.st_size, stat.st_mtime_ns))
+        found.append((source, stat.st_size, stat.st_mtime_ns))
     return tuple(found)
 
 

@@ -177,8 +177,14 @@ class PlanWriter:
         if counts.added or counts.updated or counts.removed or recovering:
             if lexical is not None:
                 lexical.publish()
-            self._save_manifest(manifest, plan, generation + 1)
             index.bump_generation()
+            # After the bump, so that readers see the change without waiting for these;
+            # an interruption in between leaves a copy of the manifest of the older
+            # generation, which the next run does not trust, and older lexical indexes,
+            # which the next run removes.
+            self._save_manifest(manifest, plan, generation + 1)
+            if lexical is not None:
+                lexical.published()
         else:
             if lexical is not None:
                 lexical.abandon()

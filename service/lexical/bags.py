@@ -97,6 +97,7 @@ def bm25(tokens: Bags) -> Any:
     the same documents (Lucene's BM25, float32 weights), without a Python loop per row;
     None when there are no rows."""
     import bm25s
+    import scipy.sparse as sp
 
     n = len(tokens)
     if n == 0:
@@ -116,15 +117,17 @@ def bm25(tokens: Bags) -> Any:
     tf = tokens.counts.astype(np.float32)
     tfc = tf / (per_row[rows] + tf)
     scores = (idf[tokens.terms] * tfc).astype(np.float32)
-    # bm25s keeps the weights column by column (one column per token), rows in order.
-    order = np.argsort((tokens.terms.astype(np.int64) << 32) | rows.astype(np.int64))
-    indptr = np.zeros(len(tokens.names) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tokens.terms, minlength=len(tokens.names)), out=indptr[1:])
+    # bm25s keeps the weights column by column (one column per token), rows in order:
+    # the row-by-row bags transposed, which scipy does in one counting pass (a sort of
+    # every entry cost ten times more).
+    by_token = sp.csr_matrix(
+        (scores, tokens.terms, tokens.indptr), shape=(n, len(tokens.names))
+    ).tocsc()
     index = bm25s.BM25()
     index.scores = {
-        "data": scores[order],
-        "indices": rows[order],
-        "indptr": indptr,
+        "data": by_token.data.astype(np.float32, copy=False),
+        "indices": by_token.indices.astype(np.int32, copy=False),
+        "indptr": by_token.indptr.astype(np.int64, copy=False),
         "num_docs": n,
     }
     vocab = {name: i for i, name in enumerate(tokens.names)}

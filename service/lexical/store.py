@@ -54,13 +54,22 @@ class LexicalStore:
     def publish(self, index: LexicalIndex) -> None:
         """Save `index` for its key, replacing whatever is saved for it: the ingest job
         saves the generation it is about to publish, which no reader looks for yet, but
-        which a run interrupted before publishing may have saved from other chunks."""
+        which a run interrupted before publishing may have saved from other chunks. Older
+        states are left for `prune`, once the generation is published."""
         from filelock import FileLock
 
         assert index.key is not None
         self.folder.mkdir(parents=True, exist_ok=True)
         with FileLock(str(self.folder / ".lock"), timeout=LOCK_TIMEOUT_S):
             index.save(self.folder / index.key.folder_name, replace=True)
+
+    def prune(self) -> None:
+        """Remove saved states beyond the newest few."""
+        from filelock import FileLock
+
+        if not self.folder.is_dir():
+            return
+        with FileLock(str(self.folder / ".lock"), timeout=LOCK_TIMEOUT_S):
             self._prune()
 
     def _prune(self) -> None:

@@ -10,7 +10,7 @@ from ingest.pipeline import IngestJob
 from service.core.embedder import Embedder
 from service.core.store import ArticleIndex
 from service.lexical.index import IndexKey, LexicalIndex
-from service.lexical.store import LexicalStore
+from service.lexical.store import KEEP, LexicalStore
 from service.settings import Settings
 from tests.conftest import SAMPLES
 
@@ -169,3 +169,36 @@ def test_a_run_killed_before_publishing_is_published_by_the_next(
     assert index.generation == (generation or 0) + 1
     assert not index.writing
     assert_mirrors_chroma(published(settings, index), index)
+
+
+def test_a_watching_job_derives_from_the_index_it_kept_unless_another_writer_came_since(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    job = IngestJob(settings, embedder, index)
+    job.run(corpus)
+    target = corpus / SAMPLES[2]
+    target.write_text(target.read_text("utf-8") + f"\nThe {MARKER} committee met.\n", "utf-8")
+    job.run(corpus)
+    assert_mirrors_chroma(published(settings, index), index)
+    # Another job changes the collection; the watching one must not derive from the index
+    # it kept, which lacks that change.
+    (corpus / SAMPLES[0]).unlink()
+    IngestJob(settings, embedder, index).run(corpus)
+    target.write_text(target.read_text("utf-8") + "\nIt meets again in May.\n", "utf-8")
+    job.run(corpus)
+    saved = published(settings, index)
+    assert SAMPLES[0] not in saved.rows.sources
+    assert_mirrors_chroma(saved, index)
+
+
+def test_only_the_newest_saved_states_are_kept(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    job = IngestJob(settings, embedder, index)
+    target = corpus / SAMPLES[2]
+    for run in range(KEEP + 2):
+        target.write_text(target.read_text("utf-8") + f"\nRun {run} added this.\n", "utf-8")
+        job.run(corpus)
+    folders = sorted(p.name for p in store(settings, index).folder.iterdir() if p.is_dir())
+    assert len(folders) == KEEP
+    assert IndexKey(index.collection_id, index.generation or 0).folder_name in folders

@@ -118,3 +118,33 @@ def test_one_job_run_twice_saves_each_run_s_manifest(
     assert saved(settings, index) == index.manifest()
     assert SAMPLES[4] not in index.manifest()
     assert_mirrors_chroma(published(settings, index), index)
+
+
+def test_a_watching_job_takes_its_own_last_manifest_unless_another_writer_came_since(
+    settings: Settings,
+    embedder: Embedder,
+    index: ArticleIndex,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    job = IngestJob(settings, embedder, index)
+    job.run(corpus)
+    cache = ManifestCache(settings.lexical_dir / ".manifests", index.name)
+    reads = Reads(monkeypatch)
+    # The job's own copy, kept in memory: the saved file is not needed to skip the read.
+    cache.path.unlink()
+    target = corpus / SAMPLES[3]
+    target.write_text(target.read_text("utf-8") + "\nOne more sentence.\n", "utf-8")
+    job.run(corpus)
+    assert (reads.whole, reads.entries) == (0, [SAMPLES[3]])
+    # Another writer published since: the job's copy no longer describes the collection.
+    ingest(settings, embedder, index, corpus)
+    (corpus / SAMPLES[0]).unlink()
+    IngestJob(settings, embedder, index).run(corpus)
+    target.write_text(target.read_text("utf-8") + "\nAnd another.\n", "utf-8")
+    cache.path.unlink()
+    reads.whole = 0
+    job.run(corpus)
+    assert reads.whole == 1
+    assert SAMPLES[0] not in index.manifest()
+    assert saved(settings, index) == index.manifest()

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from devtools.contract import article_text
-from ingest.reader import UnreadableFile, discover, read_article
+from ingest.reader import UnreadableFile, discover, discover_sources, read_article
 from tests.conftest import SAMPLE_DIR
 
 EXPECTED = {
@@ -118,3 +118,28 @@ def test_discover_is_recursive_and_lists_skipped(tmp_path: Path) -> None:
     files, skipped = discover(tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in files] == ["b.txt", "sub/a.md"]
     assert [p.name for p in skipped] == ["c.pdf"]
+
+
+def test_sources_come_in_path_order_without_hidden_folders_or_linked_ones(
+    tmp_path: Path,
+) -> None:
+    for name in ("a-b.txt", "a/b.txt", "a/c/d.md", "B.txt", ".git/x.txt", "a/.cache/y.txt"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "z.txt").write_text("x")
+    (tmp_path / "a" / "linked").symlink_to(tmp_path / "outside", target_is_directory=True)
+    (tmp_path / "file-link.txt").symlink_to(tmp_path / "B.txt")
+    supported, skipped = discover_sources(tmp_path)
+    # Ordered part by part, as sorted paths are ("a/b.txt" before "a-b.txt").
+    assert supported == [
+        "B.txt",
+        "a/b.txt",
+        "a/c/d.md",
+        "a-b.txt",
+        "file-link.txt",
+        "outside/z.txt",
+    ]
+    assert skipped == []
+    assert discover(tmp_path)[0] == [tmp_path / s for s in supported]
