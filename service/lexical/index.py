@@ -143,15 +143,36 @@ class Derivation:
 
 _NO_IDS: Final = np.array([], dtype="S32")
 _NO_DATES: Final = np.array([], dtype=np.int32)
+_NO_CODES: Final = np.array([], dtype=np.int32)
 
 
-def _rows(ids: npt.NDArray[np.bytes_], names: Sequence[str], published: npt.NDArray[Any]) -> Rows:
-    sources = tuple(sorted(set(names)))
+def _appended(rows: Rows, added: Sequence[Chunk]) -> Rows:
+    """`rows` followed by the `added` chunks, their sources numbered in sorted order (a
+    source no row holds any more is left out). Renumbered source by source, not row by
+    row: a run that changes one file pays per article here, not per chunk."""
+    used = [int(c) for c in np.unique(np.asarray(rows.source))]
+    sources = tuple(sorted({rows.sources[c] for c in used} | {c.source for c in added}))
     code = {s: i for i, s in enumerate(sources)}
+    renumbered = np.zeros(len(rows.sources), dtype=np.int32)
+    for c in used:
+        renumbered[c] = code[rows.sources[c]]
     return Rows(
-        ids=ids.astype("S32"),
-        source=np.array([code[n] for n in names], dtype=np.int32),
-        published=published.astype(np.int32),
+        ids=np.concatenate([rows.ids, np.array([c.id for c in added], dtype="S32")]),
+        source=np.concatenate(
+            [
+                renumbered[np.asarray(rows.source, dtype=np.intp)],
+                np.array([code[c.source] for c in added], dtype=np.int32),
+            ]
+        ),
+        published=np.concatenate(
+            [
+                np.asarray(rows.published, dtype=np.int32),
+                np.array(
+                    [date_to_int(c.published) if c.published else 0 for c in added],
+                    dtype=np.int32,
+                ),
+            ]
+        ),
         sources=sources,
     )
 
@@ -185,7 +206,8 @@ class LexicalIndex:
     @classmethod
     def build(cls, key: IndexKey | None, chunks: Iterable[Chunk]) -> LexicalIndex:
         """Derive everything from the chunks (in the order Chroma returns them)."""
-        return cls._derive(key, _rows(_NO_IDS, [], _NO_DATES), Derivation.empty(), list(chunks))
+        empty = Rows(ids=_NO_IDS, source=_NO_CODES, published=_NO_DATES, sources=())
+        return cls._derive(key, empty, Derivation.empty(), list(chunks))
 
     def updated(
         self, key: IndexKey, dropped: Collection[str], added: Sequence[Chunk]
@@ -195,11 +217,16 @@ class LexicalIndex:
         tokenising its other rows again. Needs the derivation (`load(..., derivation=True)`)."""
         if self.derivation is None:
             raise ValueError("this index was loaded without what it is derived from")
-        codes = [i for i, source in enumerate(self.rows.sources) if source in dropped]
-        keep = ~np.isin(np.asarray(self.rows.source), np.asarray(codes, dtype=np.int32))
         rows = self.rows
-        names = [rows.sources[int(i)] for i in np.asarray(rows.source)[keep]]
-        kept = _rows(np.asarray(rows.ids)[keep], names, np.asarray(rows.published)[keep])
+        codes = [i for i, source in enumerate(rows.sources) if source in dropped]
+        keep = ~np.isin(np.asarray(rows.source), np.asarray(codes, dtype=np.int32))
+        # Still coded against this index's sources; `_derive` renumbers them.
+        kept = Rows(
+            ids=np.asarray(rows.ids)[keep],
+            source=np.asarray(rows.source)[keep],
+            published=np.asarray(rows.published)[keep],
+            sources=rows.sources,
+        )
         return self._derive(key, kept, self.derivation.kept(keep), added)
 
     @classmethod
@@ -209,19 +236,7 @@ class LexicalIndex:
         """`rows` with `derivation`, followed by the `added` chunks; every weight and count
         recomputed over all of them."""
         derivation = derivation.extended([c.text for c in added])
-        rows = _rows(
-            np.concatenate([rows.ids, np.array([c.id for c in added], dtype="S32")]),
-            [rows.sources[int(i)] for i in rows.source] + [c.source for c in added],
-            np.concatenate(
-                [
-                    rows.published,
-                    np.array(
-                        [date_to_int(c.published) if c.published else 0 for c in added],
-                        dtype=np.int32,
-                    ),
-                ]
-            ),
-        )
+        rows = _appended(rows, added)
         stats = TermStats(len(rows.ids), Counter(derivation.terms.present()))
         vocabulary = sorted(derivation.words.present())
         return cls(key, bm25(derivation.tokens), rows, stats, vocabulary, derivation)
