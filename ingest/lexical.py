@@ -37,9 +37,6 @@ class LexicalPublisher:
         self._store = store
         self._index = index
         self._warn = warn
-        # The index this job published last: a watcher's next run derives from it
-        # without loading it again, as long as nobody else changed the collection since.
-        self._published: LexicalIndex | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -64,13 +61,10 @@ class LexicalPublisher:
             if index.count() == 0:
                 self._base = LexicalIndex.empty()
             elif not index.writing:
+                # Memory-mapped: only the pages the derivation reads are read, and a
+                # watcher that saved them a moment ago finds them in the page cache.
                 key = IndexKey(index.collection_id, generation)
-                kept = self._published
-                self._base = (
-                    kept
-                    if kept is not None and kept.key == key
-                    else self._store.load(key, derivation=True)
-                )
+                self._base = self._store.load(key, derivation=True)
         index.set_writing(True)
 
     def written(self, sources: Sequence[str], chunks: Sequence[Chunk]) -> None:
@@ -97,9 +91,7 @@ class LexicalPublisher:
             else:
                 derived = LexicalIndex.build(key, index.all_chunks())
             self._store.publish(derived)
-            self._published = derived
         except (OSError, ValueError) as exc:
-            self._published = None
             self._warn(f"the lexical index was not saved ({exc}); workers will build it")
         self.seconds = time.perf_counter() - started
 

@@ -171,7 +171,7 @@ def test_a_run_killed_before_publishing_is_published_by_the_next(
     assert_mirrors_chroma(published(settings, index), index)
 
 
-def test_a_watching_job_derives_from_the_index_it_kept_unless_another_writer_came_since(
+def test_a_job_run_again_after_another_writer_derives_from_that_writer_s_index(
     settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
 ) -> None:
     job = IngestJob(settings, embedder, index)
@@ -180,8 +180,8 @@ def test_a_watching_job_derives_from_the_index_it_kept_unless_another_writer_cam
     target.write_text(target.read_text("utf-8") + f"\nThe {MARKER} committee met.\n", "utf-8")
     job.run(corpus)
     assert_mirrors_chroma(published(settings, index), index)
-    # Another job changes the collection; the watching one must not derive from the index
-    # it kept, which lacks that change.
+    # Another job changes the collection; the first one's next run must start from the
+    # index that job saved, not from the one it saved itself.
     (corpus / SAMPLES[0]).unlink()
     IngestJob(settings, embedder, index).run(corpus)
     target.write_text(target.read_text("utf-8") + "\nIt meets again in May.\n", "utf-8")
