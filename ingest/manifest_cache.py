@@ -35,15 +35,17 @@ class ManifestCache:
         self.path = folder / f"{collection}.json"
         # What this process saved last, with its key: a watcher's next run takes it from
         # memory instead of parsing the file it wrote.
-        self._saved: tuple[str, int, dict[str, SourceRecord]] | None = None
+        self._saved: tuple[tuple[str, int], dict[str, SourceRecord]] | None = None
 
     def load(self, index: ArticleIndex) -> dict[str, SourceRecord] | None:
         """The manifest as of the collection's current state; None when not known here."""
-        kept = self._saved
-        if kept is not None and not index.writing:
-            collection_id, generation, entries = kept
-            if (collection_id, generation) == (index.collection_id, index.generation):
-                return dict(entries)
+        # A run marked as writing may have changed the collection without publishing it:
+        # no copy describes that state.
+        if index.writing:
+            return None
+        key = (index.collection_id, index.generation)
+        if self._saved is not None and self._saved[0] == key:
+            return dict(self._saved[1])
         try:
             saved = json.loads(self.path.read_text("utf-8"))
         except (OSError, ValueError):
@@ -51,9 +53,7 @@ class ManifestCache:
         if (
             not isinstance(saved, dict)
             or saved.get("format") != FORMAT
-            or saved.get("collection_id") != index.collection_id
-            or saved.get("generation") != index.generation
-            or index.writing
+            or (saved.get("collection_id"), saved.get("generation")) != key
         ):
             return None
         try:
@@ -83,11 +83,7 @@ class ManifestCache:
         except OSError:
             temp.unlink(missing_ok=True)
             return
-        self._saved = (index.collection_id, generation, dict(manifest))
-
-    def forget(self) -> None:
-        self._saved = None
-        self.path.unlink(missing_ok=True)
+        self._saved = ((index.collection_id, generation), dict(manifest))
 
 
 def _record(entry: dict[str, Any]) -> SourceRecord:
