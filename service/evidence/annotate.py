@@ -209,7 +209,7 @@ def decode(text: str, stored: str | None) -> dict[int, Notes]:
                 tuple(lemmas),
                 tuple(DateRange(a, b, s, e) for a, b, s, e in dates),
                 tuple(Quantity(float(v), u, lb, s, e) for v, u, lb, s, e in numbers),
-                tuple((h, d, c) for h, d, c in relations),
+                tuple(map(tuple, relations)),
             )
         return out
     except (ValueError, TypeError):

@@ -35,6 +35,7 @@ _KINDS: dict[Slot, AnswerType] = {
 _PRIORITY: tuple[AnswerType, ...] = ("number", "date", "name")
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+_DIGIT = re.compile(r"\d")
 # Months and weekdays are names, written capitalised ("May", not the verb "may").
 _CALENDAR_NAMES = frozenset((*lexicon.MONTH_NUMBERS, *lexicon.WEEKDAYS))
 _DATE_WORDS = frozenset((*lexicon.RELATIVE_DAYS, *lexicon.PERIODS))
@@ -72,7 +73,7 @@ def _entity_of(wanted_type: AnswerType, notes: Notes, question: str) -> bool:
 def _written(wanted_type: AnswerType, sentence: str, question: str) -> bool:
     words = _WORD.findall(sentence)
     if wanted_type == "number":
-        return any(c.isdigit() for c in sentence) or any(
+        return _DIGIT.search(sentence) is not None or any(
             w.casefold() in lexicon.NUMBER_WORDS or w.casefold() in lexicon.MULTIPLIERS
             for w in words
         )

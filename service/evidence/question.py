@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Literal
 
 from service.core import nlp
@@ -354,24 +354,27 @@ class Names:
     """The name keys of a text, indexed for `has_name`."""
 
     keys: frozenset[str]
-    stems: dict[str, tuple[str, ...]]
-    aliases: frozenset[str]
 
-    @classmethod
-    def of(cls, keys: frozenset[str]) -> Names:
+    @cached_property
+    def stems(self) -> dict[str, list[str]]:
+        # Built on first use: most texts are only asked for exact keys, and the index of
+        # a whole article's keys costs more than those lookups.
         stems: dict[str, list[str]] = {}
-        for key in keys:
+        for key in self.keys:
             stems.setdefault(key[:5], []).append(key)
-        return cls(
-            keys,
-            {k: tuple(v) for k, v in stems.items()},
-            frozenset(_ALIASES[k] for k in keys if k in _ALIASES),
-        )
+        return stems
+
+    @cached_property
+    def aliases(self) -> frozenset[str]:
+        return frozenset(_ALIASES[k] for k in self.keys if k in _ALIASES)
 
 
 def has_name(form: str, names: Names) -> bool:
     """Whether some key of `names` is `same_name` as `form`."""
-    if form in names.keys or _ALIASES.get(form) in names.aliases:
+    if form in names.keys:
+        return True
+    alias = _ALIASES.get(form)
+    if alias is not None and alias in names.aliases:
         return True
     return len(form) >= 5 and any(same_name(form, k) for k in names.stems.get(form[:5], ()))
 
@@ -379,4 +382,4 @@ def has_name(form: str, names: Names) -> bool:
 @lru_cache(maxsize=32768)
 def name_keys(text: str) -> Names:
     """The name keys of every word of `text`."""
-    return Names.of(frozenset(name_key(w) for w in _WORD.findall(text)))
+    return Names(frozenset(name_key(w) for w in _WORD.findall(text)))

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
 from service.evidence import lexicon
 from service.evidence.annotate import Notes, decode, notes_at
 from service.evidence.answer_type import expected_answer_type, has_answer_type
-from service.evidence.sentences import spans_of
+from service.evidence.sentences import Spans, spans_of
 from service.evidence.slots import opens_quotation
 from service.evidence.text import coverage, idf_weights, terms
 
@@ -111,10 +112,14 @@ class Evidence(Generic[P]):
 
 
 def _marker(passage: Passage) -> re.Match[str] | None:
+    return _marker_in(passage.text, passage.published)
+
+
+def _marker_in(text: str, published: str | None) -> re.Match[str] | None:
     # The marker ingest read is the one whose date is the article's (a chunk may start
     # after the article's leading white space, so its offset need not be 0).
-    found = DATE_MARKER.match(passage.text)
-    return found if found and found.group(1) == passage.published else None
+    found = DATE_MARKER.match(text)
+    return found if found and found.group(1) == published else None
 
 
 def date_marker(passage: Passage) -> tuple[int, int, str] | None:
@@ -127,12 +132,16 @@ def date_marker(passage: Passage) -> tuple[int, int, str] | None:
 def text_spans(passage: Passage) -> list[tuple[int, int]]:
     """The passage's sentences, without a leading date marker: the marker is metadata, so
     the headline it precedes starts after it (a marker alone on its line is dropped)."""
-    spans = list(spans_of(passage.text, getattr(passage, "sentences", None)))
-    found = _marker(passage)
+    return list(_text_spans(passage.text, getattr(passage, "sentences", None), passage.published))
+
+
+def _text_spans(text: str, stored: str | None, published: str | None) -> Spans:
+    spans = spans_of(text, stored)
+    found = _marker_in(text, published)
     if found is None:
         return spans
     cut = found.end()
-    return [(max(s, cut), e) for s, e in spans if e > cut]
+    return tuple((max(s, cut), e) for s, e in spans if e > cut)
 
 
 def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozenset[str]]]:
@@ -141,21 +150,38 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
     seen: set[tuple[str, int, int]] = set()
     out: list[tuple[P, int, int, frozenset[str]]] = []
     for passage in passages:
-        text = passage.text
-        read = decode(text, getattr(passage, "annotations", None))
-        previous: Notes | None = None
-        # Chunks carry the spans computed at ingest (`sentences`); other passages do not.
-        for s, e in text_spans(passage):
-            notes = read.get(s)
+        read = _sentences(
+            passage.text,
+            getattr(passage, "sentences", None),
+            getattr(passage, "annotations", None),
+            passage.published,
+        )
+        for s, e, found in read:
             key = (passage.source, passage.start + s, passage.start + e)
             if key not in seen:
                 seen.add(key)
-                found = terms(text[s:e])
-                if notes is not None and previous is not None:
-                    found = found + _antecedents(notes, previous, text[s:e])
-                out.append((passage, s, e, frozenset(found)))
-            previous = notes
+                out.append((passage, s, e, found))
     return out
+
+
+@lru_cache(maxsize=16384)
+def _sentences(
+    text: str, stored: str | None, annotations: str | None, published: str | None
+) -> tuple[tuple[int, int, frozenset[str]], ...]:
+    # A passage's sentences and their terms depend on its text and stored readings only:
+    # re-ranking and answering, and the next questions that find the same chunk, share them.
+    read = decode(text, annotations)
+    previous: Notes | None = None
+    out = []
+    # Chunks carry the spans computed at ingest (`stored`); other passages do not.
+    for s, e in _text_spans(text, stored, published):
+        notes = read.get(s)
+        found = terms(text[s:e])
+        if notes is not None and previous is not None:
+            found = found + _antecedents(notes, previous, text[s:e])
+        out.append((s, e, frozenset(found)))
+        previous = notes
+    return tuple(out)
 
 
 def _antecedents(notes: Notes, previous: Notes, sentence: str) -> list[str]:

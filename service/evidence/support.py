@@ -39,7 +39,7 @@ from service.evidence.question import (
 from service.evidence.reading import Reading, read, reading
 from service.evidence.relations import conflict, holds_type, link_factors
 from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
-from service.evidence.sentences import sentence_spans
+from service.evidence.sentences import spans_of
 from service.evidence.text import idf_weights, terms
 from service.evidence.wanted import Slot
 
@@ -65,11 +65,11 @@ class Support:
     focus: float
 
 
-def proper_names(texts: Sequence[str]) -> frozenset[str]:
+def proper_names(passages: Sequence[Passage]) -> frozenset[str]:
     """Name keys of the words written capitalised inside a sentence (not at its start)."""
     found: set[str] = set()
-    for text in texts:
-        found |= _proper_in(text)
+    for passage in passages:
+        found |= _proper_in(passage.text, getattr(passage, "sentences", None))
     return frozenset(found)
 
 
@@ -88,10 +88,11 @@ def _common_in(text: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=8192)
-def _proper_in(text: str) -> frozenset[str]:
-    # Passages recur across questions: their names are worked out once.
+def _proper_in(text: str, stored: str | None = None) -> frozenset[str]:
+    # Passages recur across questions: their names are worked out once. Chunks carry
+    # their sentence spans (`stored`), so no passage is split again here.
     found: set[str] = set()
-    for start, end in sentence_spans(text):
+    for start, end in spans_of(text, stored):
         words = _WORD.findall(text[start:end])
         if _title_case(words):
             continue  # "Peace Talks 'Moving in Positive Direction'" names nothing
@@ -373,7 +374,7 @@ def rank_answers(
     """The best `ANSWER_CANDIDATES` evidence sentences, re-scored by whether each holds
     what the question asks for."""
     texts = [p.text for p in passages]
-    proper = proper_names(texts)
+    proper = proper_names(passages)
     asked = analyse(query.asked or query.text, proper, common_words(texts))
     around = neighbours(passages)
     articles: dict[str, list[str]] = {}

@@ -17,6 +17,8 @@ class Passage:
     source: str = "a.txt"
     start: int = 100
     similarity: float = 0.5
+    title: str = ""
+    published: str | None = None
 
 
 def quotes(stored: str | None) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from service.core.store import Chunk
@@ -9,7 +11,7 @@ from service.evidence.annotate import annotate, published_day
 from service.evidence.question import analyse
 from service.evidence.reading import reading
 from service.evidence.scoring import date_marker, text_spans
-from service.evidence.sentences import sentence_spans
+from service.evidence.sentences import encode_spans, sentence_spans
 from service.evidence.support import (
     Neighbours,
     Span,
@@ -96,7 +98,14 @@ def test_speaks_needs_the_speaker_as_the_one_speaking() -> None:
 def test_proper_names() -> None:
     texts = ["Ferry Talks Resume In Hallvik Today", "The ferry left Hallvik. Nordhav said so."]
     # Capitalised inside a sentence; not at a sentence's start, not in a title-case line.
-    assert proper_names(texts) == {"hallvik"}
+    assert proper_names([_hit(t) for t in texts]) == {"hallvik"}
+
+
+def test_proper_names_read_the_sentences_stored_with_a_chunk() -> None:
+    text = "The ferry left Hallvik. Nordhav said so."
+    # Stored as one sentence: "Nordhav" then stands inside it, not at a start.
+    chunk = replace(_hit(text).chunk, sentences=encode_spans(((0, len(text)),)))
+    assert proper_names([Hit(chunk, 1.0, 0.5)]) == {"hallvik", "nordhav"}
 
 
 def test_constraints_count_beside_the_sentence_and_half_elsewhere_in_the_article() -> None:
