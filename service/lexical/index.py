@@ -44,6 +44,8 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 FORMAT: Final = 3
 # The bags an index is derived from, each saved in a subfolder of this name.
 _BAGS = ("tokens", "terms", "words")
+# The top-k floor is read from every 16th row (see `_floor`).
+_SAMPLE_STEP: Final = 16
 
 
 @lru_cache(maxsize=1)
@@ -177,6 +179,18 @@ def _appended(rows: Rows, added: Sequence[Chunk]) -> Rows:
     )
 
 
+def _floor(scores: npt.NDArray[np.floating[Any]], k: int) -> float:
+    """A score the `k` best rows all reach: the k-th best of every `_SAMPLE_STEP`-th row
+    (the k-th best of some rows is at most that of all), else the least positive score.
+    Common query words give a positive score to most rows of a large corpus; the best `k`
+    are then chosen among the few rows above this floor rather than by partitioning all."""
+    sample = scores[::_SAMPLE_STEP]
+    positive = sample[sample > 0]
+    if len(positive) < k:
+        return float(np.nextafter(0, 1, dtype=scores.dtype))
+    return float(np.partition(positive, -k)[-k])
+
+
 class LexicalIndex:
     """BM25 (bm25s), document frequencies and vocabulary of one collection state."""
 
@@ -259,9 +273,7 @@ class LexicalIndex:
         if not any(tokens[0]):
             return []
         scores = self._bm25.get_scores(tokens[0], weight_mask=mask)
-        # Only rows holding a query term score above 0: the best `k` are chosen among those
-        # (sparse, like the terms' rows) rather than partitioning every row of the corpus.
-        rows = np.flatnonzero(scores > 0)
+        rows = np.flatnonzero(scores >= _floor(scores, k))
         if len(rows) > k:
             # Every row scoring at least the k-th best, so that ties are settled below.
             kth = np.partition(scores[rows], -k)[-k]
