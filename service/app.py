@@ -36,6 +36,7 @@ from service.ask.resolver import FollowUpResolver, LLMCondenser
 from service.ask.service import AskService
 from service.core import metrics, nlp
 from service.core.embedder import build_embedder
+from service.core.heap import long_lived_heap
 from service.core.offline import configure_offline
 from service.core.store import build_client, build_index
 from service.errors import ConfigurationError
@@ -170,7 +171,8 @@ def lifespan(settings: Settings) -> Lifespan:
         metrics.worker_started()
         services, redis, slack = await _start(app, settings)
         try:
-            yield
+            with long_lived_heap():
+                yield
         finally:
             services.lexical.stop()
             if slack is not None:
