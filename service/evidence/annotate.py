@@ -14,10 +14,9 @@ import itertools
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from service.core import nlp
 from service.evidence import lexicon
@@ -67,24 +66,21 @@ _DAY = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
 
 
-@dataclass(frozen=True)
-class Entity:
+class Entity(NamedTuple):
     label: str
     start: int  # offsets within the sentence
     end: int
     text: str
 
 
-@dataclass(frozen=True)
-class DateRange:
+class DateRange(NamedTuple):
     first: str  # ISO dates, both ends included
     last: str
     start: int
     end: int
 
 
-@dataclass(frozen=True)
-class Quantity:
+class Quantity(NamedTuple):
     value: float
     unit: str
     label: str
@@ -92,8 +88,7 @@ class Quantity:
     end: int
 
 
-@dataclass(frozen=True)
-class Notes:
+class Notes(NamedTuple):
     """One sentence as the pipeline read it."""
 
     start: int  # offsets within the chunk
