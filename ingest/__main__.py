@@ -109,13 +109,16 @@ def _settings(args: argparse.Namespace, err: Console) -> Settings | None:
 
 
 def _job(
-    settings: Settings, err: Console, checkpoint: CheckpointHook
+    settings: Settings, err: Console, checkpoint: CheckpointHook, *, watching: bool = False
 ) -> tuple[IngestJob, Embedder]:
     embedder = build_embedder(settings.embed, settings.llm)
     # Bulk writes to a busy server take longer than one API call may.
     client = build_client(settings.chroma, timeout_s=INGEST_CHROMA_TIMEOUT_S)
     index = build_index(settings, embedder, client)
-    return IngestJob(settings, embedder, index, console=err, checkpoint=checkpoint), embedder
+    job = IngestJob(
+        settings, embedder, index, console=err, checkpoint=checkpoint, watching=watching
+    )
+    return job, embedder
 
 
 def _report(summary: Summary, out: Console, err: Console) -> None:
@@ -183,7 +186,7 @@ def _watch(args: argparse.Namespace, checkpoint: CheckpointHook) -> int:
         return True
 
     try:
-        job, embedder = _job(settings, err, checkpoint)
+        job, embedder = _job(settings, err, checkpoint, watching=True)
         # What every run needs, loaded once: the splitter, the language pipeline.
         load(config_of(settings, folder, embedder.max_tokens, annotate=True))
         watcher = Watcher(folder, interval, run)

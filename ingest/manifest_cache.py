@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import fields
 from pathlib import Path
@@ -28,11 +29,18 @@ FORMAT = 2
 _FIELDS = tuple(f.name for f in fields(SourceRecord))
 
 
+# The copy being written for each path, by any job of this process: a load waits for it.
+_WRITING: dict[Path, threading.Thread] = {}
+_WRITING_LOCK = threading.Lock()
+
+
 class ManifestCache:
     """The saved manifest of one collection, in `folder/<collection>.json`."""
 
-    def __init__(self, folder: Path, collection: str) -> None:
+    def __init__(self, folder: Path, collection: str, *, background: bool = False) -> None:
         self.path = folder / f"{collection}.json"
+        # A watching job writes its copies in the background (see `save`).
+        self._background = background
         # What this process saved last, with its key: a watcher's next run takes it from
         # memory instead of parsing the file it wrote.
         self._saved: tuple[tuple[str, int], dict[str, SourceRecord]] | None = None
@@ -46,6 +54,7 @@ class ManifestCache:
         key = (index.collection_id, index.generation)
         if self._saved is not None and self._saved[0] == key:
             return dict(self._saved[1])
+        self.wait()
         try:
             saved = json.loads(self.path.read_text("utf-8"))
         except (OSError, ValueError):
@@ -65,25 +74,49 @@ class ManifestCache:
         self, index: ArticleIndex, manifest: Mapping[str, SourceRecord], generation: int
     ) -> None:
         """Save `manifest` as the collection's at `generation`; a failure only costs the
-        next run a full read."""
+        next run a full read. In the background the file is written after this returns:
+        a watching job's run is done once its generation is published, and the copy is for
+        the next run, which waits for it (as does the process's exit)."""
+        self.wait()
+        key = (index.collection_id, generation)
+        entries = dict(manifest)
+        self._saved = (key, entries)
+        if not self._background:
+            self._write(key, entries)
+            return
+        writer = threading.Thread(
+            target=self._write, args=(key, entries), name="manifest-copy", daemon=False
+        )
+        with _WRITING_LOCK:
+            _WRITING[self.path] = writer
+        writer.start()
+
+    def wait(self) -> None:
+        """Until the copy this process is writing to this path, if any, is written."""
+        with _WRITING_LOCK:
+            writer = _WRITING.get(self.path)
+        if writer is not None:
+            writer.join()
+            with _WRITING_LOCK:
+                if _WRITING.get(self.path) is writer:
+                    del _WRITING[self.path]
+
+    def _write(self, key: tuple[str, int], manifest: Mapping[str, SourceRecord]) -> None:
         body = {
             "format": FORMAT,
-            "collection_id": index.collection_id,
-            "generation": generation,
+            "collection_id": key[0],
+            "generation": key[1],
             # Field by field: `asdict` copies each value deeply, which at 50k entries
             # costs seconds per run.
             "entries": [{name: getattr(r, name) for name in _FIELDS} for r in manifest.values()],
         }
         temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        self._saved = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             temp.write_text(json.dumps(body, ensure_ascii=False), "utf-8")
             os.replace(temp, self.path)
         except OSError:
             temp.unlink(missing_ok=True)
-            return
-        self._saved = ((index.collection_id, generation), dict(manifest))
 
 
 def _record(entry: dict[str, Any]) -> SourceRecord:

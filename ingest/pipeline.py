@@ -51,7 +51,9 @@ class IngestJob:
         console: Console | None = None,
         *,
         checkpoint: CheckpointHook = no_checkpoint,
+        watching: bool = False,
     ) -> None:
+        """`watching`: the job runs again and again in this process (`--watch`)."""
         self._settings = settings
         self._embedder = embedder
         self._index = index
@@ -64,7 +66,9 @@ class IngestJob:
             lambda message: self._console.print(f"[yellow]warning:[/] {message}"),
         )
         # Beside the lexical indexes: both are derived from the collection, per generation.
-        self._cache = ManifestCache(settings.lexical_dir / ".manifests", index.name)
+        self._cache = ManifestCache(
+            settings.lexical_dir / ".manifests", index.name, background=watching
+        )
         self._writer = PlanWriter(settings, embedder, index, checkpoint, self._lexical, self._cache)
 
     def run(

@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     folder = args.folder.resolve()
     settings = Settings()
-    job, embedder = _job(settings, Console(stderr=True), no_checkpoint)
+    job, embedder = _job(settings, Console(stderr=True), no_checkpoint, watching=True)
     load(config_of(settings, folder, embedder.max_tokens, annotate=True))
     started = time.perf_counter()
     summary = job.run(folder)

@@ -7,6 +7,7 @@ import signal
 from itertools import combinations
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
@@ -387,3 +388,14 @@ def test_killed_promotion_recovers_to_a_clean_index(
     assert run_ingest(corpus, chroma) == 0
     settings = Settings(chroma=ChromaSettings(path=chroma))
     assert snapshot(build_index(settings, embedder)) == clean_snapshot(tmp_path, embedder, corpus)
+
+
+def test_a_stored_signature_is_decoded_once_and_read_only() -> None:
+    values = signature("The harbour authority approved the new harbour budget on Monday.")
+    stored = encode(values)
+    first, again = decode(stored), decode(stored)
+    # A watching job plans over every stored signature on every run.
+    assert first is again
+    assert first is not None and np.array_equal(first, values)
+    with pytest.raises(ValueError):
+        first[0] = 1

@@ -3,6 +3,7 @@ taking the others from the manifest the previous run saved; the result is the sa
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -127,11 +128,12 @@ def test_a_watching_job_takes_its_own_last_manifest_unless_another_writer_came_s
     corpus: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    job = IngestJob(settings, embedder, index)
+    job = IngestJob(settings, embedder, index, watching=True)
     job.run(corpus)
     cache = ManifestCache(settings.lexical_dir / ".manifests", index.name)
     reads = Reads(monkeypatch)
     # The job's own copy, kept in memory: the saved file is not needed to skip the read.
+    cache.wait()
     cache.path.unlink()
     target = corpus / SAMPLES[3]
     target.write_text(target.read_text("utf-8") + "\nOne more sentence.\n", "utf-8")
@@ -142,9 +144,33 @@ def test_a_watching_job_takes_its_own_last_manifest_unless_another_writer_came_s
     (corpus / SAMPLES[0]).unlink()
     IngestJob(settings, embedder, index).run(corpus)
     target.write_text(target.read_text("utf-8") + "\nAnd another.\n", "utf-8")
+    cache.wait()
     cache.path.unlink()
     reads.whole = 0
     job.run(corpus)
     assert reads.whole == 1
     assert SAMPLES[0] not in index.manifest()
+    assert saved(settings, index) == index.manifest()
+
+
+def test_a_copy_still_being_written_is_waited_for(
+    settings: Settings,
+    embedder: Embedder,
+    index: ArticleIndex,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A watching job's run is done once it has published; its copy is written after.
+    release = threading.Event()
+    write = ManifestCache._write
+
+    def held(cache: ManifestCache, key: tuple[str, int], manifest: dict[str, SourceRecord]) -> None:
+        release.wait(10)
+        write(cache, key, manifest)
+
+    monkeypatch.setattr(ManifestCache, "_write", held)
+    IngestJob(settings, embedder, index, watching=True).run(corpus)
+    assert not (settings.lexical_dir / ".manifests" / f"{index.name}.json").exists()
+    threading.Timer(0.2, release.set).start()
+    # Another reader in this process (the next job) waits for the copy.
     assert saved(settings, index) == index.manifest()
