@@ -175,6 +175,7 @@ def lifespan(settings: Settings) -> Lifespan:
                 yield
         finally:
             services.lexical.stop()
+            services.retriever.close()
             if slack is not None:
                 await slack.aclose()
             await services.ask.aclose()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
@@ -30,6 +31,8 @@ from service.settings import RetrievalSettings
 _T = TypeVar("_T")
 
 RRF_K = 60
+# Chroma reads in flight beside requests, at most.
+READERS = 16
 # In re-ranking, how much the fused retrieval rank counts beside the best sentence.
 RANK_WEIGHT = 0.2
 
@@ -86,6 +89,11 @@ class Retriever:
         self._settings = settings
         # BM25, document frequencies and vocabulary; kept current in the background.
         self._lexical = lexical if settings.mode != "dense" else None
+        # Reads Chroma beside a request's own work (see `_search`).
+        self._reader = ThreadPoolExecutor(READERS, thread_name_prefix="chroma-read")
+
+    def close(self) -> None:
+        self._reader.shutdown(wait=True)
 
     def warm(self) -> None:
         """Load (or build) the lexical index and run the model once now, not on the first
@@ -149,19 +157,31 @@ class Retriever:
         if mode == "hybrid":
             rankings.append(list(nearest))
             rank_weights.append(self._settings.dense_weight)
-        by_id: dict[str, ChunkMatch] = {}
+        size = max(top_k, self._settings.rerank)
+        # The pool as fused without a date ranking is read in the background while the
+        # question is parsed for dates: Chroma's read leaves the interpreter lock free, and
+        # a question naming no date keeps exactly this pool.
+        reading = self._reader.submit(
+            self._fetch, index, _pool(rrf(rankings, rank_weights), size), vector, nearest
+        )
         mentions = dates_in(query)
+        by_id = reading.result()
         if mentions:
             # Ranking by the date reads every candidate's date and text.
-            by_id = self._fetch(index, [*rankings[0], *nearest], vector, nearest)
+            candidates = [*rankings[0], *nearest]
+            by_id.update(
+                self._fetch(index, [i for i in candidates if i not in by_id], vector, nearest)
+            )
             rankings = [[i for i in r if i in by_id] for r in rankings]
             dense = [by_id[i].chunk for i in nearest if i in by_id]
             bm25 = [by_id[i].chunk for i in rankings[0]]
             rankings.append(_date_ranking(mentions, dense, bm25))
             rank_weights.append(1.0)
         fused = rrf(rankings, rank_weights)
-        pool = sorted(fused, key=lambda i: (-fused[i], i))[: max(top_k, self._settings.rerank)]
-        by_id.update(self._fetch(index, [i for i in pool if i not in by_id], vector, nearest))
+        pool = _pool(fused, size)
+        missing = [i for i in pool if i not in by_id]
+        if missing:
+            by_id.update(self._fetch(index, missing, vector, nearest))
         # A chunk deleted since the index or the search saw it is not read: it is dropped.
         hits = [Hit(by_id[i].chunk, fused[i], by_id[i].similarity) for i in pool if i in by_id]
         if self._settings.rerank:
@@ -207,6 +227,10 @@ class Retriever:
         except Exception as exc:
             self._index.invalidate()
             raise Unavailable(f"{what} failed: {exc}") from exc
+
+
+def _pool(fused: dict[str, float], size: int) -> list[str]:
+    return sorted(fused, key=lambda i: (-fused[i], i))[:size]
 
 
 def rerank(query: QueryTerms, hits: Sequence[Hit]) -> list[Hit]:
