@@ -14,6 +14,7 @@ from rich.console import Console
 from ingest.metrics import write_textfile
 from ingest.pipeline import IngestJob, IngestUsageError
 from ingest.prepare import config_of, load
+from ingest.reader import Listing
 from ingest.summary import Summary
 from ingest.watch import Watcher, stop_on_signals
 from ingest.write import CheckpointHook, no_checkpoint
@@ -168,13 +169,18 @@ def _watch(args: argparse.Namespace, checkpoint: CheckpointHook) -> int:
     interval = args.interval or DEFAULT_INTERVAL_S
     running = False
 
-    def run(first: bool) -> bool:
+    def run(first: bool, listing: Listing | None) -> bool:
         nonlocal running
         started = time.time()
         summary: Summary | None = None
         running = True
         try:
-            summary = job.run(folder, full=args.full and first, replace=args.replace and first)
+            summary = job.run(
+                folder,
+                full=args.full and first,
+                replace=args.replace and first,
+                listing=listing,
+            )
         except (StoreWriteError, ServiceError) as exc:
             err.print(f"[red]error:[/] {exc} (trying again in {interval:g} s)", highlight=False)
             return False

@@ -23,7 +23,7 @@ from ingest.lexical import LexicalPublisher
 from ingest.manifest_cache import ManifestCache
 from ingest.plan import Reader, Stat, plan_ingest, to_read
 from ingest.prepare import Preparer, config_of, processes_of
-from ingest.reader import Article, discover_sources, read_article
+from ingest.reader import Article, Listing, discover_sources, read_article
 from ingest.summary import Summary, summarise
 from ingest.write import CheckpointHook, PlanWriter, no_checkpoint
 from service.core.embedder import Embedder
@@ -78,21 +78,28 @@ class IngestJob:
         full: bool = False,
         replace: bool = False,
         dry_run: bool = False,
+        listing: Listing | None = None,
     ) -> Summary:
+        """`listing`: the folder as just listed (`list_folder`; a watcher's poll), which
+        the run then starts from instead of listing and stat-ing every file again."""
         started = time.perf_counter()
         folder = folder.resolve()
         if not folder.is_dir():
             raise IngestUsageError(f"{folder} is not a folder: pass the folder of articles.")
         manifest, cached = self._manifest(folder, full=full, replace=replace, dry_run=dry_run)
-        sources, skipped = discover_sources(folder)
+        # One stat per file and run, taken at its first use (before any read): the
+        # manifest check, the plan and the scan all compare the same figures.
+        stats: dict[str, tuple[int, int]] = {}
+        if listing is None:
+            sources, skipped = discover_sources(folder)
+        else:
+            sources = [source for source, _, _ in listing.files]
+            skipped = list(listing.skipped)
+            stats = {source: (size, mtime) for source, size, mtime in listing.files}
         max_bytes = self._settings.ingest.max_file_bytes
 
         def read(source: str) -> Article:
             return read_article(folder, folder / source, max_bytes)
-
-        # One stat per file and run, taken at its first use (before any read): the
-        # manifest check, the plan and the scan all compare the same figures.
-        stats: dict[str, tuple[int, int]] = {}
 
         def stat(source: str) -> tuple[int, int]:
             known = stats.get(source)

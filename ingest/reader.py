@@ -43,6 +43,30 @@ class Article:
     sha256: str
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A folder as a run starts from it: the supported files with their (size, mtime_ns),
+    sorted, and the names of the files it skips."""
+
+    files: tuple[tuple[str, int, int], ...]
+    skipped: tuple[str, ...]
+
+
+def list_folder(folder: Path) -> Listing | None:
+    """The folder's listing, a `stat` per supported file; None if the folder is gone."""
+    if not folder.is_dir():
+        return None
+    sources, skipped = discover_sources(folder)
+    found: list[tuple[str, int, int]] = []
+    for source in sources:
+        try:
+            stat = os.stat(os.path.join(folder, source))
+        except OSError:  # removed while listing: the next listing sees it gone
+            continue
+        found.append((source, stat.st_size, stat.st_mtime_ns))
+    return Listing(tuple(found), tuple(skipped))
+
+
 def discover(folder: Path) -> tuple[list[Path], list[Path]]:
     """Supported files below `folder` (sorted, hidden ones skipped) and skipped others."""
     supported, skipped = discover_sources(folder)

@@ -13,32 +13,13 @@ it where it is (the next run completes the index, as after any interrupted run).
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from ingest.reader import discover_sources
-
-# (source, size, mtime_ns) of every supported file, sorted: what a run would start from.
-Listing = tuple[tuple[str, int, int], ...]
-
-
-def listing(folder: Path) -> Listing | None:
-    """The folder's supported files and their stat; None if the folder is gone."""
-    if not folder.is_dir():
-        return None
-    sources, _ = discover_sources(folder)
-    found: list[tuple[str, int, int]] = []
-    for source in sources:
-        try:
-            stat = os.stat(os.path.join(folder, source))
-        except OSError:  # removed while listing: the next poll sees it gone
-            continue
-        found.append((source, stat.st_size, stat.st_mtime_ns))
-    return tuple(found)
+from ingest.reader import Listing, list_folder
 
 
 class Watcher:
@@ -48,10 +29,11 @@ class Watcher:
         self,
         folder: Path,
         interval: float,
-        run: Callable[[bool], bool],
+        run: Callable[[bool, Listing | None], bool],
     ) -> None:
-        """`run(first)` is one ingest run (`first` on the first one); it returns False
-        when it failed and should be retried at the next poll."""
+        """`run(first, listing)` is one ingest run (`first` on the first one) from the
+        listing the poll took (None: the folder is gone); it returns False when it failed
+        and should be retried at the next poll."""
         self._folder = folder
         self._interval = interval
         self._run = run
@@ -67,10 +49,11 @@ class Watcher:
         made = 0
         while not self._stop.is_set() and (polls is None or made < polls):
             made += 1
-            current = listing(self._folder)
+            current = list_folder(self._folder)
             if first or current != indexed:
-                # Taken before the run: a file changed during it is seen at the next poll.
-                if self._run(first):
+                # Taken before the run, which starts from it rather than listing the
+                # folder again: a file changed during it is seen at the next poll.
+                if self._run(first, current):
                     indexed = current
                 first = False
             self._stop.wait(self._interval)
