@@ -97,9 +97,6 @@ class ManifestCache:
             writer = _WRITING.get(self.path)
         if writer is not None:
             writer.join()
-            with _WRITING_LOCK:
-                if _WRITING.get(self.path) is writer:
-                    del _WRITING[self.path]
 
     def _write(self, key: tuple[str, int], manifest: Mapping[str, SourceRecord]) -> None:
         body = {

@@ -111,10 +111,6 @@ class Evidence(Generic[P]):
         return value if self.typed else value * TYPE_MISMATCH_FACTOR
 
 
-def _marker(passage: Passage) -> re.Match[str] | None:
-    return _marker_in(passage.text, passage.published)
-
-
 def _marker_in(text: str, published: str | None) -> re.Match[str] | None:
     # The marker ingest read is the one whose date is the article's (a chunk may start
     # after the article's leading white space, so its offset need not be 0).
@@ -125,7 +121,7 @@ def _marker_in(text: str, published: str | None) -> re.Match[str] | None:
 def date_marker(passage: Passage) -> tuple[int, int, str] | None:
     """Passage offsets and value of the article's `date YYYY-MM-DD` marker: the start of
     its first non-blank line (what ingest reads the article's date from)."""
-    found = _marker(passage)
+    found = _marker_in(passage.text, passage.published)
     return (found.start(1), found.end(1), found.group(1)) if found else None
 
 
