@@ -22,6 +22,8 @@ import numpy.typing as npt
 # BM25 parameters: bm25s' defaults (Lucene's variant), which the index always used.
 K1 = 1.5
 B = 0.75
+# Above this many stretches of kept rows, the kept entries are picked by a mask instead.
+_MAX_STRETCHES = 4096
 
 
 @dataclass(frozen=True)
@@ -41,8 +43,13 @@ class Bags:
     def __len__(self) -> int:
         return len(self.indptr) - 1
 
-    def extended(self, bags: Iterable[Mapping[str, int]]) -> Bags:
-        """These rows followed by `bags`; new names are appended to the table."""
+    def replaced(
+        self, keep: npt.NDArray[np.bool_] | None, bags: Iterable[Mapping[str, int]]
+    ) -> Bags:
+        """The rows where `keep` is true (all rows for None), in their order, followed by
+        `bags`; new names are appended to the table. Each kept entry is copied once: at
+        50k articles the entries are 13 million per bag, and a run that changes a file
+        drops and appends a few rows."""
         code = {name: i for i, name in enumerate(self.names)}
         lengths: list[int] = []
         terms: list[int] = []
@@ -52,21 +59,31 @@ class Bags:
             # A name not seen yet takes the next number (dicts keep insertion order).
             terms.extend([code.setdefault(name, len(code)) for name in bag])
             counts.extend(bag.values())
-        tail = np.cumsum(np.asarray(lengths, dtype=np.int64)) + self.indptr[-1]
+        sizes = np.diff(self.indptr)
+        if keep is not None:
+            sizes = sizes[keep]
+        indptr = np.zeros(len(sizes) + len(lengths) + 1, dtype=np.int64)
+        np.cumsum(np.concatenate([sizes, np.asarray(lengths, dtype=np.int64)]), out=indptr[1:])
         return Bags(
             tuple(code),
-            np.concatenate([self.indptr, tail]),
-            np.concatenate([self.terms, _int32(terms)]),
-            np.concatenate([self.counts, _int32(counts)]),
+            indptr,
+            np.concatenate([*self._kept_entries(self.terms, keep), _int32(terms)]),
+            np.concatenate([*self._kept_entries(self.counts, keep), _int32(counts)]),
         )
 
-    def kept(self, keep: npt.NDArray[np.bool_]) -> Bags:
-        """Only the rows where `keep` is true, in their order."""
-        sizes = np.diff(self.indptr)
-        entries = np.repeat(keep, sizes)
-        indptr = np.zeros(int(keep.sum()) + 1, dtype=np.int64)
-        np.cumsum(sizes[keep], out=indptr[1:])
-        return Bags(self.names, indptr, self.terms[entries], self.counts[entries])
+    def _kept_entries(
+        self, values: npt.NDArray[np.int32], keep: npt.NDArray[np.bool_] | None
+    ) -> list[npt.NDArray[np.int32]]:
+        """The entries of the kept rows, as slices of `values` where the kept rows run in a
+        few long stretches (a copy is made only by concatenating them), else masked."""
+        if keep is None:
+            return [values]
+        edges = np.flatnonzero(np.diff(keep, prepend=False, append=False))
+        if len(edges) > _MAX_STRETCHES * 2:
+            return [values[np.repeat(keep, np.diff(self.indptr))]]
+        starts = self.indptr[edges[0::2]]
+        ends = self.indptr[edges[1::2]]
+        return [values[int(a) : int(b)] for a, b in zip(starts, ends, strict=True)]
 
     def frequencies(self) -> npt.NDArray[np.int64]:
         """How many rows hold each name (each row holds a name once)."""
@@ -103,20 +120,28 @@ def bm25(tokens: Bags) -> Any:
     if n == 0:
         return None
     sizes = np.diff(tokens.indptr)
-    rows = np.repeat(np.arange(n, dtype=np.int32), sizes)
-    total = np.concatenate([[0], np.cumsum(tokens.counts, dtype=np.int64)])
+    total = np.zeros(len(tokens.counts) + 1, dtype=np.int64)
+    np.cumsum(tokens.counts, dtype=np.int64, out=total[1:])
     lengths = total[tokens.indptr[1:]] - total[tokens.indptr[:-1]]
+    del total
     average = lengths.mean()
     df = tokens.frequencies()
     idf = np.zeros(len(tokens.names), dtype=np.float32)
     # The logarithm of Python's math module, as bm25s takes it, for identical weights.
     for value in np.unique(df[df > 0]):
         idf[df == value] = math.log(1 + (n - int(value) + 0.5) / (int(value) + 0.5))
-    # The same operations in the same order and precision as bm25s, per entry at once.
+    # The same operations in the same order and precision as bm25s, per entry at once:
+    # tf / (per_row + tf) in float64, times the float32 idf, rounded to float32. Computed
+    # in one float64 buffer (13 million entries at 50k articles: each temporary is 100 MB).
     per_row = K1 * ((1 - B) + B * lengths.astype(np.float64) / average)
     tf = tokens.counts.astype(np.float32)
-    tfc = tf / (per_row[rows] + tf)
-    scores = (idf[tokens.terms] * tfc).astype(np.float32)
+    weights = np.repeat(per_row, sizes)
+    weights += tf
+    np.divide(tf, weights, out=weights)
+    del tf
+    weights *= idf[tokens.terms]
+    scores = weights.astype(np.float32)
+    del weights
     # bm25s keeps the weights column by column (one column per token), rows in order:
     # the row-by-row bags transposed, which scipy does in one counting pass (a sort of
     # every entry cost ten times more).

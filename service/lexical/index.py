@@ -132,15 +132,15 @@ class Derivation:
     def empty(cls) -> Derivation:
         return cls(Bags.empty(), Bags.empty(), Bags.empty())
 
-    def extended(self, texts: Sequence[str]) -> Derivation:
+    def replaced(self, keep: npt.NDArray[np.bool_] | None, texts: Sequence[str]) -> Derivation:
+        """The rows where `keep` is true (all for None), followed by the rows of `texts`."""
         return Derivation(
-            self.tokens.extended(counted(t) for t in _tokens(texts)) if texts else self.tokens,
-            self.terms.extended(once(term_set(t)) for t in texts),
-            self.words.extended(once(w.casefold() for w in _WORD.findall(t)) for t in texts),
+            self.tokens.replaced(keep, [counted(t) for t in _tokens(texts)] if texts else []),
+            self.terms.replaced(keep, [once(term_set(t)) for t in texts]),
+            self.words.replaced(
+                keep, [once(w.casefold() for w in _WORD.findall(t)) for t in texts]
+            ),
         )
-
-    def kept(self, keep: npt.NDArray[np.bool_]) -> Derivation:
-        return Derivation(self.tokens.kept(keep), self.terms.kept(keep), self.words.kept(keep))
 
 
 _NO_IDS: Final = np.array([], dtype="S32")
@@ -221,7 +221,7 @@ class LexicalIndex:
     def build(cls, key: IndexKey | None, chunks: Iterable[Chunk]) -> LexicalIndex:
         """Derive everything from the chunks (in the order Chroma returns them)."""
         empty = Rows(ids=_NO_IDS, source=_NO_CODES, published=_NO_DATES, sources=())
-        return cls._derive(key, empty, Derivation.empty(), list(chunks))
+        return cls._derive(key, empty, Derivation.empty(), None, list(chunks))
 
     def updated(
         self, key: IndexKey, dropped: Collection[str], added: Sequence[Chunk]
@@ -241,15 +241,20 @@ class LexicalIndex:
             published=np.asarray(rows.published)[keep],
             sources=rows.sources,
         )
-        return self._derive(key, kept, self.derivation.kept(keep), added)
+        return self._derive(key, kept, self.derivation, keep, added)
 
     @classmethod
     def _derive(
-        cls, key: IndexKey | None, rows: Rows, derivation: Derivation, added: Sequence[Chunk]
+        cls,
+        key: IndexKey | None,
+        rows: Rows,
+        derivation: Derivation,
+        keep: npt.NDArray[np.bool_] | None,
+        added: Sequence[Chunk],
     ) -> LexicalIndex:
-        """`rows` with `derivation`, followed by the `added` chunks; every weight and count
-        recomputed over all of them."""
-        derivation = derivation.extended([c.text for c in added])
+        """`rows` with the rows of `derivation` where `keep` is true (all for None),
+        followed by the `added` chunks; every weight and count recomputed over all of them."""
+        derivation = derivation.replaced(keep, [c.text for c in added])
         rows = _appended(rows, added)
         stats = TermStats(len(rows.ids), Counter(derivation.terms.present()))
         vocabulary = sorted(derivation.words.present())

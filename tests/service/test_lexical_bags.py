@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bm25s
 import numpy as np
+import pytest
 
 from service.core.store import Chunk
 from service.lexical.bags import Bags, bm25, counted
@@ -40,7 +41,7 @@ def chunk(i: int, text: str, source: str) -> Chunk:
 
 def test_the_weights_are_bm25s_weights() -> None:
     tokens = _tokens(TEXTS)
-    ours = bm25(Bags.empty().extended(counted(t) for t in tokens))
+    ours = bm25(Bags.empty().replaced(None, [counted(t) for t in tokens]))
     theirs = bm25s.BM25()
     theirs.index(tokens, show_progress=False)
     for query in QUERIES:
@@ -62,3 +63,41 @@ def test_dropping_rows_and_appending_equals_building_from_scratch() -> None:
     assert derived.vocabulary == rebuilt.vocabulary
     for query in [*QUERIES, "reopened"]:
         assert derived.search(query, 10) == rebuilt.search(query, 10)
+
+
+def test_kept_rows_and_appended_rows_are_the_rows_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Kept rows are copied as stretches of rows, or by a mask when the stretches are many:
+    both give exactly the bags of the kept rows followed by the new ones."""
+    rng = np.random.default_rng(7)
+    names = [f"w{i}" for i in range(40)]
+    rows = [
+        {names[j]: int(rng.integers(1, 4)) for j in rng.choice(40, int(rng.integers(0, 6)))}
+        for _ in range(60)
+    ]
+    bags = Bags.empty().replaced(None, rows)
+    added = [{"w3": 2, "new": 1}, {}, {"other": 5}]
+    for keep in (
+        rng.random(60) < 0.7,
+        np.ones(60, dtype=bool),
+        np.zeros(60, dtype=bool),
+        np.arange(60) % 2 == 0,
+    ):
+        expected = [row for row, kept in zip(rows, keep, strict=True) if kept] + added
+        by_stretches = bags.replaced(keep, added)
+        monkeypatch.setattr("service.lexical.bags._MAX_STRETCHES", 0)
+        by_mask = bags.replaced(keep, added)
+        monkeypatch.undo()
+        for got in (by_stretches, by_mask):
+            assert len(got) == len(expected)
+            assert [_row(got, r) for r in range(len(got))] == expected
+            assert got.names[: len(bags.names)] == bags.names
+
+
+def _row(bags: Bags, r: int) -> dict[str, int]:
+    start, end = int(bags.indptr[r]), int(bags.indptr[r + 1])
+    return {
+        bags.names[int(t)]: int(c)
+        for t, c in zip(bags.terms[start:end], bags.counts[start:end], strict=True)
+    }
