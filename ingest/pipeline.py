@@ -64,6 +64,7 @@ class IngestJob:
             else LexicalStore(settings.lexical_dir, index.name),
             index,
             lambda message: self._console.print(f"[yellow]warning:[/] {message}"),
+            background=watching,
         )
         # Beside the lexical indexes: both are derived from the collection, per generation.
         self._cache = ManifestCache(
@@ -141,6 +142,12 @@ class IngestJob:
             dry_run=dry_run,
             seconds=time.perf_counter() - started,
         )
+
+    def wait(self) -> None:
+        """Until what a watching job's last run left to the background (the manifest copy,
+        removing older lexical indexes) is done; its next run, and the exit, wait too."""
+        self._cache.wait()
+        self._lexical.wait()
 
     def _preparer(self, folder: Path, read: Reader, dry_run: bool) -> Preparer:
         """The per-file work of a run: in worker processes for a large run, unless

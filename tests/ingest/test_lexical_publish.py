@@ -4,7 +4,10 @@ the previous one by difference, and it always equals the index built from Chroma
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
+
+import pytest
 
 from ingest.pipeline import IngestJob
 from service.core.embedder import Embedder
@@ -202,3 +205,46 @@ def test_only_the_newest_saved_states_are_kept(
     folders = sorted(p.name for p in store(settings, index).folder.iterdir() if p.is_dir())
     assert len(folders) == KEEP
     assert IndexKey(index.collection_id, index.generation or 0).folder_name in folders
+
+
+def test_a_watching_job_removes_older_states_after_its_run(
+    settings: Settings,
+    embedder: Embedder,
+    index: ArticleIndex,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    release = threading.Event()
+    release.set()
+    prune = LexicalStore.prune
+
+    def held(self: LexicalStore) -> None:
+        assert release.wait(timeout=30)
+        prune(self)
+
+    monkeypatch.setattr(LexicalStore, "prune", held)
+    job = IngestJob(settings, embedder, index, watching=True)
+    target = corpus / SAMPLES[2]
+
+    def change_and_run(run: int) -> None:
+        target.write_text(target.read_text("utf-8") + f"\nRun {run} added this.\n", "utf-8")
+        job.run(corpus)
+
+    def folders() -> list[str]:
+        return sorted(p.name for p in store(settings, index).folder.iterdir() if p.is_dir())
+
+    for run in range(KEEP + 1):
+        change_and_run(run)
+    job.wait()
+    assert len(folders()) == KEEP
+    # The run is done, and its generation published, before the older state is removed.
+    release.clear()
+    change_and_run(KEEP + 1)
+    newest = IndexKey(index.collection_id, index.generation or 0).folder_name
+    assert len(folders()) == KEEP + 1 and newest in folders()
+    threading.Timer(0.2, release.set).start()
+    # The next run waits for it before it takes its base.
+    change_and_run(KEEP + 2)
+    job.wait()
+    assert len(folders()) == KEEP
+    assert_mirrors_chroma(published(settings, index), index)
