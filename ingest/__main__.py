@@ -58,7 +58,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--interval",
         type=_seconds,
         metavar="S",
-        help=f"with --watch: seconds between polls (default {DEFAULT_INTERVAL_S:g})",
+        help="with --watch: seconds between polls when no file-system event comes "
+        f"(default {DEFAULT_INTERVAL_S:g}; an event wakes the watcher at once)",
     )
     parser.add_argument(
         "--metrics-file",
@@ -197,7 +198,9 @@ def _watch(args: argparse.Namespace, checkpoint: CheckpointHook) -> int:
         load(config_of(settings, folder, embedder.max_tokens, annotate=True))
         watcher = Watcher(folder, interval, run)
         stop_on_signals(watcher, lambda: running)
-        err.print(f"watching {folder} every {interval:g} s (Ctrl-C or SIGTERM stops)")
+        err.print(
+            f"watching {folder}: on file events, and every {interval:g} s (Ctrl-C or SIGTERM stops)"
+        )
         watcher.watch()
     except (IngestUsageError, ServiceError) as exc:
         err.print(f"[red]error:[/] {exc}")

@@ -5,7 +5,10 @@ and the language pipeline (seconds, before any file is read). The watcher pays o
 polls the folder: every `interval` seconds it lists the supported files with their size
 and modification time (a `stat` each, nothing read) and, when that listing differs from
 the one its last successful run started from, runs the same incremental job as
-`python -m ingest PATH`, which reads only the files whose stat changed. A run that fails
+`python -m ingest PATH`, which reads only the files whose stat changed. It does not wait
+for the next poll to see a change: the folder's file-system events (inotify and its kin,
+through watchfiles) wake it at once, and the poll stays as the fallback where events do
+not come (a network mount, a watch limit reached). A run that fails
 (the store cannot be written, the embedder is unreachable) is reported and retried at the
 next poll; SIGINT or SIGTERM end the watcher between runs at once, and during a run stop
 it where it is (the next run completes the index, as after any interrupted run).
@@ -19,7 +22,12 @@ from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
+import watchfiles
+
 from ingest.reader import Listing, list_folder
+
+# Events this close together are one change (an editor's truncate and write).
+EVENT_STEP_MS = 100
 
 
 class Watcher:
@@ -38,25 +46,54 @@ class Watcher:
         self._interval = interval
         self._run = run
         self._stop = threading.Event()
+        # Set by a file-system event in the folder, or by `stop`: the wait ends early.
+        self._wake = threading.Event()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def watch(self, polls: int | None = None) -> None:
         """Poll until stopped (or `polls` polls have been made)."""
         indexed: Listing | None = None
         first = True
         made = 0
-        while not self._stop.is_set() and (polls is None or made < polls):
-            made += 1
-            current = list_folder(self._folder)
-            if first or current != indexed:
-                # Taken before the run, which starts from it rather than listing the
-                # folder again: a file changed during it is seen at the next poll.
-                if self._run(first, current):
-                    indexed = current
-                first = False
-            self._stop.wait(self._interval)
+        listening = threading.Event()
+        events = threading.Thread(
+            target=self._listen, args=(listening,), name="folder-events", daemon=True
+        )
+        events.start()
+        try:
+            while not self._stop.is_set() and (polls is None or made < polls):
+                made += 1
+                # Cleared before the listing: an event during it or the run ends the wait.
+                self._wake.clear()
+                current = list_folder(self._folder)
+                if first or current != indexed:
+                    # Taken before the run, which starts from it rather than listing the
+                    # folder again: a file changed during it is seen at the next poll.
+                    if self._run(first, current):
+                        indexed = current
+                    first = False
+                self._wake.wait(self._interval)
+        finally:
+            listening.set()
+
+    def _listen(self, done: threading.Event) -> None:
+        """Wake the poll on each batch of the folder's file-system events, until `done`.
+        Where they cannot be had the poll goes on alone."""
+        try:
+            for _ in watchfiles.watch(
+                self._folder,
+                stop_event=done,
+                step=EVENT_STEP_MS,
+                yield_on_timeout=False,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
+            ):
+                self._wake.set()
+        except (OSError, RuntimeError):
+            return
 
 
 def stop_on_signals(watcher: Watcher, in_run: Callable[[], bool]) -> None:
