@@ -15,14 +15,13 @@ import synth_corpus
 
 from benchmarks.context import Bench
 from benchmarks.rows import Row, Target, row
+from benchmarks.sections.ingest_1000 import CHUNKS_PER_FILE
 from ingest.chunker import chunk_text
 from service.evidence.annotate import annotate
 from service.evidence.sentences import sentence_spans
 
 ARTICLES = 200
 SEED = 3
-# Texts per `embed` call, about one ingest group's worth (as in `ingest_1000`).
-EMBED_CALL = 128
 
 
 def run(bench: Bench) -> list[Row]:
@@ -46,8 +45,10 @@ def run(bench: Bench) -> list[Row]:
     annotate(work, processes=1)
     annotate_s = time.perf_counter() - started
     started = time.perf_counter()
-    for begin in range(0, len(chunks), EMBED_CALL):
-        embedder.embed(chunks[begin : begin + EMBED_CALL])
+    # Texts per `embed` call: about one ingest group's worth, as in `ingest_1000`.
+    per_call = bench.settings.ingest.group_files * CHUNKS_PER_FILE
+    for begin in range(0, len(chunks), per_call):
+        embedder.embed(chunks[begin : begin + per_call])
     embed_s = time.perf_counter() - started
 
     per_article = 1000 / ARTICLES
