@@ -145,7 +145,7 @@ _ALIASES = {
 def same_name(a: str, b: str) -> bool:
     """Equal names, or one a longer form of the other ("Zelenskyy"/"Zelensky",
     "Ukraine"/"Ukrainian"): a common stem of at least five letters, at most three more;
-    or two names for one thing ("France"/"French", "Britain"/"UK", "Moscow"/"Kremlin")."""
+    or two names for one country ("France"/"French", "Britain"/"UK")."""
     if a == b or _ALIASES.get(a, a) == _ALIASES.get(b, b):
         return True
     n = 0
