@@ -18,11 +18,11 @@ as before.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
+from ingest.background import Deferred
 from service.core.store import ArticleIndex, Chunk
 from service.lexical.index import IndexKey, LexicalIndex
 from service.lexical.store import LexicalStore
@@ -46,7 +46,7 @@ class LexicalPublisher:
         self._index = index
         self._warn = warn
         self._background = background
-        self._pruning: threading.Thread | None = None
+        self._pruning = Deferred("lexical-prune")
         self.reset()
 
     def reset(self) -> None:
@@ -115,15 +115,11 @@ class LexicalPublisher:
         if not self._background:
             self._prune()
             return
-        self.wait()
-        self._pruning = threading.Thread(target=self._prune, name="lexical-prune", daemon=False)
-        self._pruning.start()
+        self._pruning.start(self._prune)
 
     def wait(self) -> None:
         """Until older indexes being removed in the background are removed."""
-        if self._pruning is not None:
-            self._pruning.join()
-            self._pruning = None
+        self._pruning.wait()
 
     def _prune(self) -> None:
         assert self._store is not None

@@ -18,9 +18,11 @@ import os
 import threading
 from collections.abc import Mapping
 from dataclasses import fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ingest.background import Deferred
 from service.core.store import ArticleIndex, SourceRecord
 
 # Bumped when the saved form or its meaning changes: an older copy is ignored. 2: saved
@@ -29,9 +31,14 @@ FORMAT = 2
 _FIELDS = tuple(f.name for f in fields(SourceRecord))
 
 
-# The copy being written for each path, by any job of this process: a load waits for it.
-_WRITING: dict[Path, threading.Thread] = {}
+# The copy being written to each path, by any job of this process: a load waits for it.
+_WRITING: dict[Path, Deferred] = {}
 _WRITING_LOCK = threading.Lock()
+
+
+def _writer(path: Path) -> Deferred:
+    with _WRITING_LOCK:
+        return _WRITING.setdefault(path, Deferred("manifest-copy"))
 
 
 class ManifestCache:
@@ -84,19 +91,11 @@ class ManifestCache:
         if not self._background:
             self._write(key, entries)
             return
-        writer = threading.Thread(
-            target=self._write, args=(key, entries), name="manifest-copy", daemon=False
-        )
-        with _WRITING_LOCK:
-            _WRITING[self.path] = writer
-        writer.start()
+        _writer(self.path).start(partial(self._write, key, entries))
 
     def wait(self) -> None:
         """Until the copy this process is writing to this path, if any, is written."""
-        with _WRITING_LOCK:
-            writer = _WRITING.get(self.path)
-        if writer is not None:
-            writer.join()
+        _writer(self.path).wait()
 
     def _write(self, key: tuple[str, int], manifest: Mapping[str, SourceRecord]) -> None:
         body = {
