@@ -60,6 +60,7 @@ class Bags:
             terms.extend([code.setdefault(name, len(code)) for name in bag])
             counts.extend(bag.values())
         sizes = np.diff(self.indptr)
+        picked = _picked(self.indptr, sizes, keep)
         if keep is not None:
             sizes = sizes[keep]
         indptr = np.zeros(len(sizes) + len(lengths) + 1, dtype=np.int64)
@@ -67,23 +68,9 @@ class Bags:
         return Bags(
             tuple(code),
             indptr,
-            np.concatenate([*self._kept_entries(self.terms, keep), _int32(terms)]),
-            np.concatenate([*self._kept_entries(self.counts, keep), _int32(counts)]),
+            np.concatenate([*_taken(self.terms, picked), _int32(terms)]),
+            np.concatenate([*_taken(self.counts, picked), _int32(counts)]),
         )
-
-    def _kept_entries(
-        self, values: npt.NDArray[np.int32], keep: npt.NDArray[np.bool_] | None
-    ) -> list[npt.NDArray[np.int32]]:
-        """The entries of the kept rows, as slices of `values` where the kept rows run in a
-        few long stretches (a copy is made only by concatenating them), else masked."""
-        if keep is None:
-            return [values]
-        edges = np.flatnonzero(np.diff(keep, prepend=False, append=False))
-        if len(edges) > _MAX_STRETCHES * 2:
-            return [values[np.repeat(keep, np.diff(self.indptr))]]
-        starts = self.indptr[edges[0::2]]
-        ends = self.indptr[edges[1::2]]
-        return [values[int(a) : int(b)] for a, b in zip(starts, ends, strict=True)]
 
     def frequencies(self) -> npt.NDArray[np.int64]:
         """How many rows hold each name (each row holds a name once)."""
@@ -93,6 +80,33 @@ class Bags:
         """The names some row holds, with the number of rows holding them."""
         df = self.frequencies()
         return {self.names[i]: int(df[i]) for i in np.flatnonzero(df)}
+
+
+def _picked(
+    indptr: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.int64],
+    keep: npt.NDArray[np.bool_] | None,
+) -> list[slice] | npt.NDArray[np.bool_]:
+    """The entries of the rows where `keep` is true: the slices of the few long stretches
+    the kept rows run in (taking them copies nothing until they are concatenated), or,
+    where the stretches are many, a mask over all entries."""
+    if keep is None:
+        return [slice(None)]
+    edges = np.flatnonzero(np.diff(keep, prepend=False, append=False))
+    if len(edges) > _MAX_STRETCHES * 2:
+        mask: npt.NDArray[np.bool_] = np.repeat(keep, sizes)
+        return mask
+    starts = indptr[edges[0::2]]
+    ends = indptr[edges[1::2]]
+    return [slice(int(a), int(b)) for a, b in zip(starts, ends, strict=True)]
+
+
+def _taken(
+    values: npt.NDArray[np.int32], picked: list[slice] | npt.NDArray[np.bool_]
+) -> list[npt.NDArray[np.int32]]:
+    if isinstance(picked, list):
+        return [values[s] for s in picked]
+    return [values[picked]]
 
 
 def _int32(values: Sequence[int]) -> npt.NDArray[np.int32]:
