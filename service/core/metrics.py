@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -65,8 +66,17 @@ def multiprocess_dir() -> Path | None:
     return Path(value) if value else None
 
 
-@lru_cache(maxsize=1)
+# Two threads' first metric (a request, a background index build) must not both register.
+_CREATING = threading.Lock()
+
+
 def _metrics() -> _Metrics:
+    with _CREATING:
+        return _created()
+
+
+@lru_cache(maxsize=1)
+def _created() -> _Metrics:
     from prometheus_client import values
 
     if multiprocess_dir() is not None and not getattr(values.ValueClass, "_multiprocess", False):
