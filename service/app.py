@@ -66,12 +66,13 @@ def build_services(settings: Settings) -> Services:
         embedded=settings.chroma.host is None,
     )
     llm: Answerer | None = None
-    if settings.use_llm and settings.answer.mode == "select":
+    if settings.use_llm:
         chat = ChatModel(settings.llm, build_llm_client(settings.llm))
-        llm = SelectAnswerer(chat, settings.llm.context_tokens, settings.answer)
-    elif settings.use_llm:
-        vectors = WordVectors(embedder.embed)
-        llm = LLMAnswerer(settings.llm, build_llm_client(settings.llm), vectors)
+        if settings.answer.mode == "select":
+            llm = SelectAnswerer(chat, settings.llm.context_tokens, settings.answer)
+        else:
+            vectors = WordVectors(embedder.embed)
+            llm = LLMAnswerer(chat, settings.llm, settings.answer, vectors)
     lexical = LexicalView(
         live,
         LexicalStore(settings.lexical_dir, settings.collection),

@@ -280,7 +280,8 @@ class AnswerSettings(BaseSettings):
         ge=-1,
         le=1,
         description="Abstain when no sentence's answer score (how well it holds what the "
-        "question asks for) reaches this (see docs/abstention.md).",
+        "question asks for) reaches this (see docs/abstention.md); in `llm` mode the model "
+        "is then not asked.",
     )
     keep_ratio: float = Field(
         0.6,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import openai
@@ -19,14 +19,15 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from service.answer.base import Answer, AnswerPassage, Message, Token, Usage
 from service.answer.candidates import as_passage, evidence_parts, rank
-from service.answer.postprocess import MalformedOutput, finalize
+from service.answer.extractive import ExtractiveAnswerer
+from service.answer.postprocess import MalformedOutput, Unverified, finalize
 from service.answer.prompt import Numbered, build_messages, fit_passages
 from service.answer.wording import WordVectors
 from service.core import metrics
 from service.core.tokens import count_tokens
 from service.errors import ConfigurationError, UpstreamError, UpstreamTimeout
 from service.evidence.scoring import QueryTerms
-from service.settings import LLMSettings
+from service.settings import AnswerSettings, LLMSettings
 
 # How many candidate sentences a prompt shows (each with its article's title and date).
 PROMPT_SENTENCES = 8
@@ -197,16 +198,25 @@ class ModelAnswerer:
 
 class LLMAnswerer(ModelAnswerer):
     """The generative answerer: the model writes the answer from the numbered evidence
-    sentences; every claim is then checked against them (service/answer/postprocess.py)."""
+    sentences; every claim is then checked against them (service/answer/postprocess.py).
+
+    The evidence decides refusal, as it does for the extractive answerer: where no
+    candidate sentence passes the answer checks, the model is not asked (it would write
+    the neighbouring fact it was shown); where they pass, a claim of the model's stands
+    only if a sentence that passes them states it, and when none does, the answer is the
+    evidence's own sentences."""
 
     def __init__(
         self,
+        llm: ChatModel,
         settings: LLMSettings,
-        client: openai.AsyncOpenAI,
+        answer: AnswerSettings,
         vectors: WordVectors | None = None,
     ) -> None:
-        super().__init__(ChatModel(settings, client))
+        super().__init__(llm)
         self._settings = settings
+        self._extractive = ExtractiveAnswerer(answer)
+        self._min_score = answer.min_score
         # Lets the claim check keep a claim that says a sentence's word in another word.
         self._vectors = vectors
 
@@ -219,12 +229,15 @@ class LLMAnswerer(ModelAnswerer):
         query: QueryTerms,
         context: Sequence[AnswerPassage] = (),
     ) -> AsyncIterator[Token | Answer]:
-        numbered = evidence_sentences(query, passages, context, self._settings.context_tokens)
-        if not numbered:
-            yield Answer.abstain(self.model)
+        evidence = replace(self._extractive.answer(query, passages), model=self.model)
+        if evidence.abstained:
+            yield evidence
             return
-        messages = build_messages(question, history, numbered)
-        parts: list[str] = []
+        shown = prompt_evidence(
+            query, passages, context, self._settings.context_tokens, self._min_score
+        )
+        messages = build_messages(question, history, shown.sentences)
+        pieces: list[str] = []
         usage = Usage()
         settings = self._settings
         async for item in self._llm.chat(
@@ -233,16 +246,64 @@ class LLMAnswerer(ModelAnswerer):
             if isinstance(item, Usage):
                 usage = item
             elif isinstance(item, str):
-                parts.append(item)
+                pieces.append(item)
                 yield Token(item)
         # The claim check reads the question as it was searched: misspelt names repaired
         # ("Mohn" is the article's "Moen"), a follow-up made standalone.
         understood = query.asked or query.text
         try:
-            yield finalize("".join(parts), numbered, self.model, usage, understood, self._vectors)
+            answer = finalize(
+                "".join(pieces),
+                shown.sentences,
+                self.model,
+                usage,
+                understood,
+                self._vectors,
+                strict=True,
+                answering=shown.answering,
+            )
         except MalformedOutput as exc:
             metrics.llm_failed("malformed")
             raise UpstreamError(f"The LLM's answer was unusable: {exc}.") from exc
+        except Unverified:
+            # The model said it in words no sentence states: the sentences that do answer.
+            metrics.llm_failed("unverified")
+            answer = replace(evidence, usage=usage)
+        yield replace(answer, confidence=evidence.confidence)
+
+
+@dataclass(frozen=True)
+class PromptEvidence:
+    """What the model is shown, and which of it answers."""
+
+    sentences: list[Numbered]
+    # The numbers of the sentences that answer: a candidate in them passes the answer
+    # checks with a score of `RAG_ANSWER_MIN_SCORE` or more, as the extractive answer's own
+    # sentence must. Only these may state a claim of the answer.
+    answering: frozenset[int]
+
+
+def prompt_evidence(
+    query: QueryTerms,
+    passages: Sequence[AnswerPassage],
+    context: Sequence[AnswerPassage],
+    budget_tokens: int,
+    min_score: float,
+) -> PromptEvidence:
+    answers = rank(query, passages)
+    parts = evidence_parts(answers, PROMPT_SENTENCES, context or passages)
+    answers_at = [
+        (c.evidence.source, c.evidence.start)
+        for c in answers.candidates
+        if c.passes and c.score >= min_score
+    ]
+    answering = frozenset(
+        n
+        for n, part in enumerate(parts, 1)
+        if any(src == part.passage.source and part.start <= at < part.end for src, at in answers_at)
+    )
+    sentences = fit_passages([as_passage(p) for p in parts], budget_tokens)
+    return PromptEvidence(sentences, answering)
 
 
 def evidence_sentences(

@@ -5,13 +5,15 @@ after it). Every claim is checked against the passages (service/answer/verify.py
 and cited to the sentence that states it, preferring the passages the model cited, or
 dropped when no passage states it. Citations are numbered in order of appearance. A
 refusal, in the fixed sentence or the model's own words, becomes an abstention, and so
-does an answer of which no claim survives.
+does an answer of which no claim survives (or, asked so, it raises `Unverified`, for the
+answerer to decide).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from service.answer.base import ABSTAIN_TEXT, Answer, Citation, Usage
@@ -48,6 +50,10 @@ _REFUSAL = re.compile(
 
 class MalformedOutput(Exception):
     """The model answered without any usable citation."""
+
+
+class Unverified(Exception):
+    """The model answered, and no claim of its answer is stated by a passage."""
 
 
 def is_refusal(text: str) -> bool:
@@ -124,7 +130,14 @@ def finalize(
     usage: Usage,
     question: str = "",
     vectors: WordVectors | None = None,
+    *,
+    strict: bool = False,
+    answering: AbstractSet[int] | None = None,
 ) -> Answer:
+    """The contract answer of the model's `raw` text; `strict`: raise `Unverified` instead
+    of abstaining when the model answered and no claim of it survives the check;
+    `answering`: the numbers of the passages that answer the question, the only ones a
+    claim may rest on (all when None)."""
     text = raw.strip()
     by_number = {p.n: p for p in passages}
     if is_refusal(text) and not any(
@@ -132,13 +145,14 @@ def finalize(
     ):
         return Answer.abstain(model, usage=usage)
     if not MARKER.sub("", _PASSAGE_WORDS.sub("", text)).strip(" \t\r\n.,;:!?"):
-        return _quoted(text, by_number, model, usage)
+        return _quoted(text, by_number, model, usage, answering, strict=strict)
 
     claims = split_claims(text)
     if claims and _factual_part(claims[0]) is None:
         # The model opened with a refusal: what follows is context, not an answer.
         return Answer.abstain(model, usage=usage)
-    verifier = Verifier(passages, vectors)
+    stating = passages if answering is None else [p for p in passages if p.n in answering]
+    verifier = Verifier(stating, vectors)
     citations: list[Citation] = []
     numbering: dict[tuple[str, int, int], int] = {}
     parts: list[str] = []
@@ -155,19 +169,34 @@ def finalize(
             parts.append("\n" if claim.new_line else " ")
         parts.append(sentence)
     if not citations:
+        if strict:
+            raise Unverified(text)
         return Answer.abstain(model, usage=usage)
     return Answer(
         text="".join(parts), abstained=False, citations=citations, model=model, usage=usage
     )
 
 
-def _quoted(text: str, by_number: dict[int, Numbered], model: str, usage: Usage) -> Answer:
+def _quoted(
+    text: str,
+    by_number: dict[int, Numbered],
+    model: str,
+    usage: Usage,
+    answering: AbstractSet[int] | None,
+    *,
+    strict: bool,
+) -> Answer:
     """A reply that is only markers ("[2]") names the passages that answer: the answer is
     their sentences verbatim, each cited to its span (a small model often replies so)."""
     named = dict.fromkeys(n for m in MARKER.finditer(text) for n in _numbers_in(m.group(0)))
-    shown = [by_number[n].passage for n in named if n in by_number]
-    if not shown:
+    valid = [n for n in named if n in by_number]
+    if not valid:
         raise MalformedOutput("the model's answer cites only passages it was not shown")
+    shown = [by_number[n].passage for n in valid if answering is None or n in answering]
+    if not shown:
+        if strict:
+            raise Unverified(text)
+        return Answer.abstain(model, usage=usage)
     return quoted_answer(
         [
             Part(p, p.start + start, p.start + end, p.text[start:end], p.score)

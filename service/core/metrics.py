@@ -32,7 +32,9 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 PREFIX = "newsrag"
 
 Stage = Literal["embed", "retrieve", "generate"]
-LLMErrorKind = Literal["timeout", "connection", "status", "empty", "malformed", "other"]
+LLMErrorKind = Literal[
+    "timeout", "connection", "status", "empty", "malformed", "unverified", "other"
+]
 
 # Anything else is counted as "other" so a client cannot mint label values.
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -135,7 +137,8 @@ def _answer_metrics() -> tuple[Counter, Counter, Counter, Counter, Counter, Coun
         Counter(
             _name("llm_errors"),
             "LLM calls that failed, by kind: timeout, connection, status (an HTTP error), "
-            "empty (no answer), malformed (unusable output), other.",
+            "empty (no answer), malformed (unusable output), unverified (no claim stated by "
+            "the evidence, answered with its sentences instead), other.",
             ["kind"],
         ),
         Counter(

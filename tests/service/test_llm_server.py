@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -24,12 +25,13 @@ from httpx_sse import connect_sse
 
 from devtools.procs import free_port
 from service.answer.base import Answer, Usage
-from service.answer.llm import evidence_sentences
-from service.answer.postprocess import MalformedOutput, finalize
-from service.answer.prompt import Numbered
+from service.answer.extractive import ExtractiveAnswerer
+from service.answer.llm import PromptEvidence, prompt_evidence
+from service.answer.postprocess import MalformedOutput, Unverified, finalize
 from service.app import create_app
 from service.ask.followup import Resolution
 from service.ask.service import answer_terms
+from service.core import metrics
 from service.settings import AnswerSettings, LLMSettings, Settings
 from tests.service.conftest import check_invariants
 from tests.service.live import serve
@@ -43,6 +45,8 @@ QUESTION = "Where were the US-Ukraine talks held?"
 # Three passages give a prompt of a few hundred tokens; every request below sends the
 # same prompt, so after the first one the server reuses its cached prefix.
 TOP_K = 3
+# Nothing in the sample articles is about a cycling race: the answer checks refuse it.
+OFF_TOPIC = "Who won the 2019 Tour de France?"
 HTTP_TIMEOUT = httpx.Timeout(300.0, connect=10.0)
 
 
@@ -98,17 +102,28 @@ def stream_ask(base: str, **body: Any) -> list[tuple[str, dict[str, Any]]]:
         return [(event.event, json.loads(event.data)) for event in source.iter_sse()]
 
 
-def passages_for(app: FastAPI, settings: Settings) -> list[Numbered]:
-    """The evidence sentences the service put in the prompt: the same retrieval, ranked
-    and completed the same way, within the same budget."""
+@dataclass(frozen=True)
+class Evidence:
+    """What the service answers from, for one question: the sentences it put in the
+    prompt and which of them answer (the same retrieval, ranked and completed the same
+    way, within the same budget) and the extractive answer of the same passages."""
+
+    shown: PromptEvidence
+    answer: Answer
+
+
+def evidence_for(app: FastAPI, settings: Settings, question: str = QUESTION) -> Evidence:
     services = app.state.services
-    retrieval = services.retriever.retrieve(QUESTION, TOP_K)
+    retrieval = services.retriever.retrieve(question, TOP_K)
     assert len(retrieval.hits) == TOP_K
     context = services.retriever.with_neighbours(retrieval.hits, settings.llm.neighbours)
-    query = answer_terms(retrieval.query, Resolution.unchanged(QUESTION))
-    sentences = evidence_sentences(query, retrieval.hits, context, settings.llm.context_tokens)
-    assert sentences
-    return sentences
+    query = answer_terms(retrieval.query, Resolution.unchanged(question))
+    shown = prompt_evidence(
+        query, retrieval.hits, context, settings.llm.context_tokens, settings.answer.min_score
+    )
+    assert shown.sentences
+    extractive = ExtractiveAnswerer(settings.answer).answer(query, retrieval.hits)
+    return Evidence(shown, extractive)
 
 
 def check_error(response: httpx.Response, status: int, code: str, fragment: str) -> None:
@@ -174,12 +189,24 @@ def test_official_openai_client_talks_to_the_server(llm_url: str) -> None:
     assert completion.usage.prompt_tokens > 0
 
 
-def expected_outcome(raw: str, passages: list[Numbered]) -> Answer | MalformedOutput:
-    """What post-processing makes of the model's raw text: the oracle for the service."""
+def expected_outcome(raw: str, evidence: Evidence) -> Answer | MalformedOutput:
+    """What post-processing makes of the model's raw text, the evidence's sentences where
+    no sentence that answers states a claim of it: the oracle for the service."""
     try:
-        return finalize(raw, passages, LLM_NAME, Usage(), QUESTION)
+        shown = evidence.shown
+        return finalize(
+            raw,
+            shown.sentences,
+            LLM_NAME,
+            Usage(),
+            QUESTION,
+            strict=True,
+            answering=shown.answering,
+        )
     except MalformedOutput as exc:
         return exc
+    except Unverified:
+        return evidence.answer
 
 
 def check_is(body: dict[str, Any], expected: Answer) -> None:
@@ -202,7 +229,7 @@ def test_ask_stream_tokens_then_the_post_processed_answer(
     final, data, raw = split_stream(events)
     assert sum(name == "token" for name, _ in events) >= 1, "the model streams for real"
     assert raw.strip()
-    expected = expected_outcome(raw, passages_for(app, llm_settings(indexed, llm_url)))
+    expected = expected_outcome(raw, evidence_for(app, llm_settings(indexed, llm_url)))
     # The stream ends as post-processing of exactly the streamed text says it must.
     if isinstance(expected, MalformedOutput):
         assert (final, data["code"]) == ("error", "upstream_error"), data
@@ -218,7 +245,7 @@ def test_ask_json_is_the_post_processed_model_output(
     service_url, app = service
     # Temperature 0 and the same prompt: the JSON request gets the text the stream showed.
     _, _, raw = split_stream(stream_ask(service_url))
-    expected = expected_outcome(raw, passages_for(app, llm_settings(indexed, llm_url)))
+    expected = expected_outcome(raw, evidence_for(app, llm_settings(indexed, llm_url)))
     response = post_ask(service_url)
     if isinstance(expected, MalformedOutput):
         check_error(response, 502, "upstream_error", f"The LLM's answer was unusable: {expected}")
@@ -234,7 +261,7 @@ def test_fallback_answers_exactly_when_the_model_output_is_unusable(
     app = create_app(llm_settings(indexed, llm_url, fallback=True))
     with serve(app) as url:
         final, data, raw = split_stream(stream_ask(url))
-        expected = expected_outcome(raw, passages_for(app, llm_settings(indexed, llm_url)))
+        expected = expected_outcome(raw, evidence_for(app, llm_settings(indexed, llm_url)))
         response = post_ask(url)
     assert final == "done", data
     assert response.status_code == 200, response.text
@@ -291,9 +318,9 @@ def test_llm_server_down(indexed: Settings, fallback: bool) -> None:
 @pytest.mark.parametrize("fallback", [False, True], ids=["no-fallback", "fallback"])
 def test_truncated_output_without_markers(indexed: Settings, llm_url: str, fallback: bool) -> None:
     # One token cannot hold a claim a passage states: nothing survives the claim check, so
-    # the service abstains (fallback or not), exactly as post-processing of that token
-    # says. LLMSettings refuses max_tokens < 16, so the validated settings are copied with
-    # the value replaced.
+    # the service answers with the evidence's own sentences, the extractive answer (fallback
+    # or not: the model did not fail), the model's tokens counted. LLMSettings refuses
+    # max_tokens < 16, so the validated settings are copied with the value replaced.
     settings = llm_settings(indexed, llm_url, fallback=fallback)
     llm = settings.llm.model_copy(update={"max_tokens": 1})
     settings = settings.model_copy(update={"llm": llm})
@@ -301,11 +328,32 @@ def test_truncated_output_without_markers(indexed: Settings, llm_url: str, fallb
     with serve(app) as url:
         response = post_ask(url)
         final, data, raw = split_stream(stream_ask(url))
-        expected = expected_outcome(raw, passages_for(app, settings))
+        evidence = evidence_for(app, settings)
+        expected = expected_outcome(raw, evidence)
     assert raw.strip(), "the model streamed its one token"
     assert "[" not in raw
-    assert isinstance(expected, Answer) and expected.abstained, expected
+    assert expected == evidence.answer and not expected.abstained, expected
+    assert any("Geneva" in c.quote for c in expected.citations)
     assert response.status_code == 200, response.text
     assert final == "done", data
     for body in (response.json(), data):
         check_is(body, expected)
+
+
+def test_where_the_evidence_refuses_the_model_is_not_asked(
+    service: tuple[str, FastAPI], indexed: Settings, llm_url: str
+) -> None:
+    service_url, app = service
+    assert evidence_for(app, llm_settings(indexed, llm_url), OFF_TOPIC).answer.abstained
+    requested = metrics._metrics().llm_requests._value.get()
+    response = post_ask(service_url, question=OFF_TOPIC)
+    events = stream_ask(service_url, question=OFF_TOPIC)
+    assert metrics._metrics().llm_requests._value.get() == requested
+    assert response.status_code == 200, response.text
+    final, data, raw = split_stream(events)
+    assert final == "done" and raw == ""
+    for body in (response.json(), data):
+        check_invariants(body)
+        assert body["abstained"] and body["citations"] == []
+        assert body["model"] == LLM_NAME
+        assert body["usage"] == {"prompt_tokens": 0, "completion_tokens": 0}
