@@ -10,7 +10,9 @@ queries) is served by its own `python -m service` worker. The questions
 so that a slower stretch of the machine costs both the same; the p50 ratio is then the
 per-question cost of the corpus's size alone. `--load N` then serves the large store
 from a `chroma run` server with `--workers 2` and sends N questions from 32 clients:
-requests per second, p95 and errors, as the throughput section of the bench measures them.
+requests per second, p95 and errors, as the throughput section of the bench measures them,
+and the CPU time a request cost each process: Chroma's server, the service's workers, the
+load generator and the embeddings endpoint, which all share the machine's cores.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
+import psutil
 import synth_corpus
 from benchmarks.workers import env, load, worker
 
@@ -89,12 +92,47 @@ def main() -> None:
                 with worker(served, workers=2) as w:
                     many = synth_corpus.questions(args.load, seed=23)
                     load(w.url, many[:64], 8)
+                    processes = _processes(db.pid, w.pid)
+                    before = _cpu_seconds(processes)
                     result = load(w.url, many, CLIENTS)
+                    after = _cpu_seconds(processes)
             print(
                 f"large on a chroma run server, --workers 2, {CLIENTS} clients: "
                 f"{result.requests_per_s:.1f} req/s, p95 {result.p95_ms or 0:.0f} ms, "
                 f"{result.errors} errors of {result.requests}"
             )
+            per_request = {
+                name: 1000 * (after[name] - before[name]) / max(result.requests, 1)
+                for name in before
+            }
+            print(
+                "CPU per request: "
+                + ", ".join(f"{name} {ms:.1f} ms" for name, ms in per_request.items())
+                + f"; in all {sum(per_request.values()):.1f} ms"
+            )
+
+
+def _processes(chroma: int, service: int) -> dict[str, list[psutil.Process]]:
+    """The processes a question costs CPU in, by role: Chroma's server, the service's
+    (its workers and their parent), this one (the load generator) and the embeddings
+    endpoint it started."""
+    me = psutil.Process()
+    parent = psutil.Process(service)
+    embedder = [p for p in me.children() if any("instant_embedder" in part for part in p.cmdline())]
+    return {
+        "chroma": [psutil.Process(chroma)],
+        "service workers": [parent, *parent.children(recursive=True)],
+        "load generator": [me],
+        "embeddings endpoint": embedder,
+    }
+
+
+def _cpu_seconds(processes: dict[str, list[psutil.Process]]) -> dict[str, float]:
+    def used(process: psutil.Process) -> float:
+        times = process.cpu_times()
+        return float(times.user + times.system)
+
+    return {name: sum(used(p) for p in group) for name, group in processes.items()}
 
 
 if __name__ == "__main__":
