@@ -173,7 +173,16 @@ class ExtractiveAnswerer:
         return MODEL_NAME
 
     def answer(self, query: QueryTerms, passages: Sequence[AnswerPassage]) -> Answer:
-        answers = rank(query, passages)
+        return self.ranked(rank(query, passages), query, passages)
+
+    def ranked(
+        self,
+        answers: Answers[AnswerPassage],
+        query: QueryTerms,
+        passages: Sequence[AnswerPassage],
+    ) -> Answer:
+        """The answer from candidates already ranked (`rank(query, passages)`), for an
+        answerer that reads the same ranking itself."""
         confidence = round(answers.confidence, 4)
         if not answers.candidates or answers.confidence < self._settings.min_score:
             return replace(Answer.abstain(MODEL_NAME), confidence=confidence)

@@ -27,6 +27,7 @@ from service.core import metrics
 from service.core.tokens import count_tokens
 from service.errors import ConfigurationError, UpstreamError, UpstreamTimeout
 from service.evidence.scoring import QueryTerms
+from service.evidence.support import Answers
 from service.settings import AnswerSettings, LLMSettings
 
 # How many candidate sentences a prompt shows (each with its article's title and date).
@@ -229,12 +230,13 @@ class LLMAnswerer(ModelAnswerer):
         query: QueryTerms,
         context: Sequence[AnswerPassage] = (),
     ) -> AsyncIterator[Token | Answer]:
-        evidence = replace(self._extractive.answer(query, passages), model=self.model)
+        answers = rank(query, passages)
+        evidence = replace(self._extractive.ranked(answers, query, passages), model=self.model)
         if evidence.abstained:
             yield evidence
             return
         shown = prompt_evidence(
-            query, passages, context, self._settings.context_tokens, self._min_score
+            answers, context or passages, self._settings.context_tokens, self._min_score
         )
         messages = build_messages(question, history, shown.sentences)
         pieces: list[str] = []
@@ -284,14 +286,15 @@ class PromptEvidence:
 
 
 def prompt_evidence(
-    query: QueryTerms,
-    passages: Sequence[AnswerPassage],
+    answers: Answers[AnswerPassage],
     context: Sequence[AnswerPassage],
     budget_tokens: int,
     min_score: float,
 ) -> PromptEvidence:
-    answers = rank(query, passages)
-    parts = evidence_parts(answers, PROMPT_SENTENCES, context or passages)
+    """The best candidate sentences of `answers` (completed from `context`, the passages
+    perhaps with their neighbours), numbered in rank order, as many as fit the token
+    budget (at least one)."""
+    parts = evidence_parts(answers, PROMPT_SENTENCES, context)
     answers_at = [
         (c.evidence.source, c.evidence.start)
         for c in answers.candidates
@@ -304,20 +307,6 @@ def prompt_evidence(
     )
     sentences = fit_passages([as_passage(p) for p in parts], budget_tokens)
     return PromptEvidence(sentences, answering)
-
-
-def evidence_sentences(
-    query: QueryTerms,
-    passages: Sequence[AnswerPassage],
-    context: Sequence[AnswerPassage],
-    budget_tokens: int,
-    limit: int = PROMPT_SENTENCES,
-) -> list[Numbered]:
-    """The best candidate sentences of `passages` (completed from `context`), numbered
-    in rank order, as many as fit the token budget (at least one)."""
-    answers = rank(query, passages)
-    parts = evidence_parts(answers, limit, context or passages)
-    return fit_passages([as_passage(p) for p in parts], budget_tokens)
 
 
 def _upstream(exc: BaseException, *, first_token: bool = False) -> UpstreamError | UpstreamTimeout:

@@ -200,7 +200,7 @@ class SelectAnswerer(ModelAnswerer):
         if verdict.refused:
             answer = Answer.abstain(self.model, usage=usage)
         elif confident:
-            evidence = self._extractive.answer(query, passages)
+            evidence = self._extractive.ranked(answers, query, passages)
             answer = replace(extend(evidence, picked), model=self.model, usage=usage)
         else:
             answer = quoted_answer(picked, self.model, usage)

@@ -15,6 +15,7 @@ from dataclasses import replace
 import pytest
 
 from service.answer.base import ABSTAIN_TEXT, Answer, Token, Usage
+from service.answer.candidates import rank
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import LLMAnswerer, prompt_evidence
 from service.answer.postprocess import finalize
@@ -111,7 +112,7 @@ GRATITUDE = "Zelensky expressed his gratitude to Keir Starmer for the UK's suppo
 
 
 def test_the_prompt_marks_which_sentences_answer() -> None:
-    shown = prompt_evidence(QueryTerms(QUESTION), HITS, HITS, 3000, DEFAULT)
+    shown = prompt_evidence(rank(QueryTerms(QUESTION), HITS), HITS, 3000, DEFAULT)
     assert len(shown.sentences) > 2
     assert shown.answering == {1, 2}
     assert all("Geneva" in shown.sentences[n - 1].passage.text for n in shown.answering)
@@ -121,7 +122,7 @@ def test_the_prompt_marks_which_sentences_answer() -> None:
 def test_a_claim_only_a_sentence_that_does_not_answer_states_gives_the_evidence(
     reply: str,
 ) -> None:
-    shown = prompt_evidence(QueryTerms(QUESTION), HITS, HITS, 3000, DEFAULT)
+    shown = prompt_evidence(rank(QueryTerms(QUESTION), HITS), HITS, 3000, DEFAULT)
     # The claim check alone keeps it: sentence 5 states it.
     kept = finalize(reply, shown.sentences, "recorded", Usage(), QUESTION)
     assert not kept.abstained and "gratitude" in kept.citations[0].quote

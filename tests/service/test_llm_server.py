@@ -25,6 +25,7 @@ from httpx_sse import connect_sse
 
 from devtools.procs import free_port
 from service.answer.base import Answer, Usage
+from service.answer.candidates import rank
 from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import PromptEvidence, prompt_evidence
 from service.answer.postprocess import MalformedOutput, Unverified, finalize
@@ -118,8 +119,9 @@ def evidence_for(app: FastAPI, settings: Settings, question: str = QUESTION) -> 
     assert len(retrieval.hits) == TOP_K
     context = services.retriever.with_neighbours(retrieval.hits, settings.llm.neighbours)
     query = answer_terms(retrieval.query, Resolution.unchanged(question))
+    answers = rank(query, retrieval.hits)
     shown = prompt_evidence(
-        query, retrieval.hits, context, settings.llm.context_tokens, settings.answer.min_score
+        answers, context, settings.llm.context_tokens, settings.answer.min_score
     )
     assert shown.sentences
     extractive = ExtractiveAnswerer(settings.answer).answer(query, retrieval.hits)

@@ -26,9 +26,9 @@ from httpx_sse import connect_sse
 from devtools.contract import check_answer
 from devtools.procs import free_port
 from service.answer.base import ABSTAIN_TEXT, Answer, Token, Usage
-from service.answer.candidates import SentencePassage
+from service.answer.candidates import SentencePassage, rank
 from service.answer.extractive import ExtractiveAnswerer, with_marker
-from service.answer.llm import Alternatives, ChatModel, evidence_sentences
+from service.answer.llm import Alternatives, ChatModel, prompt_evidence
 from service.answer.prompt import (
     SELECT_EXAMPLES,
     SELECT_PROMPT,
@@ -74,7 +74,8 @@ LINE = re.compile(r"^\[(\d+)\] (.*)$")
 
 
 def prompt_sentences() -> list[Any]:
-    return evidence_sentences(QueryTerms(QUESTION), HITS, HITS, 3000)
+    answers = rank(QueryTerms(QUESTION), HITS)
+    return prompt_evidence(answers, HITS, 3000, AnswerSettings().min_score).sentences
 
 
 # --- recorded replies -------------------------------------------------------------------
