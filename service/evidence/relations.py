@@ -5,6 +5,8 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
 - another time: a year or date of the question that the sentence contradicts (it places
   itself in another year and never in the asked one), or, when neither the sentence nor its
   passage names a time, that its article's own date rules out (see `_article_rules_out`);
+  a day the article's date resolves ("on Thursday") dates the report, so beside a written
+  year ("revenue for 2023") it does not place the fact (see `_fact_dates`);
 - a former holder: a present-tense question about a role ("who is the president of X")
   against a sentence whose every mention of that role is past ("the former president");
 - a part for the whole: the question's result ("won the race") against a sentence whose
@@ -22,7 +24,7 @@ from datetime import timedelta
 from typing import Final, Literal
 
 from service.evidence import lexicon
-from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day
+from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day, written_date
 from service.evidence.parsed import ParsedQuestion
 from service.evidence.spelling import american
 
@@ -193,7 +195,7 @@ def conflict(
 ) -> Conflict | None:
     """The first way the sentence contradicts the question, if any. `published`: its
     article's date (ISO); `passage`: the other sentences of its passage."""
-    if parsed.dates and _another_time(parsed.dates, notes, published, passage):
+    if parsed.dates and _another_time(parsed.dates, _fact_dates(parsed, notes), published, passage):
         return "another time"
     if _former(parsed, notes):
         return "former holder"
@@ -201,6 +203,66 @@ def conflict(
         return "part for whole"
     if _not_yet(parsed, notes):
         return "not yet"
+    return None
+
+
+def _fact_dates(parsed: ParsedQuestion, notes: Notes) -> Notes:
+    """The sentence with only the dates that place what the question asks about. News
+    dates its report by a day the reader resolves from the article's date ("said on
+    Thursday"); that day does not place the fact a written year places ("reported revenue
+    for 2023 on Thursday", "won the 2021 race, her coach said on Sunday"). A day counts
+    unless it hangs from a verb of saying, or from the verb the written year hangs from,
+    and it always counts on the question's own verb ("what did it announce on Thursday").
+    A year of another clause ("presented on Wednesday, ... founded in 1987") leaves it."""
+    written = {(e.start, e.end): e.text for e in notes.entities}
+    texts = [written.get((d.start, d.end), "") for d in notes.dates]
+    years = [
+        text
+        for d, text in zip(notes.dates, texts, strict=True)
+        if written_date(text)[0] is not None
+    ]
+    if not years:
+        return notes
+    heads = _heads(notes.relations)
+    asked = parsed.predicate.lemma if parsed.predicate is not None else None
+    placed = {_verb_of(text, heads) for text in years}
+
+    def report_day(d: DateRange, text: str) -> bool:
+        if d.first != d.last or any(part is not None for part in written_date(text)):
+            return False
+        verb = _verb_of(text, heads)
+        return verb != asked and (verb in lexicon.REPORTING or verb in placed)
+
+    kept = tuple(d for d, text in zip(notes.dates, texts, strict=True) if not report_day(d, text))
+    return notes._replace(dates=kept)
+
+
+# Relations that a verb heads: what tells a verb from a noun among stored lemmas.
+_CLAUSE = frozenset({"nsubj", "nsubjpass", "dobj", "ccomp", "xcomp", "advcl", "aux", "agent"})
+# Steps from a word up to its clause's verb: a date sits at most a few nouns below it.
+_CLIMB = 4
+
+
+def _heads(relations: Iterable[tuple[str, str, str]]) -> tuple[dict[str, str], frozenset[str]]:
+    parent: dict[str, str] = {}
+    for head, _, child in relations:
+        parent.setdefault(child, head)
+    verbs = frozenset(head for head, relation, _ in relations if relation in _CLAUSE)
+    return parent, verbs
+
+
+def _verb_of(text: str, heads: tuple[dict[str, str], frozenset[str]]) -> str | None:
+    """The verb a phrase of the sentence hangs from ("the 2023 race" -> "win")."""
+    parent, verbs = heads
+    own = set(_WORD.findall(text.casefold()))
+    for word in own:
+        for _ in range(_CLIMB):
+            head = parent.get(word)
+            if head is None:
+                break
+            if head not in own and head in verbs:
+                return head
+            word = head
     return None
 
 

@@ -169,6 +169,58 @@ def test_an_undated_sentence_is_read_at_its_article_date(
     assert conflict(parse_question(question), notes(sentence), published) == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # The article (1 June 2022) dates the report; the written year dates the revenue,
+        (
+            "What was Acme's revenue in 2022?",
+            "Acme reported revenue of 412 million euros for 2021 on Thursday.",
+            "another time",
+        ),
+        (
+            "What was Acme's revenue in 2021?",
+            "Acme reported revenue of 412 million euros for 2021 on Thursday.",
+            None,
+        ),
+        (
+            "Who won the race in 2022?",
+            "Anna Berg won the 2021 race, her coach said on Sunday.",
+            "another time",
+        ),
+        # unless the day hangs from the question's own verb,
+        (
+            "What did Acme announce in 2022?",
+            "Acme announced revenue of 412 million euros for 2021 on Thursday.",
+            None,
+        ),
+        (
+            "Who won the race in 2022?",
+            "Anna Berg, the 2021 champion, won the race on Sunday.",
+            None,
+        ),
+        (
+            "What was Acme's revenue in 2022?",
+            "Acme said on Thursday that its 2021 revenue rose to 5 million euros.",
+            "another time",
+        ),
+        # A year of another clause does not make the day a report's,
+        (
+            "How much was the prize worth in 2022?",
+            "The prize, worth 15,000 pounds, was presented on Wednesday evening in the hall "
+            "where it has been handed out since it was founded in 1987.",
+            None,
+        ),
+        # and with no year written, the day places the sentence.
+        ("Who won the race in 2022?", "Anna Berg won the race on Sunday.", None),
+    ],
+)
+def test_a_written_year_places_the_fact_and_the_day_the_report(
+    question: str, sentence: str, expected: str | None
+) -> None:
+    assert conflict(parse_question(question), notes(sentence), PUBLISHED.isoformat()) == expected
+
+
 def test_an_undated_sentence_takes_the_time_of_its_passage_first() -> None:
     question = parse_question("Who won the race in 2019?")
     before = notes("The 2019 race was the hardest in years.")
