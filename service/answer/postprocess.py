@@ -151,6 +151,9 @@ def finalize(
     if claims and _factual_part(claims[0]) is None:
         # The model opened with a refusal: what follows is context, not an answer.
         return Answer.abstain(model, usage=usage)
+    if MARKER.search(text) and not any(parse_claim(c.text).terms for c in claims):
+        # "This is stated in [1].": words about the source only, so the markers answer.
+        return _quoted(text, by_number, model, usage, answering, strict=strict)
     stating = passages if answering is None else [p for p in passages if p.n in answering]
     verifier = Verifier(stating, vectors)
     citations: list[Citation] = []

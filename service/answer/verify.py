@@ -337,7 +337,12 @@ class Support:
 
 
 def parse_claim(text: str, question: str = "") -> Claim:
-    claim_terms = [t for t in terms(text) if t not in _META]
+    lemma_of: dict[str, str] = {}
+    for word in parse_words(text):
+        for term in terms(word.text):
+            lemma_of.setdefault(term, word.lemma)
+    # "This is stated in [1]": a word about the source is no fact, in any of its forms.
+    claim_terms = [t for t in terms(text) if t not in _META and lemma_of.get(t) not in _META]
     required: frozenset[str] = frozenset()
     if 0 < len(claim_terms) <= SHORT_CLAIM_TERMS and question:
         # "Geneva." answers "Where were the talks held?": the question says what it claims.
@@ -345,10 +350,6 @@ def parse_claim(text: str, question: str = "") -> Claim:
         required = frozenset(claim_terms)
         claim_terms += [t for t in terms(question) if t not in _META and t not in claim_terms]
     claim_names = names(text)
-    lemma_of: dict[str, str] = {}
-    for word in parse_words(text):
-        for term in terms(word.text):
-            lemma_of.setdefault(term, word.lemma)
     asked_words = parse_words(question) if question else ()
     return Claim(
         text=text,

@@ -399,6 +399,16 @@ def test_markers_alone_answer_with_the_sentences_of_the_passages_they_name(
     assert markers(answer.text) == list(range(1, len(expected) + 1))
 
 
+@pytest.mark.parametrize("raw", ["This is stated in [2].", "It is mentioned in passage [2]."])
+def test_words_about_the_source_only_answer_as_their_markers(raw: str) -> None:
+    # Read with the question, such a sentence would pass for a claim of the question's
+    # own words; it names the passage that answers, as "[2]" does.
+    answer = finalize(raw, PASSAGES, MODEL, USAGE, "Where were the US-Ukraine talks held?")
+    assert answer == finalize("[2]", PASSAGES, MODEL, USAGE, "Where were the talks held?")
+    check_contract(answer, PASSAGES)
+    assert "stated" not in answer.text and "mentioned" not in answer.text
+
+
 def test_markers_naming_no_passage_shown_are_malformed_or_no_answer() -> None:
     for raw in ("[9].", " [7][8]. "):
         with pytest.raises(MalformedOutput):
