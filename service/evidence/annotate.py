@@ -1,11 +1,11 @@
 """What the language pipeline reads in each sentence, computed once at ingest.
 
 For every sentence of a chunk (the spans of service/evidence/sentences.py): its entities
-with their type and span, its lemmas, its dates as ISO ranges (a year, a month, a day;
-"last week", "on Sunday" resolved against the article's own date), its numbers with their
-units, and the dependency relations between its words (head lemma, relation, dependent
-lemma). Stored with the chunk (ChunkKey.ANNOTATIONS) so that a request parses only its
-question.
+with their type and span, its lemmas, its dates as ISO ranges (a year, a month, a day, a
+season; "last week", "on Sunday" resolved against the article's own date), its
+numbers with their units, and the dependency relations between its words (head lemma,
+relation, dependent lemma). Stored with the chunk (ChunkKey.ANNOTATIONS) so that a request
+parses only its question.
 """
 
 from __future__ import annotations
@@ -24,8 +24,10 @@ from service.evidence import lexicon
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
 
-# Bump whenever `annotate` may read any sentence differently: annotations stored under
-# another version are ignored (a re-ingest brings them up to date).
+# Bump whenever a stored reading would mislead the code that reads it: annotations stored
+# under another version are ignored (a re-ingest brings them up to date). A change that
+# reads more dates, or reads one more finely, keeps the version: what was stored before
+# is what the code read before, and a `--full` re-ingest brings in the finer reading.
 ANNOTATION_VERSION: Final = 6
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
@@ -122,6 +124,7 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
                     dates.append(
                         DateRange(f"{y}-01-01", f"{y}-12-31", ent.start_char, ent.end_char)
                     )
+    dates = _spans_of_time(doc, dates)
     relations = tuple(
         _relation(t)
         for t in doc
@@ -137,6 +140,28 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
         tuple(numbers),
         relations,
     )
+
+
+# What joins the two ends of a span of time, and what may open it: "from 2018 to 2020",
+# "between March and May", "2018-2020".
+_SPAN_JOINS: Final = {"to": ("from",), "until": ("from",), "till": ("from",), "and": ("between",)}
+_SPAN_DASHES: Final = frozenset({"-", "\u2013"})
+
+
+def _spans_of_time(doc: Doc, dates: list[DateRange]) -> list[DateRange]:
+    """Both ends of a span the recogniser read as two dates ("from 2018 to 2020") read as
+    the whole span, each at its own place in the sentence."""
+    out = list(dates)
+    for i, (a, b) in enumerate(itertools.pairwise(dates)):
+        between = doc.text[a.end : b.start].strip().casefold()
+        before = doc.text[: a.start].split()[-1:] or [""]
+        opens = _SPAN_JOINS.get(between)
+        if between not in _SPAN_DASHES and (opens is None or before[0].casefold() not in opens):
+            continue
+        first, last = min(a.first, b.first), max(a.last, b.last)
+        out[i] = out[i]._replace(first=first, last=last)
+        out[i + 1] = out[i + 1]._replace(first=first, last=last)
+    return out
 
 
 def _relation(token: Any) -> tuple[str, str, str]:
@@ -252,8 +277,19 @@ def _written(words: Sequence[str]) -> tuple[int | None, int | None, int | None, 
 def written_date(text: str) -> tuple[int | None, int | None, int | None]:
     """The year, month and day `text` writes out ("5 March 2021"), each None when it does
     not: "last week" and "on Tuesday" write none."""
-    year, month, day, _ = _written(re.findall(r"[\w'-]+", text.casefold()))
+    year, month, day, _ = _written(_date_words(text))
     return year, month, day
+
+
+def _date_words(text: str) -> list[str]:
+    """The words of a date: "mid-2023" is "mid" and "2023", "January-March" two months,
+    "last year's" is "last year"; digits joined by a hyphen ("2024-04-21") stay one word."""
+    spaced = _WORD_HYPHEN.sub(" ", text.casefold())
+    return [w.removesuffix("'s") for w in re.findall(r"[\w'-]+", spaced) if w != "the"]
+
+
+# A hyphen with a letter on either side: between two words, not inside a number.
+_WORD_HYPHEN = re.compile(r"(?<=[^\W\d])-|-(?=[^\W\d])")
 
 
 def published_day(published: str | None) -> date | None:
@@ -280,12 +316,24 @@ def _in_future(ent: Span) -> bool:
 
 def date_range(text: str, published: date | None, *, ahead: bool = False) -> tuple[str, str] | None:
     """The calendar range `text` names: "2019", "March 2021", "5 March", "the 1990s",
-    "last week", "on Sunday" (the last Sunday up to the article's date, or with `ahead`,
-    said of what will happen, the next one from it)."""
-    # "last year's": the possessive is no part of the period's word.
-    words = [w.removesuffix("'s") for w in re.findall(r"[\w'-]+", text.casefold()) if w != "the"]
+    "the 2019-20 season", "from 2019 to 2022", "January-March 2021", "last week", "on
+    Sunday" (the last Sunday up to the article's date, or with `ahead`, said of what will
+    happen, the next one from it)."""
+    words = _date_words(text)
+    spanned = _split_year(text)
+    if spanned is not None:
+        return spanned
+    years = sorted({int(w) for w in words if _YEAR.match(w) and not w.endswith("s")})
+    if len(years) > 1:
+        # "from 2019 to 2022", "in 2019 and 2021": every year they name, and between.
+        return f"{years[0]}-01-01", f"{years[-1]}-12-31"
     year, month, day, decade = _written(words)
     try:
+        months = list(dict.fromkeys(m for w in words if (m := _month_of(w)) is not None))
+        if len(months) == 2 and months[0] < months[1] and (year or published):
+            # "January-March 2025", "between March and May": the months between.
+            y = year or published.year  # type: ignore[union-attr]
+            return _iso(date(y, months[0], 1), _month_end(y, months[1]))
         if year is not None:
             if decade:
                 return f"{year}-01-01", f"{year + 9}-12-31"
@@ -332,6 +380,33 @@ def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str]
             return _iso(date(y, m + 1, 1), _month_end(y, m + 1))
         monday = published - timedelta(days=published.weekday()) + timedelta(weeks=shift)
         return _iso(monday, monday + timedelta(days=6))
+    return None
+
+
+# "2019-20", "2019/20", "2019-2020": two years written as one period.
+_SPLIT_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\s*[-\u2013/]\s*(\d{4}|\d{2})\b")
+
+
+def _split_year(text: str) -> tuple[str, str] | None:
+    """A season or a financial year named by the two years it spans ("the 2019-20
+    season") runs from the middle of the first to the middle of the second, so that it
+    overlaps neither the season before nor the one after; other spans of years ("2019-2022")
+    run from the first's start to the last's end."""
+    m = _SPLIT_YEAR.search(text)
+    if m is None:
+        return None
+    first, written = int(m.group(1)), m.group(2)
+    if len(written) == 2:
+        # Only the next year is written short ("2019-20"); "2024-03" is a month.
+        last = first + 1
+        if int(written) != last % 100:
+            return None
+    else:
+        last = int(written)
+    if last == first + 1:
+        return f"{first}-07-01", f"{last}-06-30"
+    if last > first:
+        return f"{first}-01-01", f"{last}-12-31"
     return None
 
 

@@ -31,6 +31,7 @@ from service.evidence.spelling import american
 Conflict = Literal["another time", "former holder", "part for whole", "not yet"]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_NUMBER = re.compile(r"^\d[\d.,]*$")
 # Relations through which a modifier qualifies a noun.
 _MODIFIES = frozenset({"amod", "compound", "advmod", "nmod"})
 # Relations through which a verb takes its result.
@@ -207,34 +208,67 @@ def conflict(
 
 
 def _fact_dates(parsed: ParsedQuestion, notes: Notes) -> Notes:
-    """The sentence with only the dates that place what the question asks about. News
-    dates its report by a day the reader resolves from the article's date ("said on
-    Thursday"); that day does not place the fact a written year places ("reported revenue
-    for 2023 on Thursday", "won the 2021 race, her coach said on Sunday"). A day counts
-    unless it hangs from a verb of saying, or from the verb the written year hangs from,
-    and it always counts on the question's own verb ("what did it announce on Thursday").
-    A year of another clause ("presented on Wednesday, ... founded in 1987") leaves it."""
+    """The sentence with only the dates that place what the question asks about.
+
+    A date of the figure a sentence compares with ("up from 366 million euros in 2022",
+    "down from 44.5 per cent four years ago") places that figure, not the sentence's own.
+    And news dates its report by a day the reader resolves from the article's date ("said
+    on Thursday"); that day does not place the fact a written year places ("reported
+    revenue for 2023 on Thursday", "won the 2021 race, her coach said on Sunday"). A day
+    counts unless it hangs from a verb of saying, or from the verb the written year hangs
+    from, and it always counts on the question's own verb ("what did it announce on
+    Thursday"). A year of another clause ("presented on Wednesday, ... founded in 1987")
+    leaves it."""
     written = {(e.start, e.end): e.text for e in notes.entities}
-    texts = [written.get((d.start, d.end), "") for d in notes.dates]
-    years = [
-        text
-        for d, text in zip(notes.dates, texts, strict=True)
-        if written_date(text)[0] is not None
-    ]
-    if not years:
-        return notes
     heads = _heads(notes.relations)
-    asked = parsed.predicate.lemma if parsed.predicate is not None else None
-    placed = {_verb_of(text, heads) for text in years}
+    dated = [
+        (d, text)
+        for d in notes.dates
+        if not _compared(text := written.get((d.start, d.end), ""), notes)
+    ]
+    years = [text for _, text in dated if written_date(text)[0] is not None]
+    if years:
+        asked = parsed.predicate.lemma if parsed.predicate is not None else None
+        placed = {_verb_of(text, heads) for text in years}
 
-    def report_day(d: DateRange, text: str) -> bool:
-        if d.first != d.last or any(part is not None for part in written_date(text)):
-            return False
-        verb = _verb_of(text, heads)
-        return verb != asked and (verb in lexicon.REPORTING or verb in placed)
+        def report_day(d: DateRange, text: str) -> bool:
+            if d.first != d.last or any(part is not None for part in written_date(text)):
+                return False
+            verb = _verb_of(text, heads)
+            return verb != asked and (verb in lexicon.REPORTING or verb in placed)
 
-    kept = tuple(d for d, text in zip(notes.dates, texts, strict=True) if not report_day(d, text))
-    return notes._replace(dates=kept)
+        dated = [(d, text) for d, text in dated if not report_day(d, text)]
+    if len(dated) == len(notes.dates):
+        return notes
+    return notes._replace(dates=tuple(d for d, _ in dated))
+
+
+# The prepositions of a comparison: "up from 366 million euros", "more than in 2019".
+_COMPARED: Final = frozenset({"from", "than"})
+# What ends a span of time: "from 2019 to 2022" is no comparison.
+_UNTIL: Final = frozenset({"to", "until", "till", "through"})
+
+
+def _compared(text: str, notes: Notes) -> bool:
+    """Whether a date hangs from the figure a comparison names ("from 366 million euros
+    in 2022") or from the comparison itself ("down from 44.5 per cent four years ago")."""
+    edges: dict[str, tuple[str, str]] = {}
+    for head, relation, child in notes.relations:
+        edges.setdefault(child, (head, relation))
+    counted = {head for head, relation, _ in notes.relations if relation == "nummod"}
+    compared = {child for _, relation, child in notes.relations if relation in _COMPARED}
+    own = set(_WORD.findall(text.casefold()))
+    for word in own:
+        for _ in range(_CLIMB):
+            head, relation = edges.get(word, ("", ""))
+            if not head or head in own or relation in _UNTIL:
+                break
+            if head in _COMPARED:
+                return True
+            if head in compared and (head in counted or _NUMBER.match(head)):
+                return True
+            word = head
+    return False
 
 
 # Relations that a verb heads: what tells a verb from a noun among stored lemmas.

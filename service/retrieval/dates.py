@@ -131,11 +131,12 @@ def dates_in(question: str) -> list[Mention]:
         if mention is not None:
             found.append(mention)
     days: list[Mention] = [d for d in found if 1 <= (d.day or 1) <= 31 and 1 <= d.month <= 12]
-    # A whole year, read without a reference date: a written year, not "last year".
+    # A written year, or a part of one longer than a month ("January-March 2025"),
+    # read without a reference date: not "last year".
     years = {
         int(d.first[:4])
         for d in parsed.dates
-        if d.first[:4] == d.last[:4] and d.first[5:] == "01-01" and d.last[5:] == "12-31"
+        if d.first[:4] == d.last[:4] and d.first[5:7] != d.last[5:7]
     }
     years -= {d.year for d in found if d.year is not None}
     return days + [YearMention(y) for y in sorted(years)]

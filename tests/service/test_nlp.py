@@ -44,6 +44,16 @@ def test_the_pinned_model_is_loaded_once_and_tags_a_known_sentence() -> None:
         # The article is dated Wednesday 20 July 2022: "on Sunday" is the 17th.
         ("on Sunday", ("2022-07-17", "2022-07-17")),
         ("for decades", None),
+        # Digits joined by hyphens are a code or a dateline's stamp, not a year in prose.
+        ("2022-03-05", None),
+        ("mid-2021", ("2021-01-01", "2021-12-31")),
+        # A season named by two years runs mid-year to mid-year: it does not overlap the
+        # season before or after it.
+        ("the 2020-21 season", ("2020-07-01", "2021-06-30")),
+        ("2020/21", ("2020-07-01", "2021-06-30")),
+        ("2018-2021", ("2018-01-01", "2021-12-31")),
+        ("from 2018 to 2021", ("2018-01-01", "2021-12-31")),
+        ("January-March 2021", ("2021-01-01", "2021-03-31")),
     ],
 )
 def test_dates_are_iso_ranges_resolved_against_the_article_date(

@@ -42,6 +42,9 @@ def notes(sentence: str) -> Notes:
             "Last year, Anna Berg received the award.",
             "another time",
         ),
+        # A season runs from the middle of one year to the middle of the next.
+        ("Who won the 2019-20 title?", "Anna Berg won the 2020-21 title.", "another time"),
+        ("Who won the 2019-20 title?", "Anna Berg won the title in 2019-20.", None),
         ("Who won the race?", "Anna Berg won the fifth stage.", "part for whole"),
         ("Who won the race?", "Anna Berg won the race.", None),
         ("Who won the fifth stage?", "Anna Berg won the fifth stage.", None),
@@ -216,6 +219,44 @@ def test_an_undated_sentence_is_read_at_its_article_date(
     ],
 )
 def test_a_written_year_places_the_fact_and_the_day_the_report(
+    question: str, sentence: str, expected: str | None
+) -> None:
+    assert conflict(parse_question(question), notes(sentence), PUBLISHED.isoformat()) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # The year of the figure compared with is not the sentence's own (article: 2022),
+        (
+            "What was the turnout in 2022?",
+            "Turnout was 41 per cent, down from 44 per cent in 2018.",
+            None,
+        ),
+        (
+            "What was Acme's revenue in 2021?",
+            "Revenue rose to 412 million euros in 2022 from 366 million euros in 2021.",
+            "another time",
+        ),
+        (
+            "How many visitors came in 2022?",
+            "The show had 64,300 visitors, more than in 2018.",
+            None,
+        ),
+        # and read at its article's date, the sentence is not about the year compared with;
+        (
+            "What was the turnout in 2018?",
+            "Turnout was 41 per cent, down from 44 per cent in 2018.",
+            "another time",
+        ),
+        # a span of years is no comparison.
+        ("Who was mayor in 2022?", "Berg served as mayor from 2019 to 2021.", "another time"),
+        ("Who was mayor in 2020?", "Berg served as mayor from 2019 to 2021.", None),
+        # The recogniser reads this one as two dates: the span is still read whole.
+        ("Who was mayor in 2019?", "Berg served as mayor from 2018 to 2020.", None),
+    ],
+)
+def test_the_year_of_a_figure_compared_with_does_not_place_the_sentence(
     question: str, sentence: str, expected: str | None
 ) -> None:
     assert conflict(parse_question(question), notes(sentence), PUBLISHED.isoformat()) == expected
