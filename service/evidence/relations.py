@@ -18,6 +18,7 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -340,7 +341,14 @@ def _former(parsed: ParsedQuestion, notes: Notes) -> bool:
         for head, relation, child in notes.relations
         if head == role and relation in _MODIFIES and child in lexicon.PAST_ROLE
     )
-    return mentions > 0 and past >= mentions
+    # "the ex-president": the tokenizer splits the prefix off and the parser does not
+    # attach it, but it still stands right before the role.
+    prefixed = sum(
+        1
+        for before, lemma in itertools.pairwise(notes.lemmas)
+        if lemma == role and before in lexicon.PAST_ROLE
+    )
+    return mentions > 0 and max(past, prefixed) >= mentions
 
 
 def _part(parsed: ParsedQuestion, relations: Iterable[tuple[str, str, str]]) -> bool:

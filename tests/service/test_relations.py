@@ -54,6 +54,16 @@ def notes(sentence: str) -> Notes:
             "former holder",
         ),
         ("Who was the president of France?", "The former president of France spoke.", None),
+        (
+            "Who is the president of France?",
+            "Nicolas Sarkozy, the ex-president of France, spoke on Sunday.",
+            "former holder",
+        ),
+        (
+            "Who is the president of France?",
+            "The former president met the president of France on Sunday.",
+            None,
+        ),
         ("Who is the president of France?", "President Emmanuel Macron of France spoke.", None),
         # A past-tense question is not answered by what its verb will do.
         (
