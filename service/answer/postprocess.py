@@ -20,7 +20,7 @@ from service.answer.base import ABSTAIN_TEXT, Answer, Citation, Usage
 from service.answer.candidates import Part
 from service.answer.extractive import quoted_answer
 from service.answer.prompt import Numbered
-from service.answer.verify import Sentence, Verifier, parse_claim
+from service.answer.verify import Sentence, Verifier, only_about_the_source, parse_claim
 from service.answer.wording import WordVectors
 from service.evidence.sentences import sentence_spans
 
@@ -151,7 +151,7 @@ def finalize(
     if claims and _factual_part(claims[0]) is None:
         # The model opened with a refusal: what follows is context, not an answer.
         return Answer.abstain(model, usage=usage)
-    if MARKER.search(text) and not any(parse_claim(c.text).terms for c in claims):
+    if MARKER.search(text) and claims and all(only_about_the_source(c.text) for c in claims):
         # "This is stated in [1].": words about the source only, so the markers answer.
         return _quoted(text, by_number, model, usage, answering, strict=strict)
     stating = passages if answering is None else [p for p in passages if p.n in answering]

@@ -336,13 +336,31 @@ class Support:
     coverage: float
 
 
-def parse_claim(text: str, question: str = "") -> Claim:
+def _lemmas(text: str) -> dict[str, str]:
+    """Each term of `text` with its lemma in the parse."""
     lemma_of: dict[str, str] = {}
     for word in parse_words(text):
         for term in terms(word.text):
             lemma_of.setdefault(term, word.lemma)
+    return lemma_of
+
+
+def _about_source(term: str, lemma_of: dict[str, str]) -> bool:
+    return term in _META or lemma_of.get(term) in _META
+
+
+def only_about_the_source(text: str) -> bool:
+    """A sentence whose words speak of the source and of nothing else ("This is stated
+    in", "It is mentioned in passage"): it names where the answer is, and states none."""
+    lemma_of = _lemmas(text)
+    words = terms(text)
+    return bool(words) and all(_about_source(t, lemma_of) for t in words)
+
+
+def parse_claim(text: str, question: str = "") -> Claim:
+    lemma_of = _lemmas(text)
     # "This is stated in [1]": a word about the source is no fact, in any of its forms.
-    claim_terms = [t for t in terms(text) if t not in _META and lemma_of.get(t) not in _META]
+    claim_terms = [t for t in terms(text) if not _about_source(t, lemma_of)]
     required: frozenset[str] = frozenset()
     if 0 < len(claim_terms) <= SHORT_CLAIM_TERMS and question:
         # "Geneva." answers "Where were the talks held?": the question says what it claims.
