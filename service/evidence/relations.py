@@ -222,14 +222,21 @@ def _fact_dates(parsed: ParsedQuestion, notes: Notes) -> Notes:
     leaves it."""
     written = {(e.start, e.end): e.text for e in notes.entities}
     heads = _heads(notes.relations)
-    dated = [
-        (d, text)
-        for d in notes.dates
-        if not _compared(text := written.get((d.start, d.end), ""), notes)
-    ]
+    asked = parsed.predicate.lemma if parsed.predicate is not None else None
+    # A relative clause tells its noun's story, at that story's time: "Farrow, who won the
+    # prize a year ago, presented it" is not placed a year ago, unless the question asks
+    # what the clause tells ("who won it a year ago").
+    described = {child for _, relation, child in notes.relations if relation == "relcl"}
+
+    def places(text: str) -> bool:
+        if _compared(text, notes):
+            return False
+        verb = _verb_of(text, heads)
+        return verb is None or verb not in described or verb == asked
+
+    dated = [(d, text) for d in notes.dates if places(text := written.get((d.start, d.end), ""))]
     years = [text for _, text in dated if written_date(text)[0] is not None]
     if years:
-        asked = parsed.predicate.lemma if parsed.predicate is not None else None
         placed = {_verb_of(text, heads) for text in years}
 
         def report_day(d: DateRange, text: str) -> bool:

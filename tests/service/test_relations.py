@@ -259,6 +259,14 @@ def test_a_written_year_places_the_fact_and_the_day_the_report(
             "Turnout was 41 per cent, down from 44 per cent in 2018.",
             "another time",
         ),
+        # A relative clause tells its noun's story at its own time,
+        (
+            "Who finished third in 2018?",
+            "Anna Berg, who won the race in 2018, finished third on Sunday.",
+            "another time",
+        ),
+        # unless the question asks what it tells.
+        ("Who won the race in 2018?", "Anna Berg, who won the race in 2018, finished third.", None),
         # a span of years is no comparison.
         ("Who was mayor in 2022?", "Berg served as mayor from 2019 to 2021.", "another time"),
         ("Who was mayor in 2020?", "Berg served as mayor from 2019 to 2021.", None),
@@ -266,7 +274,7 @@ def test_a_written_year_places_the_fact_and_the_day_the_report(
         ("Who was mayor in 2019?", "Berg served as mayor from 2018 to 2020.", None),
     ],
 )
-def test_the_year_of_a_figure_compared_with_does_not_place_the_sentence(
+def test_the_date_of_a_comparison_or_of_a_relative_clause_does_not_place_the_sentence(
     question: str, sentence: str, expected: str | None
 ) -> None:
     assert conflict(parse_question(question), notes(sentence), PUBLISHED.isoformat()) == expected
