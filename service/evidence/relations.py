@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from service.evidence import lexicon
 from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day, written_date
@@ -221,34 +221,72 @@ def _fact_dates(parsed: ParsedQuestion, notes: Notes) -> Notes:
     Thursday"). A year of another clause ("presented on Wednesday, ... founded in 1987")
     leaves it."""
     written = {(e.start, e.end): e.text for e in notes.entities}
-    heads = _heads(notes.relations)
+    graph = _graph(notes.relations)
     asked = parsed.predicate.lemma if parsed.predicate is not None else None
-    # A relative clause tells its noun's story, at that story's time: "Farrow, who won the
-    # prize a year ago, presented it" is not placed a year ago, unless the question asks
-    # what the clause tells ("who won it a year ago").
-    described = {child for _, relation, child in notes.relations if relation == "relcl"}
+    dated = []
+    for d in notes.dates:
+        text = written.get((d.start, d.end), "")
+        verb = _verb_of(text, graph)
+        # A relative clause tells its noun's story, at that story's time: "Farrow, who won
+        # the prize a year ago, presented it" is not placed a year ago, unless the question
+        # asks what the clause tells ("who won it a year ago").
+        if _compared(text, graph) or (verb in graph.described and verb != asked):
+            continue
+        dated.append((d, text, verb))
+    placed = {verb for _, text, verb in dated if written_date(text)[0] is not None}
+    if placed:
 
-    def places(text: str) -> bool:
-        if _compared(text, notes):
-            return False
-        verb = _verb_of(text, heads)
-        return verb is None or verb not in described or verb == asked
-
-    dated = [(d, text) for d in notes.dates if places(text := written.get((d.start, d.end), ""))]
-    years = [text for _, text in dated if written_date(text)[0] is not None]
-    if years:
-        placed = {_verb_of(text, heads) for text in years}
-
-        def report_day(d: DateRange, text: str) -> bool:
+        def report_day(d: DateRange, text: str, verb: str | None) -> bool:
             if d.first != d.last or any(part is not None for part in written_date(text)):
                 return False
-            verb = _verb_of(text, heads)
             return verb != asked and (verb in lexicon.REPORTING or verb in placed)
 
-        dated = [(d, text) for d, text in dated if not report_day(d, text)]
+        dated = [(d, text, verb) for d, text, verb in dated if not report_day(d, text, verb)]
     if len(dated) == len(notes.dates):
         return notes
-    return notes._replace(dates=tuple(d for d, _ in dated))
+    return notes._replace(dates=tuple(d for d, _, _ in dated))
+
+
+class _Graph(NamedTuple):
+    """A sentence's stored relations, read to climb from a phrase to what it hangs from."""
+
+    # Each lemma's head and relation (the first, where a lemma occurs twice).
+    up: dict[str, tuple[str, str]]
+    # Lemmas that head a clause's relations: the verbs.
+    verbs: frozenset[str]
+    # Verbs of relative clauses ("the man who won", "the record Keter set").
+    described: frozenset[str]
+    # Nouns with a number ("366 million euros") and the objects of a comparison.
+    counted: frozenset[str]
+    compared: frozenset[str]
+
+
+def _graph(relations: Iterable[tuple[str, str, str]]) -> _Graph:
+    up: dict[str, tuple[str, str]] = {}
+    verbs, described, counted, compared = set(), set(), set(), set()
+    for head, relation, child in relations:
+        up.setdefault(child, (head, relation))
+        if relation in _CLAUSE:
+            verbs.add(head)
+        if relation == "relcl":
+            described.add(child)
+        if relation == "nummod":
+            counted.add(head)
+        if relation in _COMPARED:
+            compared.add(child)
+    return _Graph(
+        up, frozenset(verbs), frozenset(described), frozenset(counted), frozenset(compared)
+    )
+
+
+def _path(word: str, graph: _Graph) -> Iterator[tuple[str, str]]:
+    """The heads above `word`, with the relation to each, at most `_CLIMB` of them."""
+    for _ in range(_CLIMB):
+        step = graph.up.get(word)
+        if step is None:
+            return
+        yield step
+        word = step[0]
 
 
 # The prepositions of a comparison: "up from 366 million euros", "more than in 2019".
@@ -257,25 +295,18 @@ _COMPARED: Final = frozenset({"from", "than"})
 _UNTIL: Final = frozenset({"to", "until", "till", "through"})
 
 
-def _compared(text: str, notes: Notes) -> bool:
+def _compared(text: str, graph: _Graph) -> bool:
     """Whether a date hangs from the figure a comparison names ("from 366 million euros
     in 2022") or from the comparison itself ("down from 44.5 per cent four years ago")."""
-    edges: dict[str, tuple[str, str]] = {}
-    for head, relation, child in notes.relations:
-        edges.setdefault(child, (head, relation))
-    counted = {head for head, relation, _ in notes.relations if relation == "nummod"}
-    compared = {child for _, relation, child in notes.relations if relation in _COMPARED}
     own = set(_WORD.findall(text.casefold()))
     for word in own:
-        for _ in range(_CLIMB):
-            head, relation = edges.get(word, ("", ""))
-            if not head or head in own or relation in _UNTIL:
+        for head, relation in _path(word, graph):
+            if head in own or relation in _UNTIL:
                 break
             if head in _COMPARED:
                 return True
-            if head in compared and (head in counted or _NUMBER.match(head)):
+            if head in graph.compared and (head in graph.counted or _NUMBER.match(head)):
                 return True
-            word = head
     return False
 
 
@@ -285,26 +316,13 @@ _CLAUSE = frozenset({"nsubj", "nsubjpass", "dobj", "ccomp", "xcomp", "advcl", "a
 _CLIMB = 4
 
 
-def _heads(relations: Iterable[tuple[str, str, str]]) -> tuple[dict[str, str], frozenset[str]]:
-    parent: dict[str, str] = {}
-    for head, _, child in relations:
-        parent.setdefault(child, head)
-    verbs = frozenset(head for head, relation, _ in relations if relation in _CLAUSE)
-    return parent, verbs
-
-
-def _verb_of(text: str, heads: tuple[dict[str, str], frozenset[str]]) -> str | None:
+def _verb_of(text: str, graph: _Graph) -> str | None:
     """The verb a phrase of the sentence hangs from ("the 2023 race" -> "win")."""
-    parent, verbs = heads
     own = set(_WORD.findall(text.casefold()))
     for word in own:
-        for _ in range(_CLIMB):
-            head = parent.get(word)
-            if head is None:
-                break
-            if head not in own and head in verbs:
+        for head, _ in _path(word, graph):
+            if head not in own and head in graph.verbs:
                 return head
-            word = head
     return None
 
 
