@@ -117,13 +117,7 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
             if quantity is not None:
                 numbers.append(quantity)
         else:
-            # "the 2021 Tour": the year of a named event or thing places it too.
-            for token in ent:
-                if _YEAR.match(token.text) and not token.text.endswith("s"):
-                    y = token.text
-                    dates.append(
-                        DateRange(f"{y}-01-01", f"{y}-12-31", ent.start_char, ent.end_char)
-                    )
+            dates.extend(named_years(ent))
     dates = _spans_of_time(doc, dates)
     relations = tuple(
         _relation(t)
@@ -140,6 +134,16 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
         tuple(numbers),
         relations,
     )
+
+
+def named_years(ent: Span) -> list[DateRange]:
+    """The years written in a name that is not a time: "the 2021 Tour" is placed in 2021
+    as much as "the Tour in 2021" is."""
+    return [
+        DateRange(f"{t.text}-01-01", f"{t.text}-12-31", ent.start_char, ent.end_char)
+        for t in ent
+        if _YEAR.match(t.text) and not t.text.endswith("s")
+    ]
 
 
 # What joins the two ends of a span of time, and what may open it: "from 2018 to 2020",

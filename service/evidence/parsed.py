@@ -17,8 +17,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from service.core import nlp
-from service.evidence import lexicon
-from service.evidence.annotate import DateRange, date_range
+from service.evidence import lexicon, ordinals
+from service.evidence.annotate import DateRange, date_range, named_years
 
 if TYPE_CHECKING:
     from spacy.tokens import Token
@@ -60,6 +60,9 @@ class ParsedQuestion:
     qualifiers: frozenset[str] = frozenset()
     # Its predicate is in the past tense ("how many did it carry", "who won").
     past: bool = False
+    # (noun, number) of each noun an ordinal numbers ("the eighteenth festival", "the
+    # second quarter").
+    numbered: frozenset[tuple[str, int]] = frozenset()
 
 
 def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
@@ -167,6 +170,8 @@ def parse_question(question: str) -> ParsedQuestion:
             found = date_range(ent.text, None)
             if found is not None:
                 dates.append(DateRange(*found, ent.start_char, ent.end_char))
+        elif ent.label_ not in lexicon.QUANTITIES:
+            dates.extend(named_years(ent))
     numbers = tuple(
         float(t.text.replace(",", ""))
         for t in tokens
@@ -199,6 +204,10 @@ def parse_question(question: str) -> ParsedQuestion:
         definite=_definite(tokens),
         qualifiers=_qualifiers(head),
         past=root is not None and anchor is not None and _past(root, anchor),
+        numbered=ordinals.numbered(
+            ((t.head.lemma_.casefold(), t.dep_, t.lemma_.casefold()) for t in tokens),
+            [t.lower_ for t in tokens if not t.is_punct],
+        ),
     )
 
 

@@ -7,6 +7,8 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
   passage names a time, that its article's own date rules out (see `_article_rules_out`);
   a day the article's date resolves ("on Thursday") dates the report, so beside a written
   year ("revenue for 2023") it does not place the fact (see `_fact_dates`);
+- another edition: a noun the question numbers with an ordinal ("the eighteenth festival")
+  that the sentence numbers otherwise ("the sixteenth festival");
 - a former holder: a present-tense question about a role ("who is the president of X")
   against a sentence whose every mention of that role is past ("the former president");
 - a part for the whole: the question's result ("won the race") against a sentence whose
@@ -24,12 +26,12 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Final, Literal, NamedTuple
 
-from service.evidence import lexicon
+from service.evidence import lexicon, ordinals
 from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day, written_date
 from service.evidence.parsed import ParsedQuestion
 from service.evidence.spelling import american
 
-Conflict = Literal["another time", "former holder", "part for whole", "not yet"]
+Conflict = Literal["another time", "another edition", "former holder", "part for whole", "not yet"]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"^\d[\d.,]*$")
@@ -197,8 +199,11 @@ def conflict(
 ) -> Conflict | None:
     """The first way the sentence contradicts the question, if any. `published`: its
     article's date (ISO); `passage`: the other sentences of its passage."""
+    passage = tuple(passage)
     if parsed.dates and _another_time(parsed.dates, _fact_dates(parsed, notes), published, passage):
         return "another time"
+    if _another_edition(parsed, notes, passage):
+        return "another edition"
     if _former(parsed, notes):
         return "former holder"
     if _part(parsed, notes.relations):
@@ -352,6 +357,28 @@ def _article_rules_out(asked: Iterable[DateRange], notes: Notes, published: str 
     if last < (day - RECENT).isoformat():
         return True
     return first > day.isoformat() and not set(notes.lemmas) & lexicon.MODALS
+
+
+def _another_edition(parsed: ParsedQuestion, notes: Notes, passage: Iterable[Notes]) -> bool:
+    """Whether the sentence numbers a noun the question numbers, and never as the question
+    does: "the sixteenth festival" for "the eighteenth festival", "the fourth quarter" for
+    "the second quarter". A sentence that does not number it speaks of the one its passage
+    numbers ("attendance rose" below "the fifteenth festival")."""
+    if not parsed.numbered:
+        return False
+    said = ordinals.numbered(notes.relations, notes.lemmas)
+    around: frozenset[tuple[str, int]] | None = None
+    for noun, number in parsed.numbered:
+        numbers = {n for held, n in said if held == noun}
+        if not numbers:
+            if around is None:
+                around = frozenset().union(
+                    *(ordinals.numbered(n.relations, n.lemmas) for n in passage)
+                )
+            numbers = {n for held, n in around if held == noun}
+        if numbers and number not in numbers:
+            return True
+    return False
 
 
 def _former(parsed: ParsedQuestion, notes: Notes) -> bool:

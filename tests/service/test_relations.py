@@ -97,6 +97,44 @@ def notes(sentence: str) -> Notes:
             "not yet",
         ),
         ("On what date did the ferry enter service?", "The ferry entered service on 1 May.", None),
+        # A year written inside a name places the question as one written beside it.
+        (
+            "Who won the 2024 Boston Marathon?",
+            "Anna Berg won the 2023 Boston Marathon on Sunday.",
+            "another time",
+        ),
+        # An ordinal numbers one of a series: another number is another edition.
+        (
+            "How many people attended the eighteenth folk festival?",
+            "A record 41,200 people attended the sixteenth folk festival.",
+            "another edition",
+        ),
+        (
+            "How many people attended the 16th folk festival?",
+            "A record 41,200 people attended the sixteenth folk festival.",
+            None,
+        ),
+        (
+            "Who won the fifty-third edition of the race?",
+            "Anna Berg won the 53rd edition of the race.",
+            None,
+        ),
+        (
+            "Who won the 52nd edition of the race?",
+            "Anna Berg won the fifty-third edition of the race.",
+            "another edition",
+        ),
+        (
+            "What was the revenue in the second quarter?",
+            "Revenue in the fourth quarter was 118 million euros.",
+            "another edition",
+        ),
+        # Another noun numbered is no other edition: "her first title" in the third stage.
+        (
+            "Who won the third stage?",
+            "Anna Berg won the third stage, her first title of the season.",
+            None,
+        ),
     ],
 )
 def test_conflicts(question: str, sentence: str, expected: str | None) -> None:
@@ -287,6 +325,16 @@ def test_an_undated_sentence_takes_the_time_of_its_passage_first() -> None:
     assert conflict(question, said, "2021-05-01", [before]) is None
     other = notes("The 2020 race was the hardest in years.")
     assert conflict(question, said, "2021-05-01", [other]) == "another time"
+
+
+def test_an_unnumbered_sentence_is_about_the_edition_its_passage_numbers() -> None:
+    question = parse_question("How many people attended the eighteenth festival?")
+    said = notes("Organisers said 38,500 people attended over the three days.")
+    assert conflict(question, said, None, [notes("The fifteenth festival opened.")]) == (
+        "another edition"
+    )
+    assert conflict(question, said, None, [notes("The eighteenth festival opened.")]) is None
+    assert conflict(question, said, None, []) is None
 
 
 @pytest.mark.parametrize(
