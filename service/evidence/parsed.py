@@ -63,6 +63,10 @@ class ParsedQuestion:
     # (noun, number) of each noun an ordinal numbers ("the eighteenth festival", "the
     # second quarter").
     numbered: frozenset[tuple[str, int]] = frozenset()
+    # (noun, kind) of each result of the predicate that a common noun narrows to one
+    # kind: "won the men's race" -> ("race", "man"), "the wheelchair race" -> ("race",
+    # "wheelchair").
+    kinds: frozenset[tuple[str, str]] = frozenset()
 
 
 def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
@@ -123,6 +127,24 @@ def _past(root: Token, anchor: Token) -> bool:
     if any(c.dep_ in ("aux", "auxpass") and c.tag_ == "VBD" for c in anchor.children):
         return True
     return anchor.i != root.i and root.lemma_ == "do" and root.tag_ == "VBD"
+
+
+# Relations through which a verb takes its result, and through which a common noun
+# narrows a noun to one kind ("the men's race", "the wheelchair race").
+RESULTS = frozenset({"dobj", "attr", "oprd", "nsubjpass"})
+KIND_OF = frozenset({"compound", "poss"})
+
+
+def _kinds(anchor: Token) -> frozenset[tuple[str, str]]:
+    # "the men's and women's races" asks about both kinds.
+    return frozenset(
+        (result.lemma_.casefold(), each.lemma_.casefold())
+        for result in anchor.children
+        if result.dep_ in RESULTS
+        for kind in result.children
+        if kind.dep_ in KIND_OF and kind.pos_ == "NOUN" and not kind.ent_type_
+        for each in (kind, *kind.conjuncts)
+    )
 
 
 def _predicate(anchor: Token) -> Predicate:
@@ -204,6 +226,7 @@ def parse_question(question: str) -> ParsedQuestion:
         definite=_definite(tokens),
         qualifiers=_qualifiers(head),
         past=root is not None and anchor is not None and _past(root, anchor),
+        kinds=_kinds(anchor) if anchor is not None else frozenset(),
         numbered=ordinals.numbered(
             ((t.head.lemma_.casefold(), t.dep_, t.lemma_.casefold()) for t in tokens),
             [t.lower_ for t in tokens if not t.is_punct],

@@ -13,6 +13,8 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
   against a sentence whose every mention of that role is past ("the former president");
 - a part for the whole: the question's result ("won the race") against a sentence whose
   same result is a part of it ("won the fifth stage", "the stage winner");
+- another kind: the question's result narrowed to one kind ("the men's race") against a
+  sentence whose same result is narrowed to others only ("the wheelchair race was won by");
 - not yet: a past-tense question ("how many did it carry") against a sentence whose every
   use of the question's verb is in the future ("it will carry", "said it would carry", "when
   it enters service" under either).
@@ -28,17 +30,17 @@ from typing import Final, Literal, NamedTuple
 
 from service.evidence import lexicon, ordinals
 from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day, written_date
-from service.evidence.parsed import ParsedQuestion
+from service.evidence.parsed import KIND_OF, RESULTS, ParsedQuestion
 from service.evidence.spelling import american
 
-Conflict = Literal["another time", "another edition", "former holder", "part for whole", "not yet"]
+Conflict = Literal[
+    "another time", "another edition", "former holder", "part for whole", "another kind", "not yet"
+]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _NUMBER = re.compile(r"^\d[\d.,]*$")
 # Relations through which a modifier qualifies a noun.
 _MODIFIES = frozenset({"amod", "compound", "advmod", "nmod"})
-# Relations through which a verb takes its result.
-_RESULT = frozenset({"dobj", "attr", "oprd", "nsubjpass"})
 # How a name sits inside the noun a preposition governs ("at Northwood headquarters").
 _NAMES_IN = frozenset({"compound", "nmod"})
 
@@ -208,6 +210,8 @@ def conflict(
         return "former holder"
     if _part(parsed, notes.relations):
         return "part for whole"
+    if _another_kind(parsed, notes):
+        return "another kind"
     if _not_yet(parsed, notes):
         return "not yet"
     return None
@@ -408,16 +412,37 @@ def _part(parsed: ParsedQuestion, relations: Iterable[tuple[str, str, str]]) -> 
     if predicate is None or parsed.lemmas & lexicon.PARTS:
         return False
     verb = predicate.lemma
-    wholes = {lemma for relation, lemma in predicate.arguments if relation in _RESULT}
+    wholes = {lemma for relation, lemma in predicate.arguments if relation in RESULTS}
     if not wholes:
         return False
     for head, relation, child in relations:
         if child not in lexicon.PARTS:
             continue
         # "won the fifth stage" for "won the race"; "the stage winner" for "who won".
-        if head == verb and relation in _RESULT:
+        if head == verb and relation in RESULTS:
             return True
         if head != verb and head.startswith(verb) and relation in _MODIFIES:
+            return True
+    return False
+
+
+def _another_kind(parsed: ParsedQuestion, notes: Notes) -> bool:
+    """Whether the question's verb has the result the question asks about in the sentence,
+    narrowed to other kinds only: "the wheelchair race was won by" or "won the women's
+    race" for "who won the men's race". A name is no kind ("the Boston race")."""
+    predicate = parsed.predicate
+    if predicate is None or not parsed.kinds:
+        return False
+    named = {w for e in notes.entities for w in _WORD.findall(e.text.casefold())}
+    results = {c for h, r, c in notes.relations if h == predicate.lemma and r in RESULTS}
+    for noun in {noun for noun, _ in parsed.kinds} & results:
+        asked = {kind for n, kind in parsed.kinds if n == noun}
+        said = {
+            c
+            for h, r, c in notes.relations
+            if h == noun and r in KIND_OF and c not in named and not _NUMBER.match(c)
+        }
+        if said and not said & asked:
             return True
     return False
 

@@ -135,6 +135,18 @@ def notes(sentence: str) -> Notes:
             "Anna Berg won the third stage, her first title of the season.",
             None,
         ),
+        # A result narrowed to one kind is not answered by another kind of it.
+        (
+            "Who won the men's race?",
+            "The wheelchair race was won by Anna Berg.",
+            "another kind",
+        ),
+        ("Who won the men's race?", "Anna Berg won the women's race.", "another kind"),
+        ("Who won the men's race?", "Anna Berg won the race.", None),
+        ("Who won the men's race?", "Anna Berg won the men's race in Boston.", None),
+        ("Who won the men's and women's races?", "Anna Berg won the women's race.", None),
+        # A name is no kind.
+        ("Who won the women's race?", "Anna Berg won the Boston race.", None),
     ],
 )
 def test_conflicts(question: str, sentence: str, expected: str | None) -> None:
