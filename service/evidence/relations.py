@@ -13,6 +13,8 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
   against a sentence whose every mention of that role is past ("the former president");
 - a part for the whole: the question's result ("won the race") against a sentence whose
   same result is a part of it ("won the fifth stage", "the stage winner");
+- a whole for a part: the other way round ("who won the second stage" against "won the
+  Tour");
 - another kind: the question's result narrowed to one kind ("the men's race") against a
   sentence whose same result is narrowed to others only ("the wheelchair race was won by");
 - not yet: a past-tense question ("how many did it carry") against a sentence whose every
@@ -28,13 +30,21 @@ from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from typing import Final, Literal, NamedTuple
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from service.evidence import lexicon, ordinals
 from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day, written_date
 from service.evidence.parsed import KIND_OF, RESULTS, ParsedQuestion
 from service.evidence.spelling import american
 
 Conflict = Literal[
-    "another time", "another edition", "former holder", "part for whole", "another kind", "not yet"
+    "another time",
+    "another edition",
+    "former holder",
+    "part for whole",
+    "whole for part",
+    "another kind",
+    "not yet",
 ]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -210,6 +220,8 @@ def conflict(
         return "former holder"
     if _part(parsed, notes.relations):
         return "part for whole"
+    if _whole(parsed, notes.relations):
+        return "whole for part"
     if _another_kind(parsed, notes):
         return "another kind"
     if _not_yet(parsed, notes):
@@ -424,6 +436,24 @@ def _part(parsed: ParsedQuestion, relations: Iterable[tuple[str, str, str]]) -> 
         if head != verb and head.startswith(verb) and relation in _MODIFIES:
             return True
     return False
+
+
+def _whole(parsed: ParsedQuestion, relations: Iterable[tuple[str, str, str]]) -> bool:
+    """Whether the question asks for a part's result ("who won the second stage") and the
+    sentence gives its verb only other results, none a part ("won the Tour on Sunday").
+    A pronoun result ("the stage, which was won by") may be the part."""
+    predicate = parsed.predicate
+    if predicate is None:
+        return False
+    asked = {lemma for relation, lemma in predicate.arguments if relation in RESULTS}
+    if not asked & lexicon.PARTS:
+        return False
+    results = {
+        child
+        for head, relation, child in relations
+        if head == predicate.lemma and relation in RESULTS and child not in STOP_WORDS
+    }
+    return bool(results) and not results & lexicon.PARTS
 
 
 def _another_kind(parsed: ParsedQuestion, notes: Notes) -> bool:

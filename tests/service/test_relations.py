@@ -48,6 +48,13 @@ def notes(sentence: str) -> Notes:
         ("Who won the race?", "Anna Berg won the fifth stage.", "part for whole"),
         ("Who won the race?", "Anna Berg won the race.", None),
         ("Who won the fifth stage?", "Anna Berg won the fifth stage.", None),
+        # The whole does not answer its part, and a pronoun may be the part.
+        ("Who won the final stage?", "Anna Berg won the race on Sunday.", "whole for part"),
+        (
+            "Who won the final stage?",
+            "He rode the final stage, which was won in a sprint by Anna Berg.",
+            None,
+        ),
         (
             "Who is the president of France?",
             "The former president of France, Nicolas Sarkozy, spoke on Sunday.",
