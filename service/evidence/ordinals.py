@@ -7,6 +7,7 @@ sixteenth festival is not the eighteenth, as the 2023 race is not the 2024 one.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from typing import Final
@@ -15,6 +16,8 @@ from typing import Final
 from spacy.lang.en.lex_attrs import _num_words, _ordinal_words
 
 _DIGITS = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+# A number in a series ("stage 2", "game 7"), not a year ("the Tour 2024").
+_SERIAL = re.compile(r"^\d{1,3}$")
 # first .. twentieth, then thirtieth .. ninetieth.
 _WORDS: Final[dict[str, int]] = {
     **{w: i + 1 for i, w in enumerate(_ordinal_words[:20])},
@@ -45,14 +48,18 @@ def numbered(
     relations: Iterable[tuple[str, str, str]], words: Sequence[str]
 ) -> frozenset[tuple[str, int]]:
     """(noun, number) for each noun an ordinal numbers: "the sixteenth festival" ->
-    ("festival", 16). `words`: the sentence's words in order (punctuation left out), which
-    say the tens of a hyphenated ordinal."""
-    tens = {w: words[i - 1] for i, w in enumerate(words) if i > 0 and words[i - 1] in _TENS}
+    ("festival", 16); or a number written after it: "stage 2" -> ("stage", 2), where "3
+    stages" counts them. `words`: the sentence's lemmas in order (punctuation left out),
+    which say the tens of a hyphenated ordinal and which word comes first."""
+    pairs = set(itertools.pairwise(words))
+    tens = {word: before for before, word in pairs if before in _TENS}
     out = set()
     for head, relation, child in relations:
         if relation not in NUMBERING:
             continue
         number = value(child, tens.get(child))
+        if number is None and relation == "nummod" and _SERIAL.match(child):
+            number = int(child) if (head, child) in pairs else None
         if number is not None:
             out.add((head, number))
     return frozenset(out)

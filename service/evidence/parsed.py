@@ -229,7 +229,7 @@ def parse_question(question: str) -> ParsedQuestion:
         kinds=_kinds(anchor) if anchor is not None else frozenset(),
         numbered=ordinals.numbered(
             ((t.head.lemma_.casefold(), t.dep_, t.lemma_.casefold()) for t in tokens),
-            [t.lower_ for t in tokens if not t.is_punct],
+            [t.lemma_.casefold() for t in tokens if not t.is_punct],
         ),
     )
 

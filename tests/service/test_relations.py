@@ -136,6 +136,10 @@ def notes(sentence: str) -> Notes:
             "Revenue in the fourth quarter was 118 million euros.",
             "another edition",
         ),
+        # A number written after the noun numbers it too; one before counts.
+        ("Who won stage 2?", "Anna Berg won stage 5 on Sunday.", "another edition"),
+        ("Who won stage 2?", "Anna Berg won the second stage.", None),
+        ("Who won the second stage?", "Anna Berg won 3 stages.", None),
         # Another noun numbered is no other edition: "her first title" in the third stage.
         (
             "Who won the third stage?",
