@@ -22,7 +22,7 @@ from service.core import nlp
 from service.evidence import lexicon
 from service.evidence.lexicon import NAMES
 from service.evidence.parsed import parse_question
-from service.evidence.text import STOPWORDS, terms
+from service.evidence.text import STOPWORDS, initialisms, terms
 from service.evidence.wanted import DateUnit, Slot, wanted
 
 if TYPE_CHECKING:
@@ -381,5 +381,6 @@ def has_name(form: str, names: Names) -> bool:
 
 @lru_cache(maxsize=32768)
 def name_keys(text: str) -> Names:
-    """The name keys of every word of `text`."""
-    return Names(frozenset(name_key(w) for w in _WORD.findall(text)))
+    """The name keys of every word of `text`, and the initials of its names ("ECB" for
+    "the European Central Bank")."""
+    return Names(frozenset(name_key(w) for w in _WORD.findall(text)) | initialisms(text))

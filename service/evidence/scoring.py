@@ -20,7 +20,7 @@ from service.evidence.annotate import Notes, decode, notes_at
 from service.evidence.answer_type import expected_answer_type, has_answer_type
 from service.evidence.sentences import Spans, spans_of
 from service.evidence.slots import opens_quotation
-from service.evidence.text import coverage, idf_weights, terms
+from service.evidence.text import coverage, idf_weights, initial_terms, terms
 
 # ` date 2025-11-25 Headline`: the marker ingest reads an article's date from (ingest/reader.py).
 DATE_MARKER = re.compile(r"\A\s*date[:\s][ \t]*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
@@ -172,7 +172,8 @@ def _sentences(
     # Chunks carry the spans computed at ingest (`stored`); other passages do not.
     for s, e in _text_spans(text, stored, published):
         notes = read.get(s)
-        found = terms(text[s:e])
+        # "ECB" in a question finds "the European Central Bank" in the sentence.
+        found = terms(text[s:e]) + initial_terms(text[s:e])
         if notes is not None and previous is not None:
             found = found + _antecedents(notes, previous, text[s:e])
         out.append((s, e, frozenset(found)))

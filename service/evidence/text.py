@@ -32,6 +32,50 @@ STOPWORDS = frozenset(
 )
 
 
+# Initials this long or longer: two letters ("UK", "EU") are as often a person's.
+INITIALS_FROM = 3
+# A longer run of capitalised words is a list of names or a headline, not one name.
+INITIALS_UP_TO = 6
+# Small words inside a name that its initials leave out ("Organization of the Petroleum
+# Exporting Countries": OPEC).
+_NAME_JOINERS = frozenset({"of", "the", "and", "for"})
+_NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+
+
+@lru_cache(maxsize=32768)
+def initialisms(text: str) -> frozenset[str]:
+    """The initials of the runs of capitalised words in `text`, and of their parts, so
+    that "ECB" finds "the European Central Bank" in an article that never writes it: "The
+    European Central Bank" -> {"ecb"} (a leading small word is no part of the name)."""
+    found: set[str] = set()
+    run: list[str] = []
+    end = 0
+
+    def close() -> None:
+        if len(run) <= INITIALS_UP_TO:
+            for i in range(len(run)):
+                for j in range(i + INITIALS_FROM, len(run) + 1):
+                    found.add("".join(run[i:j]))
+        run.clear()
+
+    for m in _NAME_WORD.finditer(text):
+        word = m.group()
+        if run and not text[end : m.start()].isspace():
+            close()
+        end = m.end()
+        if word[0].isupper() and not (not run and word.casefold() in STOPWORDS):
+            run.append(word[0].casefold())
+        elif not (run and word in _NAME_JOINERS):
+            close()
+    close()
+    return frozenset(found)
+
+
+def initial_terms(text: str) -> list[str]:
+    """`initialisms` as terms, to be matched against a question's terms."""
+    return sorted(_norm(i) for i in initialisms(text))
+
+
 def fold_whitespace(text: str) -> str:
     """`text` with every run of white space (newlines included) as one space, trimmed."""
     return " ".join(text.split())

@@ -33,7 +33,7 @@ import numpy.typing as npt
 from service.core.schema import date_to_int
 from service.core.store import Chunk
 from service.evidence.stats import TermStats
-from service.evidence.text import term_set
+from service.evidence.text import initialisms, term_set
 from service.lexical.bags import Bags, bm25, counted, once
 
 # Words at least this long may be repaired; shorter ones are too ambiguous.
@@ -41,7 +41,7 @@ MIN_REPAIR_LENGTH = 5
 REPAIR_SIMILARITY = 80.0
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # Bumped whenever what is saved, or how it is derived, changes: older folders are rebuilt.
-FORMAT: Final = 3
+FORMAT: Final = 4
 # The bags an index is derived from, each saved in a subfolder of this name.
 _BAGS = ("tokens", "terms", "words")
 # The top-k floor is read from every 16th row (see `_floor`).
@@ -56,12 +56,15 @@ def _stemmer() -> Any:
 
 
 def _tokens(texts: Sequence[str]) -> list[list[str]]:
+    """Each text's BM25 tokens, and the initials of its names: a question's "ECB" finds
+    the chunk that writes "the European Central Bank", and the other way round."""
     import bm25s
 
     tokens: list[list[str]] = bm25s.tokenize(
         list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
     )
-    return tokens
+    stem = _stemmer().stemWords
+    return [[*t, *stem(sorted(initialisms(text)))] for t, text in zip(tokens, texts, strict=True)]
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,15 @@ def test_a_mask_keeps_its_rows_only() -> None:
     mask[700:720] = 1.0
     found = index.search("report budget strike", 40, mask)
     assert [h.chunk_id for h in found] == [f"{i:032x}" for i in range(700, 720)]
+
+
+def test_initials_find_the_name_they_stand_for_and_the_other_way_round() -> None:
+    texts = [
+        "The European Central Bank's president warned against the move.",
+        "The central bank of Norway kept its rate.",
+        "ECB officials met on Thursday.",
+    ]
+    index = LexicalIndex.build(None, [_chunk(i, t) for i, t in enumerate(texts)])
+    assert index.search("ECB president", 3)[0].chunk_id == f"{0:032x}"
+    found = {h.chunk_id for h in index.search("Who leads the European Central Bank?", 3)}
+    assert f"{2:032x}" in found

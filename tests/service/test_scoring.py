@@ -59,3 +59,15 @@ def test_the_second_sentence_holds_the_speaker_the_first_names(
 ) -> None:
     _, quoted = _terms(text)
     assert speaker <= quoted
+
+
+def test_a_name_is_found_by_its_initials() -> None:
+    text = (
+        "Rates were left unchanged. The European Central Bank's president, Anna Berg, "
+        "warned against the move."
+    )
+    hit = Hit(annotated_chunk(text, date(2026, 5, 21), "Rates"), 1.0, 0.8)
+    _, named = [found for *_, found in candidate_sentences([hit])]
+    assert "ecb" in named
+    best = score_evidence(QueryTerms("Who is the ECB president?"), [hit])
+    assert best[0].quote.startswith("The European Central Bank")
