@@ -38,7 +38,13 @@ INITIALS_FROM = 3
 INITIALS_UP_TO = 6
 # Small words inside a name that its initials leave out ("Organization of the Petroleum
 # Exporting Countries": OPEC).
-_NAME_JOINERS = frozenset({"of", "the", "and", "for"})
+_NAME_JOINERS = "of|the|and|for"
+_CAPITALISED = r"[A-ZÀ-ÖØ-Þ][^\W_]*(?:['’][^\W\d_]+)*"
+# Runs of capitalised words long enough for initials, found by the regex engine: most of
+# a text is no such run, and a question re-ranks tens of chunks.
+_NAME_RUN = re.compile(
+    rf"{_CAPITALISED}(?:\s+(?:(?:{_NAME_JOINERS})\s+)*{_CAPITALISED}){{{INITIALS_FROM - 1},}}"
+)
 _NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
 
@@ -48,26 +54,16 @@ def initialisms(text: str) -> frozenset[str]:
     that "ECB" finds "the European Central Bank" in an article that never writes it: "The
     European Central Bank" -> {"ecb"} (a leading small word is no part of the name)."""
     found: set[str] = set()
-    run: list[str] = []
-    end = 0
-
-    def close() -> None:
-        if len(run) <= INITIALS_UP_TO:
-            for i in range(len(run)):
-                for j in range(i + INITIALS_FROM, len(run) + 1):
-                    found.add("".join(run[i:j]))
-        run.clear()
-
-    for m in _NAME_WORD.finditer(text):
-        word = m.group()
-        if run and not text[end : m.start()].isspace():
-            close()
-        end = m.end()
-        if word[0].isupper() and not (not run and word.casefold() in STOPWORDS):
-            run.append(word[0].casefold())
-        elif not (run and word in _NAME_JOINERS):
-            close()
-    close()
+    for run in _NAME_RUN.finditer(text):
+        words = [w for w in _NAME_WORD.findall(run.group()) if w[0].isupper()]
+        if words[0].casefold() in STOPWORDS:
+            words = words[1:]
+        if len(words) > INITIALS_UP_TO:
+            continue
+        letters = "".join(w[0] for w in words).casefold()
+        for i in range(len(letters)):
+            for j in range(i + INITIALS_FROM, len(letters) + 1):
+                found.add(letters[i:j])
     return frozenset(found)
 
 
