@@ -382,16 +382,17 @@ def _another_edition(parsed: ParsedQuestion, notes: Notes, passage: Iterable[Not
     numbers ("attendance rose" below "the fifteenth festival")."""
     if not parsed.numbered:
         return False
-    said = ordinals.numbered(notes.relations, notes.lemmas)
-    around: frozenset[tuple[str, int]] | None = None
+    said = set(ordinals.numbered(notes.relations, notes.lemmas))
+    unsaid = {noun for noun, _ in parsed.numbered} - {noun for noun, _ in said}
+    if unsaid:
+        said |= {
+            pair
+            for n in passage
+            for pair in ordinals.numbered(n.relations, n.lemmas)
+            if pair[0] in unsaid
+        }
     for noun, number in parsed.numbered:
         numbers = {n for held, n in said if held == noun}
-        if not numbers:
-            if around is None:
-                around = frozenset().union(
-                    *(ordinals.numbered(n.relations, n.lemmas) for n in passage)
-                )
-            numbers = {n for held, n in around if held == noun}
         if numbers and number not in numbers:
             return True
     return False
@@ -463,9 +464,12 @@ def _another_kind(parsed: ParsedQuestion, notes: Notes) -> bool:
     predicate = parsed.predicate
     if predicate is None or not parsed.kinds:
         return False
-    named = {w for e in notes.entities for w in _WORD.findall(e.text.casefold())}
     results = {c for h, r, c in notes.relations if h == predicate.lemma and r in RESULTS}
-    for noun in {noun for noun, _ in parsed.kinds} & results:
+    nouns = {noun for noun, _ in parsed.kinds} & results
+    if not nouns:
+        return False
+    named = {w for e in notes.entities for w in _WORD.findall(e.text.casefold())}
+    for noun in nouns:
         asked = {kind for n, kind in parsed.kinds if n == noun}
         said = {
             c
