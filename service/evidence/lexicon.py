@@ -30,6 +30,11 @@ WH_TYPES: Final[dict[str, frozenset[str]]] = {
 }
 # "how many", "how much", "how long", ...: the adverb after "how" that makes it a measure.
 HOW_MEASURES: Final = frozenset({"many", "much", "long", "old", "far", "big", "large", "often"})
+# The time labels a measure may carry besides a number: a duration ("how long": "three
+# weeks", "until 23 August") and an age, which the OntoNotes scheme labels DATE ("Moen, 61,"
+# and "the 61-year-old").
+AGE: Final = "old"
+MEASURED_TIMES: Final[dict[str, frozenset[str]]] = {"long": TIMES, AGE: frozenset({"DATE"})}
 
 # General category nouns of English and the labels naming one of them ("which country").
 # A noun not here asks for a name of any kind.

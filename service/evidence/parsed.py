@@ -78,7 +78,7 @@ def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
         if measure is None and wh.head.lower_ in lexicon.HOW_MEASURES:
             measure = wh.head
         if measure is not None:
-            return lexicon.QUANTITIES | (lexicon.TIMES if measure.lower_ == "long" else frozenset())
+            return lexicon.QUANTITIES | lexicon.MEASURED_TIMES.get(measure.lower_, frozenset())
         return frozenset()
     if head is not None and word in ("which", "what", "whose"):
         found = lexicon.CATEGORY_TYPES.get(head.lemma_.casefold())

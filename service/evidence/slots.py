@@ -154,6 +154,8 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue
         if entity.label in lexicon.TIMES:
             words = {w.casefold() for w in _WORD.findall(entity.text)}
+            if _age(words, parsed) and date_range(entity.text, None) is None:
+                return True
             units = {w for w in words if w in parsed.lemmas or w.rstrip("s") in parsed.lemmas}
             if units and words - units and date_range(entity.text, None) is None:
                 return True
@@ -177,6 +179,16 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue
         return True
     return any(_counts(notes, asked, parsed, given, amount) for notes in reading)
+
+
+def _age(words: AbstractSet[str], parsed: ParsedQuestion) -> bool:
+    """An age, for "how old": the recogniser labels a person's age a date ("Moen, 61,",
+    "the 61-year-old"), but neither a lone number nor "N-year-old" is one of the
+    calendar; "34 years" is a span, not an age."""
+    if (lexicon.AGE, "how") not in parsed.modifiers:
+        return False
+    numbers = {w for w in words if w.isdigit()}
+    return len(numbers) == 1 and (words == numbers or lexicon.AGE in words)
 
 
 def _names_counted(reading: Iterable[Notes], asked: Asked) -> bool:

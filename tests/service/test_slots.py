@@ -118,6 +118,23 @@ def test_how_many_is_a_number_entity_or_a_counted_noun() -> None:
     assert slots.counted(served, years, parse_question(years.question), amount=False)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # The recogniser labels an age a date; for "how old" it is the answer.
+        ("Anna Berg, 61, joined the company in 1992.", True),
+        ("The 61-year-old captain retired in April.", True),
+        # A span of years or a year of the calendar is no age.
+        ("Anna Berg retired after 34 years with the company.", False),
+        ("Anna Berg joined the company in 1992.", False),
+    ],
+)
+def test_how_old_is_an_age_the_recogniser_labels_a_date(sentence: str, expected: bool) -> None:
+    asked = analyse("How old is Anna Berg?")
+    parsed = parse_question(asked.question)
+    assert slots.counted(read(sentence), asked, parsed, amount=False) is expected
+
+
 def test_a_number_of_units_of_time_counts_no_people() -> None:
     asked = analyse("How many people live on the island?")
     parsed = parse_question(asked.question)
