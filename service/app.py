@@ -34,7 +34,7 @@ from service.api.slack.bot import SlackBot
 from service.api.slack.dedupe import Once
 from service.ask.resolver import FollowUpResolver, LLMCondenser
 from service.ask.service import AskService
-from service.core import metrics, nlp
+from service.core import metrics, nlp, places
 from service.core.embedder import build_embedder
 from service.core.heap import long_lived_heap
 from service.core.offline import configure_offline
@@ -60,6 +60,8 @@ def build_services(settings: Settings) -> Services:
     warm_up()
     # The language pipeline that parses each question: loaded here, not on a request.
     nlp.warm_up()
+    # The names of places (WordNet), which a question's names are matched through.
+    places.warm_up()
     live = LiveIndex(
         lambda: build_client(settings.chroma),
         lambda client: build_index(settings, embedder, client),

@@ -29,6 +29,7 @@ from functools import lru_cache
 
 from service.answer.prompt import Numbered
 from service.answer.wording import WordVectors, content_word, parse_words, sentence_lemmas
+from service.core import places
 from service.evidence import lexicon
 from service.evidence.sentences import sentence_spans
 from service.evidence.text import STOPWORDS, terms
@@ -278,6 +279,13 @@ def _has(word: str, pool: set[str]) -> bool:
     return any(len(w) >= PREFIX and w[:PREFIX] == head for w in pool)
 
 
+def _same_place(name: str, pool: set[str]) -> bool:
+    """Whether a word of `pool` names the place `name` names, in other words: "Britain"
+    for "UK", "France" for "French" (`places.names`)."""
+    named = places.names(name)
+    return bool(named) and any(named & places.names(w) for w in pool)
+
+
 @lru_cache(maxsize=1024)
 def _published(published: str | None) -> tuple[frozenset[str], frozenset[int]]:
     if not published:
@@ -459,7 +467,7 @@ class Verifier:
                 context |= siblings[sentence.index - PRONOUN_REACH].words
         if not claim.numbers <= stated_numbers or not claim.months <= stated_months:
             return False
-        if not all(_has(name, context) for name in claim.names):
+        if not all(_has(name, context) or _same_place(name, context) for name in claim.names):
             return False
         stated = {t for s in group for t in s.terms}
         lemmas = {lemma for s in group for lemma in s.lemmas}

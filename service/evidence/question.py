@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from service.core import nlp
+from service.core import nlp, places
 from service.evidence import lexicon
 from service.evidence.lexicon import NAMES
 from service.evidence.parsed import parse_question
@@ -110,43 +110,12 @@ def name_key(word: str) -> str:
     return word.replace("'", "")
 
 
-# Names that news copy uses for one another: a country and its adjective where they do
-# not share a stem. Each maps to one key.
-_ALIASES = {
-    name: group[0]
-    for group in (
-        ("british", "britain", "uk", "england", "english"),
-        ("american", "us", "usa", "america"),
-        ("french", "france"),
-        ("dutch", "netherlands", "holland"),
-        ("norwegian", "norway"),
-        ("swedish", "sweden"),
-        ("danish", "denmark"),
-        ("finnish", "finland"),
-        ("polish", "poland"),
-        ("spanish", "spain"),
-        ("turkish", "turkey"),
-        ("swiss", "switzerland"),
-        ("greek", "greece"),
-        ("chinese", "china"),
-        ("japanese", "japan"),
-        ("irish", "ireland"),
-        ("scottish", "scotland"),
-        ("welsh", "wales"),
-        ("german", "germany"),
-        ("israeli", "israel"),
-        ("icelandic", "iceland"),
-    )
-    for name in group
-}
-
-
 @lru_cache(maxsize=65536)
 def same_name(a: str, b: str) -> bool:
     """Equal names, or one a longer form of the other ("Zelenskyy"/"Zelensky",
     "Ukraine"/"Ukrainian"): a common stem of at least five letters, at most three more;
-    or two names for one country ("France"/"French", "Britain"/"UK")."""
-    if a == b or _ALIASES.get(a, a) == _ALIASES.get(b, b):
+    or two names for one place ("France"/"French", "Britain"/"UK"; `places.names`)."""
+    if a == b or places.names(a) & places.names(b):
         return True
     n = 0
     for x, y in zip(a, b, strict=False):
@@ -354,6 +323,9 @@ class Names:
     """The name keys of a text, indexed for `has_name`."""
 
     keys: frozenset[str]
+    # The keys of its words alone, without the initials of its names: "Pressures Russia
+    # for Compromise" makes "PRC", which names no place here.
+    words: frozenset[str]
 
     @cached_property
     def stems(self) -> dict[str, list[str]]:
@@ -365,16 +337,17 @@ class Names:
         return stems
 
     @cached_property
-    def aliases(self) -> frozenset[str]:
-        return frozenset(_ALIASES[k] for k in self.keys if k in _ALIASES)
+    def place_names(self) -> frozenset[str]:
+        # The names of every place a key names or is the adjective of.
+        return frozenset().union(*(places.names(k) for k in self.words))
 
 
 def has_name(form: str, names: Names) -> bool:
     """Whether some key of `names` is `same_name` as `form`."""
     if form in names.keys:
         return True
-    alias = _ALIASES.get(form)
-    if alias is not None and alias in names.aliases:
+    named = places.names(form)
+    if named and named & names.place_names:
         return True
     return len(form) >= 5 and any(same_name(form, k) for k in names.stems.get(form[:5], ()))
 
@@ -383,4 +356,5 @@ def has_name(form: str, names: Names) -> bool:
 def name_keys(text: str) -> Names:
     """The name keys of every word of `text`, and the initials of its names ("ECB" for
     "the European Central Bank")."""
-    return Names(frozenset(name_key(w) for w in _WORD.findall(text)) | initialisms(text))
+    words = frozenset(name_key(w) for w in _WORD.findall(text))
+    return Names(words | initialisms(text), words)

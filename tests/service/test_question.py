@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.evidence.question import analyse, same_name
+from service.evidence.question import analyse, has_name, name_keys, same_name
 
 
 @pytest.mark.parametrize(
@@ -130,6 +130,35 @@ def test_same_name_allows_longer_forms_and_country_adjectives() -> None:
     assert not same_name("moscow", "kremlin")
     assert not same_name("moen", "mohn")
     assert not same_name("austria", "australia")
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        # Pairs that share no stem, from WordNet's places and their adjectives.
+        ("peru", "peruvian"),
+        ("iran", "iranian"),
+        ("portugal", "portuguese"),
+        ("netherlands", "dutch"),
+        ("holland", "netherlands"),
+        ("us", "america"),
+        ("british", "uk"),
+    ],
+)
+def test_two_names_of_one_place_are_the_same_name(a: str, b: str) -> None:
+    assert same_name(a, b) and same_name(b, a)
+
+
+def test_a_place_is_found_by_another_of_its_names_in_a_sentence() -> None:
+    assert has_name("iranian", name_keys("Iran's foreign minister spoke on Monday."))
+    assert has_name("uk", name_keys("Britain's prime minister spoke on Monday."))
+    # England is a part of the UK, not another name for it.
+    assert not has_name("uk", name_keys("England's captain spoke on Monday."))
+    # "IN" abbreviates Indiana, but "in" is no name of it.
+    assert not has_name("indiana", name_keys("The talks in Geneva ended."))
+    # The initials of a headline's capitalised words ("PRC") name no place.
+    headline = name_keys("UK Pressures Russia for Compromise in Ukraine Peace Talks")
+    assert not has_name("china", headline)
 
 
 @pytest.mark.parametrize(
