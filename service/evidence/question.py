@@ -22,7 +22,7 @@ from service.core import nlp, places
 from service.evidence import lexicon
 from service.evidence.lexicon import NAMES
 from service.evidence.parsed import parse_question
-from service.evidence.text import STOPWORDS, initialisms, terms
+from service.evidence.text import NAME_WORD, STOPWORDS, initialisms, terms
 from service.evidence.wanted import DateUnit, Slot, wanted
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ _MONTH_SET = frozenset(MONTHS) | {m[:3] for m in MONTHS} | {"sept"}
 # A quotation opens after a space and closes before a space or punctuation, so that
 # the apostrophes of "UK's" and "Ukraine's" do not read as quotation marks.
 _QUOTED = re.compile(r"(?:^|(?<=\s))[\"“‘']([^\"“”‘’']{3,80})[\"”’'](?=[\s.,;:?!]|$)")
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _WH = frozenset(
     """
@@ -273,8 +272,8 @@ def _constraints(
     for quoted in _QUOTED.findall(question):
         if len(quoted.split()) >= 2:
             found.add(quoted, "quote", (" ".join(quoted.casefold().split()),))
-    lower_case = not any(_capitalised(w) for w in _WORD.findall(question)[1:])
-    for i, match in enumerate(_WORD.finditer(question)):
+    lower_case = not any(_capitalised(w) for w in NAME_WORD.findall(question)[1:])
+    for i, match in enumerate(NAME_WORD.finditer(question)):
         word = match.group(0)
         key = name_key(word)
         if key in _MONTH_SET:
@@ -356,5 +355,5 @@ def has_name(form: str, names: Names) -> bool:
 def name_keys(text: str) -> Names:
     """The name keys of every word of `text`, and the initials of its names ("ECB" for
     "the European Central Bank")."""
-    words = frozenset(name_key(w) for w in _WORD.findall(text))
+    words = frozenset(name_key(w) for w in NAME_WORD.findall(text))
     return Names(words | initialisms(text), words)

@@ -33,10 +33,10 @@ from service.evidence.annotate import RELATIONS, Entity, Notes, date_range, writ
 from service.evidence.parsed import ParsedQuestion, parse_question
 from service.evidence.question import Asked, Constraint, has_name, name_key, name_keys, same_name
 from service.evidence.spelling import american
+from service.evidence.text import NAME_WORD
 
 DateUnit = Literal["day", "month", "year"] | None
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 # Marks that open or close a quotation, and a colon that introduces one.
 _QUOTATION = re.compile(r"[“”\"]|:\s*$|:\s")
 _OPENS_QUOTATION = re.compile(r"^\W*[“\"]")
@@ -98,14 +98,14 @@ def dated(reading: Iterable[Notes], asked: Asked, unit: DateUnit) -> bool:
 def _time_of_report(entity: Entity, notes: Notes) -> bool:
     """ "..., the company confirmed on Tuesday": the time hangs from a reporting verb only,
     and says when the news was told, not when what it tells happened."""
-    words = {w.casefold() for w in _WORD.findall(entity.text)}
+    words = {w.casefold() for w in NAME_WORD.findall(entity.text)}
     heads = {head for head, _, child in notes.relations if child in words and head not in words}
     return bool(heads) and heads <= lexicon.REPORTING
 
 
 def _span_of_time(entity: Entity) -> bool:
     """ "12 years", "five days": a number of some unit of time, naming no calendar range."""
-    words = [w.casefold() for w in _WORD.findall(entity.text)]
+    words = [w.casefold() for w in NAME_WORD.findall(entity.text)]
     numbered = any(w.isdigit() or w in lexicon.NUMBER_WORDS for w in words)
     return numbered and date_range(entity.text, _ANY_DAY) is None
 
@@ -153,7 +153,7 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
         if _said(entity, asked) or digits & given:
             continue
         if entity.label in lexicon.TIMES:
-            words = {w.casefold() for w in _WORD.findall(entity.text)}
+            words = {w.casefold() for w in NAME_WORD.findall(entity.text)}
             if _age(words, parsed) and date_range(entity.text, None) is None:
                 return True
             units = {w for w in words if w in parsed.lemmas or w.rstrip("s") in parsed.lemmas}
@@ -177,7 +177,11 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue
         if _times(quantity.unit, parsed):
             continue
+        if quantity.unit and _asks_age(parsed):
+            continue  # "600 people" counts people: no age
         return True
+    if _asks_age(parsed):
+        return False  # a number the recogniser left alone is no age
     return any(_counts(notes, asked, parsed, given, amount) for notes in reading)
 
 
@@ -185,10 +189,14 @@ def _age(words: AbstractSet[str], parsed: ParsedQuestion) -> bool:
     """An age, for "how old": the recogniser labels a person's age a date ("Moen, 61,",
     "the 61-year-old"), but neither a lone number nor "N-year-old" is one of the
     calendar; "34 years" is a span, not an age."""
-    if (lexicon.AGE, "how") not in parsed.modifiers:
+    if not _asks_age(parsed):
         return False
     numbers = {w for w in words if w.isdigit()}
     return len(numbers) == 1 and (words == numbers or lexicon.AGE in words)
+
+
+def _asks_age(parsed: ParsedQuestion) -> bool:
+    return (lexicon.AGE, "how") in parsed.modifiers
 
 
 def _names_counted(reading: Iterable[Notes], asked: Asked) -> bool:
@@ -222,7 +230,7 @@ def _counts(
         w.casefold()
         for e in notes.entities
         if e.label in lexicon.TIMES
-        for w in _WORD.findall(e.text)
+        for w in NAME_WORD.findall(e.text)
     }
     question = asked.question.casefold()
     counting: set[str] = set()
@@ -247,7 +255,7 @@ def _counts(
 
 
 def _keys(entity: Entity) -> list[str]:
-    return [k for k in (name_key(w) for w in _WORD.findall(entity.text)) if k != "the"]
+    return [k for k in (name_key(w) for w in NAME_WORD.findall(entity.text)) if k != "the"]
 
 
 def people(reading: Iterable[Notes], asked: Asked, labels: frozenset[str]) -> list[list[str]]:

@@ -45,7 +45,8 @@ _CAPITALISED = r"[A-ZÀ-ÖØ-Þ][^\W_]*(?:['’][^\W\d_]+)*"
 _NAME_RUN = re.compile(
     rf"{_CAPITALISED}(?:\s+(?:(?:{_NAME_JOINERS})\s+)*{_CAPITALISED}){{{INITIALS_FROM - 1},}}"
 )
-_NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+# A word as names are read: letters or digits, with an apostrophe's ending ("O'Brien").
+NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
 
 @lru_cache(maxsize=32768)
@@ -55,7 +56,7 @@ def initialisms(text: str) -> frozenset[str]:
     European Central Bank" -> {"ecb"} (a leading small word is no part of the name)."""
     found: set[str] = set()
     for run in _NAME_RUN.finditer(text):
-        words = [w for w in _NAME_WORD.findall(run.group()) if w[0].isupper()]
+        words = [w for w in NAME_WORD.findall(run.group()) if w[0].isupper()]
         if words[0].casefold() in STOPWORDS:
             words = words[1:]
         if len(words) > INITIALS_UP_TO:

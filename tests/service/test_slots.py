@@ -127,6 +127,8 @@ def test_how_many_is_a_number_entity_or_a_counted_noun() -> None:
         # A span of years or a year of the calendar is no age.
         ("Anna Berg retired after 34 years with the company.", False),
         ("Anna Berg joined the company in 1992.", False),
+        # A number that counts something else is no age either.
+        ("The hall Anna Berg built seats 600 people.", False),
     ],
 )
 def test_how_old_is_an_age_the_recogniser_labels_a_date(sentence: str, expected: bool) -> None:
