@@ -18,7 +18,6 @@ every word of the database first (about 1.5 s at each worker's start).
 from __future__ import annotations
 
 import importlib.util
-import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
@@ -30,8 +29,6 @@ DATA_FOLDER: Final = ("data", "wordnet")
 _LOCATION: Final = "15"
 _PERTAINYM_ADJECTIVES: Final = "01"
 _PERTAINYM: Final = "\\"
-
-_lock = threading.Lock()
 
 
 def folder() -> Path:
@@ -78,10 +75,13 @@ def _initials(name: str) -> str:
     return "".join(part[0] for part in name.split("_") if part[:1].isupper())
 
 
+# Built once per process; two requests before the app's warm-up may both build it, which
+# costs time, not correctness: it is the same table.
 @lru_cache(maxsize=1)
-def _table() -> dict[str, frozenset[str]]:
+def table() -> dict[str, frozenset[str]]:
+    """Every place word (casefolded) -> the names of the places it names or pertains to."""
     root = folder()
-    table: dict[str, set[str]] = {}
+    found: dict[str, set[str]] = {}
     nouns = _synsets(root / "data.noun", _LOCATION)
     places = {offset: {_name(w) for w in words} for offset, (words, _) in nouns.items()}
     for offset, (words, _) in nouns.items():
@@ -91,7 +91,7 @@ def _table() -> dict[str, frozenset[str]]:
             # abbreviation only when it is the initials of another of its names ("UK",
             # "US", "NY"): "IN" and "OR" (Indiana, Oregon) are also English words.
             if word[:1].isupper() and (not word.isupper() or word in initials):
-                table.setdefault(_name(word), set()).update(places[offset])
+                found.setdefault(_name(word), set()).update(places[offset])
     for words, pointers in _synsets(root / "data.adj", _PERTAINYM_ADJECTIVES).values():
         for i in range(0, len(pointers), 4):
             symbol, target, pos, ends = pointers[i : i + 4]
@@ -102,14 +102,8 @@ def _table() -> dict[str, frozenset[str]]:
             source = int(ends[:2], 16)
             for word in words if source == 0 else words[source - 1 : source]:
                 if word[:1].isupper():
-                    table.setdefault(_name(word), set()).update(places[place])
-    return {word: frozenset(names) for word, names in table.items()}
-
-
-def table() -> dict[str, frozenset[str]]:
-    """Every place word (casefolded) -> the names of the places it names or pertains to."""
-    with _lock:
-        return _table()
+                    found.setdefault(_name(word), set()).update(places[place])
+    return {word: frozenset(names) for word, names in found.items()}
 
 
 def names(word: str) -> frozenset[str]:

@@ -17,11 +17,13 @@ from typing import Literal
 
 from service.evidence import lexicon
 from service.evidence.annotate import Notes
+from service.evidence.text import NAME_WORD
 from service.evidence.wanted import Slot, wanted
 
 AnswerType = Literal["number", "date", "name"] | None
 
 _KINDS: dict[Slot, AnswerType] = {
+    "age": "number",
     "count": "number",
     "amount": "number",
     "duration": "number",
@@ -34,7 +36,6 @@ _KINDS: dict[Slot, AnswerType] = {
 # A question asking for several kinds is checked for the most specific one.
 _PRIORITY: tuple[AnswerType, ...] = ("number", "date", "name")
 
-_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 _DIGIT = re.compile(r"\d")
 # Months and weekdays are names, written capitalised ("May", not the verb "may").
 _CALENDAR_NAMES = frozenset((*lexicon.MONTH_NUMBERS, *lexicon.WEEKDAYS))
@@ -65,13 +66,13 @@ def _entity_of(wanted_type: AnswerType, notes: Notes, question: str) -> bool:
         return bool(notes.dates) or any(e.label in lexicon.TIMES for e in notes.entities)
     asked = _asked(question)
     return any(
-        e.label in lexicon.NAMES and {w.casefold() for w in _WORD.findall(e.text)} - asked
+        e.label in lexicon.NAMES and {w.casefold() for w in NAME_WORD.findall(e.text)} - asked
         for e in notes.entities
     )
 
 
 def _written(wanted_type: AnswerType, sentence: str, question: str) -> bool:
-    words = _WORD.findall(sentence)
+    words = NAME_WORD.findall(sentence)
     if wanted_type == "number":
         return _DIGIT.search(sentence) is not None or any(
             w.casefold() in lexicon.NUMBER_WORDS or w.casefold() in lexicon.MULTIPLIERS
@@ -92,4 +93,4 @@ def _written(wanted_type: AnswerType, sentence: str, question: str) -> bool:
 @lru_cache(maxsize=1024)
 def _asked(question: str) -> frozenset[str]:
     # Once per question, not once per candidate sentence.
-    return frozenset(w.casefold() for w in _WORD.findall(question))
+    return frozenset(w.casefold() for w in NAME_WORD.findall(question))

@@ -145,6 +145,8 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
     share, no clock time and no lone "one" ("one of the reasons"); a span of time only when
     the question counts in its unit ("how many years")."""
     given = {c.forms[0] for c in asked.constraints if c.kind == "number"}
+    # "How old": only an age counts (`_age`).
+    age = "age" in asked.slots
     reading = tuple(reading)
     if not _names_counted(reading, asked):
         return False
@@ -154,7 +156,7 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue
         if entity.label in lexicon.TIMES:
             words = {w.casefold() for w in NAME_WORD.findall(entity.text)}
-            if _age(words, parsed) and date_range(entity.text, None) is None:
+            if age and _age(words) and date_range(entity.text, None) is None:
                 return True
             units = {w for w in words if w in parsed.lemmas or w.rstrip("s") in parsed.lemmas}
             if units and words - units and date_range(entity.text, None) is None:
@@ -177,26 +179,20 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue
         if _times(quantity.unit, parsed):
             continue
-        if quantity.unit and _asks_age(parsed):
+        if quantity.unit and age:
             continue  # "600 people" counts people: no age
         return True
-    if _asks_age(parsed):
+    if age:
         return False  # a number the recogniser left alone is no age
     return any(_counts(notes, asked, parsed, given, amount) for notes in reading)
 
 
-def _age(words: AbstractSet[str], parsed: ParsedQuestion) -> bool:
+def _age(words: AbstractSet[str]) -> bool:
     """An age, for "how old": the recogniser labels a person's age a date ("Moen, 61,",
     "the 61-year-old"), but neither a lone number nor "N-year-old" is one of the
     calendar; "34 years" is a span, not an age."""
-    if not _asks_age(parsed):
-        return False
     numbers = {w for w in words if w.isdigit()}
     return len(numbers) == 1 and (words == numbers or lexicon.AGE in words)
-
-
-def _asks_age(parsed: ParsedQuestion) -> bool:
-    return (lexicon.AGE, "how") in parsed.modifiers
 
 
 def _names_counted(reading: Iterable[Notes], asked: Asked) -> bool:

@@ -25,7 +25,9 @@ from service.evidence import lexicon
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
-Slot = Literal["person", "place", "name", "count", "amount", "duration", "date", "time", "speech"]
+Slot = Literal[
+    "person", "place", "name", "age", "count", "amount", "duration", "date", "time", "speech"
+]
 DateUnit = Literal["day", "month", "year"]
 
 # From the most specific kind of answer to the least: the order the answer checks try them.
@@ -33,6 +35,7 @@ _ORDER: tuple[Slot, ...] = (
     "duration",
     "time",
     "date",
+    "age",
     "count",
     "amount",
     "place",
@@ -151,6 +154,8 @@ def _slots(wh: Token) -> tuple[Slot, ...]:
             # running?" a time.
             predicative = measure.dep_ == "acomp" and measure.head.lemma_ == "be"
             return ("duration", "count") if predicative else ("duration",)
+        if measure.lower_ == lexicon.AGE:
+            return ("age",)
         return ("amount",) if measure.lower_ == "much" else ("count",)
     slot = _slot(wh)
     return (slot,) if slot is not None else ()
