@@ -140,24 +140,54 @@ def _text_spans(text: str, stored: str | None, published: str | None) -> Spans:
     return tuple((max(s, cut), e) for s, e in spans if e > cut)
 
 
+# Passages of one article follow one another when only the white space between two
+# sentences (a space, a paragraph break) lies between them: chunks are cut at sentence
+# boundaries, so the last sentence of one and the first of the next are neighbours.
+ADJACENT_GAP = 3
+T = TypeVar("T")
+
+
+def ending_before(ends: Mapping[tuple[str, int], T], source: str, start: int) -> T | None:
+    """What `ends` (by source and article offset of its end) holds for the text that ends
+    right before `start` in `source`."""
+    for end in range(start, start - ADJACENT_GAP - 1, -1):
+        found = ends.get((source, end))
+        if found is not None:
+            return found
+    return None
+
+
 def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozenset[str]]]:
     """Every sentence of the passages once (overlapping chunks repeat sentences), with its
-    terms: its own, and those of whom its pronoun stands for (`_antecedents`)."""
-    seen: set[tuple[str, int, int]] = set()
-    out: list[tuple[P, int, int, frozenset[str]]] = []
+    terms: its own, and those of whom its pronoun stands for (`_antecedents`), read in the
+    sentence before it, which may be the last of the chunk before."""
+    where: dict[tuple[str, int, int], tuple[P, int, int]] = {}
+    held: dict[tuple[str, int, int], frozenset[str]] = {}
+    lasts: dict[tuple[str, int], Notes] = {}
+    firsts: list[tuple[tuple[str, int, int], Notes, str]] = []
     for passage in passages:
+        stored = getattr(passage, "annotations", None)
         read = _sentences(
-            passage.text,
-            getattr(passage, "sentences", None),
-            getattr(passage, "annotations", None),
-            passage.published,
+            passage.text, getattr(passage, "sentences", None), stored, passage.published
         )
         for s, e, found in read:
             key = (passage.source, passage.start + s, passage.start + e)
-            if key not in seen:
-                seen.add(key)
-                out.append((passage, s, e, found))
-    return out
+            where.setdefault(key, (passage, s, e))
+            held[key] = held.get(key, frozenset()) | found
+        if not read:
+            continue
+        notes = decode(passage.text, stored)
+        (s, e, _), (last_start, last_end, _) = read[0], read[-1]
+        if (first := notes.get(s)) is not None:
+            key = (passage.source, passage.start + s, passage.start + e)
+            firsts.append((key, first, passage.text[s:e]))
+        if (last := notes.get(last_start)) is not None:
+            lasts[(passage.source, passage.start + last_end)] = last
+    for key, first, sentence in firsts:
+        previous = ending_before(lasts, key[0], key[1])
+        if previous is not None:
+            held[key] |= frozenset(_antecedents(first, previous, sentence))
+    return [(*where[key], held[key]) for key in where]
 
 
 @lru_cache(maxsize=16384)

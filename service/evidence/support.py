@@ -38,7 +38,7 @@ from service.evidence.question import (
 )
 from service.evidence.reading import Reading, read, reading
 from service.evidence.relations import conflict, holds_type, link_factors
-from service.evidence.scoring import Evidence, Passage, QueryTerms, text_spans
+from service.evidence.scoring import Evidence, Passage, QueryTerms, ending_before, text_spans
 from service.evidence.sentences import spans_of
 from service.evidence.text import idf_weights, terms
 from service.evidence.wanted import Slot
@@ -212,9 +212,12 @@ class Neighbours:
 
 def neighbours(passages: Sequence[Passage]) -> dict[tuple[str, int], Neighbours]:
     """The sentence before and after each sentence of the passages, by (source, start),
-    where a passage holds both (passages are contiguous article text)."""
+    where a passage holds both or two passages that follow one another do."""
     before: dict[tuple[str, int], Span] = {}
     after: dict[tuple[str, int], Span] = {}
+    # Each passage's first and last sentence, to link passages that follow one another.
+    firsts: list[Span] = []
+    lasts: dict[tuple[str, int], Span] = {}
     for passage in passages:
         spans = [
             Span(passage.source, passage.start + s, passage.start + e, passage.text[s:e])
@@ -223,6 +226,14 @@ def neighbours(passages: Sequence[Passage]) -> dict[tuple[str, int], Neighbours]
         for a, b in itertools.pairwise(spans):
             after[(a.source, a.start)] = b
             before[(b.source, b.start)] = a
+        if spans:
+            firsts.append(spans[0])
+            lasts[(spans[-1].source, spans[-1].end)] = spans[-1]
+    for first in firsts:
+        last = ending_before(lasts, first.source, first.start)
+        if last is not None:
+            before.setdefault((first.source, first.start), last)
+            after.setdefault((last.source, last.start), first)
     keys = before.keys() | after.keys()
     return {k: Neighbours(before.get(k), after.get(k)) for k in keys}
 

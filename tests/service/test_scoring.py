@@ -3,6 +3,7 @@ attributes is found by the name of whom the sentence before names."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -59,6 +60,30 @@ def test_the_second_sentence_holds_the_speaker_the_first_names(
 ) -> None:
     _, quoted = _terms(text)
     assert speaker <= quoted
+
+
+def test_a_quotation_that_opens_a_chunk_holds_the_speaker_the_chunk_before_names() -> None:
+    # Chunks are cut at sentence boundaries, so the sentence naming the speaker may end
+    # the chunk before the quotation's.
+    named = "Captain Erling Moen was among the first passengers to try the new hall."
+    quoted = "“I spent years looking at the old shed from the bridge,” he said."
+    published = date(2026, 5, 21)
+    first = annotated_chunk(named, published, "The new hall")
+    second = replace(
+        annotated_chunk(quoted, published, "The new hall"),
+        start=len(named) + 1,
+        end=len(named) + 1 + len(quoted),
+    )
+    hits = [Hit(second, 1.0, 0.8), Hit(first, 0.9, 0.7)]
+    found = {quote[s:e]: terms for quote, s, e, terms in _sentences_of(hits)}
+    assert {"erling", "moen"} <= found[quoted]
+    # Alone, the quotation's chunk does not know its speaker.
+    (alone,) = _sentences_of(hits[:1])
+    assert not {"erling", "moen"} & alone[3]
+
+
+def _sentences_of(hits: list[Hit]) -> list[tuple[str, int, int, frozenset[str]]]:
+    return [(h.text, s, e, terms) for h, s, e, terms in candidate_sentences(hits)]
 
 
 def test_a_name_is_found_by_its_initials() -> None:

@@ -159,6 +159,20 @@ def test_neighbours_are_found_within_a_passage() -> None:
     assert around[("a.txt", 10)].previous is None
 
 
+def test_neighbours_cross_from_a_passage_to_the_one_that_follows_it() -> None:
+    # Chunks are cut at sentence boundaries: the first sentence of one follows the last
+    # of the chunk before, with only white space between them.
+    first, second = _hit("Erling Moen tried the hall.", start=0), _hit("He liked it.", start=28)
+    around = neighbours([second, first])
+    liked = around[("a.txt", 28)]
+    assert liked.previous is not None and liked.previous.text == "Erling Moen tried the hall."
+    tried = around[("a.txt", 0)]
+    assert tried.following is not None and tried.following.text == "He liked it."
+    # Text left out between them: not neighbours.
+    apart = neighbours([first, _hit("He liked it.", start=60)])
+    assert ("a.txt", 60) not in apart and ("a.txt", 0) not in apart
+
+
 def test_a_date_marker_is_metadata_not_a_sentence() -> None:
     text = " date 2026-01-12 Nordhav adds sailings\n\nThe company said so."
     hit = _hit(text, published="2026-01-12")
