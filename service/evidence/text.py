@@ -27,7 +27,7 @@ STOPWORDS = frozenset(
     the their theirs them themselves then there these they this those through to too
     under until up very was we were what when where which while who whom why will with
     would you your yours yourself yourselves said says say tell told according also did
-    does many much one two get got going went make made happen happened
+    does many much one two get got going went make made happen happened might must shall
     """.split()  # noqa: SIM905
 )
 

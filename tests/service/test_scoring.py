@@ -96,3 +96,15 @@ def test_a_name_is_found_by_its_initials() -> None:
     assert "ecb" in named
     best = score_evidence(QueryTerms("Who is the ECB president?"), [hit])
     assert best[0].quote.startswith("The European Central Bank")
+
+
+def test_a_modal_verb_is_no_word_of_what_is_asked() -> None:
+    # "might" says how sure the speaker is, not what the question is about: the sentence
+    # with the asked-for verb answers, not the one that shares only the modal.
+    text = (
+        "Officials fear that Vladimir Putin might obstruct the ceasefire. Putin said he "
+        "could have a call with Donald Trump."
+    )
+    hit = Hit(annotated_chunk(text, date(2026, 5, 21), "Ceasefire"), 1.0, 0.8)
+    best = score_evidence(QueryTerms("Who did Putin say he might call?"), [hit])
+    assert best[0].quote.startswith("Putin said")
