@@ -172,8 +172,12 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
         )
         for s, e, found in read:
             key = (passage.source, passage.start + s, passage.start + e)
-            where.setdefault(key, (passage, s, e))
-            held[key] = held.get(key, frozenset()) | found
+            seen = held.get(key)
+            if seen is None:
+                where[key] = (passage, s, e)
+                held[key] = found
+            elif not found <= seen:
+                held[key] = seen | found
         if not read:
             continue
         notes = decode(passage.text, stored)
