@@ -46,6 +46,22 @@ def test_constraints_and_predicate() -> None:
     assert ("president", "former") in parse_question("Who is the former president?").modifiers
 
 
+@pytest.mark.parametrize(
+    ("question", "verb", "argument"),
+    [
+        ("When is Zelensky expected to go to Washington?", "go", ("to", "washington")),
+        ("Who is expected to win the race?", "win", ("dobj", "race")),
+    ],
+)
+def test_a_raising_passive_asks_about_the_verb_it_raises_from(
+    question: str, verb: str, argument: tuple[str, str]
+) -> None:
+    # "is expected to" says how likely the going is; the going is what is asked about.
+    predicate = parse_question(question).predicate
+    assert predicate is not None and predicate.lemma == verb
+    assert argument in predicate.arguments
+
+
 def test_the_nouns_a_question_points_at() -> None:
     # The small model parses "quay cost" as one noun phrase: the tags still find "quay".
     assert "quay" in parse_question("How much did the new quay cost?").definite
