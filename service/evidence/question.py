@@ -98,6 +98,8 @@ class Asked:
     counted: str | None = None
     # "What did X say about the fare increase?": the nouns the words are to be about.
     topic: frozenset[str] = frozenset()
+    # "What kind of deal ...": the noun (a lemma) whose kind is asked.
+    kind_of: str | None = None
 
 
 @lru_cache(maxsize=65536)
@@ -154,6 +156,7 @@ def analyse(
         focus_lemmas={t: lemmas[t] for t in focus if t in lemmas},
         counted=want.counted,
         topic=want.topic,
+        kind_of=want.kind_of,
     )
 
 

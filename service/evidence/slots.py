@@ -28,6 +28,7 @@ from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Literal
 
+from service.core import nlp
 from service.evidence import lexicon
 from service.evidence.annotate import RELATIONS, Entity, Notes, date_range, written_date
 from service.evidence.parsed import ParsedQuestion, parse_question
@@ -388,6 +389,19 @@ def about(reading: Iterable[Notes], topic: AbstractSet[str]) -> bool:
     """Whether someone's words speak of the topic the question asks them about ("what
     did she say about the fare increase"): one of its words, in any form of the word."""
     return not topic or _uses(reading, topic)
+
+
+def kinds(reading: Iterable[Notes], asked: Asked) -> bool:
+    """Whether the sentence narrows the noun "what kind of" asks about with a noun the
+    question does not use ("a minerals deal", "the wheelchair race")."""
+    if asked.kind_of is None:
+        return False
+    question = {t.lemma_.casefold() for t in nlp.parse(asked.question)}
+    return any(
+        head == asked.kind_of and relation == "compound" and child not in question
+        for notes in reading
+        for head, relation, child in notes.relations
+    )
 
 
 def opens_quotation(text: str) -> bool:

@@ -147,6 +147,8 @@ def fills(
         return bool(named(slot, sentence, asked, proper, notes))
     if slot == "speech":
         return slots.speech(notes, sentence)
+    if slot == "kind":
+        return slots.kinds(notes, asked)
     return slots.counted(notes, asked, parse_question(asked.question), slot == "amount")
 
 

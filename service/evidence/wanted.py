@@ -26,7 +26,17 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
 
 Slot = Literal[
-    "person", "place", "name", "age", "count", "amount", "duration", "date", "time", "speech"
+    "person",
+    "place",
+    "name",
+    "age",
+    "count",
+    "amount",
+    "duration",
+    "date",
+    "time",
+    "speech",
+    "kind",
 ]
 DateUnit = Literal["day", "month", "year"]
 
@@ -40,6 +50,7 @@ _ORDER: tuple[Slot, ...] = (
     "amount",
     "place",
     "speech",
+    "kind",
     "person",
     "name",
 )
@@ -75,6 +86,8 @@ class Wanted:
     counted: str | None = None
     # "What did X say about the fare increase?": the lemmas of what the words are about.
     topic: frozenset[str] = frozenset()
+    # "What kind of deal ...": the lemma of the noun whose kind is asked.
+    kind_of: str | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -103,6 +116,7 @@ def wanted(question: str) -> Wanted:
         and _is_list(asking[0]),
         counted=_counted(asking[0]) if asking else None,
         topic=_topic(found["speech"]) if "speech" in found else frozenset(),
+        kind_of=_kind_of(found["kind"]) if "kind" in found else None,
     )
 
 
@@ -130,6 +144,16 @@ def _topic(wh: Token) -> frozenset[str]:
         # adjective ("fare increase"), and any one word of the topic is enough.
         topic |= {t.lemma_.casefold() for t in phrase if t.pos_ in ("NOUN", "PROPN", "ADJ")}
     return frozenset(topic)
+
+
+def _kind_of(wh: Token) -> str | None:
+    """The noun "what kind of" asks the kind of ("what kind of deal": deal), as a lemma."""
+    head = _wh_noun(wh)
+    if head is None or head.lemma_.casefold() not in lexicon.KIND_NOUNS:
+        return None
+    of = next((c for c in head.children if c.dep_ == "prep" and c.lower_ == "of"), None)
+    noun = next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
+    return str(noun.lemma_.casefold()) if noun is not None and noun.pos_ == "NOUN" else None
 
 
 def _counted(wh: Token) -> str | None:
@@ -172,6 +196,8 @@ def _slot(wh: Token) -> Slot | None:
     if word not in ("what", "which"):
         return None
     head = _wh_noun(wh)
+    if head is not None and _kind_of(wh) is not None:
+        return "kind"
     if head is not None:
         return _category_slot(head) or ("name" if word == "which" else None)
     measured = _measured(wh)

@@ -264,3 +264,19 @@ def test_words_about_another_topic_do_not_answer() -> None:
     topic = wanted("What did the mayor say about the bridge tolls?").topic
     assert slots.about(read("The mayor said the tolls would rise in May."), topic)
     assert not slots.about(read("The mayor said she would visit the school."), topic)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("Diplomats are preparing a minerals deal for Ukraine.", True),
+        ("A proposed deal was expected to be signed at the White House.", False),
+        # The question's own word narrows nothing it does not already say.
+        ("The White House deal was expected last month.", False),
+    ],
+)
+def test_what_kind_of_is_a_noun_that_narrows_the_asked_one(sentence: str, expected: bool) -> None:
+    question = "What kind of deal was expected to be signed at the White House?"
+    want = wanted(question)
+    assert want.slots == ("kind",) and want.kind_of == "deal"
+    assert slots.kinds(read(sentence), analyse(question)) is expected
