@@ -2,8 +2,9 @@
 
 - its slots: "how long" a duration or a length, "how much" an amount, "how many/old/far/..." a
   count, "when" a date, "where" a place, "who" a person, "what time" a time, "which X" or
-  "what X" the kind the noun X names (lexicon.CATEGORY_TYPES), "what did X say" speech,
-  "what did it cost" the measure its verb takes;
+  "what X" the kind the noun X names (lexicon.CATEGORY_TYPES), "what kind of X" an X
+  narrowed by another noun, "what did X say" speech, "what did it cost" the measure its
+  verb takes;
 - only the wh-words that ask: the first, and any later one outside a clause of its own
   ("who opened it, and on what date?" asks two things; "who was captain when she sank?"
   one);
@@ -196,9 +197,9 @@ def _slot(wh: Token) -> Slot | None:
     if word not in ("what", "which"):
         return None
     head = _wh_noun(wh)
-    if head is not None and _kind_of(wh) is not None:
-        return "kind"
     if head is not None:
+        if _kind_of(wh) is not None:
+            return "kind"
         return _category_slot(head) or ("name" if word == "which" else None)
     measured = _measured(wh)
     if word == "what" and measured is not None:
