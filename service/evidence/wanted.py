@@ -3,8 +3,8 @@
 - its slots: "how long" a duration or a length, "how much" an amount, "how many/old/far/..." a
   count, "when" a date, "where" a place, "who" a person, "what time" a time, "which X" or
   "what X" the kind the noun X names (lexicon.CATEGORY_TYPES), "what kind of X" an X
-  narrowed by another noun, "what did X say" speech, "what did it cost" the measure its
-  verb takes;
+  narrowed by another noun, "what did X say" and "did X say ...?" speech, "what did it
+  cost" the measure its verb takes;
 - only the wh-words that ask: the first, and any later one outside a clause of its own
   ("who opened it, and on what date?" asks two things; "who was captain when she sank?"
   one);
@@ -100,7 +100,11 @@ def wanted(question: str) -> Wanted:
     for wh in asking:
         for slot in _slots(wh):
             found.setdefault(slot, wh)
-    if not whs and _search_phrase(doc):
+    reported = _polar_report(doc) if not whs else None
+    if reported is not None:
+        # "Did McFadden say Trump was the only reason?": yes or no is in his words.
+        found["speech"] = reported
+    elif not whs and _search_phrase(doc):
         nouns = [t for t in doc if t.pos_ in ("NOUN", "PROPN")]
         named = _category_slot(nouns[-1]) if nouns and _last_word(nouns[-1]) else None
         if named is not None:
@@ -155,6 +159,17 @@ def _kind_of(wh: Token) -> str | None:
     of = next((c for c in head.children if c.dep_ == "prep" and c.lower_ == "of"), None)
     noun = next((c for c in of.children if c.dep_ == "pobj"), None) if of is not None else None
     return str(noun.lemma_.casefold()) if noun is not None and noun.pos_ == "NOUN" else None
+
+
+def _polar_report(doc: Doc) -> Token | None:
+    """The reporting verb of a yes-or-no question about what someone said ("Did X say
+    ...?", "Does X claim that ...?"): a verb of saying with a subject and a clause of
+    its own, opened by an auxiliary."""
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None or doc[0].pos_ != "AUX" or root.lemma_.casefold() not in lexicon.REPORTING:
+        return None
+    children = {c.dep_ for c in root.children}
+    return root if "nsubj" in children and children & {"ccomp", "xcomp"} else None
 
 
 def _counted(wh: Token) -> str | None:

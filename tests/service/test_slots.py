@@ -280,3 +280,21 @@ def test_what_kind_of_is_a_noun_that_narrows_the_asked_one(sentence: str, expect
     want = wanted(question)
     assert want.slots == ("kind",) and want.kind_of == "deal"
     assert slots.kinds(read(sentence), analyse(question)) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "slots", "speaker"),
+    [
+        ("Did McFadden say Trump was the only reason for the change?", ("speech",), "McFadden"),
+        ("Does Lavrov say Russia will accept NATO troops?", ("speech",), "Lavrov"),
+        # Not about words: the council's vote is the answer.
+        ("Did the council approve it?", (), None),
+        # Nothing reported: "that" stands for what was said before.
+        ("Did he say that?", (), None),
+    ],
+)
+def test_a_yes_or_no_question_about_what_someone_said_asks_for_their_words(
+    question: str, slots: tuple[str, ...], speaker: str | None
+) -> None:
+    want = wanted(question)
+    assert (want.slots, want.speaker) == (slots, speaker)
