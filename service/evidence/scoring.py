@@ -144,17 +144,29 @@ def _text_spans(text: str, stored: str | None, published: str | None) -> Spans:
 # sentences (a space, a paragraph break) lies between them: chunks are cut at sentence
 # boundaries, so the last sentence of one and the first of the next are neighbours.
 ADJACENT_GAP = 3
-T = TypeVar("T")
+
+Sentence = tuple[P, int, int]
 
 
-def ending_before(ends: Mapping[tuple[str, int], T], source: str, start: int) -> T | None:
-    """What `ends` (by source and article offset of its end) holds for the text that ends
-    right before `start` in `source`."""
-    for end in range(start, start - ADJACENT_GAP - 1, -1):
-        found = ends.get((source, end))
-        if found is not None:
-            return found
-    return None
+def across_passages(passages: Sequence[P]) -> list[tuple[Sentence[P], Sentence[P]]]:
+    """(last sentence of a passage, first sentence of the passage that follows it), each
+    as (passage, start, end) within its passage."""
+    firsts: list[Sentence[P]] = []
+    lasts: dict[tuple[str, int], Sentence[P]] = {}
+    for passage in passages:
+        spans = text_spans(passage)
+        if spans:
+            firsts.append((passage, *spans[0]))
+            lasts[(passage.source, passage.start + spans[-1][1])] = (passage, *spans[-1])
+    pairs = []
+    for first in firsts:
+        passage, start = first[0], first[0].start + first[1]
+        for end in range(start, start - ADJACENT_GAP - 1, -1):
+            last = lasts.get((passage.source, end))
+            if last is not None:
+                pairs.append((last, first))
+                break
+    return pairs
 
 
 def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozenset[str]]]:
@@ -163,12 +175,12 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
     sentence before it, which may be the last of the chunk before."""
     where: dict[tuple[str, int, int], tuple[P, int, int]] = {}
     held: dict[tuple[str, int, int], frozenset[str]] = {}
-    lasts: dict[tuple[str, int], Notes] = {}
-    firsts: list[tuple[tuple[str, int, int], Notes, str]] = []
     for passage in passages:
-        stored = getattr(passage, "annotations", None)
         read = _sentences(
-            passage.text, getattr(passage, "sentences", None), stored, passage.published
+            passage.text,
+            getattr(passage, "sentences", None),
+            getattr(passage, "annotations", None),
+            passage.published,
         )
         for s, e, found in read:
             key = (passage.source, passage.start + s, passage.start + e)
@@ -178,20 +190,17 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
                 held[key] = found
             elif not found <= seen:
                 held[key] = seen | found
-        if not read:
-            continue
-        notes = decode(passage.text, stored)
-        (s, e, _), (last_start, last_end, _) = read[0], read[-1]
-        if (first := notes.get(s)) is not None:
-            key = (passage.source, passage.start + s, passage.start + e)
-            firsts.append((key, first, passage.text[s:e]))
-        if (last := notes.get(last_start)) is not None:
-            lasts[(passage.source, passage.start + last_end)] = last
-    for key, first, sentence in firsts:
-        previous = ending_before(lasts, key[0], key[1])
-        if previous is not None:
-            held[key] |= frozenset(_antecedents(first, previous, sentence))
+    for (before, bs, _), (after, s, e) in across_passages(passages):
+        first = _notes_of(after).get(s)
+        previous = _notes_of(before).get(bs)
+        if first is not None and previous is not None:
+            key = (after.source, after.start + s, after.start + e)
+            held[key] |= frozenset(_antecedents(first, previous, after.text[s:e]))
     return [(*where[key], held[key]) for key in where]
+
+
+def _notes_of(passage: Passage) -> dict[int, Notes]:
+    return decode(passage.text, getattr(passage, "annotations", None))
 
 
 @lru_cache(maxsize=16384)

@@ -28,7 +28,6 @@ from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Literal
 
-from service.core import nlp
 from service.evidence import lexicon
 from service.evidence.annotate import RELATIONS, Entity, Notes, date_range, written_date
 from service.evidence.parsed import ParsedQuestion, parse_question
@@ -396,7 +395,7 @@ def kinds(reading: Iterable[Notes], asked: Asked) -> bool:
     question does not use ("a minerals deal", "the wheelchair race")."""
     if asked.kind_of is None:
         return False
-    question = {t.lemma_.casefold() for t in nlp.parse(asked.question)}
+    question = parse_question(asked.question).lemmas
     return any(
         head == asked.kind_of and relation == "compound" and child not in question
         for notes in reading

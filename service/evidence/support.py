@@ -38,7 +38,7 @@ from service.evidence.question import (
 )
 from service.evidence.reading import Reading, read, reading
 from service.evidence.relations import conflict, holds_type, link_factors
-from service.evidence.scoring import Evidence, Passage, QueryTerms, ending_before, text_spans
+from service.evidence.scoring import Evidence, Passage, QueryTerms, across_passages, text_spans
 from service.evidence.sentences import spans_of
 from service.evidence.text import idf_weights, terms
 from service.evidence.wanted import Slot
@@ -217,27 +217,22 @@ def neighbours(passages: Sequence[Passage]) -> dict[tuple[str, int], Neighbours]
     where a passage holds both or two passages that follow one another do."""
     before: dict[tuple[str, int], Span] = {}
     after: dict[tuple[str, int], Span] = {}
-    # Each passage's first and last sentence, to link passages that follow one another.
-    firsts: list[Span] = []
-    lasts: dict[tuple[str, int], Span] = {}
     for passage in passages:
-        spans = [
-            Span(passage.source, passage.start + s, passage.start + e, passage.text[s:e])
-            for s, e in text_spans(passage)
-        ]
+        spans = [_span(passage, s, e) for s, e in text_spans(passage)]
         for a, b in itertools.pairwise(spans):
             after[(a.source, a.start)] = b
             before[(b.source, b.start)] = a
-        if spans:
-            firsts.append(spans[0])
-            lasts[(spans[-1].source, spans[-1].end)] = spans[-1]
-    for first in firsts:
-        last = ending_before(lasts, first.source, first.start)
-        if last is not None:
-            before.setdefault((first.source, first.start), last)
-            after.setdefault((last.source, last.start), first)
+    for last, first in across_passages(passages):
+        a, b = _span(*last), _span(*first)
+        before.setdefault((b.source, b.start), a)
+        after.setdefault((a.source, a.start), b)
     keys = before.keys() | after.keys()
     return {k: Neighbours(before.get(k), after.get(k)) for k in keys}
+
+
+def _span(passage: Passage, start: int, end: int) -> Span:
+    """The sentence at passage offsets `start:end`, at its article offsets."""
+    return Span(passage.source, passage.start + start, passage.start + end, passage.text[start:end])
 
 
 def support(
