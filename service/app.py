@@ -80,7 +80,10 @@ def build_services(settings: Settings) -> Services:
         LexicalStore(settings.lexical_dir, settings.collection),
         enabled=settings.retrieval.mode != "dense",
     )
-    retriever = Retriever(embedder, live, settings.retrieval, lexical, nlp.base_forms)
+    lead = settings.answer.min_score if settings.retrieval.lead_with_answer else None
+    retriever = Retriever(
+        embedder, live, settings.retrieval, lexical, nlp.base_forms, answer_min_score=lead
+    )
     service = AskService(
         retriever,
         ExtractiveAnswerer(settings.answer),

@@ -257,6 +257,12 @@ class RetrievalSettings(BaseSettings):
     candidates: int = Field(
         30, ge=1, le=500, description="Chunks each ranking contributes before fusion."
     )
+    lead_with_answer: bool = Field(
+        True,
+        description="After re-ranking, the chunk whose sentence the extractive answer quotes "
+        "first comes first, when the answer checks pass (`RAG_ANSWER_MIN_SCORE`); see "
+        "docs/retrieval.md.",
+    )
     repair_spelling: bool = Field(
         True,
         description="Replace misspelt question words (words the corpus never uses and "

@@ -5,16 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
+from typing import cast
 
 import anyio
 
-from service.answer.base import Answer, Answerer, Message, Token
+from service.answer.base import Answer, Answerer, AnswerPassage, Message, Token
 from service.answer.extractive import ExtractiveAnswerer
 from service.ask.followup import Resolution
 from service.ask.resolver import FollowUpResolver
 from service.core import metrics
 from service.errors import UpstreamError, UpstreamTimeout
 from service.evidence.scoring import QueryTerms
+from service.evidence.support import Answers
 from service.retrieval.retriever import Retrieval, Retriever, SearchFilters
 
 # In a follow-up, how much a word carried over from earlier turns counts when sentences
@@ -149,7 +151,13 @@ class AskService:
         query = answer_terms(retrieval.query, resolution)
         if self._llm is None or not hits:
             # No passages: nothing for an LLM to ground an answer in.
-            answer = self._extractive.answer(query, hits)
+            if retrieval.answers is not None and query == retrieval.query:
+                # Re-ranking read the candidate answers of these hits for this query.
+                # A hit is an answer passage; `Answers` is invariant in its passage type.
+                answers = cast("Answers[AnswerPassage]", retrieval.answers)
+                answer = self._extractive.ranked(answers, query, hits)
+            else:
+                answer = self._extractive.answer(query, hits)
             yield Token(answer.text)
             yield answer
             return

@@ -21,6 +21,7 @@ from service.core.schema import date_to_int
 from service.core.store import ArticleIndex, Chunk, ChunkMatch, build_where
 from service.errors import Unavailable
 from service.evidence.scoring import QueryTerms, score_evidence
+from service.evidence.support import Answers, rank_answers
 from service.lexical.index import LexicalIndex
 from service.retrieval.dates import Mention, dates_in
 from service.retrieval.hits import Hit
@@ -59,6 +60,9 @@ class Retrieval:
     query: QueryTerms
     embed_ms: float
     retrieve_ms: float
+    # The candidate answers of `hits` for `query`, when re-ranking read them (see
+    # `lead_with_answer`): the extractive answer of the same query reads them again.
+    answers: Answers[Hit] | None = None
 
 
 def rrf(
@@ -81,8 +85,12 @@ class Retriever:
         settings: RetrievalSettings,
         lexical: LexicalView | None = None,
         base_forms: Callable[[str], AbstractSet[str]] | None = None,
+        *,
+        answer_min_score: float | None = None,
     ) -> None:
         self._embedder = embedder
+        # The answer score from which the answer's own chunk leads (None: it does not).
+        self._answer_min_score = answer_min_score
         # What English has as a word's base: the spelling repair leaves English words be.
         self._base_forms = base_forms
         self._index = index
@@ -113,10 +121,14 @@ class Retriever:
         t1 = time.perf_counter()
         terms = lexical.stats.query(query) if lexical is not None else QueryTerms(query)
         hits: list[Hit] = []
+        answers = None
         if index.is_open:
             hits = self._search(index, lexical, terms, vector, top_k, filters)
+            reranked = lexical is not None and self._settings.rerank
+            if reranked and self._answer_min_score is not None and hits:
+                hits, answers = lead_with_answer(terms, hits, self._answer_min_score)
         t2 = time.perf_counter()
-        return Retrieval(hits, terms, (t1 - t0) * 1000, (t2 - t1) * 1000)
+        return Retrieval(hits, terms, (t1 - t0) * 1000, (t2 - t1) * 1000, answers)
 
     def with_neighbours(self, hits: Sequence[Hit], window: int) -> list[Hit]:
         """Each hit preceded and followed by its neighbouring chunks (context for an LLM).
@@ -251,6 +263,21 @@ def rerank(query: QueryTerms, hits: Sequence[Hit]) -> list[Hit]:
     final = {h.chunk.id: best.get(h.chunk.id, 0.0) + RANK_WEIGHT * h.score / top for h in hits}
     ranked = sorted(hits, key=lambda h: -final[h.chunk.id])
     return [Hit(h.chunk, round(final[h.chunk.id], 5), h.similarity) for h in ranked]
+
+
+def lead_with_answer(
+    query: QueryTerms, hits: Sequence[Hit], min_score: float
+) -> tuple[list[Hit], Answers[Hit]]:
+    """`hits` with the chunk whose sentence the extractive answer quotes first leading,
+    when the answer checks pass (an answer score of `min_score` or more), and the
+    candidate answers they were read from. A chunk's best sentence by words can be about
+    another year or a former holder; the answer checks rule those out, so the chunk that
+    answers is the one to read first, for a person scanning the sources and a model alike."""
+    answers = rank_answers(query, score_evidence(query, hits), hits)
+    if not answers.candidates or answers.confidence < min_score:
+        return list(hits), answers
+    lead = answers.candidates[0].evidence.passage
+    return [lead, *(h for h in hits if h is not lead)], answers
 
 
 def _date_ranking(mentions: Sequence[Mention], *lists: Sequence[Chunk]) -> list[str]:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import numpy as np
 import pytest
 
@@ -17,13 +18,14 @@ from service.core.store import ArticleIndex, Chunk, ChunkMatch
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.lexical.index import LexicalIndex, _tokens
 from service.retrieval.hits import Hit
-from service.retrieval.retriever import rerank, rrf
+from service.retrieval.retriever import lead_with_answer, rerank, rrf
 from service.settings import Settings
 
 
 def reference_hits(settings: Settings, question: str, top_k: int) -> list[Hit]:
     """Hybrid retrieval as it was before the records were read lazily: every dense and
-    BM25 candidate read from Chroma, then fused, pooled and re-ranked."""
+    BM25 candidate read from Chroma, then fused, pooled, re-ranked and led by the answer's
+    chunk."""
     services = build_services(settings)
     retriever = services.retriever
     retrieval = retriever.retrieve(question, top_k)
@@ -41,7 +43,8 @@ def reference_hits(settings: Settings, question: str, top_k: int) -> list[Hit]:
     fused = rrf([bm25, [m.chunk.id for m in dense]], [1.0, opts.dense_weight])
     pool = sorted(fused, key=lambda i: (-fused[i], i))[: max(top_k, opts.rerank)]
     hits = [Hit(by_id[i].chunk, fused[i], by_id[i].similarity) for i in pool]
-    return rerank(retrieval.query, hits)[:top_k]
+    reranked = rerank(retrieval.query, hits)[:top_k]
+    return lead_with_answer(retrieval.query, reranked, settings.answer.min_score)[0]
 
 
 @pytest.mark.parametrize(
@@ -188,3 +191,30 @@ def test_bm25_search_keeps_only_the_masked_rows() -> None:
     hits = index.search("Geneva talks", 10, mask)
     assert hits and {int(h.chunk_id) % 3 for h in hits} == {1}
     assert index.search("unrelated words", 10) == []
+
+
+def test_the_extractive_answer_reads_the_candidates_re_ranking_ranked(
+    indexed: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Retrieval ranked the candidate answers of its hits to lead with the answer's chunk;
+    # answering the same question ranks them no second time, and answers as afresh.
+    import service.answer.candidates as candidates
+    import service.retrieval.retriever as retriever
+
+    ranked: list[str] = []
+    for module in (candidates, retriever):
+        original = module.rank_answers
+
+        def counted(query: QueryTerms, *args: Any, _original: Any = original) -> Any:
+            ranked.append(query.text)
+            return _original(query, *args)
+
+        monkeypatch.setattr(module, "rank_answers", counted)
+    services = build_services(indexed)
+    question = "Who is the UK defence secretary?"
+    result = anyio.run(lambda: services.ask.ask(question, top_k=8))
+    assert ranked == [question]
+    retrieval = services.retriever.retrieve(question, 8)
+    afresh = services.ask._extractive.answer(retrieval.query, retrieval.hits)
+    assert result.answer.text == afresh.text and "Healey" in afresh.text
+    assert result.answer.citations == afresh.citations

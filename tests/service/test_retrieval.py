@@ -13,7 +13,7 @@ from devtools.contract import article_text
 from service.app import build_services
 from service.core.embedder import Embedder
 from service.retrieval.dates import DateMention, YearMention, dates_in
-from service.retrieval.retriever import SearchFilters, _date_ranking, rrf
+from service.retrieval.retriever import SearchFilters, _date_ranking, lead_with_answer, rrf
 from service.settings import ChromaSettings, RetrievalSettings, Settings
 from tests.conftest import SAMPLE_DIR
 from tests.service.conftest import annotated_chunk, ingest_folder
@@ -140,3 +140,36 @@ def test_neighbours_surround_each_hit(indexed: Settings) -> None:
     for hit in expanded:
         text = article_text(SAMPLE_DIR / hit.chunk.source)
         assert text[hit.chunk.start : hit.chunk.end] == hit.chunk.text
+
+
+def _without_lead(settings: Settings) -> Settings:
+    retrieval = settings.retrieval.model_copy(update={"lead_with_answer": False})
+    return settings.model_copy(update={"retrieval": retrieval})
+
+
+def test_the_chunk_the_answer_quotes_leads(indexed: Settings) -> None:
+    # The chunk whose sentences share most words with the question is another article's;
+    # the one the answer checks choose ("air defence missiles") is ranked first.
+    question = (
+        "What is Britain sending to Ukraine over the next few weeks to keep the pressure on Moscow?"
+    )
+    led = build_services(indexed).retriever.retrieve(question, 10)
+    plain = build_services(_without_lead(indexed)).retriever.retrieve(question, 10)
+    assert led.answers is not None and plain.answers is None
+    quoted = led.answers.candidates[0].evidence
+    first = led.hits[0].chunk
+    assert first.source == quoted.source and first.start <= quoted.start < first.end
+    assert "air defence missiles" in first.text
+    assert plain.hits[0].chunk.id != first.id
+    assert {h.chunk.id for h in led.hits} == {h.chunk.id for h in plain.hits}
+
+
+def test_a_question_the_answer_refuses_keeps_the_reranked_order(indexed: Settings) -> None:
+    question = "How many calories are in an avocado?"
+    led = build_services(indexed).retriever.retrieve(question, 10)
+    plain = build_services(_without_lead(indexed)).retriever.retrieve(question, 10)
+    assert led.answers is not None and led.answers.confidence < indexed.answer.min_score
+    assert [h.chunk.id for h in led.hits] == [h.chunk.id for h in plain.hits]
+    # Whatever the answer checks find, a score no answer reaches leaves the order be.
+    hits, _ = lead_with_answer(led.query, plain.hits, min_score=2.0)
+    assert hits == plain.hits
