@@ -640,6 +640,26 @@ class _Resolver:
                 return (subjects or [text for _, text in chunks])[0]
         return None
 
+    def _singular_antecedent(self) -> str | None:
+        """The thing "it" stands for: the first singular noun phrase of the latest earlier
+        question that names no person, place or body and is not what it asked with its
+        wh-word ("Which newspaper reported that the US had sent Ukraine a draft deal?":
+        "a draft deal")."""
+        for frame in reversed(self.frames):
+            doc = _doc(_own(frame.text))
+            named = {
+                t.i for e in doc.ents if e.label_ in lexicon.PERSONISH | lexicon.PLACES for t in e
+            }
+            for c in doc.noun_chunks:
+                if c.root.tag_ not in {"NN", "NNP"} or c.root.pos_ == "PRON":
+                    continue
+                if any(t.tag_ in _WH_TAGS for t in c) or c.root.i in named:
+                    continue
+                if not (c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c)):
+                    continue
+                return c.text
+        return None
+
     def _place(self) -> str | None:
         """The place "there" points at: the place entity of the latest earlier question
         naming one, when it names only one (with two, "there" stays and they are carried)."""
@@ -675,14 +695,15 @@ class _Resolver:
                 pieces.append(f"in {place}")
                 last = token.idx + len(token.text)
                 continue
-            if token.lower_ not in {"they", "them", "their"} or token.pos_ != "PRON":
+            singular = token.lower_ in {"it", "its"} and token.dep_ != "expl"
+            if token.pos_ != "PRON" or not (singular or token.lower_ in {"they", "them", "their"}):
                 continue
-            phrase = self._plural_antecedent(token)
+            phrase = self._singular_antecedent() if singular else self._plural_antecedent(token)
             if phrase is None:
                 continue
             if phrase.split()[0] in {"The", "These", "Those"}:
                 phrase = phrase[:1].lower() + phrase[1:]  # "The talks" opened its question
-            if token.lower_ == "their":
+            if token.lower_ in {"their", "its"}:
                 phrase += "'" if phrase.endswith("s") else "'s"
             pieces.append(text[last : token.idx])
             pieces.append(phrase)

@@ -289,6 +289,25 @@ def test_they_as_an_active_subject_stands_for_an_earlier_subject() -> None:
     assert r.question.startswith("What were countries' senior military officials going to")
 
 
+def test_it_becomes_the_thing_the_previous_question_named() -> None:
+    history = convo("When did the new library in Oakdale open?", "In March.")
+    r = resolve("How many books does it hold?", history)
+    assert r.question.startswith("How many books does the new library hold?")
+    assert resolve("What is its budget?", history).question.startswith(
+        "What is the new library's budget?"
+    )
+    # Not what the previous question asked with its wh-word, nor a name: "a trade deal".
+    history = convo("Which newspaper reported that Chile had signed a trade deal?", "The Post.")
+    assert resolve("What would it cover?", history).question.startswith(
+        "What would a trade deal cover?"
+    )
+
+
+def test_it_with_nothing_to_stand_for_stays() -> None:
+    history = convo("Who is Keir Starmer?", "The UK prime minister.")
+    assert resolve("When was it founded?", history).question.startswith("When was it founded?")
+
+
 def test_a_follow_up_naming_another_year_replaces_the_old_one() -> None:
     history = convo(
         "Who won the men's race at the 2019 Boston Marathon?", "Geoffrey Kirui won in 2:15:58."
