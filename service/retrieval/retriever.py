@@ -277,7 +277,12 @@ def lead_with_answer(
     if not answers.candidates or answers.confidence < min_score:
         return list(hits), answers
     lead = answers.candidates[0].evidence.passage
-    return [lead, *(h for h in hits if h is not lead)], answers
+    if lead is hits[0]:
+        return list(hits), answers
+    # Scores stay best first: the top score plus the answer's own.
+    top = max(h.score for h in hits)
+    led = Hit(lead.chunk, round(top + answers.confidence, 5), lead.similarity)
+    return [led, *(h for h in hits if h is not lead)], answers
 
 
 def _date_ranking(mentions: Sequence[Mention], *lists: Sequence[Chunk]) -> list[str]:

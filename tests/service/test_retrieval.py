@@ -161,6 +161,8 @@ def test_the_chunk_the_answer_quotes_leads(indexed: Settings) -> None:
     assert first.source == quoted.source and first.start <= quoted.start < first.end
     assert "air defence missiles" in first.text
     assert plain.hits[0].chunk.id != first.id
+    scores = [h.score for h in led.hits]
+    assert scores == sorted(scores, reverse=True)
     assert {h.chunk.id for h in led.hits} == {h.chunk.id for h in plain.hits}
 
 
