@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from service.evidence.scoring import Passage, QueryTerms
+from service.evidence.support import Answers
 
 ABSTAIN_TEXT = "The articles do not answer this question."
 
@@ -90,10 +91,12 @@ class Answerer(Protocol):
         *,
         query: QueryTerms,
         context: Sequence[AnswerPassage] = (),
+        ranked: Answers[AnswerPassage] | None = None,
     ) -> AsyncIterator[Token | Answer]:
         """Yield provisional tokens, then exactly one final `Answer`.
 
         `passages`: the retrieved hits, whose sentences are ranked against `query` (what
         was searched, as the extractive answerer matches it); `context`: the hits with the
-        chunks around them, where an evidence sentence is completed."""
+        chunks around them, where an evidence sentence is completed; `ranked`: that
+        ranking, when retrieval already made it."""
         ...

@@ -229,8 +229,9 @@ class LLMAnswerer(ModelAnswerer):
         *,
         query: QueryTerms,
         context: Sequence[AnswerPassage] = (),
+        ranked: Answers[AnswerPassage] | None = None,
     ) -> AsyncIterator[Token | Answer]:
-        answers = rank(query, passages)
+        answers = rank(query, passages) if ranked is None else ranked
         evidence = replace(self._extractive.ranked(answers, query, passages), model=self.model)
         if evidence.abstained:
             yield evidence

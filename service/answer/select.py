@@ -27,6 +27,7 @@ from service.answer.prompt import build_select_messages, fit_passages
 from service.core import metrics
 from service.errors import UpstreamError
 from service.evidence.scoring import QueryTerms
+from service.evidence.support import Answers
 from service.evidence.text import fold_whitespace
 from service.settings import AnswerSettings
 
@@ -161,11 +162,12 @@ class SelectAnswerer(ModelAnswerer):
         *,
         query: QueryTerms,
         context: Sequence[AnswerPassage] = (),
+        ranked: Answers[AnswerPassage] | None = None,
     ) -> AsyncIterator[Token | Answer]:
         """The final answer's text as one token, then the answer: nothing provisional
         streams, the reply being only numbers. `history` is not sent: a follow-up goes as
         the standalone question it was resolved to."""
-        answers = rank(query, passages)
+        answers = rank(query, passages) if ranked is None else ranked
         parts = evidence_parts(answers, SELECT_SENTENCES, context or passages)
         sentences = fit_passages([as_passage(p) for p in parts], self._context_tokens)
         if not sentences:

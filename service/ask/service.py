@@ -149,15 +149,14 @@ class AskService:
         repaired, a follow-up resolved); the LLM reads the question and the history."""
         hits = retrieval.hits
         query = answer_terms(retrieval.query, resolution)
+        ranked = None
+        if retrieval.answers is not None and query == retrieval.query:
+            # Re-ranking read the candidate answers of these hits for this query.
+            # A hit is an answer passage; `Answers` is invariant in its passage type.
+            ranked = cast("Answers[AnswerPassage]", retrieval.answers)
         if self._llm is None or not hits:
             # No passages: nothing for an LLM to ground an answer in.
-            if retrieval.answers is not None and query == retrieval.query:
-                # Re-ranking read the candidate answers of these hits for this query.
-                # A hit is an answer passage; `Answers` is invariant in its passage type.
-                answers = cast("Answers[AnswerPassage]", retrieval.answers)
-                answer = self._extractive.ranked(answers, query, hits)
-            else:
-                answer = self._extractive.answer(query, hits)
+            answer = self._extractive_answer(query, hits, ranked)
             yield Token(answer.text)
             yield answer
             return
@@ -167,15 +166,25 @@ class AskService:
         )
         try:
             async for item in self._llm.stream(
-                question, history, hits, query=query, context=context
+                question, history, hits, query=query, context=context, ranked=ranked
             ):
                 streamed = streamed or isinstance(item, Token)
                 yield item
         except (UpstreamError, UpstreamTimeout):
             if not self._fallback:
                 raise
-            answer = self._extractive.answer(query, hits)
+            answer = self._extractive_answer(query, hits, ranked)
             fallback = replace(answer, fallback=True)
             if not streamed:
                 yield Token(fallback.text)
             yield fallback
+
+    def _extractive_answer(
+        self,
+        query: QueryTerms,
+        hits: Sequence[AnswerPassage],
+        ranked: Answers[AnswerPassage] | None,
+    ) -> Answer:
+        if ranked is None:
+            return self._extractive.answer(query, hits)
+        return self._extractive.ranked(ranked, query, hits)

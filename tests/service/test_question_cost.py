@@ -13,13 +13,14 @@ import numpy as np
 import pytest
 
 import service.evidence.scoring as scoring
+from devtools.procs import free_port
 from service.app import build_services
 from service.core.store import ArticleIndex, Chunk, ChunkMatch
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.lexical.index import LexicalIndex, _tokens
 from service.retrieval.hits import Hit
 from service.retrieval.retriever import lead_with_answer, rerank, rrf
-from service.settings import Settings
+from service.settings import AnswerSettings, LLMSettings, Settings
 
 
 def reference_hits(settings: Settings, question: str, top_k: int) -> list[Hit]:
@@ -193,11 +194,9 @@ def test_bm25_search_keeps_only_the_masked_rows() -> None:
     assert index.search("unrelated words", 10) == []
 
 
-def test_the_extractive_answer_reads_the_candidates_re_ranking_ranked(
-    indexed: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Retrieval ranked the candidate answers of its hits to lead with the answer's chunk;
-    # answering the same question ranks them no second time, and answers as afresh.
+@pytest.fixture
+def rankings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The questions whose candidate answers are ranked, one entry per ranking."""
     import service.answer.candidates as candidates
     import service.retrieval.retriever as retriever
 
@@ -210,11 +209,35 @@ def test_the_extractive_answer_reads_the_candidates_re_ranking_ranked(
             return _original(query, *args)
 
         monkeypatch.setattr(module, "rank_answers", counted)
+    return ranked
+
+
+def test_the_extractive_answer_reads_the_candidates_re_ranking_ranked(
+    indexed: Settings, rankings: list[str]
+) -> None:
+    # Retrieval ranked the candidate answers of its hits to lead with the answer's chunk;
+    # answering the same question ranks them no second time, and answers as afresh.
     services = build_services(indexed)
     question = "Who is the UK defence secretary?"
     result = anyio.run(lambda: services.ask.ask(question, top_k=8))
-    assert ranked == [question]
+    assert rankings == [question]
     retrieval = services.retriever.retrieve(question, 8)
     afresh = services.ask._extractive.answer(retrieval.query, retrieval.hits)
     assert result.answer.text == afresh.text and "Healey" in afresh.text
     assert result.answer.citations == afresh.citations
+
+
+def test_the_select_mode_and_its_fallback_read_that_ranking_too(
+    indexed: Settings, rankings: list[str]
+) -> None:
+    # No server listens: the select answerer picks its candidates from retrieval's
+    # ranking, the model call fails, and the extractive fallback answers from it too.
+    nowhere = f"http://127.0.0.1:{free_port()}/v1"
+    llm = LLMSettings(base_url=nowhere, model="any", fallback=True, max_retries=0)
+    settings = indexed.model_copy(update={"llm": llm, "answer": AnswerSettings(mode="select")})
+    services = build_services(settings)
+    question = "Who is the UK defence secretary?"
+    result = anyio.run(lambda: services.ask.ask(question, top_k=8))
+    anyio.run(services.ask.aclose)
+    assert result.answer.fallback and "Healey" in result.answer.text
+    assert rankings == [question]
