@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
@@ -620,13 +620,9 @@ class _Resolver:
         active = token.dep_ == "nsubj" and not any(c.dep_ == "auxpass" for c in token.head.children)
         for frame in reversed(self.frames):
             chunks: list[tuple[bool, str]] = []
-            for c in _doc(_own(frame.text)).noun_chunks:
-                if c.root.tag_ not in _PLURAL_TAGS or c.root.pos_ == "PRON":
-                    continue
+            for c in _definite_chunks(_own(frame.text), _PLURAL_TAGS):
                 wh = [t for t in c if t.tag_ in _WH_TAGS]
                 if wh and wh[-1].i >= c.root.i:
-                    continue
-                if not (c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c)):
                     continue
                 rest = c[wh[-1].i + 1 - c.start :] if wh else c
                 text = rest.text if len(rest) else ""
@@ -645,19 +641,11 @@ class _Resolver:
         question that names no person, place or body and is not what it asked with its
         wh-word ("Which newspaper reported that the US had sent Ukraine a draft deal?":
         "a draft deal")."""
+        named = lexicon.PERSONISH | lexicon.PLACES
         for frame in reversed(self.frames):
-            doc = _doc(_own(frame.text))
-            named = {
-                t.i for e in doc.ents if e.label_ in lexicon.PERSONISH | lexicon.PLACES for t in e
-            }
-            for c in doc.noun_chunks:
-                if c.root.tag_ not in {"NN", "NNP"} or c.root.pos_ == "PRON":
-                    continue
-                if any(t.tag_ in _WH_TAGS for t in c) or c.root.i in named:
-                    continue
-                if not (c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c)):
-                    continue
-                return c.text
+            for c in _definite_chunks(_own(frame.text), _SINGULAR_TAGS):
+                if c.root.ent_type_ not in named and not any(t.tag_ in _WH_TAGS for t in c):
+                    return c.text
         return None
 
     def _place(self) -> str | None:
@@ -933,6 +921,7 @@ def _predicate(frame: _Frame) -> str:
 
 
 _PLURAL_TAGS = frozenset({"NNS", "NNPS"})
+_SINGULAR_TAGS = frozenset({"NN", "NNP"})
 _COMMON = frozenset({"NN", "NNS"})
 # Dependency relations that open a clause inside another.
 _CLAUSES = frozenset({"relcl", "ccomp", "advcl", "acl", "xcomp", "csubj", "pcomp"})
@@ -995,6 +984,17 @@ def _definite_subject(question: str) -> Mention | None:
         ):
             return Mention(chunk.text, "event")
     return None
+
+
+def _definite_chunks(text: str, tags: frozenset[str]) -> Iterator[Span]:
+    """The noun phrases of `text` whose head has one of `tags` and that a determiner or a
+    possessor makes definite ("the talks", "Ukraine's forces"), not a bare noun the parse
+    may have cut from a verb ("pause hostilities") nor a pronoun."""
+    for c in _doc(text).noun_chunks:
+        if c.root.tag_ not in tags or c.root.pos_ == "PRON":
+            continue
+        if c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c):
+            yield c
 
 
 def _subject(token: Token) -> bool:
