@@ -372,6 +372,9 @@ def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str]
                 else published - timedelta(days=(7 - gap) % 7)
             )
             return _iso(day, day)
+    ago = _ago(words, published)
+    if ago is not None:
+        return ago
     for shift_word, period in itertools.pairwise(words):
         shift = lexicon.RELATIVE_SHIFTS.get(shift_word)
         if shift is None or period not in lexicon.PERIODS:
@@ -383,6 +386,30 @@ def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str]
             y, m = divmod(published.year * 12 + published.month - 1 + shift, 12)
             return _iso(date(y, m + 1, 1), _month_end(y, m + 1))
         monday = published - timedelta(days=published.weekday()) + timedelta(weeks=shift)
+        return _iso(monday, monday + timedelta(days=6))
+    return None
+
+
+def _ago(words: list[str], published: date) -> tuple[str, str] | None:
+    """ "four years ago", "a month ago": counted back from the article's date ("earlier"
+    and "before" count back from whatever time the sentence speaks of, not the article's)."""
+    for count, unit, last in zip(words, words[1:], words[2:], strict=False):
+        period = unit.removesuffix("s")
+        if last != "ago" or period not in lexicon.PERIODS:
+            continue
+        n = 1.0 if count in ("a", "an") else lexicon.NUMBER_WORDS.get(count)
+        if n is None and count.isdigit():
+            n = float(count)
+        if n is None:
+            return None
+        back = int(n)
+        if period == "year":
+            y = published.year - back
+            return f"{y}-01-01", f"{y}-12-31"
+        if period == "month":
+            y, m = divmod(published.year * 12 + published.month - 1 - back, 12)
+            return _iso(date(y, m + 1, 1), _month_end(y, m + 1))
+        monday = published - timedelta(days=published.weekday()) - timedelta(weeks=back)
         return _iso(monday, monday + timedelta(days=6))
     return None
 

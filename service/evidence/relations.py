@@ -28,6 +28,7 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
+from functools import lru_cache
 from typing import Final, Literal, NamedTuple
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -212,7 +213,9 @@ def conflict(
     """The first way the sentence contradicts the question, if any. `published`: its
     article's date (ISO); `passage`: the other sentences of its passage."""
     passage = tuple(passage)
-    if parsed.dates and _another_time(parsed.dates, _fact_dates(parsed, notes), published, passage):
+    if parsed.dates and _another_time(
+        parsed.dates, notes, _fact_dates(parsed, notes), published, passage, parsed
+    ):
         return "another time"
     if _another_edition(parsed, notes, passage):
         return "another edition"
@@ -241,9 +244,14 @@ def _fact_dates(parsed: ParsedQuestion, notes: Notes) -> Notes:
     from, and it always counts on the question's own verb ("what did it announce on
     Thursday"). A year of another clause ("presented on Wednesday, ... founded in 1987")
     leaves it."""
+    return _placing(parsed.predicate.lemma if parsed.predicate is not None else None, notes)
+
+
+# A passage's sentences are read once per candidate of it: once per question is enough.
+@lru_cache(maxsize=8192)
+def _placing(asked: str | None, notes: Notes) -> Notes:
     written = {(e.start, e.end): e.text for e in notes.entities}
     graph = _graph(notes.relations)
-    asked = parsed.predicate.lemma if parsed.predicate is not None else None
     dated = []
     for d in notes.dates:
         text = written.get((d.start, d.end), "")
@@ -348,15 +356,39 @@ def _verb_of(text: str, graph: _Graph) -> str | None:
 
 
 def _another_time(
-    asked: tuple[DateRange, ...], notes: Notes, published: str | None, passage: Iterable[Notes]
+    asked: tuple[DateRange, ...],
+    written: Notes,
+    notes: Notes,
+    published: str | None,
+    passage: tuple[Notes, ...],
+    parsed: ParsedQuestion,
 ) -> bool:
+    """`written`: the sentence with all its dates; `notes`: with those that place its fact."""
     if notes.dates:
         return not any(_overlaps(s, q.first, q.last) for s in notes.dates for q in asked)
-    # Undated, the sentence speaks of its passage's time, or else of its article's.
-    around = [d for n in passage for d in n.dates]
-    if any(_overlaps(s, q.first, q.last) for s in around for q in asked):
-        return False
+    if any(_overlaps(s, q.first, q.last) for s in _compared_dates(written) for q in asked):
+        return False  # "up from 35,200 last year" gives last year's figure too
+    # Undated, the sentence speaks of the time its passage places its facts in ("reported
+    # revenue for 2023 ... Revenue in the fourth quarter was ..."), or else of its
+    # article's. What lies after the article's date is a plan or a forecast, not when a
+    # reported fact happened.
+    day = published_day(published)
+    around = [
+        d
+        for n in passage
+        for d in _fact_dates(parsed, n).dates
+        if day is None or d.first <= day.isoformat()
+    ]
+    if around:
+        return not any(_overlaps(s, q.first, q.last) for s in around for q in asked)
     return _article_rules_out(asked, notes, published)
+
+
+def _compared_dates(notes: Notes) -> list[DateRange]:
+    """The dates of the figures a sentence compares with ("up from 35,200 last year")."""
+    written = {(e.start, e.end): e.text for e in notes.entities}
+    graph = _graph(notes.relations)
+    return [d for d in notes.dates if _compared(written.get((d.start, d.end), ""), graph)]
 
 
 def _article_rules_out(asked: Iterable[DateRange], notes: Notes, published: str | None) -> bool:
@@ -424,6 +456,14 @@ def _part(parsed: ParsedQuestion, relations: Iterable[tuple[str, str, str]]) -> 
     predicate = parsed.predicate
     if predicate is None or parsed.lemmas & lexicon.PARTS:
         return False
+    noun = parsed.head
+    if noun is not None and any(
+        head == noun
+        and child in lexicon.PARTS
+        and (relation in _MODIFIES or relation not in RELATIONS)
+        for head, relation, child in relations
+    ):
+        return True  # "revenue in the fourth quarter", "fourth-quarter revenue" for the year's
     verb = predicate.lemma
     wholes = {lemma for relation, lemma in predicate.arguments if relation in RESULTS}
     if not wholes:

@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 
 from service.evidence import lexicon, slots
 from service.evidence.annotate import Notes, decode, notes_at, published_day
+from service.evidence.measures import measured_noun, measures
 from service.evidence.parsed import parse_question
 from service.evidence.question import (
     MONTHS,
@@ -391,6 +392,7 @@ def rank_answers(
     weights = query.weights or {}
     if not query.weights:
         weights = idf_weights(terms(query.text), [ev.terms for ev in evidence])
+    measured = _measured(asked.question, passages)
     candidates = []
     for ev in evidence[:ANSWER_CANDIDATES]:
         about = [ev.passage.title, *_date_words(ev.passage.published)]
@@ -425,6 +427,9 @@ def rank_answers(
                 continue  # another year, a former holder, a part for the whole, not yet
             if found.slot and parsed.types & TYPED_BY_NAME and not holds_type(parsed, notes, said):
                 found = replace(found, slot=False)
+            if measured is not None and not measures(measured, notes):
+                # "What was the attendance?" where the articles give attendance as a number.
+                found = replace(found, slot=False)
             # An answer the parse does not link to the question's role is less sure, and
             # one not linked to its verb is quoted after one that is.
             link, prefer = link_factors(parsed, notes, said)
@@ -436,6 +441,19 @@ def rank_answers(
         )
     candidates.sort(key=lambda c: (not c.passes, -c.lead, c.evidence.source, c.evidence.start))
     return Answers(asked, candidates, around, proper)
+
+
+def _measured(question: str, passages: Sequence[Passage]) -> str | None:
+    """The noun the question asks the amount of, when a retrieved sentence gives that noun
+    as a number (service/evidence/measures.py)."""
+    noun = measured_noun(parse_question(question))
+    if noun is None:
+        return None
+    for passage in passages:
+        stored = getattr(passage, "annotations", None)
+        if stored and any(measures(noun, n) for n in decode(passage.text, stored).values()):
+            return noun
+    return None
 
 
 # Asked-for types a sentence must hold a named entity of (read at ingest).

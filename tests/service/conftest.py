@@ -16,11 +16,18 @@ from ingest.pipeline import IngestJob
 from service.app import create_app
 from service.core.embedder import Embedder
 from service.core.store import Chunk, build_index
-from service.evidence.annotate import annotate
+from service.evidence.annotate import Notes, annotate, decode
 from service.evidence.sentences import encode_spans, sentence_spans
 from service.settings import ChromaSettings, Settings
 from tests.conftest import SAMPLE_DIR
 from tests.service.postgres_server import postgres_server
+
+
+def annotated_sentence(sentence: str, published: date) -> Notes:
+    """One sentence as ingest reads it, in an article of `published`."""
+    (stored,) = annotate([(sentence, sentence_spans(sentence), published)], processes=1)
+    (found,) = decode(sentence, stored).values()
+    return found
 
 
 def annotated_chunk(text: str, published: date, title: str) -> Chunk:

@@ -54,6 +54,11 @@ def test_the_pinned_model_is_loaded_once_and_tags_a_known_sentence() -> None:
         ("2018-2021", ("2018-01-01", "2021-12-31")),
         ("from 2018 to 2021", ("2018-01-01", "2021-12-31")),
         ("January-March 2021", ("2021-01-01", "2021-03-31")),
+        # "ago" counts back from the article's date; "earlier" from the sentence's time.
+        ("four years ago", ("2018-01-01", "2018-12-31")),
+        ("a month ago", ("2022-06-01", "2022-06-30")),
+        ("two weeks ago", ("2022-07-04", "2022-07-10")),
+        ("a year earlier", None),
     ],
 )
 def test_dates_are_iso_ranges_resolved_against_the_article_date(

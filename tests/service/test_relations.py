@@ -8,22 +8,19 @@ from datetime import date
 
 import pytest
 
-from service.evidence.annotate import Entity, Notes, annotate, decode
+from service.evidence.annotate import Entity, Notes
 from service.evidence.parsed import parse_question
 from service.evidence.relations import conflict, holds_type, link_factors, linked
 from service.evidence.scoring import QueryTerms, score_evidence
-from service.evidence.sentences import sentence_spans
 from service.evidence.support import rank_answers
 from service.retrieval.hits import Hit
-from tests.service.conftest import annotated_chunk
+from tests.service.conftest import annotated_chunk, annotated_sentence
 
 PUBLISHED = date(2022, 6, 1)
 
 
 def notes(sentence: str) -> Notes:
-    (stored,) = annotate([(sentence, sentence_spans(sentence), PUBLISHED)])
-    (found,) = decode(sentence, stored).values()
-    return found
+    return annotated_sentence(sentence, PUBLISHED)
 
 
 @pytest.mark.parametrize(
@@ -158,6 +155,22 @@ def notes(sentence: str) -> Notes:
         ("Who won the men's and women's races?", "Anna Berg won the women's race.", None),
         # A name is no kind.
         ("Who won the women's race?", "Anna Berg won the Boston race.", None),
+        # The noun asked about, narrowed to a part of the period: a part for the whole.
+        (
+            "What was Acme's revenue in 2021?",
+            "Revenue in the fourth quarter alone was 118 million euros.",
+            "part for whole",
+        ),
+        (
+            "What was Acme's revenue in 2021?",
+            "Fourth-quarter revenue was 131 million euros.",
+            "part for whole",
+        ),
+        (
+            "What was Acme's fourth-quarter revenue?",
+            "Fourth-quarter revenue was 131 million euros.",
+            None,
+        ),
     ],
 )
 def test_conflicts(question: str, sentence: str, expected: str | None) -> None:
@@ -314,11 +327,11 @@ def test_a_written_year_places_the_fact_and_the_day_the_report(
             "The show had 64,300 visitors, more than in 2018.",
             None,
         ),
-        # and read at its article's date, the sentence is not about the year compared with;
+        # but it gives that year's figure too;
         (
             "What was the turnout in 2018?",
             "Turnout was 41 per cent, down from 44 per cent in 2018.",
-            "another time",
+            None,
         ),
         # A relative clause tells its noun's story at its own time,
         (
@@ -441,3 +454,16 @@ def test_a_sentence_without_an_answer_does_not_lead_a_verb_question() -> None:
     assert link_factors(question, notes(said), said) == (1.0, 0.5)
     said = "Clara Lind replaced Anna Berg as chair in April."
     assert link_factors(question, notes(said), said) == (1.0, 1.0)
+
+
+def test_an_undated_sentence_takes_the_time_its_passage_places_facts_in() -> None:
+    question = parse_question("What was Acme's net profit in 2022?")
+    said = notes("Net profit rose to 31 million euros.")
+    # The article (10 February 2022) dates the report "on Thursday"; the year written
+    # dates the results, and so the undated sentence after them.
+    results = notes("Acme reported revenue of 412 million euros for 2021 on Thursday.")
+    assert conflict(question, said, "2022-02-10", [results]) == "another time"
+    # A plan after the article's date places no reported fact: the article's date decides.
+    plan = notes("Acme will open a plant in 2023.")
+    assert conflict(question, said, "2022-02-10", [plan]) is None
+    assert conflict(question, said, "2024-02-10", [plan]) == "another time"

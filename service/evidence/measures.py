@@ -1,0 +1,75 @@
+"""A noun the articles measure: "What was the attendance at the festival?" asks for a number
+although no wh-word says so, because the articles give attendance as one ("Attendance fell
+to 36,900").
+
+Whether a noun is a measure is read from the text retrieved for the question, not from a
+list of nouns: when one of its sentences links the noun to a number in the parse (the
+noun's own argument, "a subsidy of NOK 52 million", or what the verb it is the subject of
+takes, "revenue was 131 million euros", "net profit rose to 31.5 million euros"), the
+question asks for that number, and a sentence that does not link the noun to one does not
+answer it ("expects revenue growth of 5 to 8 per cent" measures the growth).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from service.evidence import lexicon
+from service.evidence.annotate import Notes
+from service.evidence.parsed import ParsedQuestion
+
+_NUMERAL = re.compile(r"^\d[\d.,]*$")
+# A year is a date, not an amount ("revenue for 2024").
+_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)$")
+# Relations through which a number makes up a larger amount ("468 million euros").
+_AMOUNT_PARTS: Final = frozenset({"nummod", "compound", "quantmod"})
+_SUBJECTS: Final = frozenset({"nsubj", "nsubjpass"})
+
+
+def measured_noun(parsed: ParsedQuestion) -> str | None:
+    """The noun "what" asks about when the wording names no kind of answer ("what was the
+    turnout", "what operating subsidy did it approve"), as a lemma."""
+    if parsed.wh != "what" or parsed.types or parsed.head is None:
+        return None
+    return parsed.head
+
+
+def measures(noun: str, notes: Notes) -> bool:
+    """Whether the sentence links `noun` to a number: as the noun's argument, or as an
+    argument of a verb the noun is the subject of."""
+    amounts = _amounts(notes.relations)
+    if not amounts:
+        return False
+    verbs = {
+        head for head, relation, dep in notes.relations if relation in _SUBJECTS and dep == noun
+    }
+    return any(
+        dep in amounts and (head == noun or (head in verbs and relation not in _SUBJECTS))
+        for head, relation, dep in notes.relations
+    )
+
+
+def _amounts(relations: tuple[tuple[str, str, str], ...]) -> frozenset[str]:
+    """The lemmas that are numbers, or nouns a number counts ("euro" in "468 million
+    euros"); not years."""
+    found = {
+        lemma
+        for relation in relations
+        for lemma in (relation[0], relation[2])
+        if _number(lemma) and not _YEAR.match(lemma)
+    }
+    # Two rounds reach "euro" through "million" from "468".
+    for _ in range(2):
+        found |= {
+            head
+            for head, relation, dep in relations
+            if relation in _AMOUNT_PARTS and dep in found and not _YEAR.match(head)
+        }
+    return frozenset(found)
+
+
+def _number(lemma: str) -> bool:
+    return (
+        bool(_NUMERAL.match(lemma)) or lemma in lexicon.NUMBER_WORDS or lemma in lexicon.MULTIPLIERS
+    )
