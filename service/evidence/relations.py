@@ -373,12 +373,16 @@ def _another_time(
     # article's. What lies after the article's date is a plan or a forecast, not when a
     # reported fact happened.
     day = published_day(published)
-    around = [
-        d
-        for n in passage
-        for d in _fact_dates(parsed, n).dates
-        if day is None or d.first <= day.isoformat()
-    ]
+
+    def placing(sentences: Iterable[Notes]) -> list[DateRange]:
+        return [
+            d
+            for n in sentences
+            for d in _fact_dates(parsed, n).dates
+            if day is None or d.first <= day.isoformat()
+        ]
+
+    around = placing(n for n in passage if n.start < written.start) or placing(passage)
     if around:
         return not any(_overlaps(s, q.first, q.last) for s in around for q in asked)
     return _article_rules_out(asked, notes, published)

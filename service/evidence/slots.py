@@ -40,7 +40,7 @@ DateUnit = Literal["day", "month", "year"] | None
 # Marks that open or close a quotation, and a colon that introduces one.
 _QUOTATION = re.compile(r"[“”\"]|:\s*$|:\s")
 _OPENS_QUOTATION = re.compile(r"^\W*[“\"]")
-_CLOCK = re.compile(r"\d{1,2}:\d{2}")
+_CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # Any day: what matters of a date read against it is how long a range it names.
 _ANY_DAY = date(2001, 1, 1)

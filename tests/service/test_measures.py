@@ -63,9 +63,9 @@ def _hit(text: str) -> Hit:
 def test_where_the_articles_measure_the_noun_a_sentence_without_the_number_does_not_answer() -> (
     None
 ):
-    query = QueryTerms("What was the attendance at the Marrowby festival?")
+    query = QueryTerms("What was the attendance at the Elmfield festival?")
     plan = (
-        "The Marrowby festival will take place from 1 to 3 August, with attendance expected "
+        "The Elmfield festival will take place from 1 to 3 August, with attendance expected "
         "to rise."
     )
     hits = [_hit(plan)]
@@ -73,9 +73,9 @@ def test_where_the_articles_measure_the_noun_a_sentence_without_the_number_does_
     # No retrieved sentence gives attendance as a number: nothing says it asks for one.
     assert alone.candidates[0].support.slot
 
-    hits = [_hit(plan), _hit("Attendance at the Marrowby festival fell to 36,900 last year.")]
+    hits = [_hit(plan), _hit("Attendance at the Elmfield festival fell to 36,900 last year.")]
     answers = rank_answers(query, score_evidence(query, hits), hits)
     by_quote = {c.evidence.quote: c for c in answers.candidates}
     assert not by_quote[plan].support.slot
-    assert by_quote["Attendance at the Marrowby festival fell to 36,900 last year."].support.slot
+    assert by_quote["Attendance at the Elmfield festival fell to 36,900 last year."].support.slot
     assert answers.candidates[0].evidence.quote.startswith("Attendance")

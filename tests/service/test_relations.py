@@ -467,3 +467,13 @@ def test_an_undated_sentence_takes_the_time_its_passage_places_facts_in() -> Non
     plan = notes("Acme will open a plant in 2023.")
     assert conflict(question, said, "2022-02-10", [plan]) is None
     assert conflict(question, said, "2024-02-10", [plan]) == "another time"
+
+
+def test_an_undated_sentence_goes_on_at_the_time_the_sentences_before_it_set() -> None:
+    question = parse_question("Who won the women's race in 2023?")
+    said = notes("Anna Berg won the women's race.")._replace(start=100, end=131)
+    before = notes("The 2022 race was run in the rain.")
+    after = notes("She had also won it in 2023.")._replace(start=200, end=228)
+    assert conflict(question, said, "2024-02-01", [before, after]) == "another time"
+    # With no dated sentence before it, the passage's dates place it.
+    assert conflict(question, said, "2024-02-01", [after]) is None

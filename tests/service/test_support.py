@@ -73,6 +73,9 @@ NONE = frozenset[str]()
         ("How long was the detour?", "duration", "A 140-kilometre detour.", False),
         ("How long did he work there?", "duration", "He worked there for 34 years.", True),
         ("What time does it leave?", "time", "It leaves at 21:15.", True),
+        # A race's time is written as a clock with seconds.
+        ("What was her winning time?", "time", "She won the race in 2:26:12.", True),
+        ("How many runners finished?", "count", "She won the race in 2:26:12.", False),
     ],
 )
 def test_fills(question: str, slot: str, sentence: str, expected: bool) -> None:
