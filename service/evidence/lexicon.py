@@ -86,6 +86,8 @@ FUTURE: Final = frozenset({"will", "shall"})
 # ...and of a future seen from a report ("said the ferry would enter service in the autumn"),
 # which had not happened when it was written either.
 AHEAD: Final = FUTURE | {"would"}
+# Adjectives of place in a series: "the final race" says which one, not which kind.
+ORDER: Final = frozenset({"last", "final", "next", "previous", "latest", "early", "late"})
 # Nouns that ask for a subclass: "what kind of deal" is answered by "a minerals deal".
 KIND_NOUNS: Final = frozenset({"kind", "type", "sort"})
 # Parts of a contest: "stage winner" is not the winner of the race.

@@ -149,8 +149,22 @@ def _kinds(anchor: Token) -> frozenset[tuple[str, str]]:
         for result in anchor.children
         if result.dep_ in RESULTS
         for kind in result.children
-        if kind.dep_ in KIND_OF and kind.pos_ == "NOUN" and not kind.ent_type_
+        if (kind.dep_ in KIND_OF and kind.pos_ == "NOUN" and not kind.ent_type_)
+        or _classifying(kind)
         for each in (kind, *kind.conjuncts)
+    )
+
+
+def _classifying(token: Token) -> bool:
+    """An adjective that says which kind of a thing ("the national title", "the junior
+    race"): not one of degree ("the biggest"), order ("the first") or time ("the former")."""
+    return (
+        token.dep_ == "amod"
+        and token.pos_ == "ADJ"
+        and token.tag_ == "JJ"
+        and not token.ent_type_
+        and ordinals.value(token.lower_) is None
+        and token.lemma_.casefold() not in lexicon.PAST_ROLE | lexicon.WHEN_HELD | lexicon.ORDER
     )
 
 

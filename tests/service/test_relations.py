@@ -155,6 +155,12 @@ def notes(sentence: str) -> Notes:
         ("Who won the men's and women's races?", "Anna Berg won the women's race.", None),
         # A name is no kind.
         ("Who won the women's race?", "Anna Berg won the Boston race.", None),
+        # An adjective that classifies names a kind; one of degree or order does not.
+        ("Who won the national title?", "Jane Doe won the state title.", "another kind"),
+        ("Who won the national title?", "Jane Doe won the title.", None),
+        ("Who won the biggest race?", "Anna Berg won the women's race.", None),
+        ("Who won the first race?", "Anna Berg won the women's race.", None),
+        ("Who won the final race?", "Anna Berg won the women's race.", None),
         # The noun asked about, narrowed to a part of the period: a part for the whole.
         (
             "What was Acme's revenue in 2021?",
