@@ -3,20 +3,23 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
 
 - type: the sentence holds an entity of an asked-for type that the question does not name;
 - another time: a year or date of the question that the sentence contradicts (it places
-  itself in another year and never in the asked one), or, when neither the sentence nor its
-  passage names a time, that its article's own date rules out (see `_article_rules_out`);
-  a day the article's date resolves ("on Thursday") dates the report, so beside a written
-  year ("revenue for 2023") it does not place the fact (see `_fact_dates`);
+  itself in another year and never in the asked one); an undated sentence is placed by the
+  sentences before it in its passage, else by the rest of the passage, else by its
+  article's own date (see `_another_time`, `_article_rules_out`); a day the article's date
+  resolves ("on Thursday") dates the report, so beside a written year ("revenue for 2023")
+  it does not place the fact (see `_fact_dates`);
 - another edition: a noun the question numbers with an ordinal ("the eighteenth festival")
   that the sentence numbers otherwise ("the sixteenth festival");
 - a former holder: a present-tense question about a role ("who is the president of X")
   against a sentence whose every mention of that role is past ("the former president");
 - a part for the whole: the question's result ("won the race") against a sentence whose
-  same result is a part of it ("won the fifth stage", "the stage winner");
+  same result is a part of it ("won the fifth stage", "the stage winner"), or the noun it
+  asks about narrowed to a part ("revenue in the fourth quarter" for the year's);
 - a whole for a part: the other way round ("who won the second stage" against "won the
   Tour");
-- another kind: the question's result narrowed to one kind ("the men's race") against a
-  sentence whose same result is narrowed to others only ("the wheelchair race was won by");
+- another kind: the question's result narrowed to one kind ("the men's race", "the
+  national title") against a sentence whose same result is narrowed to others only ("the
+  wheelchair race was won by", "won the state title");
 - not yet: a past-tense question ("how many did it carry") against a sentence whose every
   use of the question's verb is in the future ("it will carry", "said it would carry", "when
   it enters service" under either).
@@ -368,10 +371,10 @@ def _another_time(
         return not any(_overlaps(s, q.first, q.last) for s in notes.dates for q in asked)
     if any(_overlaps(s, q.first, q.last) for s in _compared_dates(written) for q in asked):
         return False  # "up from 35,200 last year" gives last year's figure too
-    # Undated, the sentence speaks of the time its passage places its facts in ("reported
-    # revenue for 2023 ... Revenue in the fourth quarter was ..."), or else of its
-    # article's. What lies after the article's date is a plan or a forecast, not when a
-    # reported fact happened.
+    # Undated, the sentence goes on at the time the sentences before it placed their facts
+    # in ("reported revenue for 2023 ... Revenue in the fourth quarter was ..."), else at
+    # its passage's, else at its article's. What lies after the article's date is a plan
+    # or a forecast, not when a reported fact happened.
     day = published_day(published)
 
     def placing(sentences: Iterable[Notes]) -> list[DateRange]:
