@@ -68,6 +68,11 @@ _DAY = re.compile(r"^(\d{1,2})(st|nd|rd|th)?$")
 _NUMBER = re.compile(r"^\d+(?:[.,]\d+)*$")
 
 
+def is_year(word: str) -> bool:
+    """A year written as one ("2019"), not a decade ("1990s")."""
+    return _YEAR.match(word) is not None and not word.endswith("s")
+
+
 class Entity(NamedTuple):
     label: str
     start: int  # offsets within the sentence
@@ -142,7 +147,7 @@ def named_years(ent: Span) -> list[DateRange]:
     return [
         DateRange(f"{t.text}-01-01", f"{t.text}-12-31", ent.start_char, ent.end_char)
         for t in ent
-        if _YEAR.match(t.text) and not t.text.endswith("s")
+        if is_year(t.text)
     ]
 
 
@@ -327,7 +332,7 @@ def date_range(text: str, published: date | None, *, ahead: bool = False) -> tup
     spanned = _split_year(text)
     if spanned is not None:
         return spanned
-    years = sorted({int(w) for w in words if _YEAR.match(w) and not w.endswith("s")})
+    years = sorted({int(w) for w in words if is_year(w)})
     if len(years) > 1:
         # "from 2019 to 2022", "in 2019 and 2021": every year they name, and between.
         return f"{years[0]}-01-01", f"{years[-1]}-12-31"

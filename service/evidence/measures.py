@@ -12,16 +12,14 @@ answer it ("expects revenue growth of 5 to 8 per cent" measures the growth).
 
 from __future__ import annotations
 
-import re
+from functools import lru_cache
 from typing import Final
 
 from service.evidence import lexicon
-from service.evidence.annotate import Notes
+from service.evidence.annotate import Notes, is_year
 from service.evidence.parsed import ParsedQuestion
+from service.evidence.relations import NUMERAL
 
-_NUMERAL = re.compile(r"^\d[\d.,]*$")
-# A year is a date, not an amount ("revenue for 2024").
-_YEAR = re.compile(r"^(1[5-9]\d\d|20\d\d)$")
 # Relations through which a number makes up a larger amount ("468 million euros").
 _AMOUNT_PARTS: Final = frozenset({"nummod", "compound", "quantmod"})
 _SUBJECTS: Final = frozenset({"nsubj", "nsubjpass"})
@@ -35,6 +33,8 @@ def measured_noun(parsed: ParsedQuestion) -> str | None:
     return parsed.head
 
 
+# Asked of every sentence of the retrieved passages, then again of the candidates among them.
+@lru_cache(maxsize=8192)
 def measures(noun: str, notes: Notes) -> bool:
     """Whether the sentence links `noun` to a number: as the noun's argument, or as an
     argument of a verb the noun is the subject of."""
@@ -57,19 +57,20 @@ def _amounts(relations: tuple[tuple[str, str, str], ...]) -> frozenset[str]:
         lemma
         for relation in relations
         for lemma in (relation[0], relation[2])
-        if _number(lemma) and not _YEAR.match(lemma)
+        # A year is a date, not an amount ("revenue for 2024").
+        if _number(lemma) and not is_year(lemma)
     }
     # Two rounds reach "euro" through "million" from "468".
     for _ in range(2):
         found |= {
             head
             for head, relation, dep in relations
-            if relation in _AMOUNT_PARTS and dep in found and not _YEAR.match(head)
+            if relation in _AMOUNT_PARTS and dep in found and not is_year(head)
         }
     return frozenset(found)
 
 
 def _number(lemma: str) -> bool:
     return (
-        bool(_NUMERAL.match(lemma)) or lemma in lexicon.NUMBER_WORDS or lemma in lexicon.MULTIPLIERS
+        bool(NUMERAL.match(lemma)) or lemma in lexicon.NUMBER_WORDS or lemma in lexicon.MULTIPLIERS
     )

@@ -155,6 +155,10 @@ def _kinds(anchor: Token) -> frozenset[tuple[str, str]]:
     )
 
 
+# Adjectives of when or in which order, not of which kind.
+_NO_KIND = lexicon.PAST_ROLE | lexicon.WHEN_HELD | lexicon.ORDER
+
+
 def _classifying(token: Token) -> bool:
     """An adjective that says which kind of a thing ("the national title", "the junior
     race"): not one of degree ("the biggest"), order ("the first") or time ("the former")."""
@@ -164,7 +168,7 @@ def _classifying(token: Token) -> bool:
         and token.tag_ == "JJ"
         and not token.ent_type_
         and ordinals.value(token.lower_) is None
-        and token.lemma_.casefold() not in lexicon.PAST_ROLE | lexicon.WHEN_HELD | lexicon.ORDER
+        and token.lemma_.casefold() not in _NO_KIND
     )
 
 

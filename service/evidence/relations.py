@@ -52,7 +52,8 @@ Conflict = Literal[
 ]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_NUMBER = re.compile(r"^\d[\d.,]*$")
+# A number as a lemma ("36,900", "31.5").
+NUMERAL = re.compile(r"^\d[\d.,]*$")
 # Relations through which a modifier qualifies a noun.
 _MODIFIES = frozenset({"amod", "compound", "advmod", "nmod"})
 # How a name sits inside the noun a preposition governs ("at Northwood headquarters").
@@ -337,7 +338,7 @@ def _compared(text: str, graph: _Graph) -> bool:
                 break
             if head in _COMPARED:
                 return True
-            if head in graph.compared and (head in graph.counted or _NUMBER.match(head)):
+            if head in graph.compared and (head in graph.counted or NUMERAL.match(head)):
                 return True
     return False
 
@@ -368,8 +369,8 @@ def _another_time(
 ) -> bool:
     """`written`: the sentence with all its dates; `notes`: with those that place its fact."""
     if notes.dates:
-        return not any(_overlaps(s, q.first, q.last) for s in notes.dates for q in asked)
-    if any(_overlaps(s, q.first, q.last) for s in _compared_dates(written) for q in asked):
+        return not _meets(notes.dates, asked)
+    if _meets(_compared_dates(written), asked):
         return False  # "up from 35,200 last year" gives last year's figure too
     # Undated, the sentence goes on at the time the sentences before it placed their facts
     # in ("reported revenue for 2023 ... Revenue in the fourth quarter was ..."), else at
@@ -387,8 +388,14 @@ def _another_time(
 
     around = placing(n for n in passage if n.start < written.start) or placing(passage)
     if around:
-        return not any(_overlaps(s, q.first, q.last) for s in around for q in asked)
+        return not _meets(around, asked)
     return _article_rules_out(asked, notes, published)
+
+
+def _meets(dates: Iterable[DateRange], asked: Iterable[DateRange]) -> bool:
+    """Whether any of the dates overlaps any asked one."""
+    asked = tuple(asked)
+    return any(_overlaps(d, q.first, q.last) for d in dates for q in asked)
 
 
 def _compared_dates(notes: Notes) -> list[DateRange]:
@@ -521,7 +528,7 @@ def _another_kind(parsed: ParsedQuestion, notes: Notes) -> bool:
         said = {
             c
             for h, r, c in notes.relations
-            if h == noun and r in KIND_OF and c not in named and not _NUMBER.match(c)
+            if h == noun and r in KIND_OF and c not in named and not NUMERAL.match(c)
         }
         if said and not said & asked:
             return True

@@ -18,6 +18,7 @@ from service.core.embedder import Embedder
 from service.core.store import Chunk, build_index
 from service.evidence.annotate import Notes, annotate, decode
 from service.evidence.sentences import encode_spans, sentence_spans
+from service.retrieval.hits import Hit
 from service.settings import ChromaSettings, Settings
 from tests.conftest import SAMPLE_DIR
 from tests.service.postgres_server import postgres_server
@@ -49,6 +50,11 @@ def annotated_chunk(text: str, published: date, title: str) -> Chunk:
         sentences=encode_spans(spans),
         annotations=stored,
     )
+
+
+def annotated_hit(text: str, published: date, title: str) -> Hit:
+    """A retrieved hit of one annotated chunk (see `annotated_chunk`)."""
+    return Hit(annotated_chunk(text, published, title), 1.0, 0.8)
 
 
 def ingest_folder(settings: Settings, embedder: Embedder, folder: Path) -> None:

@@ -12,7 +12,7 @@ from service.evidence.parsed import parse_question
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.evidence.support import rank_answers
 from service.retrieval.hits import Hit
-from tests.service.conftest import annotated_chunk, annotated_sentence
+from tests.service.conftest import annotated_hit, annotated_sentence
 
 PUBLISHED = date(2022, 6, 1)
 
@@ -57,7 +57,7 @@ def test_a_sentence_measures_the_noun_when_the_parse_links_a_number_to_it(
 
 
 def _hit(text: str) -> Hit:
-    return Hit(annotated_chunk(text, PUBLISHED, "The festival"), 1.0, 0.8)
+    return annotated_hit(text, PUBLISHED, "The festival")
 
 
 def test_where_the_articles_measure_the_noun_a_sentence_without_the_number_does_not_answer() -> (

@@ -14,7 +14,7 @@ from service.evidence.relations import conflict, holds_type, link_factors, linke
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.evidence.support import rank_answers
 from service.retrieval.hits import Hit
-from tests.service.conftest import annotated_chunk, annotated_sentence
+from tests.service.conftest import annotated_hit, annotated_sentence
 
 PUBLISHED = date(2022, 6, 1)
 
@@ -193,7 +193,7 @@ def test_the_answer_must_name_something_of_the_asked_type_the_question_does_not(
 
 
 def _hit(text: str) -> Hit:
-    return Hit(annotated_chunk(text, PUBLISHED, "The race"), 1.0, 0.8)
+    return annotated_hit(text, PUBLISHED, "The race")
 
 
 def test_a_sentence_in_conflict_is_no_candidate_and_none_left_means_no_answer() -> None:
