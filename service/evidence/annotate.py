@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from service.core import nlp
-from service.evidence import lexicon
+from service.evidence import lexicon, ordinals
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 # under another version are ignored (a re-ingest brings them up to date). A change that
 # reads more dates, or reads one more finely, keeps the version: what was stored before
 # is what the code read before, and a `--full` re-ingest brings in the finer reading.
-ANNOTATION_VERSION: Final = 6
+ANNOTATION_VERSION: Final = 7
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
 # Relations kept: the arguments and modifiers the answer checks read, and the clause links
@@ -347,7 +347,7 @@ def date_range(text: str, published: date | None, *, ahead: bool = False) -> tup
             if decade:
                 return f"{year}-01-01", f"{year + 9}-12-31"
             if month is None:
-                return f"{year}-01-01", f"{year}-12-31"
+                return _year_part(words, year) or (f"{year}-01-01", f"{year}-12-31")
             if day is None:
                 return _iso(date(year, month, 1), _month_end(year, month))
             return _iso(date(year, month, day), date(year, month, day))
@@ -361,6 +361,29 @@ def date_range(text: str, published: date | None, *, ahead: bool = False) -> tup
     except ValueError:
         return None
     return _relative(words, published, ahead)
+
+
+# "Q3", "H1": a quarter or half of a year as companies write it.
+_PART_CODE = re.compile(r"^([qh])([1-4])$")
+
+
+def _year_part(words: Sequence[str], year: int) -> tuple[str, str] | None:
+    """ "the third quarter of 2025", "third-quarter 2025", "Q3 2025", "the first half of
+    2024": the months of that part of the year. A fiscal year's quarters are not the
+    calendar's: "fiscal 2025" keeps the whole year."""
+    if lexicon.FISCAL & set(words):
+        return None
+    for before, word in zip(["", *words], words, strict=False):
+        code = _PART_CODE.match(word)
+        if code is not None:
+            size, n = (3 if code.group(1) == "q" else 6), int(code.group(2))
+        elif word in lexicon.YEAR_PARTS:
+            size, n = lexicon.YEAR_PARTS[word], ordinals.value(before) or 0
+        else:
+            continue
+        if 1 <= n <= 12 // size:
+            return _iso(date(year, size * (n - 1) + 1, 1), _month_end(year, size * n))
+    return None
 
 
 def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str] | None:

@@ -167,6 +167,11 @@ MONTH_NUMBERS: Final[dict[str, int]] = {
 RELATIVE_DAYS: Final = {"yesterday": -1, "today": 0, "tonight": 0, "tomorrow": 1}
 RELATIVE_SHIFTS: Final = {"last": -1, "past": -1, "previous": -1, "this": 0, "next": 1}
 PERIODS: Final = frozenset({"week", "month", "year"})
+# Parts of a year by how many months each holds: "the third quarter of 2025", "the first
+# half", "Q3".
+YEAR_PARTS: Final = {"quarter": 3, "half": 6}
+# A year a company counts from its own first month, not January's.
+FISCAL: Final = frozenset({"fiscal", "financial"})
 # Nouns of time: "two evenings a week" counts no people, passengers or votes.
 TIME_UNITS: Final = frozenset(
     {"second", "minute", "hour", "day", "night", "morning", "afternoon", "evening", "weekend"}

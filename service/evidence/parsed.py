@@ -67,6 +67,9 @@ class ParsedQuestion:
     # kind: "won the men's race" -> ("race", "man"), "the wheelchair race" -> ("race",
     # "wheelchair").
     kinds: frozenset[tuple[str, str]] = frozenset()
+    # The preposition the question opens its wh-phrase with ("by how much", "in which
+    # year"), which the answer hangs from too ("won by 38 seconds").
+    wh_prep: str | None = None
 
 
 def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
@@ -127,13 +130,17 @@ def _anchor(root: Token, head: Token | None) -> Token:
 
 
 def _past(root: Token, anchor: Token) -> bool:
-    """Whether the predicate is in the past tense: "won", "did it carry", "was it built";
-    in "how much does it cost now, and what did it cost before" it is not."""
+    """Whether the predicate is in the past tense: "won", "did it carry", "was it built",
+    "what was the attendance"; in "how much does it cost now, and what did it cost
+    before" it is not."""
     if anchor.tag_ == "VBD":
         return True
     if any(c.dep_ in ("aux", "auxpass") and c.tag_ == "VBD" for c in anchor.children):
         return True
-    return anchor.i != root.i and root.lemma_ == "do" and root.tag_ == "VBD"
+    if anchor.i != root.i and root.tag_ == "VBD":
+        # "what did it cost", and "what was the attendance", whose predicate is a noun.
+        return root.lemma_ == "do" or (root.lemma_ == "be" and anchor.pos_ != "VERB")
+    return False
 
 
 # Relations through which a verb takes its result, and through which a common noun
@@ -234,6 +241,7 @@ def parse_question(question: str) -> ParsedQuestion:
         question=question,
         types=_types_of(wh, head),
         wh=wh.lower_ if wh is not None else None,
+        wh_prep=_wh_prep(tokens, wh),
         head=head.lemma_.casefold() if head is not None else None,
         entities=tuple((e.label_, e.text) for e in doc.ents),
         dates=tuple(dates),
@@ -257,6 +265,12 @@ def parse_question(question: str) -> ParsedQuestion:
             [t.lemma_.casefold() for t in tokens if not t.is_punct],
         ),
     )
+
+
+def _wh_prep(tokens: list[Token], wh: Token | None) -> str | None:
+    if wh is None or wh.i != 1 or tokens[0].tag_ != "IN":
+        return None
+    return tokens[0].lemma_.casefold()
 
 
 def _qualifiers(head: Token | None) -> frozenset[str]:

@@ -22,7 +22,8 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
   wheelchair race was won by", "won the state title");
 - not yet: a past-tense question ("how many did it carry") against a sentence whose every
   use of the question's verb is in the future ("it will carry", "said it would carry", "when
-  it enters service" under either).
+  it enters service" under either), or against an article written before the time it asks
+  about ("who won the 2024 race" of an article of 2023).
 """
 
 from __future__ import annotations
@@ -231,7 +232,7 @@ def conflict(
         return "whole for part"
     if _another_kind(parsed, notes):
         return "another kind"
-    if _not_yet(parsed, notes):
+    if _not_yet(parsed, notes) or _after_article(parsed, published):
         return "not yet"
     return None
 
@@ -533,6 +534,15 @@ def _another_kind(parsed: ParsedQuestion, notes: Notes) -> bool:
         if said and not said & asked:
             return True
     return False
+
+
+def _after_article(parsed: ParsedQuestion, published: str | None) -> bool:
+    """Whether a past-tense question asks about a time that began after the article was
+    written ("who won the 2024 race" of an article of 2023, whatever it plans for 2024)."""
+    day = published_day(published)
+    if day is None or not parsed.past or not parsed.dates:
+        return False
+    return all(q.first > day.isoformat() for q in parsed.dates)
 
 
 def _not_yet(parsed: ParsedQuestion, notes: Notes) -> bool:

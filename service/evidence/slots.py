@@ -28,7 +28,7 @@ from collections.abc import Set as AbstractSet
 from datetime import date
 from typing import Literal
 
-from service.evidence import lexicon
+from service.evidence import lexicon, ordinals
 from service.evidence.annotate import RELATIONS, Entity, Notes, date_range, written_date
 from service.evidence.parsed import ParsedQuestion, parse_question
 from service.evidence.question import Asked, Constraint, has_name, name_key, name_keys, same_name
@@ -161,6 +161,8 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             units = {w for w in words if w in parsed.lemmas or w.rstrip("s") in parsed.lemmas}
             if units and words - units and date_range(entity.text, None) is None:
                 return True
+            if amount and _margin(notes, entity, parsed):
+                return True
             continue
         if amount and entity.label != "CARDINAL":
             return True
@@ -177,7 +179,7 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue  # "half", "several": no count
         if quantity.value == 1 and not quantity.unit:
             continue
-        if _times(quantity.unit, parsed):
+        if _times(quantity.unit, parsed) or _other_noun(quantity.unit, asked):
             continue
         if quantity.unit and age:
             continue  # "600 people" counts people: no age
@@ -185,6 +187,18 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
     if age:
         return False  # a number the recogniser left alone is no age
     return any(_counts(notes, asked, parsed, given, amount) for notes in reading)
+
+
+def _margin(notes: Notes, entity: Entity, parsed: ParsedQuestion) -> bool:
+    """A span of time that answers "by how much" hanging from "by" as the question's does:
+    "won by 38 seconds"."""
+    if parsed.wh_prep is None or not any(c.isdigit() for c in entity.text):
+        return False
+    words = {w.casefold().rstrip("s") for w in NAME_WORD.findall(entity.text)}
+    return any(
+        relation == parsed.wh_prep and child.rstrip("s") in words
+        for _, relation, child in notes.relations
+    )
 
 
 def _age(words: AbstractSet[str]) -> bool:
@@ -211,6 +225,17 @@ def _uses(reading: Iterable[Notes], lemmas: AbstractSet[str]) -> bool:
     return any(american(lemma) in wanted_forms for notes in reading for lemma in notes.lemmas)
 
 
+def _other_noun(unit: str, asked: Asked) -> bool:
+    """Whether a number counts a noun other than the one "how many" asks about: "from 25
+    countries" is no count of exhibitors. A number of people may count any people."""
+    noun = asked.counted
+    if not unit or noun is None or noun in lexicon.CATEGORY_TYPES or noun in lexicon.TIME_UNITS:
+        return False
+    if lexicon.CATEGORY_TYPES.get(unit) == frozenset({"PERSON"}):
+        return False
+    return american(unit) != american(noun)
+
+
 def _times(unit: str, parsed: ParsedQuestion) -> bool:
     """Whether a number counts units of time the question does not count in."""
     return unit in lexicon.TIME_UNITS and unit not in parsed.lemmas
@@ -231,9 +256,12 @@ def _counts(
     question = asked.question.casefold()
     counting: set[str] = set()
     of_time: set[str] = set()
+    of_others: set[str] = set()
     for head, relation, child in notes.relations:
         if relation == "nummod":
             (of_time if _times(head, parsed) else counting).add(child)
+            if _other_noun(head, asked):
+                of_others.add(child)
     lemmas = notes.lemmas
     for i, word in enumerate(lemmas):
         digits = _DIGITS.match(word)
@@ -244,6 +272,8 @@ def _counts(
             continue
         if word in timed or word in question or (word in of_time and word not in counting):
             continue
+        if ordinals.value(word) is not None or word in of_others:
+            continue  # "the 53rd show" numbers one show; "25 countries" counts countries
         if not amount and i + 1 < len(lemmas) and lemmas[i + 1] in lexicon.SHARES:
             continue
         return True

@@ -59,6 +59,12 @@ def test_the_pinned_model_is_loaded_once_and_tags_a_known_sentence() -> None:
         ("a month ago", ("2022-06-01", "2022-06-30")),
         ("two weeks ago", ("2022-07-04", "2022-07-10")),
         ("a year earlier", None),
+        # A quarter or half of a year is its months; a fiscal one is not the calendar's.
+        ("the third quarter of 2021", ("2021-07-01", "2021-09-30")),
+        ("third-quarter 2021", ("2021-07-01", "2021-09-30")),
+        ("Q4 2021", ("2021-10-01", "2021-12-31")),
+        ("the first half of 2021", ("2021-01-01", "2021-06-30")),
+        ("the fiscal third quarter of 2021", ("2021-01-01", "2021-12-31")),
     ],
 )
 def test_dates_are_iso_ranges_resolved_against_the_article_date(

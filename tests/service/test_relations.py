@@ -263,6 +263,53 @@ def test_an_undated_sentence_is_read_at_its_article_date(
 
 
 @pytest.mark.parametrize(
+    ("question", "sentence", "published", "expected"),
+    [
+        # An article reports as done nothing of a time after it was written, whatever it
+        # plans for that time.
+        (
+            "Who won the men's race at the 2024 marathon?",
+            "Next year's marathon will be held on 21 April 2024, the organisers said.",
+            "2023-04-16",
+            "not yet",
+        ),
+        (
+            "What was the attendance at the 2025 festival?",
+            "The festival will take place from 1 to 3 August 2025.",
+            "2024-08-05",
+            "not yet",
+        ),
+        # A part of a year starts later than the year does (an undated sentence is read
+        # at its article's date).
+        (
+            "What was Acme's revenue in the third quarter of 2025?",
+            "Revenue rose by 11 per cent.",
+            "2025-05-08",
+            "another time",
+        ),
+        ("What was Acme's revenue in 2025?", "Revenue rose by 11 per cent.", "2025-05-08", None),
+        # A question of the future, and one of a time the article has seen, are open.
+        (
+            "Who will win the 2024 marathon?",
+            "The 2024 marathon will be held on 21 April 2024.",
+            "2023-04-16",
+            None,
+        ),
+        (
+            "Who won the 2024 marathon?",
+            "Anna Berg won the 2024 marathon on Sunday.",
+            "2024-04-22",
+            None,
+        ),
+    ],
+)
+def test_a_past_question_about_a_time_after_the_article_is_not_answered_by_it(
+    question: str, sentence: str, published: str, expected: str | None
+) -> None:
+    assert conflict(parse_question(question), notes(sentence), published) == expected
+
+
+@pytest.mark.parametrize(
     ("question", "sentence", "expected"),
     [
         # The article (1 June 2022) dates the report; the written year dates the revenue,

@@ -238,6 +238,31 @@ def test_a_stored_reading_is_used_and_a_missing_one_parsed_on_the_fly(
         # A category ("people") or a unit of time may go unsaid beside its number.
         ("How many people died in the strikes?", "The strikes killed at least six.", True),
         ("How many years did she serve?", "She served for 12 years.", True),
+        # An ordinal numbers one of a series, and a number of another noun counts that.
+        (
+            "How many exhibitors were at the show?",
+            "Fewer visitors but more exhibitors at the 53rd boat show",
+            False,
+        ),
+        (
+            "How many exhibitors were at the show?",
+            "Exhibitors came from 25 countries, with the largest group from Norway.",
+            False,
+        ),
+        (
+            "How many exhibitors were at the show?",
+            "The show had 61,750 visitors and a record 432 exhibitors.",
+            True,
+        ),
+        # A number of people may count any people.
+        (
+            "How many visitors came to the show?",
+            "The visitors, 61,750 people in all, came from 25 countries.",
+            True,
+        ),
+        # "By how much" is answered by what hangs from "by", a span of time too.
+        ("By how much did Anna Berg win the race?", "Anna Berg won by 38 seconds.", True),
+        ("How much did Anna Berg win?", "Anna Berg won in 38 seconds.", False),
     ],
 )
 def test_a_count_names_what_the_question_counts(
