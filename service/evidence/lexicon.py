@@ -117,6 +117,8 @@ REPORTING: Final = frozenset(
         "caution", "reiterate", "underscore", "reveal", "assert", "maintain", "ask",
     }
 )  # fmt: skip
+# "according to X": the one verb whose "to" names the speaker, not the one spoken to.
+ATTRIBUTING: Final = "accord"
 # Relations through which a reporting verb takes its words or its speaker; "to" is
 # "according to".
 REPORTED: Final = frozenset({"ccomp", "nsubj", "nsubjpass", "dobj", "xcomp", "to", "agent"})

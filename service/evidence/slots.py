@@ -395,15 +395,17 @@ def speaks(
     subject of a reporting verb ("Smith said", "said Smith", "according to Smith"), or a
     role `article` writes as the speaker's title ("the mayor said" where it names "Mayor
     Jane Smith"); None when a pronoun reports ("..., he says"), the text is all quotation
-    or opens with a pronoun, and so speaks for whoever the sentence before names; False
-    otherwise: someone else's words about the speaker do not answer "what did Smith
-    say"."""
+    or opens with a pronoun, and so speaks for whoever the sentence before names, unless
+    it names the speaker itself in another role; False otherwise: someone else's words
+    about the speaker do not answer "what did Smith say"."""
     read = tuple(reading)
     pronoun = False
     for notes in read:
         for head, relation, child in notes.relations:
             if head not in lexicon.REPORTING or relation not in ("nsubj", "to", "agent"):
                 continue
+            if relation == "to" and head != lexicon.ATTRIBUTING:
+                continue  # "I say to Putin" is said to him, "according to Putin" by him
             words = _phrase(child, notes.relations) if relation != "to" else {child}
             if any(same_name(form, name_key(w)) for form in speaker.forms for w in words):
                 return True
@@ -411,7 +413,36 @@ def speaks(
                 return True
             pronoun = pronoun or child in lexicon.SPEAKER_PRONOUNS
     opens = bool(read and read[0].lemmas and read[0].lemmas[0] in lexicon.OPENING_PRONOUNS)
-    return None if pronoun or opens or opens_quotation(text) else False
+    if not (pronoun or opens or opens_quotation(text)):
+        return False
+    # A pronoun does not stand for a name its own sentence gives otherwise: in "He accused
+    # Putin of delay, stating: ..." he is not Putin.
+    named = {name_key(lemma) for notes in read for lemma in notes.lemmas}
+    if any(same_name(form, key) for form in speaker.forms for key in named):
+        return False
+    return None
+
+
+def subject(speaker: Constraint, reading: Iterable[Notes]) -> bool:
+    """Whether the reading makes the speaker the subject of a verb ("Putin set out his
+    terms."): whom a quotation or a pronoun that says right after it speaks for. "He
+    accused Putin of delay, stating:" does not."""
+    for notes in reading:
+        subjects = {child for _, relation, child in notes.relations if relation in _SUBJECTS}
+        # A passive's agent is its doer: "organised by the residents' association".
+        agents = {child for _, relation, child in notes.relations if relation == "agent"}
+        subjects |= {
+            child
+            for head, relation, child in notes.relations
+            if relation == "pobj" and head in agents
+        }
+        words = {w for root in subjects for w in _phrase(root, notes.relations)}
+        if any(same_name(form, name_key(w)) for form in speaker.forms for w in words):
+            return True
+    return False
+
+
+_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
 
 
 def about(reading: Iterable[Notes], topic: AbstractSet[str]) -> bool:

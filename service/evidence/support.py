@@ -186,14 +186,21 @@ def speaks(
     previous: str,
     found: Reading | None = None,
     article: str = "",
+    before: Reading | None = None,
 ) -> bool:
     """Whether `sentence` gives the words of `speaker` (service/evidence/slots.py); a
     pronoun that says, or a sentence all quotation, speaks for the speaker when the
-    sentence before names them. `found`: as in `fills`; `article`: its article's text,
-    where a role that stands for the speaker is written as their title."""
+    sentence before makes them its subject. `found`: as in `fills`, and `before` for the
+    sentence before; `article`: its article's text, where a role that stands for the
+    speaker is written as their title."""
     says = slots.speaks(speaker, read(sentence) if found is None else found, sentence, article)
     if says is None:
-        return satisfied(speaker, previous, name_keys(previous))
+        if not satisfied(speaker, previous, name_keys(previous)):
+            return False
+        before = read(previous) if before is None else before
+        return slots.subject(speaker, before) or bool(
+            slots.speaks(speaker, before, previous, article)
+        )
     return says
 
 
@@ -246,11 +253,13 @@ def support(
     proper: AbstractSet[str],
     found: Reading | None = None,
     after: Reading = (),
+    before: Reading | None = None,
 ) -> Support:
     """`about`: what places the sentence (its article's title and date); `article`: the
     retrieved text of its article, where a constraint counts half; `found`: what ingest
     read in the sentence, parsed now if None; `after`: in the sentence after it, read
-    with it when it ends in a colon."""
+    with it when it ends in a colon; `before`: in the sentence before it, parsed now if
+    None and needed."""
     previous = around.previous.text if around.previous else ""
     following = around.following.text if around.following else ""
     window = " ".join([sentence, previous, following, *about])
@@ -275,7 +284,7 @@ def support(
     filled = here + (after or read(following)) if colon and following else here
     slot = not asked.slots or any(fills(s, filler, asked, proper, filled) for s in asked.slots)
     if slot and asked.slots[:1] == ("speech",) and asked.speaker is not None:
-        slot = speaks(asked.speaker, sentence, previous, here, article)
+        slot = speaks(asked.speaker, sentence, previous, here, article, before)
     topic = asked.topic
     if slot and asked.slots[:1] == ("speech",) and topic:
         # Words about a topic name it, or the sentences around them and the article's
@@ -402,6 +411,10 @@ def rank_answers(
         after: Reading = ()
         if following is not None and ev.quote.rstrip().endswith(":"):
             after = reading(ev.passage, following.start, following.end, following.text)
+        previous = around_ev.previous
+        before = None
+        if previous is not None and asked.speaker is not None:
+            before = reading(ev.passage, previous.start, previous.end, previous.text)
         found = support(
             asked,
             ev.quote,
@@ -412,6 +425,7 @@ def rank_answers(
             proper,
             sentence_reading,
             after,
+            before,
         )
         if asked.attribute and asked.kind not in ev.terms:
             # "What is the capital of Australia?": a name in a sentence that does not

@@ -129,7 +129,9 @@ def _scan(text: str) -> list[str]:
             if len(term_of) >= _TERM_OF_LIMIT:
                 term_of.clear()
             norm = _norm(word)
-            term = norm if norm not in STOPWORDS and (len(norm) > 1 or norm.isdigit()) else ""
+            # A stop word is one before its stem too: "does" is not the term "doe".
+            stop = norm in STOPWORDS or word.casefold() in STOPWORDS
+            term = norm if not stop and (len(norm) > 1 or norm.isdigit()) else ""
             term_of[word] = term
         if term:
             out.append(term)

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from service.evidence.scoring import QueryTerms, candidate_sentences, score_evidence
+from service.evidence.text import terms
 from service.retrieval.hits import Hit
 from tests.service.conftest import annotated_chunk
 
@@ -108,3 +109,13 @@ def test_a_modal_verb_is_no_word_of_what_is_asked() -> None:
     hit = Hit(annotated_chunk(text, date(2026, 5, 21), "Ceasefire"), 1.0, 0.8)
     best = score_evidence(QueryTerms("Who did Putin say he might call?"), [hit])
     assert best[0].quote.startswith("Putin said")
+
+
+def test_a_stop_word_is_no_term_before_or_after_its_stem() -> None:
+    # "does" stems to "doe", which is no stop word: it must not become a term.
+    assert terms("Which school does Anna Berg teach at? Does she?") == [
+        "school",
+        "anna",
+        "berg",
+        "teach",
+    ]

@@ -91,6 +91,16 @@ def test_speaks_needs_the_speaker_as_the_one_speaking() -> None:
     assert speaks(putin, "It should lead to peace, he says.", "Putin spoke on Tuesday.")
     assert speaks(putin, "“It should lead to peace.”", "Putin spoke on Tuesday.")
     assert not speaks(putin, "It should lead to peace, he says.", "Starmer spoke on Tuesday.")
+    # ... and makes its subject: a pronoun or a quotation after "he accused Putin" is not
+    # Putin's, and neither is a pronoun in a sentence that names Putin otherwise.
+    accused = "He accused President Putin of delay tactics, stating:"
+    assert not speaks(putin, "“They are playing games.”", accused)
+    assert not speaks(putin, "He thanked Putin, and peace is near, he says.", "Putin spoke.")
+    # A passive's agent is its subject.
+    assert speaks(putin, "“It should lead to peace.”", "The plan was drafted by Putin.")
+    # Words said to Putin are not his; words according to him are.
+    assert not speaks(putin, "I say to President Putin, ‘The ball is in your court.’", "")
+    assert speaks(putin, "According to Putin, a ceasefire should lead to peace.", "")
     # Someone else speaking about Putin is not Putin speaking.
     assert not speaks(putin, "He accused President Putin of delay tactics, stating:", "")
     assert not speaks(
