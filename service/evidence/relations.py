@@ -113,9 +113,11 @@ def _anchors(parsed: ParsedQuestion) -> tuple[Anchor, frozenset[str]] | None:
 def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor, Link] | None:
     """How an entity of the asked type that the question does not name stands to what the
     question asks about (its role noun, else its verb) in the sentence's parse: "linked"
-    (the verb's subject or object, an apposition or a title beside the role), "unlinked",
-    or "elsewhere" when the sentence does not use that word at all. None when the question
-    asks for no type or has no such word, or the sentence holds no such entity."""
+    (the verb's subject or object, an apposition or a title beside the role), "unlinked"
+    (not so, or the verb takes another object than the question's: "won 10" for "won the
+    election"), or "elsewhere" when the sentence does not use that word at all. None when
+    the question asks for no type or has no such word, or the sentence holds no such
+    entity."""
     anchors = _anchors(parsed)
     if anchors is None or not parsed.types:
         return None
@@ -144,6 +146,8 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
         forms = set()  # "Chief Secretary" is not the defence secretary asked about
     if not forms:
         return kind, "elsewhere"
+    if kind == "verb" and _another_object(parsed, forms, candidates, notes.relations):
+        return kind, "unlinked"  # "the Greens won 10" is not who won the election
     edges: dict[str, set[str]] = {}
     for head, _, child in notes.relations:
         edges.setdefault(head, set()).add(child)
@@ -158,6 +162,23 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
             # met Morel" does not make Morel the minister.
             frontier &= lexicon.COPULAS
     return kind, "linked" if reached & candidates else "unlinked"
+
+
+def _another_object(
+    parsed: ParsedQuestion,
+    forms: set[str],
+    candidates: set[str],
+    relations: Iterable[tuple[str, str, str]],
+) -> bool:
+    """Whether the sentence's verb takes objects, none of them the question's object or
+    the answer: "won 10" or "won the mayoralty" for "won the election"."""
+    predicate = parsed.predicate
+    wanted = {a for r, a in predicate.arguments if r == "dobj"} if predicate else set()
+    wanted -= lexicon.HOW_MEASURES  # "how many did he sell" names no object
+    relations = tuple(relations)
+    objects = {c for h, r, c in relations if h in forms and r == "dobj"}
+    objects |= {c for h, r, c in relations if h in objects and r == "conj"}  # "cars and people"
+    return bool(wanted and objects and not objects & (wanted | candidates))
 
 
 # The shares a sentence keeps when its answer is not linked to what the question asks

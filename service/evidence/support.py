@@ -20,6 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
@@ -38,7 +39,7 @@ from service.evidence.question import (
     name_keys,
 )
 from service.evidence.reading import Reading, read, reading
-from service.evidence.relations import conflict, holds_type, link_factors
+from service.evidence.relations import conflict, holds_type, link_factors, linked
 from service.evidence.scoring import Evidence, Passage, QueryTerms, across_passages, text_spans
 from service.evidence.sentences import spans_of
 from service.evidence.text import idf_weights, terms
@@ -358,6 +359,9 @@ class Candidate(Generic[P]):
     # Which sentence leads the answer: the choice, lowered when the sentence does not link
     # its answer to the question's verb.
     lead: float = 0.0
+    # Its article's date, when it names a holder of the role a present-tense question asks
+    # about ("who is the race director now").
+    current: date | None = None
 
 
 @dataclass(frozen=True)
@@ -433,6 +437,7 @@ def rank_answers(
             found = replace(found, slot=False)
         notes = _notes(ev)
         link, prefer = 1.0, 1.0
+        current: date | None = None
         if notes is not None:
             parsed = parse_question(asked.question)
             beside = _passage_notes(ev)
@@ -447,13 +452,26 @@ def rank_answers(
             # An answer the parse does not link to the question's role is less sure, and
             # one not linked to its verb is quoted after one that is.
             link, prefer = link_factors(parsed, notes, said)
+            holder = found.constraints == 1.0 and linked(parsed, notes, said) == ("role", "linked")
+            if parsed.present and holder:
+                current = published_day(ev.passage.published) or date.min
         choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR) * link
         passes = link == 1.0
         score = answer_score(ev, found) * link
         candidates.append(
-            Candidate(ev, found, score, choice, passes, sentence_reading, choice * prefer)
+            Candidate(ev, found, score, choice, passes, sentence_reading, choice * prefer, current)
         )
-    candidates.sort(key=lambda c: (not c.passes, -c.lead, c.evidence.source, c.evidence.start))
+    # "Who is the race director now?": of the sentences that name a holder of the role, the
+    # latest article's leads; an earlier one names who held it then.
+    candidates.sort(
+        key=lambda c: (
+            not c.passes,
+            -(c.current or date.min).toordinal(),
+            -c.lead,
+            c.evidence.source,
+            c.evidence.start,
+        )
+    )
     return Answers(asked, candidates, around, proper)
 
 

@@ -468,6 +468,45 @@ def test_a_verb_answer_is_linked_through_the_clause() -> None:
     assert linked(question, notes(said), said) == ("verb", "elsewhere")
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # The verb taking another object is another fact: seats won, not the election.
+        ("Who won the election?", "The Greens won 10, Labour 8.", "unlinked"),
+        ("Who won the election?", "Anna Berg won the election on Thursday.", "linked"),
+        ("Who won the election?", "Anna Berg won on Thursday.", "linked"),
+        # An object among others joined to it, and a question that names no object.
+        ("What can the ferry carry?", "The ferry can carry 120 cars and 390 people.", None),
+        ("Who won the race?", "Anna Berg won the sprint and the race.", "linked"),
+        ("How many did Acme Lines sell?", "Acme Lines sold 30 waffles a week.", "linked"),
+    ],
+)
+def test_a_verb_with_another_object_is_not_the_asked_fact(
+    question: str, sentence: str, expected: str | None
+) -> None:
+    found = linked(parse_question(question), notes(sentence), sentence)
+    assert (found[1] if found else None) == expected
+
+
+def test_a_present_role_is_answered_from_the_latest_article_that_names_a_holder() -> None:
+    query = QueryTerms("Who is the race director of the Nordby Marathon now?")
+    older = annotated_hit(
+        "Race director Paul Hale said the Nordby Marathon had grown.", date(2023, 4, 16), "2023"
+    )
+    newer = annotated_hit(
+        "It was the first Nordby Marathon under the new race director, Naomi Oko.",
+        date(2025, 4, 13),
+        "2025",
+    )
+    hits = [older, newer]
+    answers = rank_answers(query, score_evidence(query, hits), hits)
+    assert "Naomi Oko" in answers.candidates[0].evidence.quote
+    # Asked in the past tense, the better-scored sentence leads as before.
+    query = QueryTerms("Who was the race director of the Nordby Marathon in 2023?")
+    answers = rank_answers(query, score_evidence(query, hits), hits)
+    assert "Paul Hale" in answers.candidates[0].evidence.quote
+
+
 def test_the_answer_is_chosen_among_linked_candidates_and_none_linked_is_no_answer() -> None:
     query = QueryTerms("Who is the chair of the Nordby board?")
     text = "Anna Berg spoke to the Nordby board on Monday. The chair, Clara Lind, left early."
