@@ -216,10 +216,28 @@ def link_factors(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[f
     if found is not None:
         return LINK_FACTORS.get(found, (1.0, 1.0))
     anchors = _anchors(parsed)
-    if anchors is None or anchors[0] != "verb" or not parsed.types:
+    if anchors is None or anchors[0] != "verb":
         return 1.0, 1.0
+    if not parsed.types:
+        # "What did he ask the company for?" names no kind of answer: a sentence that
+        # does not use its verb is quoted after one that does. Verbs of saying stand
+        # for one another ("said", "told", "added"). A yes-or-no question is answered by
+        # what was said or done, in whatever words.
+        verb = next(iter(anchors[1]))
+        saying = verb in lexicon.REPORTING and bool(set(notes.lemmas) & lexicon.REPORTING)
+        if parsed.wh is None or saying or _uses_verb(notes, verb):
+            return 1.0, 1.0
+        return LINK_FACTORS[("verb", "elsewhere")]
     # A sentence with no answer of the asked type links none to the verb either.
     return LINK_FACTORS[("verb", "unlinked")]
+
+
+def _uses_verb(notes: Notes, verb: str) -> bool:
+    """Whether the sentence uses the verb, or a word made from it ("winner", "attendance")."""
+    return any(
+        american(lemma) == american(verb) or (len(verb) >= 3 and lemma.startswith(verb))
+        for lemma in notes.lemmas
+    )
 
 
 def _overlaps(a: DateRange, first: str, last: str) -> bool:

@@ -507,6 +507,32 @@ def test_a_present_role_is_answered_from_the_latest_article_that_names_a_holder(
     assert "Paul Hale" in answers.candidates[0].evidence.quote
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # A question that names no kind of answer leads with a sentence using its verb.
+        (
+            "What did Anna Berg ask the company for?",
+            "More than a thousand people signed a petition against the company.",
+            (1.0, 0.5),
+        ),
+        (
+            "What did Anna Berg ask the company for?",
+            "Anna Berg said she had asked the company for passenger counts.",
+            (1.0, 1.0),
+        ),
+        # Verbs of saying stand for one another.
+        ("What did Anna Berg say about the fares?", "Anna Berg told reporters so.", (1.0, 1.0)),
+        # A yes-or-no question is not led by its verb.
+        ("Did Anna Berg say the fares would rise?", "“Of course they will.”", (1.0, 1.0)),
+    ],
+)
+def test_a_question_without_an_asked_kind_leads_with_its_verb(
+    question: str, sentence: str, expected: tuple[float, float]
+) -> None:
+    assert link_factors(parse_question(question), notes(sentence), sentence) == expected
+
+
 def test_the_answer_is_chosen_among_linked_candidates_and_none_linked_is_no_answer() -> None:
     query = QueryTerms("Who is the chair of the Nordby board?")
     text = "Anna Berg spoke to the Nordby board on Monday. The chair, Clara Lind, left early."
