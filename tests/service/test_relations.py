@@ -595,3 +595,18 @@ def test_an_undated_sentence_goes_on_at_the_time_the_sentences_before_it_set() -
     assert conflict(question, said, "2024-02-01", [before, after]) == "another time"
     # With no dated sentence before it, the passage's dates place it.
     assert conflict(question, said, "2024-02-01", [after]) is None
+
+
+def test_a_name_no_passage_writes_whole_is_not_met_by_its_other_words() -> None:
+    query = QueryTerms("Who won the first Pembury Northern Award?")
+    other = [_hit("Anna Berg won the 2024 Pembury Prize for Fiction in the north of Elmshire.")]
+    answers = rank_answers(query, score_evidence(query, other), other)
+    assert answers.confidence == 0.0
+    named = [_hit("Anna Berg won the first Pembury Northern Award on Sunday.")]
+    answers = rank_answers(query, score_evidence(query, named), named)
+    assert answers.confidence > 0
+    # A person is named in full once, then by surname: any of the name's words meets it.
+    query = QueryTerms("Who succeeded Captain Erling Moen?")
+    surname = [_hit("Clara Lind succeeded Moen as captain in May.")]
+    answers = rank_answers(query, score_evidence(query, surname), surname)
+    assert answers.confidence > 0
