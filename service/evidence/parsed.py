@@ -67,6 +67,9 @@ class ParsedQuestion:
     # kind: "won the men's race" -> ("race", "man"), "the wheelchair race" -> ("race",
     # "wheelchair").
     kinds: frozenset[tuple[str, str]] = frozenset()
+    # It asks about what is still to come: "when will it open", "when is he expected to
+    # go" (not "when was it expected to").
+    ahead: bool = False
     # The preposition the question opens its wh-phrase with ("by how much", "in which
     # year"), which the answer hangs from too ("won by 38 seconds").
     wh_prep: str | None = None
@@ -242,6 +245,7 @@ def parse_question(question: str) -> ParsedQuestion:
         types=_types_of(wh, head),
         wh=wh.lower_ if wh is not None else None,
         wh_prep=_wh_prep(tokens, wh),
+        ahead=root is not None and anchor is not None and _ahead(root, anchor),
         head=head.lemma_.casefold() if head is not None else None,
         entities=tuple((e.label_, e.text) for e in doc.ents),
         dates=tuple(dates),
@@ -264,6 +268,17 @@ def parse_question(question: str) -> ParsedQuestion:
             ((t.head.lemma_.casefold(), t.dep_, t.lemma_.casefold()) for t in tokens),
             [t.lemma_.casefold() for t in tokens if not t.is_punct],
         ),
+    )
+
+
+def _ahead(root: Token, anchor: Token) -> bool:
+    """ "will", "shall" on the predicate or the root, or a present passive that raises
+    the predicate ("is expected to go", "are due to meet")."""
+    verbs = {root.i: root, anchor.i: anchor}.values()
+    if any(c.dep_ == "aux" and c.lower_ in lexicon.FUTURE for v in verbs for c in v.children):
+        return True
+    return anchor.i != root.i and any(
+        c.dep_ == "auxpass" and c.tag_ in ("VBZ", "VBP") for c in root.children
     )
 
 

@@ -7,7 +7,8 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
   sentences before it in its passage, else by the rest of the passage, else by its
   article's own date (see `_another_time`, `_article_rules_out`); a day the article's date
   resolves ("on Thursday") dates the report, so beside a written year ("revenue for 2023")
-  it does not place the fact (see `_fact_dates`);
+  it does not place the fact (see `_fact_dates`); and a question of when something is
+  still to come against a sentence whose times were all over by its article's date;
 - another edition: a noun the question numbers with an ordinal ("the eighteenth festival")
   that the sentence numbers otherwise ("the sixteenth festival");
 - a former holder: a present-tense question about a role ("who is the president of X")
@@ -261,6 +262,8 @@ def conflict(
         parsed.dates, notes, _fact_dates(parsed, notes), published, passage, parsed
     ):
         return "another time"
+    if _already(parsed, notes, published):
+        return "another time"
     if _another_edition(parsed, notes, passage):
         return "another edition"
     if _former(parsed, notes):
@@ -430,6 +433,17 @@ def _another_time(
     if around:
         return not _meets(around, asked)
     return _article_rules_out(asked, notes, published)
+
+
+def _already(parsed: ParsedQuestion, notes: Notes, published: str | None) -> bool:
+    """Whether a question of when something is still to come ("When is he expected to go
+    to Washington?") meets a sentence whose every time that places its fact was over by
+    its article's date ("Last month, a deal was expected to be signed")."""
+    day = published_day(published)
+    if day is None or not parsed.ahead or not parsed.types & lexicon.TIMES:
+        return False
+    dates = _fact_dates(parsed, notes).dates
+    return bool(dates) and all(d.last < day.isoformat() for d in dates)
 
 
 def _meets(dates: Iterable[DateRange], asked: Iterable[DateRange]) -> bool:

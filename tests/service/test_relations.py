@@ -263,6 +263,35 @@ def test_an_undated_sentence_is_read_at_its_article_date(
 
 
 @pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # What is still to come is not answered by a time over by the article's date.
+        (
+            "When is the minister expected to go to Washington?",
+            "Last month, a deal was expected to be signed at the White House.",
+            "another time",
+        ),
+        (
+            "When will the new hall open?",
+            "The old hall opened on 3 May 2021.",
+            "another time",
+        ),
+        (
+            "When is the minister expected to go to Washington?",
+            "The minister is expected to travel to Washington before the end of June.",
+            None,
+        ),
+        # Asked in the past, a past time answers.
+        ("When was the deal expected to be signed?", "Last month, a deal was signed.", None),
+    ],
+)
+def test_a_question_of_what_is_to_come_is_not_answered_by_what_is_over(
+    question: str, sentence: str, expected: str | None
+) -> None:
+    assert conflict(parse_question(question), notes(sentence), "2022-06-01") == expected
+
+
+@pytest.mark.parametrize(
     ("question", "sentence", "published", "expected"),
     [
         # An article reports as done nothing of a time after it was written, whatever it
