@@ -22,13 +22,13 @@ from service.core import nlp
 from service.evidence import lexicon, ordinals
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc, Span, Token
 
 # Bump whenever a stored reading would mislead the code that reads it: annotations stored
 # under another version are ignored (a re-ingest brings them up to date). A change that
 # reads more dates, or reads one more finely, keeps the version: what was stored before
 # is what the code read before, and a `--full` re-ingest brings in the finer reading.
-ANNOTATION_VERSION: Final = 7
+ANNOTATION_VERSION: Final = 6
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
 # Relations kept: the arguments and modifiers the answer checks read, and the clause links
@@ -114,7 +114,7 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
     numbers: list[Quantity] = []
     for ent in doc.ents:
         if ent.label_ in lexicon.TIMES:
-            found = date_range(ent.text, published, ahead=_in_future(ent))
+            found = date_range(ent.text, published, ahead=_in_future(ent), past=_in_past(ent))
             if found is not None:
                 dates.append(DateRange(*found, ent.start_char, ent.end_char))
         elif ent.label_ in lexicon.QUANTITIES:
@@ -311,23 +311,39 @@ def published_day(published: str | None) -> date | None:
         return None
 
 
-def _in_future(ent: Span) -> bool:
-    """Whether the verb a time hangs from carries "will" or "shall": in "said on Monday
-    that the hall will open on Wednesday", Wednesday is ahead of the article, Monday not."""
+def _verb_of(ent: Span) -> Token:
     token = ent.root
     while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
         token = token.head
+    return token
+
+
+def _in_future(ent: Span) -> bool:
+    """Whether the verb a time hangs from carries "will" or "shall": in "said on Monday
+    that the hall will open on Wednesday", Wednesday is ahead of the article, Monday not."""
     return any(
         c.dep_ == "aux" and c.tag_ == "MD" and c.lemma_.casefold() in lexicon.FUTURE
-        for c in token.children
+        for c in _verb_of(ent).children
     )
 
 
-def date_range(text: str, published: date | None, *, ahead: bool = False) -> tuple[str, str] | None:
+def _in_past(ent: Span) -> bool:
+    """Whether the verb a time hangs from is in the past tense ("contracts signed in
+    October", "had opened in March"), so that a month without its year is the last one."""
+    verb = _verb_of(ent)
+    return verb.tag_ in ("VBD", "VBN") or any(
+        c.dep_ in ("aux", "auxpass") and c.tag_ == "VBD" for c in verb.children
+    )
+
+
+def date_range(
+    text: str, published: date | None, *, ahead: bool = False, past: bool = False
+) -> tuple[str, str] | None:
     """The calendar range `text` names: "2019", "March 2021", "5 March", "the 1990s",
     "the 2019-20 season", "from 2019 to 2022", "January-March 2021", "last week", "on
     Sunday" (the last Sunday up to the article's date, or with `ahead`, said of what will
-    happen, the next one from it)."""
+    happen, the next one from it), "in October" (with `past`, told in the past tense, the
+    last October up to the article's date)."""
     words = _date_words(text)
     spanned = _split_year(text)
     if spanned is not None:
@@ -354,7 +370,14 @@ def date_range(text: str, published: date | None, *, ahead: bool = False) -> tup
         if published is None:
             return None
         if month is not None:
+            # A month without its year, told in the past tense, is the last one up to the
+            # article's date ("signed in October" in February is last October); said of
+            # what will happen, the next one from it; else the article's year.
             y = published.year
+            if (month, day or 1) > (published.month, published.day) and past and not ahead:
+                y -= 1
+            elif (month, day or 31) < (published.month, published.day) and ahead:
+                y += 1
             if day is None:
                 return _iso(date(y, month, 1), _month_end(y, month))
             return _iso(date(y, month, day), date(y, month, day))

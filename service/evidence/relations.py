@@ -328,6 +328,9 @@ class _Graph(NamedTuple):
 
     # Each lemma's head and relation (the first, where a lemma occurs twice).
     up: dict[str, tuple[str, str]]
+    # Every head and relation of each lemma, for a lemma that occurs more than once
+    # ("Fourth-quarter revenue ... in the same quarter of 2023").
+    ups: dict[str, tuple[tuple[str, str], ...]]
     # Lemmas that head a clause's relations: the verbs.
     verbs: frozenset[str]
     # Verbs of relative clauses ("the man who won", "the record Keter set").
@@ -339,9 +342,11 @@ class _Graph(NamedTuple):
 
 def _graph(relations: Iterable[tuple[str, str, str]]) -> _Graph:
     up: dict[str, tuple[str, str]] = {}
+    ups: dict[str, tuple[tuple[str, str], ...]] = {}
     verbs, described, counted, compared = set(), set(), set(), set()
     for head, relation, child in relations:
         up.setdefault(child, (head, relation))
+        ups[child] = (*ups.get(child, ()), (head, relation))
         if relation in _CLAUSE:
             verbs.add(head)
         if relation == "relcl":
@@ -351,7 +356,7 @@ def _graph(relations: Iterable[tuple[str, str, str]]) -> _Graph:
         if relation in _COMPARED:
             compared.add(child)
     return _Graph(
-        up, frozenset(verbs), frozenset(described), frozenset(counted), frozenset(compared)
+        up, ups, frozenset(verbs), frozenset(described), frozenset(counted), frozenset(compared)
     )
 
 
@@ -376,13 +381,15 @@ def _compared(text: str, graph: _Graph) -> bool:
     in 2022") or from the comparison itself ("down from 44.5 per cent four years ago")."""
     own = set(_WORD.findall(text.casefold()))
     for word in own:
-        for head, relation in _path(word, graph):
-            if head in own or relation in _UNTIL:
-                break
-            if head in _COMPARED:
-                return True
-            if head in graph.compared and (head in graph.counted or NUMERAL.match(head)):
-                return True
+        # Every place the word stands, since the phrase may repeat a word of the sentence.
+        for first in graph.ups.get(word, ()):
+            for head, relation in (first, *_path(first[0], graph)):
+                if head in own or relation in _UNTIL:
+                    break
+                if head in _COMPARED:
+                    return True
+                if head in graph.compared and (head in graph.counted or NUMERAL.match(head)):
+                    return True
     return False
 
 

@@ -10,6 +10,7 @@ import pytest
 from service.core import nlp
 from service.evidence.annotate import annotate, date_range, decode, notes_at
 from service.evidence.sentences import sentence_spans
+from tests.service.conftest import annotated_sentence
 
 
 def test_the_pinned_model_is_loaded_once_and_tags_a_known_sentence() -> None:
@@ -105,3 +106,26 @@ def test_annotations_of_another_version_are_ignored() -> None:
     assert decode(text, stored)
     assert decode(text, "0" + stored[1:]) == {}
     assert decode(text, None) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "past", "ahead", "expected"),
+    [
+        # Told in the past tense, a month after the article's is last year's.
+        ("in October", True, False, ("2021-10-01", "2021-10-31")),
+        ("in June", True, False, ("2022-06-01", "2022-06-30")),
+        # Said of what will happen, a month before the article's is next year's.
+        ("in March", False, True, ("2023-03-01", "2023-03-31")),
+        # Neither: the article's year.
+        ("in October", False, False, ("2022-10-01", "2022-10-31")),
+    ],
+)
+def test_a_month_without_its_year_is_read_by_the_tense(
+    text: str, past: bool, ahead: bool, expected: tuple[str, str]
+) -> None:
+    assert date_range(text, date(2022, 7, 20), past=past, ahead=ahead) == expected
+
+
+def test_a_month_in_a_past_tense_sentence_is_annotated_as_last_years() -> None:
+    signed = annotated_sentence("Two contracts were signed in October.", date(2024, 2, 22))
+    assert [(d.first, d.last) for d in signed.dates] == [("2023-10-01", "2023-10-31")]

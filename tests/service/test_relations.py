@@ -262,6 +262,14 @@ def test_an_undated_sentence_is_read_at_its_article_date(
     assert conflict(parse_question(question), notes(sentence), published) == expected
 
 
+def test_a_compared_figure_dates_nothing_where_its_words_repeat_the_sentences() -> None:
+    # "quarter" stands twice: the date's "quarter" hangs from the comparison.
+    question = parse_question("What was Acme's revenue in the fourth quarter of 2024?")
+    said = "Fourth-quarter revenue was 131 million euros, up from 118 million euros in the same "
+    said += "quarter of 2023."
+    assert conflict(question, annotated_sentence(said, date(2025, 2, 20)), "2025-02-20") is None
+
+
 @pytest.mark.parametrize(
     ("question", "sentence", "expected"),
     [
