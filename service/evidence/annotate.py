@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 ANNOTATION_VERSION: Final = 6
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
+# The relations that make a word a verb's subject.
+SUBJECTS: Final = frozenset({"nsubj", "nsubjpass"})
 # Relations kept: the arguments and modifiers the answer checks read, and the clause links
 # ("expected to travel", "the man who won", "said ... that he won") through which an answer
 # reaches the verb it is the subject or object of; of the auxiliaries, only the modal ones

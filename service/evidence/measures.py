@@ -16,13 +16,12 @@ from functools import lru_cache
 from typing import Final
 
 from service.evidence import lexicon
-from service.evidence.annotate import Notes, is_year
+from service.evidence.annotate import SUBJECTS, Notes, is_year
 from service.evidence.parsed import ParsedQuestion
 from service.evidence.relations import NUMERAL
 
 # Relations through which a number makes up a larger amount ("468 million euros").
 _AMOUNT_PARTS: Final = frozenset({"nummod", "compound", "quantmod"})
-_SUBJECTS: Final = frozenset({"nsubj", "nsubjpass"})
 
 
 def measured_noun(parsed: ParsedQuestion) -> str | None:
@@ -42,10 +41,10 @@ def measures(noun: str, notes: Notes) -> bool:
     if not amounts:
         return False
     verbs = {
-        head for head, relation, dep in notes.relations if relation in _SUBJECTS and dep == noun
+        head for head, relation, dep in notes.relations if relation in SUBJECTS and dep == noun
     }
     return any(
-        dep in amounts and (head == noun or (head in verbs and relation not in _SUBJECTS))
+        dep in amounts and (head == noun or (head in verbs and relation not in SUBJECTS))
         for head, relation, dep in notes.relations
     )
 

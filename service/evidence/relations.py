@@ -135,14 +135,7 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
             candidates |= parts | set(text.split())
     if not candidates:
         return None
-    # "winner" for "win", "attendance" for "attend".
-    forms = {
-        lemma
-        for lemma in notes.lemmas
-        for w in words
-        if american(lemma) == american(w)
-        or (kind == "verb" and len(w) >= 3 and lemma.startswith(w))
-    }
+    forms = _forms(notes, words, derived=kind == "verb")
     if kind == "role" and not _qualified(forms, parsed.qualifiers, notes.relations):
         forms = set()  # "Chief Secretary" is not the defence secretary asked about
     if not forms:
@@ -226,19 +219,23 @@ def link_factors(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[f
         # what was said or done, in whatever words.
         verb = next(iter(anchors[1]))
         saying = verb in lexicon.REPORTING and bool(set(notes.lemmas) & lexicon.REPORTING)
-        if parsed.wh is None or saying or _uses_verb(notes, verb):
+        if parsed.wh is None or saying or _forms(notes, (verb,), derived=True):
             return 1.0, 1.0
         return LINK_FACTORS[("verb", "elsewhere")]
     # A sentence with no answer of the asked type links none to the verb either.
     return LINK_FACTORS[("verb", "unlinked")]
 
 
-def _uses_verb(notes: Notes, verb: str) -> bool:
-    """Whether the sentence uses the verb, or a word made from it ("winner", "attendance")."""
-    return any(
-        american(lemma) == american(verb) or (len(verb) >= 3 and lemma.startswith(verb))
+def _forms(notes: Notes, words: Iterable[str], *, derived: bool) -> set[str]:
+    """The sentence's lemmas that are one of `words` in either spelling, or with `derived`
+    a word made from one ("winner" for "win", "attendance" for "attend")."""
+    words = tuple(words)
+    return {
+        lemma
         for lemma in notes.lemmas
-    )
+        for w in words
+        if american(lemma) == american(w) or (derived and len(w) >= 3 and lemma.startswith(w))
+    }
 
 
 def _overlaps(a: DateRange, first: str, last: str) -> bool:
@@ -258,11 +255,12 @@ def conflict(
     """The first way the sentence contradicts the question, if any. `published`: its
     article's date (ISO); `passage`: the other sentences of its passage."""
     passage = tuple(passage)
-    if parsed.dates and _another_time(
-        parsed.dates, notes, _fact_dates(parsed, notes), published, passage, parsed
-    ):
-        return "another time"
-    if _already(parsed, notes, published):
+    if (
+        parsed.dates
+        and _another_time(
+            parsed.dates, notes, _fact_dates(parsed, notes), published, passage, parsed
+        )
+    ) or _already(parsed, notes, published):
         return "another time"
     if _another_edition(parsed, notes, passage):
         return "another edition"
@@ -326,10 +324,8 @@ def _placing(asked: str | None, notes: Notes) -> Notes:
 class _Graph(NamedTuple):
     """A sentence's stored relations, read to climb from a phrase to what it hangs from."""
 
-    # Each lemma's head and relation (the first, where a lemma occurs twice).
-    up: dict[str, tuple[str, str]]
-    # Every head and relation of each lemma, for a lemma that occurs more than once
-    # ("Fourth-quarter revenue ... in the same quarter of 2023").
+    # Each lemma's heads and relations, in the sentence's order: a lemma that occurs more
+    # than once has several ("Fourth-quarter revenue ... in the same quarter of 2023").
     ups: dict[str, tuple[tuple[str, str], ...]]
     # Lemmas that head a clause's relations: the verbs.
     verbs: frozenset[str]
@@ -341,11 +337,9 @@ class _Graph(NamedTuple):
 
 
 def _graph(relations: Iterable[tuple[str, str, str]]) -> _Graph:
-    up: dict[str, tuple[str, str]] = {}
     ups: dict[str, tuple[tuple[str, str], ...]] = {}
     verbs, described, counted, compared = set(), set(), set(), set()
     for head, relation, child in relations:
-        up.setdefault(child, (head, relation))
         ups[child] = (*ups.get(child, ()), (head, relation))
         if relation in _CLAUSE:
             verbs.add(head)
@@ -356,18 +350,19 @@ def _graph(relations: Iterable[tuple[str, str, str]]) -> _Graph:
         if relation in _COMPARED:
             compared.add(child)
     return _Graph(
-        up, ups, frozenset(verbs), frozenset(described), frozenset(counted), frozenset(compared)
+        ups, frozenset(verbs), frozenset(described), frozenset(counted), frozenset(compared)
     )
 
 
 def _path(word: str, graph: _Graph) -> Iterator[tuple[str, str]]:
-    """The heads above `word`, with the relation to each, at most `_CLIMB` of them."""
+    """The heads above `word`, with the relation to each, at most `_CLIMB` of them (the
+    first place a lemma stands, where it stands twice)."""
     for _ in range(_CLIMB):
-        step = graph.up.get(word)
-        if step is None:
+        steps = graph.ups.get(word)
+        if not steps:
             return
-        yield step
-        word = step[0]
+        yield steps[0]
+        word = steps[0][0]
 
 
 # The prepositions of a comparison: "up from 366 million euros", "more than in 2019".

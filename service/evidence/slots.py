@@ -29,7 +29,14 @@ from datetime import date
 from typing import Literal
 
 from service.evidence import lexicon, ordinals
-from service.evidence.annotate import RELATIONS, Entity, Notes, date_range, written_date
+from service.evidence.annotate import (
+    RELATIONS,
+    SUBJECTS,
+    Entity,
+    Notes,
+    date_range,
+    written_date,
+)
 from service.evidence.parsed import ParsedQuestion, parse_question
 from service.evidence.question import Asked, Constraint, has_name, name_key, name_keys, same_name
 from service.evidence.spelling import american
@@ -428,7 +435,7 @@ def subject(speaker: Constraint, reading: Iterable[Notes]) -> bool:
     terms."): whom a quotation or a pronoun that says right after it speaks for. "He
     accused Putin of delay, stating:" does not."""
     for notes in reading:
-        subjects = {child for _, relation, child in notes.relations if relation in _SUBJECTS}
+        subjects = {child for _, relation, child in notes.relations if relation in SUBJECTS}
         # A passive's agent is its doer: "organised by the residents' association".
         agents = {child for _, relation, child in notes.relations if relation == "agent"}
         subjects |= {
@@ -440,9 +447,6 @@ def subject(speaker: Constraint, reading: Iterable[Notes]) -> bool:
         if any(same_name(form, name_key(w)) for form in speaker.forms for w in words):
             return True
     return False
-
-
-_SUBJECTS = frozenset({"nsubj", "nsubjpass"})
 
 
 def about(reading: Iterable[Notes], topic: AbstractSet[str]) -> bool:

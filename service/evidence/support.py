@@ -452,8 +452,11 @@ def rank_answers(
             # An answer the parse does not link to the question's role is less sure, and
             # one not linked to its verb is quoted after one that is.
             link, prefer = link_factors(parsed, notes, said)
-            holder = found.constraints == 1.0 and linked(parsed, notes, said) == ("role", "linked")
-            if parsed.present and holder:
+            if (
+                parsed.present
+                and found.constraints == 1.0
+                and linked(parsed, notes, said) == ("role", "linked")
+            ):
                 current = published_day(ev.passage.published) or date.min
         choice = answer_score(ev, found, CHOICE_FOCUS_FLOOR) * link
         passes = link == 1.0
@@ -487,13 +490,14 @@ def _unwritten(asked: Asked, texts: Sequence[str]) -> Asked:
         if label in lexicon.NAMES - {"PERSON"}
         for key in name_keys(text).words
     }
-    written = name_keys(" ".join(texts))
+    named = [c for c in asked.constraints if c.kind == "name" and len(c.forms) > 1]
+    if not any(set(c.forms) <= things for c in named):
+        return asked
+    # Each passage's keys, cached as passages recur; not a key of their joined text.
+    written = frozenset().union(*(name_keys(text).keys for text in texts))
     constraints = tuple(
         replace(c, forms=())
-        if c.kind == "name"
-        and len(c.forms) > 1
-        and set(c.forms) <= things
-        and not set(c.forms) <= written.keys
+        if c in named and set(c.forms) <= things and not set(c.forms) <= written
         else c
         for c in asked.constraints
     )
