@@ -73,6 +73,11 @@ class ParsedQuestion:
     # The preposition the question opens its wh-phrase with ("by how much", "in which
     # year"), which the answer hangs from too ("won by 38 seconds").
     wh_prep: str | None = None
+    # Verbs "do" supports ("what did he thank him for"), as lemmas: the question writes
+    # them in the base form whatever tense it asks, so a sentence matches them by its
+    # verbs' base forms ("I thanked the Prime Minister"), not as written. A verb the
+    # question inflects itself ("can it carry") keeps to what is written, and its tense.
+    supported: frozenset[str] = frozenset()
 
 
 def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
@@ -264,6 +269,11 @@ def parse_question(question: str) -> ParsedQuestion:
         qualifiers=_qualifiers(head),
         past=root is not None and anchor is not None and _past(root, anchor),
         kinds=_kinds(anchor) if anchor is not None else frozenset(),
+        supported=frozenset(
+            t.lemma_.casefold()
+            for t in verbs
+            if t.pos_ == "VERB" and any(c.dep_ == "aux" and c.lemma_ == "do" for c in t.children)
+        ),
         numbered=ordinals.numbered(
             ((t.head.lemma_.casefold(), t.dep_, t.lemma_.casefold()) for t in tokens),
             [t.lemma_.casefold() for t in tokens if not t.is_punct],

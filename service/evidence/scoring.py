@@ -16,8 +16,9 @@ from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
 from service.evidence import lexicon
-from service.evidence.annotate import Notes, decode, notes_at
+from service.evidence.annotate import SUBJECTS, Notes, decode, notes_at
 from service.evidence.answer_type import expected_answer_type, has_answer_type
+from service.evidence.parsed import parse_question
 from service.evidence.sentences import Spans, spans_of
 from service.evidence.slots import opens_quotation
 from service.evidence.text import coverage, idf_weights, initial_terms, terms
@@ -250,10 +251,33 @@ def _antecedents(notes: Notes, previous: Notes, sentence: str) -> list[str]:
     return [t for e in previous.entities if e.label in lexicon.PERSONISH for t in terms(e.text)]
 
 
+def _supported(question: str, weights: Mapping[str, float]) -> frozenset[str]:
+    """The question's terms that are verbs "do" supports, as their base forms are written."""
+    if not weights:
+        return frozenset()
+    verbs = parse_question(question).supported
+    return frozenset(t for verb in verbs for t in terms(verb) if t in weights)
+
+
+@lru_cache(maxsize=16384)
+def verb_bases(notes: Notes) -> frozenset[str]:
+    """The base forms of the sentence's verbs (what has a subject or an object), as terms."""
+    return frozenset(
+        t
+        for head, relation, _ in notes.relations
+        if relation in _VERB_ARGUMENTS
+        for t in terms(head)
+    )
+
+
 def _within(notes: Notes | None, offset: int) -> Notes | None:
     """The stored reading of the sentence starting at `offset`, not of a longer one holding
     it (a sentence cut by the date marker)."""
     return notes if notes is not None and notes.start == offset else None
+
+
+# The relations whose head is a verb: who does it and to what.
+_VERB_ARGUMENTS = SUBJECTS | {"dobj"}
 
 
 def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]]:
@@ -273,6 +297,7 @@ def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]
         weights = {t: query.weights[t] for t in set(query_terms) if t in query.weights}
         scored = query.scored
     wanted = expected_answer_type(question)
+    supported = _supported(question, weights)
     evidence = []
     for passage, s, e, sentence_terms in candidates:
         start, end = passage.start + s, passage.start + e
@@ -281,9 +306,15 @@ def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]
         found = scored.get(key)
         if found is None:
             stored = getattr(passage, "annotations", None)
-            notes = notes_at(passage.text, stored, s, e) if wanted and stored else None
+            notes = (
+                notes_at(passage.text, stored, s, e) if (wanted or supported) and stored else None
+            )
+            held = sentence_terms
+            own = _within(notes, s)
+            if own is not None and supported - sentence_terms:
+                held = sentence_terms | (supported & verb_bases(own))
             found = (
-                coverage(weights, sentence_terms),
+                coverage(weights, held),
                 has_answer_type(quote, wanted, question, _within(notes, s)),
             )
             scored[key] = found

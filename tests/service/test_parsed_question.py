@@ -67,3 +67,17 @@ def test_the_nouns_a_question_points_at() -> None:
     assert "quay" in parse_question("How much did the new quay cost?").definite
     assert parse_question("Which ministers joined him on that call?").definite == {"call"}
     assert not parse_question("Who won?").definite
+
+
+@pytest.mark.parametrize(
+    ("question", "supported"),
+    [
+        ("What did he thank him for?", {"thank"}),
+        ("Who does the company blame for the delay?", {"blame"}),
+        # A verb the question inflects, or one a modal carries, is no base form "do" asks in.
+        ("How many passengers can it carry?", set()),
+        ("Who thanked the minister?", set()),
+    ],
+)
+def test_the_verbs_do_supports(question: str, supported: set[str]) -> None:
+    assert parse_question(question).supported == supported

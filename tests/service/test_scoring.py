@@ -119,3 +119,34 @@ def test_a_stop_word_is_no_term_before_or_after_its_stem() -> None:
         "berg",
         "teach",
     ]
+
+
+THANKS = (
+    "The two leaders spoke by telephone on Tuesday. Mr Ortega thanked the minister for "
+    "her support. The ferry can carry 390 passengers, and it carried 1,200 on its first day."
+)
+
+
+def _lexical(question: str, text: str = THANKS) -> dict[str, float]:
+    hit = Hit(annotated_chunk(text, date(2026, 5, 21), "Talks"), 1.0, 0.8)
+    return {ev.quote: ev.lexical for ev in score_evidence(QueryTerms(question), [hit])}
+
+
+def test_a_verb_do_supports_is_found_in_any_of_its_forms() -> None:
+    # "did ... thank" is the base form whatever the tense; the sentence writes "thanked".
+    found = _lexical("What did Ortega thank the minister for?")
+    thanked = found["Mr Ortega thanked the minister for her support."]
+    assert thanked > found["The two leaders spoke by telephone on Tuesday."]
+    assert thanked == pytest.approx(1.0)
+
+
+def test_a_verb_the_question_inflects_keeps_to_its_written_form() -> None:
+    # "can it carry" asks about what it can carry: a sentence's "carried" is another
+    # tense, so only the word as written counts.
+    found = _lexical("How many passengers can the ferry carry?")
+    carried = "The ferry can carry 390 passengers, and it carried 1,200 on its first day."
+    assert found[carried] == pytest.approx(1.0)
+    only_past = _lexical(
+        "How many passengers can the ferry carry?", "The ferry carried 1,200 passengers."
+    )
+    assert only_past["The ferry carried 1,200 passengers."] < 1.0
