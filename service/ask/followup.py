@@ -496,6 +496,16 @@ class _Resolver:
             # A name in the answer to "Who ...?" is the one a follow-up speaks of, unless
             # the question named the person it asked about ("Who is Tomas Keller?").
             asks_person = _asks_person(frame.question) and not self._about(frame.question)
+            eligible = [
+                m
+                for m in frame.mentions
+                if (m.kind in kinds or m.label in people) and self._agrees(m, gender, skip)
+            ]
+            subject = _person_subject(_own(frame.text), eligible) if asks_person else None
+            if subject is not None:
+                # "Who did Putin say he might call?": the answer is the object; "his"
+                # next continues the subject, the one the turn was about.
+                return subject
             if asks_person:
                 answered = (
                     m
@@ -505,11 +515,6 @@ class _Resolver:
                 first = next(answered, None)
                 if first is not None:
                     return first
-            eligible = [
-                m
-                for m in frame.mentions
-                if (m.kind in kinds or m.label in people) and self._agrees(m, gender, skip)
-            ]
             own = _own(frame.text)
             if not any(m.text in own for m in eligible):
                 # "What did the Austrian chancellor say ...?", then "What did he say ...?":
@@ -893,9 +898,14 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
         return words[0].capitalize() + base[wh.end_char :]
     names = [m for m in own if m.kind in {"person", "vessel", "name"}]
     if names:
-        replacing = next(
-            (m for m in previous.mentions if m.kind == names[0].kind and m.text in base), None
-        ) or next((m for m in previous.mentions if m.kind != "date" and m.text in base), None)
+        # The first in the question's own order, its subject before a possessor in the
+        # object ("And Starmer?" after "How did Zelensky describe Putin's response?").
+        written = sorted(
+            (m for m in previous.mentions if m.text in base), key=lambda m: base.find(m.text)
+        )
+        replacing = next((m for m in written if _same_kind(m, names[0])), None) or next(
+            (m for m in written if m.kind != "date"), None
+        )
         if replacing is not None:
             return base.replace(replacing.text, names[0].text, 1)
         return fragment
@@ -905,6 +915,12 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
         noun = " ".join(content)
         return base[: counted.start(2)] + noun + base[counted.end(2) :]
     return fragment
+
+
+def _same_kind(one: Mention, other: Mention) -> bool:
+    """Whether two mentions may stand for the same kind of thing: a bare name may be a
+    person's ("Starmer" for "Zelensky")."""
+    return one.kind == other.kind or {one.kind, other.kind} <= {"person", "name"}
 
 
 def _predicate(frame: _Frame) -> str:
@@ -966,6 +982,20 @@ def _points_at_what_was_said(question: str) -> bool:
 def _own(text: str) -> str:
     """A resolved turn without the context appended to it in brackets."""
     return re.sub(r"\s*\([^()]*\)\s*$", "", text).strip()
+
+
+def _person_subject(question: str, people: Sequence[Mention]) -> Mention | None:
+    """The person of `people` a question's main verb has as its subject, when its wh-word
+    is not that subject ("Putin" in "Who did Putin say he might call?", none in "Who won
+    the race?"): a pronoun after it continues the subject, not the object the answer
+    fills, as pronouns continue the subject of the sentence before."""
+    root = next((t for t in _doc(question) if t.dep_ == "ROOT"), None)
+    if root is None:
+        return None
+    for child in root.children:
+        if child.dep_ in ("nsubj", "nsubjpass") and child.tag_ not in _WH_TAGS:
+            return next((m for m in people if child.text in m.text.split()), None)
+    return None
 
 
 def _definite_subject(question: str) -> Mention | None:

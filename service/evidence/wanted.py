@@ -188,7 +188,9 @@ def _slots(wh: Token) -> tuple[Slot, ...]:
     if wh.lower_ == "how":
         measure = wh.head
         if measure.i == wh.i or measure.pos_ not in ("ADJ", "ADV"):
-            return ()  # "how did they ...": a manner, not a measure
+            # "how did they ...": a manner, not a measure; of a verb of saying ("How did
+            # Starmer describe the response?"), the words, as "what did he call it" asks.
+            return ("speech",) if _reported(wh) else ()
         if measure.lower_ == "long":
             # "How long was the detour?" asks a time or a length; "how long has it been
             # running?" a time.

@@ -471,3 +471,28 @@ def test_why_after_how_much_swaps_the_whole_question_phrase() -> None:
     assert r.question.startswith("Why did the new library end up costing?")
     history = convo("When was the bridge built?", "In 1998.")
     assert resolve("Where?", history).question.startswith("Where was the bridge built?")
+
+
+def test_a_pronoun_continues_the_subject_when_the_answer_filled_the_object() -> None:
+    # The answer to "Who did she say she might meet?" is the object; "her" next is still
+    # the one the turns were about, as a pronoun continues the subject before it.
+    history = convo(
+        "What did Chancellor Anna Berger say the new budget would do?",
+        "She said it would cut the deficit.",
+        "Who did she say she might meet?",
+        "Finance Minister Clara Weiss.",
+    )
+    r = resolve("How did the unions describe her plan?", history)
+    assert r.question.startswith("How did the unions describe Anna Berger's plan?")
+    # Asked for the subject, the answer is whom a pronoun then means.
+    history = convo("Who won the mayoral race?", "Clara Weiss.")
+    r = resolve("How did the unions describe her plan?", history)
+    assert r.question.startswith("How did the unions describe Clara Weiss's plan?")
+
+
+def test_a_name_fragment_takes_the_place_of_the_first_name_as_written() -> None:
+    # A bare surname may be a person's: "Weiss" takes the subject's place, not that of
+    # the other bare surname the question holds.
+    history = convo("How did Anna Berger describe Novak's plan?", 'She called it "a good start".')
+    r = resolve("And Weiss?", history)
+    assert r.question.startswith("How did Weiss describe Novak's plan?")

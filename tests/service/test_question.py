@@ -38,8 +38,10 @@ from service.evidence.question import analyse, has_name, name_keys, same_name
         ("How long was the detour, and via which town?", ("duration", "count", "name")),
         ("How strong were the winds?", ("count",)),
         ("In which year did the bridge open?", ("date",)),
-        # A manner, a yes/no question, words inside the reported clause.
-        ("How did the minister describe the talks?", ()),
+        # A manner, a yes/no question, words inside the reported clause; the manner of
+        # saying is the words said.
+        ("How did the minister travel to the talks?", ()),
+        ("How did the minister describe the talks?", ("speech",)),
         ("Are the troops surrounded in the region?", ()),
         ("What did the mayor say the plan would do?", ("speech",)),
         # "Who is the Secretary of State?" asks for a person: the title is no name.

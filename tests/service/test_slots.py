@@ -323,3 +323,19 @@ def test_a_yes_or_no_question_about_what_someone_said_asks_for_their_words(
 ) -> None:
     want = wanted(question)
     assert (want.slots, want.speaker) == (slots, speaker)
+
+
+@pytest.mark.parametrize(
+    ("question", "slots", "speaker"),
+    [
+        ("How did the mayor describe the new timetable?", ("speech",), "the mayor"),
+        ("How did Ortega describe the talks?", ("speech",), "Ortega"),
+        # A manner of doing, not of saying.
+        ("How did the ferry reach the island?", (), None),
+    ],
+)
+def test_how_someone_described_something_asks_for_their_words(
+    question: str, slots: tuple[str, ...], speaker: str | None
+) -> None:
+    want = wanted(question)
+    assert (want.slots, want.speaker) == (slots, speaker)
