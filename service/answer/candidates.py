@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from service.answer.base import AnswerPassage
+from service.evidence import lexicon
+from service.evidence.parsed import parse_question
 from service.evidence.scoring import QueryTerms, score_evidence
 from service.evidence.support import Answers, Candidate, neighbours, rank_answers
 
@@ -76,7 +78,8 @@ def complete(
     passages: Sequence[AnswerPassage],
 ) -> Part:
     """The candidate's sentence, with the sentence before it when it opens with a pronoun
-    and the sentence after it when it ends with a colon: one contiguous span."""
+    and the sentence after it when it ends with a colon or states what a "why" question
+    asks the reason of: one contiguous span."""
     ev = candidate.evidence
     start, end = ev.start, ev.end
     joined: list[int] = []
@@ -85,7 +88,9 @@ def complete(
         if around.previous is not None and NEEDS_PREVIOUS.match(ev.quote):
             start = around.previous.start
             joined.append(ev.start)
-        if around.following is not None and ev.quote.rstrip().endswith(":"):
+        if around.following is not None and (
+            ev.quote.rstrip().endswith(":") or _reason_after(candidate, answers)
+        ):
             end = around.following.end
             joined.append(around.following.start)
     quote = excerpt(passages, ev.source, start, end)
@@ -93,6 +98,15 @@ def complete(
         return Part(ev.passage, ev.start, ev.end, ev.quote, candidate.score)
     breaks = tuple(b - start for b in joined if start < b < end)
     return Part(ev.passage, start, end, quote, candidate.score, breaks=breaks)
+
+
+def _reason_after(candidate: Candidate[AnswerPassage], answers: Answers[AnswerPassage]) -> bool:
+    """Whether a "why" question is answered by a sentence that states the event and no
+    reason for it ("The defending champion did not finish."): news gives the reason in
+    the sentence after ("He crashed on a wet roundabout ...")."""
+    if parse_question(answers.asked.question).wh != "why" or not candidate.found:
+        return False
+    return not any(lemma in lexicon.CAUSAL for notes in candidate.found for lemma in notes.lemmas)
 
 
 def evidence_parts(

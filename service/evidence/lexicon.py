@@ -73,6 +73,14 @@ TIME_SUBORDINATORS: Final = frozenset(
     {"when", "whenever", "after", "before", "while", "once", "until", "till", "since", "as"}
 )
 
+# Words that give a reason or a cause ("because of the storm", "due to a fault", "blamed
+# the delay on", "the reason was"): a sentence with none of them states an event, and a
+# "why" question's answer is then the sentence after it.
+CAUSAL: Final = frozenset(
+    {"because", "due", "owing", "since", "as", "after", "cause", "blame", "reason", "so",
+     "thanks", "result", "lead", "force", "prompt"}
+)  # fmt: skip
+
 # Verbs of taking part: "who attended" is answered by every name that did.
 TAKING_PART: Final = frozenset({"attend", "join", "participate"})
 

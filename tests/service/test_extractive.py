@@ -3,6 +3,8 @@ cut from small articles exactly as retrieval hands them over."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from service.answer.base import Answer
@@ -12,6 +14,7 @@ from service.evidence.scoring import QueryTerms
 from service.evidence.text import fold_whitespace
 from service.retrieval.hits import Hit
 from service.settings import AnswerSettings
+from tests.service.conftest import annotated_hit
 
 ANSWERER = ExtractiveAnswerer(AnswerSettings())
 
@@ -237,3 +240,27 @@ def test_someones_words_about_another_topic_are_refused() -> None:
         "ten per cent in May to pay for repairs.",
     )
     assert ask(question, school, tolls).citations[0].source == "tolls.txt"
+
+
+def test_a_why_question_takes_the_reason_from_the_sentence_after_the_event() -> None:
+    published = date(2026, 5, 10)
+    hit = annotated_hit(
+        "The champion, Lena Moritz, did not finish the race on Sunday. She crashed on a wet "
+        "corner and broke her wrist. The race was held in front of 4,000 people.",
+        published,
+        "Moritz out of the race",
+    )
+    answer = ANSWERER.answer(QueryTerms("Why did Lena Moritz not finish the race?"), [hit])
+    assert not answer.abstained
+    assert "crashed on a wet corner" in answer.citations[0].quote
+    # A sentence that gives its own reason is answer enough.
+    hit = annotated_hit(
+        "Lena Moritz did not finish the race on Sunday because she crashed on a wet corner. "
+        "The race was held in front of 4,000 people.",
+        published,
+        "Moritz out of the race",
+    )
+    answer = ANSWERER.answer(QueryTerms("Why did Lena Moritz not finish the race?"), [hit])
+    assert [c.quote for c in answer.citations] == [
+        "Lena Moritz did not finish the race on Sunday because she crashed on a wet corner."
+    ]
