@@ -645,12 +645,23 @@ class _Resolver:
         """The thing "it" stands for: the first singular noun phrase of the latest earlier
         question that names no person, place or body and is not what it asked with its
         wh-word ("Which newspaper reported that the US had sent Ukraine a draft deal?":
-        "a draft deal")."""
+        "a draft deal"). When the latest question names nothing else, its asked thing is
+        meant: "What plan were they discussing?", then "How many points did it have?" is
+        about the plan, not about something from further back."""
         named = lexicon.PERSONISH | lexicon.PLACES
-        for frame in reversed(self.frames):
+        for n, frame in enumerate(reversed(self.frames)):
+            asked: str | None = None
             for c in _definite_chunks(_own(frame.text), _SINGULAR_TAGS):
-                if c.root.ent_type_ not in named and not any(t.tag_ in _WH_TAGS for t in c):
+                if c.root.ent_type_ in named:
+                    continue
+                wh = [t for t in c if t.tag_ in _WH_TAGS]
+                if not wh:
                     return c.text
+                after = c[wh[-1].i + 1 - c.start :]
+                if n == 0 and asked is None and len(after) and wh[-1].i < c.root.i:
+                    asked = f"the {after.text}"
+            if asked is not None:
+                return asked
         return None
 
     def _place(self) -> str | None:

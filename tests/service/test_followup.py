@@ -496,3 +496,14 @@ def test_a_name_fragment_takes_the_place_of_the_first_name_as_written() -> None:
     history = convo("How did Anna Berger describe Novak's plan?", 'She called it "a good start".')
     r = resolve("And Weiss?", history)
     assert r.question.startswith("How did Weiss describe Novak's plan?")
+
+
+def test_it_is_the_asked_thing_when_the_question_before_names_nothing_else() -> None:
+    history = convo(
+        "Where did the two delegations meet over the weekend?",
+        "In Geneva.",
+        "What plan were they discussing?",
+        "A 28-point plan.",
+    )
+    r = resolve("How many points did it have?", history)
+    assert r.question.startswith("How many points did the plan have?")
