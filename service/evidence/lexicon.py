@@ -81,6 +81,11 @@ CAUSAL: Final = frozenset(
      "thanks", "result", "lead", "force", "prompt"}
 )  # fmt: skip
 
+# What a thing is called by: "What was the book called?", "the name of her book" ask
+# for a name, not for someone's words nor for a sentence that writes "name".
+NAMING_VERBS: Final = frozenset({"call", "name", "title", "dub", "christen", "rename"})
+NAMING_NOUNS: Final = frozenset({"name", "title"})
+
 # Verbs of taking part: "who attended" is answered by every name that did.
 TAKING_PART: Final = frozenset({"attend", "join", "participate"})
 

@@ -108,6 +108,8 @@ def _anchors(parsed: ParsedQuestion) -> tuple[Anchor, frozenset[str]] | None:
     predicate = parsed.predicate
     if predicate is None or predicate.lemma in lexicon.AUXILIARIES:
         return None
+    if predicate.lemma in lexicon.NAMING_VERBS and predicate.lemma not in parsed.supported:
+        return None  # "What was her book called?" asks a name, however a sentence gives it
     return "verb", frozenset({predicate.lemma})
 
 

@@ -213,6 +213,8 @@ def _slot(wh: Token) -> Slot | None:
         return None if _who_is_a_name(wh) else "person"
     if word not in ("what", "which"):
         return None
+    if word == "what" and _named_as(wh):
+        return "name"
     head = _wh_noun(wh)
     if head is not None:
         if _kind_of(wh) is not None:
@@ -343,11 +345,25 @@ def _speaker(wh: Token) -> str | None:
     return doc[subject.left_edge.i : subject.right_edge.i + 1].text
 
 
+def _named_as(wh: Token) -> bool:
+    """Whether "what" asks what something is called ("What was her book called?", "What
+    is the new ferry named?"): the attribute of "be" beside a passive verb of naming, not
+    the object of one ("What did he call the plan?" asks for his words)."""
+    if wh.dep_ != "attr" or wh.head.lemma_ != "be":
+        return False
+    doc = wh.doc
+    return not any(t.dep_ == "aux" and t.lemma_ == "do" for t in doc) and any(
+        t.lemma_.casefold() in lexicon.NAMING_VERBS and t.tag_ in ("VBN", "VBD") for t in doc
+    )
+
+
 def _attribute(wh: Token) -> bool:
     noun = _wh_noun(wh)
     return (
         wh.lower_ == "what"
         and noun is not None
+        # "the name of her book" is a name, which no sentence calls a name.
+        and noun.lemma_.casefold() not in lexicon.NAMING_NOUNS
         and wh.head.lemma_ == "be"
         and any(c.dep_ == "prep" and c.lower_ == "of" for c in noun.children)
     )

@@ -264,3 +264,15 @@ def test_a_why_question_takes_the_reason_from_the_sentence_after_the_event() -> 
     assert [c.quote for c in answer.citations] == [
         "Lena Moritz did not finish the race on Sunday because she crashed on a wet corner."
     ]
+
+
+def test_what_a_book_is_called_is_answered_by_its_name_not_by_words_said() -> None:
+    hit = annotated_hit(
+        "Nadia Holm said the win had come as a complete surprise to her. Nadia Holm won "
+        "the Tessaly Prize with The Winter Harbour, her third novel.",
+        date(2026, 5, 10),
+        "Holm wins the Tessaly Prize",
+    )
+    answer = ANSWERER.answer(QueryTerms("What was Nadia Holm's book called?"), [hit])
+    assert not answer.abstained
+    assert "The Winter Harbour" in answer.citations[0].quote

@@ -339,3 +339,22 @@ def test_how_someone_described_something_asks_for_their_words(
 ) -> None:
     want = wanted(question)
     assert (want.slots, want.speaker) == (slots, speaker)
+
+
+@pytest.mark.parametrize(
+    ("question", "slots", "attribute"),
+    [
+        # What something is called is a name, not anyone's words.
+        ("What was her book called?", ("name",), False),
+        ("What is the new ferry called?", ("name",), False),
+        ("What did the minister call the plan?", ("speech",), False),
+        # "The name of" is no attribute a sentence would name ("the capital of" is).
+        ("What is the name of her book?", ("name",), False),
+        ("What is the capital of the region?", ("name",), True),
+    ],
+)
+def test_what_something_is_called_asks_for_a_name(
+    question: str, slots: tuple[str, ...], attribute: bool
+) -> None:
+    want = wanted(question)
+    assert (want.slots, want.attribute) == (slots, attribute)
