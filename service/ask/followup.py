@@ -724,7 +724,8 @@ class _Resolver:
         if found is None or m is None:
             return text
         if m.group(1).strip():
-            if not found.tail or found.tail.strip().casefold() in text.casefold():
+            # "the 2025 festival" gains no "in 2025": the question says what it says.
+            if not found.tail or set(terms(found.tail)) <= set(terms(text)):
                 return text
             replacement = m.group(0) + found.tail
         else:

@@ -507,3 +507,14 @@ def test_it_is_the_asked_thing_when_the_question_before_names_nothing_else() -> 
     )
     r = resolve("How many points did it have?", history)
     assert r.question.startswith("How many points did the plan have?")
+
+
+def test_a_definite_noun_gains_no_time_it_already_says() -> None:
+    history = convo(
+        "How many people attended the Arden Folk Festival in 2024?",
+        "41,200 people.",
+        "And in 2025?",
+        "36,900 people.",
+    )
+    r = resolve("Why was the 2025 festival cut short?", history)
+    assert r.question.startswith("Why was the 2025 festival cut short?")
