@@ -188,8 +188,8 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue
         if _times(quantity.unit, parsed) or _other_noun(quantity.unit, asked):
             continue
-        if quantity.unit and age:
-            continue  # "600 people" counts people: no age
+        if quantity.unit and (age or (amount and _people(quantity.unit))):
+            continue  # "600 people" counts people: no age, and no amount of anything
         return True
     if age:
         return False  # a number the recogniser left alone is no age
@@ -232,13 +232,18 @@ def _uses(reading: Iterable[Notes], lemmas: AbstractSet[str]) -> bool:
     return any(american(lemma) in wanted_forms for notes in reading for lemma in notes.lemmas)
 
 
+def _people(unit: str) -> bool:
+    """Whether a number's unit is a kind of people ("600 people", "45 staff")."""
+    return lexicon.CATEGORY_TYPES.get(unit) == frozenset({"PERSON"})
+
+
 def _other_noun(unit: str, asked: Asked) -> bool:
     """Whether a number counts a noun other than the one "how many" asks about: "from 25
     countries" is no count of exhibitors. A number of people may count any people."""
     noun = asked.counted
     if not unit or noun is None or noun in lexicon.CATEGORY_TYPES or noun in lexicon.TIME_UNITS:
         return False
-    if lexicon.CATEGORY_TYPES.get(unit) == frozenset({"PERSON"}):
+    if _people(unit):
         return False
     return american(unit) != american(noun)
 
@@ -267,7 +272,7 @@ def _counts(
     for head, relation, child in notes.relations:
         if relation == "nummod":
             (of_time if _times(head, parsed) else counting).add(child)
-            if _other_noun(head, asked):
+            if _other_noun(head, asked) or (amount and _people(head)):
                 of_others.add(child)
     lemmas = notes.lemmas
     for i, word in enumerate(lemmas):
@@ -280,7 +285,9 @@ def _counts(
         if word in timed or word in question or (word in of_time and word not in counting):
             continue
         if ordinals.value(word) is not None or word in of_others:
-            continue  # "the 53rd show" numbers one show; "25 countries" counts countries
+            # "the 53rd show" numbers one show; "25 countries" counts countries, and "600
+            # people" is no amount.
+            continue
         if not amount and i + 1 < len(lemmas) and lemmas[i + 1] in lexicon.SHARES:
             continue
         return True

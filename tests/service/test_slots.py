@@ -358,3 +358,15 @@ def test_what_something_is_called_asks_for_a_name(
 ) -> None:
     want = wanted(question)
     assert (want.slots, want.attribute) == (slots, attribute)
+
+
+def test_a_number_of_people_is_no_amount() -> None:
+    question = "How much did the new library cost?"
+    asked = analyse(question)
+    parsed = parse_question(question)
+    crowd = read("The new library was opened by the mayor in front of around 600 people.")
+    assert not slots.counted(crowd, asked, parsed, amount=True)
+    assert slots.counted(read("The final bill came to NOK 44.5 million."), asked, parsed, True)
+    # A number of people still counts people.
+    people = analyse("How many people came to the opening?")
+    assert slots.counted(crowd, people, parse_question(people.question), amount=False)
