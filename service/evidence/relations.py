@@ -244,8 +244,10 @@ def _overlaps(a: DateRange, first: str, last: str) -> bool:
     return a.first <= last and first <= a.last
 
 
-# A sentence that names no time reports something from up to this long before its article.
-RECENT: Final = timedelta(days=365)
+# A sentence that names no time reports something from up to this long before its article:
+# the results of a year come out early in the next; by its second half, what a sentence
+# reports undated is that year's ("named Teacher of the Year" in November).
+RECENT: Final = timedelta(days=183)
 
 
 def conflict(
@@ -465,8 +467,8 @@ def _compared_dates(notes: Notes) -> list[DateRange]:
 
 def _article_rules_out(asked: Iterable[DateRange], notes: Notes, published: str | None) -> bool:
     """Whether an undated sentence, read at its article's date, cannot be about the asked
-    time: news reports what happened up to about a year before it (an article early in a
-    year still reports the year before), and speaks of what comes after it only with a
+    time: news reports what happened up to about half a year before it (an article early
+    in a year still reports the year before), and speaks of what comes after it only with a
     modal ("will", "could")."""
     day = published_day(published)
     if day is None:

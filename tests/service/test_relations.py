@@ -249,6 +249,8 @@ def test_who_wants_a_person_where_the_sentence_speaks_of_people() -> None:
         ("Who won the race in 2019?", "Anna Berg won the race.", "2021-05-01", "another time"),
         # ... but early in 2022 it may still report 2021's,
         ("Who won the race in 2021?", "Anna Berg won the race.", "2022-02-01", None),
+        # not late in 2022, when what it reports undated is that year's,
+        ("Who won the race in 2021?", "Anna Berg won the race.", "2022-11-20", "another time"),
         # nor, in the past tense, one of a year after it,
         ("Who won the race in 2023?", "Anna Berg won the race.", "2022-02-01", "another time"),
         # unless it looks ahead.
