@@ -242,37 +242,38 @@ def test_someones_words_about_another_topic_are_refused() -> None:
     assert ask(question, school, tolls).citations[0].source == "tolls.txt"
 
 
+def ask_annotated(question: str, text: str, title: str = "Moritz out of the race") -> Answer:
+    """`question` over one chunk of `text`, its sentences annotated as ingest does."""
+    hit = annotated_hit(text, date(2026, 5, 10), title)
+    return ANSWERER.answer(QueryTerms(question), [hit])
+
+
 def test_a_why_question_takes_the_reason_from_the_sentence_after_the_event() -> None:
-    published = date(2026, 5, 10)
-    hit = annotated_hit(
+    question = "Why did Lena Moritz not finish the race?"
+    answer = ask_annotated(
+        question,
         "The champion, Lena Moritz, did not finish the race on Sunday. She crashed on a wet "
         "corner and broke her wrist. The race was held in front of 4,000 people.",
-        published,
-        "Moritz out of the race",
     )
-    answer = ANSWERER.answer(QueryTerms("Why did Lena Moritz not finish the race?"), [hit])
     assert not answer.abstained
     assert "crashed on a wet corner" in answer.citations[0].quote
     # A sentence that gives its own reason is answer enough.
-    hit = annotated_hit(
+    answer = ask_annotated(
+        question,
         "Lena Moritz did not finish the race on Sunday because she crashed on a wet corner. "
         "The race was held in front of 4,000 people.",
-        published,
-        "Moritz out of the race",
     )
-    answer = ANSWERER.answer(QueryTerms("Why did Lena Moritz not finish the race?"), [hit])
     assert [c.quote for c in answer.citations] == [
         "Lena Moritz did not finish the race on Sunday because she crashed on a wet corner."
     ]
 
 
 def test_what_a_book_is_called_is_answered_by_its_name_not_by_words_said() -> None:
-    hit = annotated_hit(
+    answer = ask_annotated(
+        "What was Nadia Holm's book called?",
         "Nadia Holm said the win had come as a complete surprise to her. Nadia Holm won "
         "the Tessaly Prize with The Winter Harbour, her third novel.",
-        date(2026, 5, 10),
         "Holm wins the Tessaly Prize",
     )
-    answer = ANSWERER.answer(QueryTerms("What was Nadia Holm's book called?"), [hit])
     assert not answer.abstained
     assert "The Winter Harbour" in answer.citations[0].quote
