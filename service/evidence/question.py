@@ -28,7 +28,9 @@ from service.evidence.wanted import DateUnit, Slot, wanted
 if TYPE_CHECKING:
     from spacy.tokens import Token
 
-ConstraintKind = Literal["name", "number", "date", "quote"]
+# "role": a speaker named by a role a name qualifies ("the French president"): its forms
+# are the name's and, last, the role's, and all must be met.
+ConstraintKind = Literal["name", "number", "date", "quote", "role"]
 
 MONTHS = list(lexicon.MONTHS)
 WEEKDAYS = list(lexicon.WEEKDAYS)
@@ -146,7 +148,7 @@ def analyse(
     return Asked(
         question=question,
         slots=want.slots,
-        speaker=_speaker(want.speaker, constraints),
+        speaker=_speaker(want.speaker, constraints, want.speaker_role),
         date_unit=want.date_unit,
         kind=_head_term(parsed.head) if "name" in want.slots else None,
         attribute=want.attribute,
@@ -192,11 +194,17 @@ def _opens_time(token: Token) -> bool:
     return token.dep_ in ("advmod", "mark") and token.lower_ in lexicon.TIME_SUBORDINATORS
 
 
-def _speaker(subject: str | None, constraints: Sequence[Constraint]) -> Constraint | None:
-    """The name constraint of whoever the question asks about having said something."""
+def _speaker(
+    subject: str | None, constraints: Sequence[Constraint], role: str | None = None
+) -> Constraint | None:
+    """The name constraint of whoever the question asks about having said something; with
+    the role the name qualifies ("the French president"), a "role" constraint of both."""
     if subject is None:
         return None
-    return next((c for c in constraints if c.kind == "name" and c.text in subject), None)
+    name = next((c for c in constraints if c.kind == "name" and c.text in subject), None)
+    if name is None or role is None or role in name.forms:
+        return name
+    return Constraint(subject, "role", (*name.forms, role))
 
 
 class _Constraints:

@@ -420,10 +420,14 @@ def speaks(
                 continue
             if relation == "to" and head != lexicon.ATTRIBUTING:
                 continue  # "I say to Putin" is said to him, "according to Putin" by him
-            words = _phrase(child, notes.relations) if relation != "to" else {child}
-            if any(same_name(form, name_key(w)) for form in speaker.forms for w in words):
+            words = (
+                _phrase(child, notes.relations, speaker.kind == "role")
+                if relation != "to"
+                else {child}
+            )
+            if _named(speaker, words):
                 return True
-            if article and _titled(child, speaker, article):
+            if article and (_titled(child, speaker, article) or _entitled(child, speaker, article)):
                 return True
             pronoun = pronoun or child in lexicon.SPEAKER_PRONOUNS
     opens = bool(read and read[0].lemmas and read[0].lemmas[0] in lexicon.OPENING_PRONOUNS)
@@ -432,9 +436,27 @@ def speaks(
     # A pronoun does not stand for a name its own sentence gives otherwise: in "He accused
     # Putin of delay, stating: ..." he is not Putin.
     named = {name_key(lemma) for notes in read for lemma in notes.lemmas}
-    if any(same_name(form, key) for form in speaker.forms for key in named):
+    if any(same_name(form, key) for form in _name_forms(speaker) for key in named):
         return False
     return None
+
+
+def _name_forms(speaker: Constraint) -> tuple[str, ...]:
+    """The forms of the speaker's name: a role constraint's last form is the role."""
+    return speaker.forms[:-1] if speaker.kind == "role" else speaker.forms
+
+
+def _named(speaker: Constraint, words: AbstractSet[str]) -> bool:
+    """Whether a subject's words name the speaker: any of a name's forms ("Macron" for
+    "Emmanuel Macron"); for a role, the name that qualifies it and the role ("French
+    President Emmanuel Macron" for "the French president", not "French Defence Minister
+    ...")."""
+    keys = {name_key(w) for w in words}
+    if speaker.kind == "role":
+        return speaker.forms[-1] in keys and any(
+            same_name(form, key) for form in _name_forms(speaker) for key in keys
+        )
+    return any(same_name(form, key) for form in speaker.forms for key in keys)
 
 
 def subject(speaker: Constraint, reading: Iterable[Notes]) -> bool:
@@ -450,8 +472,8 @@ def subject(speaker: Constraint, reading: Iterable[Notes]) -> bool:
             for head, relation, child in notes.relations
             if relation == "pobj" and head in agents
         }
-        words = {w for root in subjects for w in _phrase(root, notes.relations)}
-        if any(same_name(form, name_key(w)) for form in speaker.forms for w in words):
+        role = speaker.kind == "role"
+        if any(_named(speaker, _phrase(root, notes.relations, role)) for root in subjects):
             return True
     return False
 
@@ -496,13 +518,33 @@ def _titled(role: str, speaker: Constraint, article: str) -> bool:
     return title.search(article) is not None
 
 
-def _phrase(root: str, relations: Iterable[tuple[str, str, str]]) -> set[str]:
+def _entitled(name: str, speaker: Constraint, article: str) -> bool:
+    """Whether `article` gives the name the title the question calls the speaker by: "Mr
+    Zelensky said" answers "what did the Ukrainian president say" where the article
+    writes "Ukrainian President Volodymyr Zelensky"."""
+    if speaker.kind != "role" or not name.isalpha():
+        return False
+    names = "|".join(re.escape(form) for form in _name_forms(speaker) if form.isalpha())
+    if not names:
+        return False
+    title = re.compile(
+        rf"(?i:\b(?:{names})\w*\s+{re.escape(speaker.forms[-1])})(?:\s+[A-Z][\w'’.-]*){{0,3}}?"
+        rf"\s+(?i:{re.escape(name)})\b"
+    )
+    return title.search(article) is not None
+
+
+def _phrase(
+    root: str, relations: Iterable[tuple[str, str, str]], modified: bool = False
+) -> set[str]:
     """The words of the noun phrase `root` heads, through the links that name the same
     person or one beside them: "The mayor of Elmton, Jane Smith, said" is said by Smith,
     whether the parser makes her an apposition or, taking a first name for a preposition,
     that preposition's object. Not through a possessor ("Smith's spokesman" speaks for
     himself) nor a clause ("the man who met Smith")."""
-    links = [(h, c) for h, r, c in relations if r in _SAME_PHRASE or r not in RELATIONS]
+    # `modified`: the adjectives too, which name the country of a role ("French President").
+    kinds = _SAME_PHRASE | {"amod"} if modified else _SAME_PHRASE
+    links = [(h, c) for h, r, c in relations if r in kinds or r not in RELATIONS]
     words = {root}
     frontier = {root}
     for _ in range(_PHRASE_DEPTH):

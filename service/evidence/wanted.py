@@ -89,6 +89,9 @@ class Wanted:
     topic: frozenset[str] = frozenset()
     # "What kind of deal ...": the lemma of the noun whose kind is asked.
     kind_of: str | None = None
+    # "What did the French president say?": the role noun the speaker is named by, as a
+    # lemma, when the speaker is a role a name qualifies rather than a name.
+    speaker_role: str | None = None
 
 
 @lru_cache(maxsize=4096)
@@ -114,6 +117,7 @@ def wanted(question: str) -> Wanted:
     return Wanted(
         slots=slots,
         speaker=_speaker(found["speech"]) if "speech" in found else None,
+        speaker_role=_speaker_role(found["speech"]) if "speech" in found else None,
         date_unit=_DATE_UNITS.get(dated.lemma_.casefold()) if dated is not None else None,
         attribute="name" in found and _attribute(found["name"]),
         is_list=bool(asking)
@@ -337,12 +341,25 @@ def _reported(wh: Token) -> bool:
 
 
 def _speaker(wh: Token) -> str | None:
-    verb = _reporting_verb(wh)
-    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None) if verb else None
+    subject = _speaker_head(wh)
     if subject is None:
         return None
     doc = wh.doc
     return doc[subject.left_edge.i : subject.right_edge.i + 1].text
+
+
+def _speaker_head(wh: Token) -> Token | None:
+    verb = _reporting_verb(wh)
+    return next((c for c in verb.children if c.dep_ == "nsubj"), None) if verb else None
+
+
+def _speaker_role(wh: Token) -> str | None:
+    """The common noun heading the speaker's phrase ("president" in "the French
+    president"), not a name's own word."""
+    subject = _speaker_head(wh)
+    if subject is None or subject.pos_ != "NOUN" or subject.ent_type_:
+        return None
+    return str(subject.lemma_.casefold())
 
 
 def _named_as(wh: Token) -> bool:

@@ -370,3 +370,20 @@ def test_a_number_of_people_is_no_amount() -> None:
     # A number of people still counts people.
     people = analyse("How many people came to the opening?")
     assert slots.counted(crowd, people, parse_question(people.question), amount=False)
+
+
+def test_a_speaker_named_by_a_role_and_a_country_is_the_one_with_both() -> None:
+    speaker = analyse("What did the French president say?").speaker
+    assert speaker is not None and speaker.kind == "role"
+    president = "French President Anne Morel told the leaders that peace was near."
+    assert slots.speaks(speaker, read(president), president) is True
+    # Another French official, or another country's president, is not the one asked for.
+    minister = "French Defence Minister Paul Girard said fifteen countries would help."
+    assert slots.speaks(speaker, read(minister), minister) is False
+    other = "Polish President Jan Nowak said the talks would go on."
+    assert slots.speaks(speaker, read(other), other) is False
+    # By name alone, where the article gives the name that title.
+    named = "Ms Morel said the talks were at a crucial point."
+    article = "French President Anne Morel opened the summit. " + named
+    assert slots.speaks(speaker, read(named), named, article) is True
+    assert slots.speaks(speaker, read(named), named, named) is False
