@@ -24,7 +24,10 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
 - not yet: a past-tense question ("how many did it carry") against a sentence whose every
   use of the question's verb is in the future ("it will carry", "said it would carry", "when
   it enters service" under either), or against an article written before the time it asks
-  about ("who won the 2024 race" of an article of 2023).
+  about ("who won the 2024 race" of an article of 2023);
+- another doer: a question whose verb a name does ("When will Aumann step down?") against
+  a sentence where every use of that verb is done by another named one ("Brandsma, who
+  announced that she would step down"; "Jones joined the club a year after Smith").
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ Conflict = Literal[
     "whole for part",
     "another kind",
     "not yet",
+    "another doer",
 ]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -278,6 +282,8 @@ def conflict(
         return "another kind"
     if _not_yet(parsed, notes) or _after_article(parsed, published):
         return "not yet"
+    if _another_doer(parsed, notes):
+        return "another doer"
     return None
 
 
@@ -624,3 +630,82 @@ def _not_yet(parsed: ParsedQuestion, notes: Notes) -> bool:
         or (child == verb and relation == "advcl" and head in ahead)
     )
     return mentions > 0 and future >= mentions
+
+
+# How a subject's words join it to other names: "Smith and Jones", "Smith, the chair".
+_JOINED: Final = frozenset({"conj", "appos", "nmod", "compound"})
+# Through which a verb's doing is shared with another: "Smith met Jones", "met with Jones".
+_SHARED: Final = frozenset({"dobj", "with", "dative", "nsubjpass"})
+# What stands for the subject of the clause it opens: "Brandsma, who announced ...".
+_RELATIVES: Final = frozenset({"who", "which", "that"})
+# How a verb hangs from the one whose subject its own pronoun subject stands for: "she
+# announced that she would step down", "he wants to stay".
+_COMPLEMENTS: Final = frozenset({"ccomp", "xcomp"})
+
+
+def _another_doer(parsed: ParsedQuestion, notes: Notes) -> bool:
+    """Whether the question's verb has a name as its subject and the sentence gives every
+    use of that verb another named subject, none of its own arguments the question's (a
+    pronoun subject is the subject of the verb whose clause it is in, and a relative
+    pronoun the noun its clause qualifies; one that leads to no name decides nothing)."""
+    predicate = parsed.predicate
+    if predicate is None or not parsed.types or predicate.lemma in lexicon.AUXILIARIES:
+        return False
+    if predicate.lemma in lexicon.REPORTING:
+        return False  # whose words: the speaker check's
+    named = {w.casefold() for _, text in parsed.entities for w in _WORD.findall(text)}
+    doers = {a for r, a in predicate.arguments if r == "nsubj" and a in named}
+    if not doers:
+        return False
+    names = {w.casefold() for e in notes.entities for w in _WORD.findall(e.text)}
+    heads = {h for h, _, _ in notes.relations}
+    uses = [h for h in heads if h == predicate.lemma]
+    if not uses:
+        return False
+    arguments = {c for h, r, c in notes.relations if h == predicate.lemma and r in _SHARED}
+    if arguments & doers:
+        return False  # "Smith met Jones" answers "when did Jones meet Smith" too
+    subjects = _doers(predicate.lemma, notes.relations)
+    if not subjects or not all(s in names and s not in named for s in subjects):
+        return False
+    # "Sir Keir Starmer and Ukraine's Volodymyr Zelensky spoke": the question's doer among
+    # the words joined to the subject, however the parse joins them, does it too.
+    joined = {c for h, r, c in notes.relations if h in subjects and r in _JOINED}
+    joined |= {h for h, r, c in notes.relations if c in subjects and r in _JOINED}
+    return not joined & doers
+
+
+def _doers(verb: str, relations: tuple[tuple[str, str, str], ...]) -> set[str]:
+    """The subjects of `verb`, a pronoun or relative pronoun followed to the name it
+    stands for where the parse gives one (else kept as it is)."""
+    found: set[str] = set()
+    for head, relation, child in relations:
+        if head != verb or relation != "nsubj":
+            continue
+        found.add(_followed(child, verb, relations))
+    return found
+
+
+def _followed(subject: str, verb: str, relations: tuple[tuple[str, str, str], ...]) -> str:
+    named = next((c for h, r, c in relations if h == subject and r == "appos"), None)
+    if named is not None:
+        return named  # "His teammate, Luis Suarez, scored"
+    seen = {verb}
+    for _ in range(3):
+        if subject in _RELATIVES:
+            qualified = next((h for h, r, c in relations if r == "relcl" and c == verb), None)
+            if qualified is None:
+                return subject
+            return qualified
+        if subject not in lexicon.SPEAKER_PRONOUNS:
+            return subject
+        governing = next(
+            (h for h, r, c in relations if r in _COMPLEMENTS and c == verb and h not in seen),
+            None,
+        )
+        if governing is None:
+            return subject
+        seen.add(governing)
+        verb = governing
+        subject = next((c for h, r, c in relations if h == governing and r == "nsubj"), subject)
+    return subject

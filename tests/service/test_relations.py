@@ -649,3 +649,42 @@ def test_a_name_no_passage_writes_whole_is_not_met_by_its_other_words() -> None:
     surname = [_hit("Clara Lind succeeded Moen as captain in May.")]
     answers = rank_answers(query, score_evidence(query, surname), surname)
     assert answers.confidence > 0
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # The verb is done by another named one: her stepping down is not his.
+        (
+            "When will Felix Aumann step down?",
+            "Aumann will take over on 1 July from Lotte Brandsma, who announced in February "
+            "that she would step down after nine years in charge.",
+            "another doer",
+        ),
+        (
+            "When will Lotte Brandsma step down?",
+            "Aumann will take over on 1 July from Lotte Brandsma, who announced in February "
+            "that she would step down after nine years in charge.",
+            None,
+        ),
+        (
+            "When did Anna Smith join the club?",
+            "Carl Jones joined the club in 2019, a year after Anna Smith.",
+            "another doer",
+        ),
+        ("When did Anna Smith join the club?", "Anna Smith joined the club in 2018.", None),
+        # Done together, or by a pronoun that may be hers, it may be her doing.
+        ("When did Anna Smith meet Carl Jones?", "Carl Jones met Anna Smith on Friday.", None),
+        ("When did Anna Smith join the club?", "She joined the club in 2018.", None),
+        # However the parse joins two subjects, both do it.
+        (
+            "When did Anna Smith speak?",
+            "Dr Anna Smith and Sweden's Carl Jones spoke on Tuesday before the meeting.",
+            None,
+        ),
+    ],
+)
+def test_a_verb_another_named_one_does_is_not_the_questions(
+    question: str, sentence: str, expected: str | None
+) -> None:
+    assert conflict(parse_question(question), notes(sentence)) == expected
