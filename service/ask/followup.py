@@ -904,6 +904,9 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
         return fragment
     if len(words) == 1 and lowered[0] in _WH and base_words[0].casefold() in _WH:
         doc = _doc(base)
+        moved = _object_after_verb(doc)
+        if moved is not None:
+            return words[0].capitalize() + moved
         wh = doc[:1]
         if len(doc) > 1 and doc[0].head.i == 1 and doc[1].pos_ in ("ADJ", "ADV"):
             wh = doc[:2]  # "Why?" after "How much did it cost?" swaps "How much"
@@ -927,6 +930,22 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
         noun = " ".join(content)
         return base[: counted.start(2)] + noun + base[counted.end(2) :]
     return fragment
+
+
+def _object_after_verb(doc: Doc) -> str | None:
+    """The question after its wh-phrase, with the object that phrase asked about put back
+    after its verb: "What missiles will the UK deliver to Ukraine?" -> " will the UK
+    deliver the missiles to Ukraine?", for "When?" to open. None unless the question opens
+    with a wh-word determining its verb's object."""
+    wh = doc[0]
+    noun = wh.head
+    if wh.dep_ != "det" or noun.dep_ != "dobj" or noun.i != 1 or noun.head.i <= noun.i:
+        return None
+    verb = noun.head
+    text = doc.text
+    after_noun = doc[noun.i + 1].idx if noun.i + 1 < len(doc) else len(text)
+    verb_end = verb.idx + len(verb.text)
+    return f" {text[after_noun:verb_end].strip()} the {noun.text}{text[verb_end:]}"
 
 
 def _same_kind(one: Mention, other: Mention) -> bool:

@@ -91,6 +91,12 @@ def test_entities_carry_over_more_than_one_turn() -> None:
     ("previous", "fragment", "expected"),
     [
         ("When was MF Havørn built?", "Where?", "Where was MF Havørn built?"),
+        # The object the wh-word asked about goes back after its verb.
+        (
+            "What missiles will the army deliver to the front?",
+            "When?",
+            "When will the army deliver the missiles to the front?",
+        ),
         ("Who is the mayor of Hallvik?", "And of Kvitsund?", "Who is the mayor of Kvitsund?"),
         (
             "How many cars can MF Solgang carry?",
