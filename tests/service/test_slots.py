@@ -316,25 +316,14 @@ def test_what_kind_of_is_a_noun_that_narrows_the_asked_one(sentence: str, expect
         ("Did the council approve it?", (), None),
         # Nothing reported: "that" stands for what was said before.
         ("Did he say that?", (), None),
-    ],
-)
-def test_a_yes_or_no_question_about_what_someone_said_asks_for_their_words(
-    question: str, slots: tuple[str, ...], speaker: str | None
-) -> None:
-    want = wanted(question)
-    assert (want.slots, want.speaker) == (slots, speaker)
-
-
-@pytest.mark.parametrize(
-    ("question", "slots", "speaker"),
-    [
+        # How someone described something is in their words too ...
         ("How did the mayor describe the new timetable?", ("speech",), "the mayor"),
         ("How did Ortega describe the talks?", ("speech",), "Ortega"),
-        # A manner of doing, not of saying.
+        # ... not a manner of doing.
         ("How did the ferry reach the island?", (), None),
     ],
 )
-def test_how_someone_described_something_asks_for_their_words(
+def test_a_yes_or_no_or_how_question_about_what_someone_said_asks_for_their_words(
     question: str, slots: tuple[str, ...], speaker: str | None
 ) -> None:
     want = wanted(question)
