@@ -165,7 +165,7 @@ def _kinds(anchor: Token) -> frozenset[tuple[str, str]]:
         if result.dep_ in RESULTS
         for kind in result.children
         if (kind.dep_ in KIND_OF and kind.pos_ == "NOUN" and not kind.ent_type_)
-        or _classifying(kind)
+        or classifying(kind)
         for each in (kind, *kind.conjuncts)
     )
 
@@ -174,7 +174,7 @@ def _kinds(anchor: Token) -> frozenset[tuple[str, str]]:
 _NO_KIND = lexicon.PAST_ROLE | lexicon.WHEN_HELD | lexicon.ORDER
 
 
-def _classifying(token: Token) -> bool:
+def classifying(token: Token) -> bool:
     """An adjective that says which kind of a thing ("the national title", "the junior
     race"): not one of degree ("the biggest"), order ("the first") or time ("the former")."""
     return (

@@ -28,8 +28,9 @@ from service.evidence.wanted import DateUnit, Slot, wanted
 if TYPE_CHECKING:
     from spacy.tokens import Token
 
-# "role": a speaker named by a role a name qualifies ("the French president"): its forms
-# are the name's and, last, the role's, and all must be met.
+# "role": a speaker named by a role a name qualifies ("the French defence minister"): its
+# forms are the name's and, last, the role's words ("defence minister"), all of which must
+# be met.
 ConstraintKind = Literal["name", "number", "date", "quote", "role"]
 
 MONTHS = list(lexicon.MONTHS)

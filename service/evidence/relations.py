@@ -658,10 +658,6 @@ def _another_doer(parsed: ParsedQuestion, notes: Notes) -> bool:
     if not doers:
         return False
     names = {w.casefold() for e in notes.entities for w in _WORD.findall(e.text)}
-    heads = {h for h, _, _ in notes.relations}
-    uses = [h for h in heads if h == predicate.lemma]
-    if not uses:
-        return False
     arguments = {c for h, r, c in notes.relations if h == predicate.lemma and r in _SHARED}
     if arguments & doers:
         return False  # "Smith met Jones" answers "when did Jones meet Smith" too
@@ -687,16 +683,16 @@ def _doers(verb: str, relations: tuple[tuple[str, str, str], ...]) -> set[str]:
 
 
 def _followed(subject: str, verb: str, relations: tuple[tuple[str, str, str], ...]) -> str:
+    """The word `subject` of `verb` stands for: the name beside a noun, the noun a
+    relative pronoun's clause qualifies, the subject of the verb a pronoun's clause
+    completes; itself when the parse gives none."""
     named = next((c for h, r, c in relations if h == subject and r == "appos"), None)
     if named is not None:
         return named  # "His teammate, Luis Suarez, scored"
     seen = {verb}
     for _ in range(3):
         if subject in _RELATIVES:
-            qualified = next((h for h, r, c in relations if r == "relcl" and c == verb), None)
-            if qualified is None:
-                return subject
-            return qualified
+            return next((h for h, r, c in relations if r == "relcl" and c == verb), subject)
         if subject not in lexicon.SPEAKER_PRONOUNS:
             return subject
         governing = next(

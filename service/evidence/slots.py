@@ -453,7 +453,8 @@ def _named(speaker: Constraint, words: AbstractSet[str]) -> bool:
     ...")."""
     keys = {name_key(w) for w in words}
     if speaker.kind == "role":
-        return speaker.forms[-1] in keys and any(
+        spelled = {american(k) for k in keys}
+        return all(american(w) in spelled for w in speaker.forms[-1].split()) and any(
             same_name(form, key) for form in _name_forms(speaker) for key in keys
         )
     return any(same_name(form, key) for form in speaker.forms for key in keys)
@@ -527,11 +528,17 @@ def _entitled(name: str, speaker: Constraint, article: str) -> bool:
     names = "|".join(re.escape(form) for form in _name_forms(speaker) if form.isalpha())
     if not names:
         return False
+    role = r"\s+".join(_spellings(w) for w in speaker.forms[-1].split())
     title = re.compile(
-        rf"(?i:\b(?:{names})\w*\s+{re.escape(speaker.forms[-1])})(?:\s+[A-Z][\w'’.-]*){{0,3}}?"
-        rf"\s+(?i:{re.escape(name)})\b"
+        rf"(?i:\b(?:{names})\w*\s+{role})(?:\s+[A-Z][\w'’.-]*){{0,3}}?\s+(?i:{re.escape(name)})\b"
     )
     return title.search(article) is not None
+
+
+def _spellings(word: str) -> str:
+    """A pattern for the word in either spelling ("defence", "defense")."""
+    forms = {word, american(word)}
+    return "(?:" + "|".join(re.escape(f) for f in sorted(forms)) + ")"
 
 
 def _phrase(

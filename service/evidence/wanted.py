@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from service.core import nlp
 from service.evidence import lexicon
+from service.evidence.parsed import classifying
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -89,8 +90,9 @@ class Wanted:
     topic: frozenset[str] = frozenset()
     # "What kind of deal ...": the lemma of the noun whose kind is asked.
     kind_of: str | None = None
-    # "What did the French president say?": the role noun the speaker is named by, as a
-    # lemma, when the speaker is a role a name qualifies rather than a name.
+    # "What did the French president say?": the role the speaker is named by, as lemmas
+    # ("president", "defence minister"), when a name qualifies the role rather than
+    # being the speaker's.
     speaker_role: str | None = None
 
 
@@ -354,12 +356,20 @@ def _speaker_head(wh: Token) -> Token | None:
 
 
 def _speaker_role(wh: Token) -> str | None:
-    """The common noun heading the speaker's phrase ("president" in "the French
-    president"), not a name's own word."""
+    """The common noun heading the speaker's phrase with the common nouns that narrow it,
+    as lemmas ("defence minister" in "the French defence minister"), not a name's words."""
     subject = _speaker_head(wh)
     if subject is None or subject.pos_ != "NOUN" or subject.ent_type_:
         return None
-    return str(subject.lemma_.casefold())
+    # "defence" in "defence minister", "foreign" in "foreign minister"; not "new".
+    narrowing = [
+        c
+        for c in subject.children
+        if c.i < subject.i
+        and not c.ent_type_
+        and ((c.dep_ == "compound" and c.pos_ == "NOUN") or classifying(c))
+    ]
+    return " ".join(t.lemma_.casefold() for t in [*narrowing, subject])
 
 
 def _named_as(wh: Token) -> bool:

@@ -371,6 +371,11 @@ def test_a_speaker_named_by_a_role_and_a_country_is_the_one_with_both() -> None:
     assert slots.speaks(speaker, read(minister), minister) is False
     other = "Polish President Jan Nowak said the talks would go on."
     assert slots.speaks(speaker, read(other), other) is False
+    # The words that narrow a role narrow it: a defence minister is no foreign minister.
+    defence = analyse("What did the French defence minister say?").speaker
+    assert defence is not None and slots.speaks(defence, read(minister), minister) is True
+    foreign = analyse("What did the French foreign minister say?").speaker
+    assert foreign is not None and slots.speaks(foreign, read(minister), minister) is False
     # By name alone, where the article gives the name that title.
     named = "Ms Morel said the talks were at a crucial point."
     article = "French President Anne Morel opened the summit. " + named
