@@ -510,7 +510,7 @@ def _titled(role: str, speaker: Constraint, article: str) -> bool:
     minister"."""
     if not role.isalpha() or role in lexicon.SPEAKER_PRONOUNS:
         return False
-    names = "|".join(re.escape(form) for form in speaker.forms if form.isalpha())
+    names = "|".join(re.escape(form) for form in _name_forms(speaker) if form.isalpha())
     if not names:
         return False
     title = re.compile(

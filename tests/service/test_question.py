@@ -117,7 +117,9 @@ def test_speaker_date_unit_and_list() -> None:
     assert not analyse("Which official met the envoy?").is_list
     assert analyse("Which British ministers and military chiefs joined the call?").is_list
     reported = analyse("What did the mayor of Tromsø say the plan would do?")
-    assert reported.speaker is not None and reported.speaker.forms == ("tromsø",)
+    # A role a name qualifies: the speaker has both ("Tromsø mayor Kari Olsen said").
+    assert reported.speaker is not None and reported.speaker.kind == "role"
+    assert reported.speaker.forms == ("tromsø", "mayor")
     assert analyse("In which year did the bridge open?").date_unit == "year"
     assert analyse("What is the capital of Norway?").attribute
     assert not analyse("What is the capital?").attribute
