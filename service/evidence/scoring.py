@@ -259,8 +259,12 @@ def _supported(question: str, weights: Mapping[str, float]) -> frozenset[str]:
     return frozenset(t for verb in verbs for t in terms(verb) if t in weights)
 
 
+# The relations whose head is a verb: who does it and to what.
+_VERB_ARGUMENTS = SUBJECTS | {"dobj"}
+
+
 @lru_cache(maxsize=16384)
-def verb_bases(notes: Notes) -> frozenset[str]:
+def _verb_bases(notes: Notes) -> frozenset[str]:
     """The base forms of the sentence's verbs (what has a subject or an object), as terms."""
     return frozenset(
         t
@@ -274,10 +278,6 @@ def _within(notes: Notes | None, offset: int) -> Notes | None:
     """The stored reading of the sentence starting at `offset`, not of a longer one holding
     it (a sentence cut by the date marker)."""
     return notes if notes is not None and notes.start == offset else None
-
-
-# The relations whose head is a verb: who does it and to what.
-_VERB_ARGUMENTS = SUBJECTS | {"dobj"}
 
 
 def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]]:
@@ -309,14 +309,11 @@ def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]
             notes = (
                 notes_at(passage.text, stored, s, e) if (wanted or supported) and stored else None
             )
-            held = sentence_terms
             own = _within(notes, s)
+            held = sentence_terms
             if own is not None and supported - sentence_terms:
-                held = sentence_terms | (supported & verb_bases(own))
-            found = (
-                coverage(weights, held),
-                has_answer_type(quote, wanted, question, _within(notes, s)),
-            )
+                held = sentence_terms | (supported & _verb_bases(own))
+            found = (coverage(weights, held), has_answer_type(quote, wanted, question, own))
             scored[key] = found
         lexical, typed = found
         evidence.append(

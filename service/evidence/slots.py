@@ -420,12 +420,8 @@ def speaks(
                 continue
             if relation == "to" and head != lexicon.ATTRIBUTING:
                 continue  # "I say to Putin" is said to him, "according to Putin" by him
-            words = (
-                _phrase(child, notes.relations, speaker.kind == "role")
-                if relation != "to"
-                else {child}
-            )
-            if _named(speaker, words):
+            # "according to X": X alone; a subject: its phrase.
+            if _named(speaker, {child}) if relation == "to" else _heads(speaker, child, notes):
                 return True
             if article and (_titled(child, speaker, article) or _entitled(child, speaker, article)):
                 return True
@@ -444,6 +440,12 @@ def speaks(
 def _name_forms(speaker: Constraint) -> tuple[str, ...]:
     """The forms of the speaker's name: a role constraint's last form is the role."""
     return speaker.forms[:-1] if speaker.kind == "role" else speaker.forms
+
+
+def _heads(speaker: Constraint, root: str, notes: Notes) -> bool:
+    """Whether the noun phrase `root` heads names the speaker (a role's country or
+    qualifying adjectives included: "French President")."""
+    return _named(speaker, _phrase(root, notes.relations, speaker.kind == "role"))
 
 
 def _named(speaker: Constraint, words: AbstractSet[str]) -> bool:
@@ -473,8 +475,7 @@ def subject(speaker: Constraint, reading: Iterable[Notes]) -> bool:
             for head, relation, child in notes.relations
             if relation == "pobj" and head in agents
         }
-        role = speaker.kind == "role"
-        if any(_named(speaker, _phrase(root, notes.relations, role)) for root in subjects):
+        if any(_heads(speaker, root, notes) for root in subjects):
             return True
     return False
 
