@@ -12,11 +12,15 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from service.answer.base import AnswerPassage
 from service.evidence import lexicon
+from service.evidence.annotate import SUBJECTS
 from service.evidence.parsed import parse_question
+from service.evidence.reading import reading
 from service.evidence.scoring import QueryTerms, score_evidence
-from service.evidence.support import Answers, Candidate, neighbours, rank_answers
+from service.evidence.support import Answers, Candidate, Span, neighbours, rank_answers
 
 # A sentence opening with one of these needs the sentence before it to be understood.
 NEEDS_PREVIOUS = re.compile(
@@ -85,7 +89,11 @@ def complete(
     joined: list[int] = []
     around = answers.around.get((ev.source, ev.start))
     if around is not None:
-        if around.previous is not None and NEEDS_PREVIOUS.match(ev.quote):
+        if (
+            around.previous is not None
+            and NEEDS_PREVIOUS.match(ev.quote)
+            and _names_anything(around.previous, passages)
+        ):
             start = around.previous.start
             joined.append(ev.start)
         if around.following is not None and (
@@ -98,6 +106,35 @@ def complete(
         return Part(ev.passage, ev.start, ev.end, ev.quote, candidate.score)
     breaks = tuple(b - start for b in joined if start < b < end)
     return Part(ev.passage, start, end, quote, candidate.score, breaks=breaks)
+
+
+def _names_anything(sentence: Span, passages: Sequence[AnswerPassage]) -> bool:
+    """Whether the sentence before a pronoun sentence names anyone or anything the pronoun
+    could stand for: "Nobody was injured." before "He will be succeeded by ..." does
+    not, and quoting it would only lengthen the answer. A sentence no passage holds whole
+    is kept, as it was."""
+    holder = next(
+        (
+            p
+            for p in passages
+            if p.source == sentence.source
+            and p.start <= sentence.start
+            and sentence.end <= p.start + len(p.text)
+        ),
+        None,
+    )
+    if holder is None:
+        return True
+    notes = reading(holder, sentence.start, sentence.end, sentence.text)
+    if any(n.entities for n in notes):
+        return True
+    arguments = SUBJECTS | {"dobj", "attr"}
+    return any(
+        child not in STOP_WORDS
+        for n in notes
+        for _, relation, child in n.relations
+        if relation in arguments
+    )
 
 
 def _reason_after(candidate: Candidate[AnswerPassage], answers: Answers[AnswerPassage]) -> bool:

@@ -160,7 +160,16 @@ def select(
         if candidate.choice < keep_ratio * best.choice:
             continue
         if adds(candidate, chosen, best, answers, query):
-            chosen.append(complete(candidate, answers, passages))
+            part = complete(candidate, answers, passages)
+            # Completed with the sentence before or after it, a runner-up may take in a
+            # sentence already chosen: quoting it twice adds nothing.
+            if not any(
+                p.passage.source == part.passage.source
+                and p.start < part.end
+                and part.start < p.end
+                for p in chosen
+            ):
+                chosen.append(part)
     return chosen
 
 

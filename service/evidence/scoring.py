@@ -259,19 +259,25 @@ def _supported(question: str, weights: Mapping[str, float]) -> frozenset[str]:
     return frozenset(t for verb in verbs for t in terms(verb) if t in weights)
 
 
-# The relations whose head is a verb: who does it and to what.
-_VERB_ARGUMENTS = SUBJECTS | {"dobj"}
+# The relations whose head is a verb: who does it and to what, and what only a verb
+# takes (an auxiliary, a negation, a particle).
+_VERB_ARGUMENTS = SUBJECTS | {"dobj", "aux", "auxpass", "neg", "prt"}
+# The relations whose dependant is a verb: a clause completing or qualifying a word
+# ("said the county was rewarding", "a company that cannot keep to a budget").
+_CLAUSES = frozenset({"ccomp", "xcomp", "advcl", "relcl", "pcomp"})
 
 
 @lru_cache(maxsize=16384)
 def _verb_bases(notes: Notes) -> frozenset[str]:
-    """The base forms of the sentence's verbs (what has a subject or an object), as terms."""
-    return frozenset(
-        t
-        for head, relation, _ in notes.relations
-        if relation in _VERB_ARGUMENTS
-        for t in terms(head)
-    )
+    """The base forms of the sentence's verbs, as terms: what has a subject, an object or
+    an auxiliary, what a clause of another word is headed by, and a verb joined to one of
+    those ("said ... and called for": the subject they share is the first's only)."""
+    verbs = {head for head, relation, _ in notes.relations if relation in _VERB_ARGUMENTS}
+    verbs |= {child for _, relation, child in notes.relations if relation in _CLAUSES}
+    verbs |= {
+        child for head, relation, child in notes.relations if relation == "conj" and head in verbs
+    }
+    return frozenset(t for verb in verbs for t in terms(verb))
 
 
 def _within(notes: Notes | None, offset: int) -> Notes | None:

@@ -26,7 +26,7 @@ import re
 from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from datetime import date
-from typing import Literal
+from typing import Final, Literal
 
 from service.evidence import lexicon, ordinals
 from service.evidence.annotate import (
@@ -190,10 +190,17 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue
         if quantity.unit and (age or (amount and _people(quantity.unit))):
             continue  # "600 people" counts people: no age, and no amount of anything
+        if age and not (quantity.value.is_integer() and 0 < quantity.value < _OLDEST):
+            continue  # "by 7,204 votes to 6,115": no one is that old
         return True
     if age:
         return False  # a number the recogniser left alone is no age
     return any(_counts(notes, asked, parsed, given, amount) for notes in reading)
+
+
+# Older than anyone or anything an age is given for in years ("the 61-year-old", "Moen,
+# 61,"): a lone number this large is a count or a year.
+_OLDEST: Final = 150
 
 
 def _margin(notes: Notes, entity: Entity, parsed: ParsedQuestion) -> bool:

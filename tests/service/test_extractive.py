@@ -277,3 +277,28 @@ def test_what_a_book_is_called_is_answered_by_its_name_not_by_words_said() -> No
     )
     assert not answer.abstained
     assert "The Winter Harbour" in answer.citations[0].quote
+
+
+def test_a_pronoun_sentence_stands_alone_after_a_sentence_naming_no_one() -> None:
+    article = annotated_hit(
+        "Captain to retire\n\nThe captain struck the ramp in February. Nobody was injured. "
+        "He will be succeeded by first officer Anna Berg, 38, who will command the ferry.",
+        date(2026, 4, 2),
+        "Captain to retire",
+    )
+    answer = ask("How old is Anna Berg?", article)
+    [citation] = answer.citations
+    assert citation.quote.startswith("He will be succeeded")
+
+
+def test_a_sentence_already_quoted_is_not_quoted_again_with_its_neighbour() -> None:
+    article = annotated_hit(
+        "Mayor Lie to resign; deputy Ben Dahl to act until election\n\nAnn Lie will resign "
+        "as mayor at the end of March to become chief executive of the water authority, "
+        "she told the council on Wednesday. "
+        "Her deputy will act until the election.",
+        date(2025, 3, 14),
+        "Mayor Lie to resign; deputy Ben Dahl to act until election",
+    )
+    answer = ask("Why is Ann Lie resigning?", article)
+    assert answer.text.count("chief executive of the water authority") == 1

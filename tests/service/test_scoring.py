@@ -150,3 +150,14 @@ def test_a_verb_the_question_inflects_keeps_to_its_written_form() -> None:
         "How many passengers can the ferry carry?", "The ferry carried 1,200 passengers."
     )
     assert only_past["The ferry carried 1,200 passengers."] < 1.0
+
+
+def test_a_verb_joined_to_another_is_found_in_any_of_its_forms() -> None:
+    # "called" shares the subject of "said", so it has no subject of its own in the parse.
+    text = (
+        "Its group leader, Ann Lie, said the county was rewarding a company that cannot "
+        "keep to a budget and called for a new tender. The vote was close."
+    )
+    found = _lexical("What did Ann Lie call for?", text)
+    called = next(q for q in found if "called for" in q)
+    assert found[called] == pytest.approx(1.0)

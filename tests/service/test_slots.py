@@ -387,3 +387,13 @@ def test_a_speaker_named_by_a_role_and_a_country_is_the_one_with_both() -> None:
     article = "French President Anne Morel opened the summit. " + named
     assert speaks(speaker, named, article) is True
     assert speaks(speaker, named, named) is False
+
+
+def test_a_lone_number_no_one_could_be_is_no_age() -> None:
+    asked = analyse("How old is Anna Berg?")
+    parsed = parse_question(asked.question)
+    beaten = read("Ole Dahl was elected, defeating Anna Berg by 7,204 votes to 6,115.")
+    assert not slots.counted(beaten, asked, parsed, amount=False)
+    assert slots.counted(
+        read("Berg, 49, a former teacher, said she would stay."), asked, parsed, False
+    )
