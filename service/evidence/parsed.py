@@ -106,8 +106,9 @@ def _wh_and_head(tokens: list[Token]) -> tuple[Token | None, Token | None]:
     if wh.tag_ in ("WDT", "WP$") or wh.dep_ == "det":
         # "which company", "what year", "whose party": the noun it determines.
         return wh, wh.head if wh.head.pos_ in ("NOUN", "PROPN") else None
-    if wh.lower_ in ("who", "what") and wh.head.lemma_ == "be":
-        # "who is the president of X": the attribute noun is what is asked about.
+    if wh.lower_ in ("who", "what") and wh.head.lemma_ in lexicon.COPULAS:
+        # "who is the president of X", "who will become acting mayor": the attribute
+        # noun is what is asked about.
         attr = next(
             (
                 c
@@ -122,7 +123,7 @@ def _wh_and_head(tokens: list[Token]) -> tuple[Token | None, Token | None]:
 
 def _anchor(root: Token, head: Token | None) -> Token:
     """The word the question predicates: its verb, or for "who is the X" its noun."""
-    anchor = head if root.lemma_ == "be" and head is not None else root
+    anchor = head if root.lemma_ in lexicon.COPULAS and head is not None else root
     if anchor.lemma_ == "do":
         # "When did the ferry sink?" may parse with "do" as the root: its verb is the
         # predicate.
@@ -146,8 +147,9 @@ def _past(root: Token, anchor: Token) -> bool:
     if any(c.dep_ in ("aux", "auxpass") and c.tag_ == "VBD" for c in anchor.children):
         return True
     if anchor.i != root.i and root.tag_ == "VBD":
-        # "what did it cost", and "what was the attendance", whose predicate is a noun.
-        return root.lemma_ == "do" or (root.lemma_ == "be" and anchor.pos_ != "VERB")
+        # "what did it cost", and "what was the attendance" or "who became chief
+        # executive", whose predicate is a noun.
+        return root.lemma_ == "do" or (root.lemma_ in lexicon.COPULAS and anchor.pos_ != "VERB")
     return False
 
 

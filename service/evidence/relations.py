@@ -141,6 +141,9 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
             candidates |= parts | set(text.split())
     if not candidates:
         return None
+    # "Her deputy, Idris Fenwick, will serve as acting mayor": the noun a name is in
+    # apposition to stands where the name would.
+    candidates |= {h for h, r, c in notes.relations if r == "appos" and c in candidates}
     forms = _forms(notes, words, derived=kind == "verb")
     if kind == "role" and not _qualified(forms, parsed.qualifiers, notes.relations):
         forms = set()  # "Chief Secretary" is not the defence secretary asked about
@@ -154,14 +157,20 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
         edges.setdefault(child, set()).add(head)
     reached = set(forms)
     frontier = set(forms)
+    # A role reaches on only through a copula ("Berg is the chair") or a verb that gives
+    # it as what someone is ("Berg will serve as chair", "named Berg its chair", "was
+    # elected chair"): "the minister met Morel" does not make Morel the minister.
+    giving = lexicon.COPULAS | {h for h, r, c in notes.relations if c in forms and r in _GIVES_ROLE}
     for _ in range(LINK_HOPS[kind]):
         frontier = {n for f in frontier for n in edges.get(f, ())} - reached
         reached |= frontier
         if kind == "role":
-            # A role reaches on only through a copula ("Berg is the chair"): "the minister
-            # met Morel" does not make Morel the minister.
-            frontier &= lexicon.COPULAS
+            frontier &= giving
     return kind, "linked" if reached & candidates else "unlinked"
+
+
+# How a verb takes the role it gives someone: "serve as chair", "elected chair".
+_GIVES_ROLE: Final = frozenset({"as", "oprd"})
 
 
 def _another_object(

@@ -302,3 +302,17 @@ def test_a_sentence_already_quoted_is_not_quoted_again_with_its_neighbour() -> N
     )
     answer = ask("Why is Ann Lie resigning?", article)
     assert answer.text.count("chief executive of the water authority") == 1
+
+
+def test_who_becomes_a_role_is_answered_by_whom_the_role_is_given() -> None:
+    article = annotated_hit(
+        "Mayor to resign\n\nAnn Lie will resign as mayor of Dunby at the end of March to "
+        "become chief executive of the water authority. Her deputy, Ben Dahl, will serve as "
+        "acting mayor of Dunby from 1 April.",
+        date(2025, 3, 14),
+        "Mayor to resign",
+    )
+    answer = ask("Who will become acting mayor of Dunby?", article)
+    # Ann Lie's sentence comes only as what "Her deputy" refers back to.
+    [citation] = answer.citations
+    assert citation.quote.endswith("Ben Dahl, will serve as acting mayor of Dunby from 1 April.")

@@ -47,6 +47,18 @@ def test_constraints_and_predicate() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "past"),
+    [("Who will become acting mayor of Dunmere?", False), ("Who became chief executive?", True)],
+)
+def test_becoming_a_role_asks_about_the_role(question: str, past: bool) -> None:
+    # "who will become X" asks who is to be X, as "who is X" does: the role is the anchor.
+    parsed = parse_question(question)
+    assert parsed.head is not None and parsed.predicate is not None
+    assert parsed.predicate.lemma == parsed.head
+    assert parsed.past is past
+
+
+@pytest.mark.parametrize(
     ("question", "verb", "argument"),
     [
         ("When is Zelensky expected to go to Washington?", "go", ("to", "washington")),

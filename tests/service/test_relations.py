@@ -482,6 +482,10 @@ def test_an_unnumbered_sentence_is_about_the_edition_its_passage_numbers() -> No
         # The same role in American spelling.
         ("Defense Minister Pierre Morel spoke on Sunday.", "linked"),
         ("Pierre Morel, the defense minister of France, spoke on Sunday.", "linked"),
+        # A verb that gives the role, and a name in apposition to its subject.
+        ("Pierre Morel will serve as France's defence minister from May.", "linked"),
+        ("Her deputy, Pierre Morel, will serve as France's defence minister.", "linked"),
+        ("Pierre Morel was named France's defence minister on Sunday.", "linked"),
     ],
 )
 def test_a_who_is_the_role_answer_is_linked_to_the_role(sentence: str, expected: str) -> None:
