@@ -135,7 +135,10 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
         if entity.label not in parsed.types:
             continue
         text = sentence[entity.start : entity.end].casefold()
-        parts = set(_WORD.findall(text))
+        written = _WORD.findall(text)
+        if entity.label == "PERSON" and written and written[-1] in asked:
+            continue  # "Captain Erling Moen" is the question's "Moen"
+        parts = set(written)
         if parts - asked - {"the"}:
             # Lemmas of numbers keep their commas ("41,200").
             candidates |= parts | set(text.split())

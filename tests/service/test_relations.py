@@ -692,3 +692,13 @@ def test_a_verb_another_named_one_does_is_not_the_questions(
     question: str, sentence: str, expected: str | None
 ) -> None:
     assert conflict(parse_question(question), notes(sentence)) == expected
+
+
+def test_a_person_the_question_names_by_surname_is_not_the_answer() -> None:
+    # "Captain Erling Moen" is the question's "Moen": the captain the sentence names is
+    # not someone else who held the role.
+    question = parse_question("Who was captain of the Havørn before Moen?")
+    sentence = "Captain Erling Moen will steer the Havørn into port for the last time on 30 April."
+    assert linked(question, notes(sentence), sentence) is None
+    other = "Captain Anna Berg steered the Havørn into port in 1997."
+    assert linked(question, notes(other), other) == ("role", "linked")
