@@ -596,7 +596,12 @@ def _another_kind(parsed: ParsedQuestion, notes: Notes) -> bool:
     predicate = parsed.predicate
     if predicate is None or not parsed.kinds:
         return False
-    results = {c for h, r, c in notes.relations if h == predicate.lemma and r in RESULTS}
+    # What the verb's result is, or where it happened: "In the women's race Ferrante won".
+    results = {
+        c
+        for h, r, c in notes.relations
+        if h == predicate.lemma and (r in RESULTS or r in lexicon.LOCATIVE)
+    }
     nouns = {noun for noun, _ in parsed.kinds} & results
     if not nouns:
         return False

@@ -151,6 +151,17 @@ def notes(sentence: str) -> Notes:
         ),
         ("Who won the men's race?", "Anna Berg won the women's race.", "another kind"),
         ("Who won the men's race?", "Anna Berg won the race.", None),
+        # Where the verb's result happened says which result it is too.
+        (
+            "Who won the men's race?",
+            "In the women's race Anna Berg won in 2:25:03.",
+            "another kind",
+        ),
+        (
+            "Who won the men's race?",
+            "Tom Ek won the men's race, and in the women's race Anna Berg won.",
+            None,
+        ),
         ("Who won the men's race?", "Anna Berg won the men's race in Boston.", None),
         ("Who won the men's and women's races?", "Anna Berg won the women's race.", None),
         # A name is no kind.
