@@ -559,9 +559,17 @@ class _Resolver:
         dated = (
             _other_year(text, _own(previous.text)) if signals.fragment or signals.ellipsis else None
         )
+        within = (
+            _part_of_year(text, _own(previous.text))
+            if dated is None and (signals.fragment or signals.ellipsis)
+            else None
+        )
         if dated is not None:
             # "And in 2024?", "And the year after?": the previous question, in that year.
             filled, text = True, dated
+        elif within is not None:
+            # "And in the fourth quarter alone?": the previous question, that part of its year.
+            filled, text = True, within
         elif signals.fragment:
             filled_text = _fill_fragment(text, previous, own)
             filled, text = filled_text != text, filled_text
@@ -592,11 +600,15 @@ class _Resolver:
             if asks_entity
             else [*previous.mentions, *previous.answer]
         )
+        # The previous question's times, and what they are made of ("third quarter").
+        times = " ".join(m.text for m in previous.mentions if m.kind == "date")
         for mention in pool:
             if len(carried) >= MAX_CARRIED:
                 break
-            if dated is not None and (mention.kind == "date" or mention in previous.answer):
-                continue  # the year the follow-up replaced, and what was true in it
+            if (dated or within) and (
+                mention.kind == "date" or mention in previous.answer or mention.text in times
+            ):
+                continue  # the time the follow-up replaced, and what was true in it
             words = frozenset(terms(mention.label))
             if words and not words & present:
                 carried.append(mention.label)
@@ -888,6 +900,44 @@ def _other_year(fragment: str, base: str) -> str | None:
     else:
         return None
     return re.sub(rf"\b{was}\b", str(new), base)
+
+
+def _part_of_year(fragment: str, base: str) -> str | None:
+    """`base` (the previous question) narrowed to the part of its one year that
+    `fragment` names without a year: "And in the fourth quarter alone?" after "What was
+    the revenue in 2024?" asks about "the fourth quarter of 2024", "And in March?" about
+    "March 2024". None unless the fragment is a time, with its preposition and adverbs,
+    and `base` names exactly one year."""
+    doc = _doc(fragment)
+    times = [e for e in doc.ents if e.label_ in lexicon.TIMES]
+    if len(times) != 1 or _years(doc):
+        return None
+    (time,) = times
+    said = {t.lower_ for t in time}
+    if said & (lexicon.SHIFT_AFTER | lexicon.SHIFT_BEFORE) or said.intersection(lexicon.WEEKDAYS):
+        return None  # "the week before", "on Sunday": no part of a year by itself
+    rest = [
+        t
+        for t in doc
+        if not (t.is_punct or t.i in range(time.start, time.end))
+        and t.pos_ not in ("ADP", "ADV", "CCONJ")
+    ]
+    if rest:
+        return None
+    base_doc = _doc(base)
+    years = _years(base_doc)
+    if len({year for _, year in years}) != 1:
+        return None
+    token = years[0][0]
+    # A part of the year the base already names gives way: "the third quarter of 2025",
+    # "February 2025".
+    held = next((e for e in base_doc.ents if e.start <= token.i < e.end), None)
+    if (held.root if held is not None else token).dep_ != "pobj":
+        return None  # a time a preposition governs ("in 2024"), not "the 2024 race"
+    start = held.start_char if held is not None else token.idx
+    # "March 2024", but "the fourth quarter of 2024".
+    joined = " " if time[-1].pos_ == "PROPN" else " of "
+    return base[:start] + time.text + joined + base[token.idx :]
 
 
 def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> str:

@@ -308,6 +308,8 @@ class LexicalIndex:
             folded = word.casefold()
             if len(word) < MIN_REPAIR_LENGTH or folded in self._known:
                 return word
+            if not term_set(folded):
+                return word  # a stop word ("going") is English, and no term to match
             # A possessive or plural of a known word is not a misspelling.
             if folded.rstrip("s").rstrip("'’") in self._known:
                 return word

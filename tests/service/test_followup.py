@@ -332,6 +332,30 @@ def test_the_year_after_and_before_shift_the_previous_year() -> None:
     assert before.question == "How many people attended the 2018 Glastonbury Festival?"
 
 
+@pytest.mark.parametrize(
+    ("fragment", "expected"),
+    [
+        (
+            "And in the fourth quarter alone?",
+            "What did the company earn in the fourth quarter of 2022?",
+        ),
+        ("What about in March?", "What did the company earn in March 2022?"),
+    ],
+)
+def test_a_part_of_the_year_narrows_the_previous_question(fragment: str, expected: str) -> None:
+    history = convo("What did the company earn in 2022?", "It earned 3 million euros.")
+    assert resolve(fragment, history).question == expected
+    # A part of the year the previous question named gives way to the new one.
+    history = convo("What did the company earn in the third quarter of 2022?", "3 million euros.")
+    assert "third" not in resolve(fragment, history).question
+
+
+def test_a_relative_time_or_a_weekday_is_no_part_of_the_year() -> None:
+    history = convo("What did the company earn in 2022?", "It earned 3 million euros.")
+    assert "the week before of" not in resolve("And the week before?", history).question
+    assert "Sunday 2022" not in resolve("And on Sunday?", history).question
+
+
 def test_a_year_fragment_with_other_content_is_not_a_year_change() -> None:
     history = convo("What did the company earn in 2022?", "It earned 3 million euros.")
     r = resolve("And its rival in 2023?", history)

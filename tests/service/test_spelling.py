@@ -14,7 +14,7 @@ TEXTS = [
 ]
 
 
-def index() -> LexicalIndex:
+def index(texts: list[str] = TEXTS) -> LexicalIndex:
     chunks = [
         Chunk(
             id=f"{i:032x}",
@@ -29,7 +29,7 @@ def index() -> LexicalIndex:
             file_sha256="",
             tokens=0,
         )
-        for i, text in enumerate(TEXTS)
+        for i, text in enumerate(texts)
     ]
     return LexicalIndex.build(None, chunks)
 
@@ -58,3 +58,11 @@ def test_an_english_word_is_read_as_the_base_form_the_corpus_uses() -> None:
     assert lexical.repair("Which leaders joined the call?", base_forms) == (
         "Which leaders join the call?"
     )
+
+
+def test_a_stop_word_is_kept_as_written() -> None:
+    # "going" is no term to match; read as "go" it would leave the question no verb form
+    # the parse reads ("What were they go to join?").
+    lexical = index([*TEXTS, "The leaders will go to Paris."])
+    asked = "Which leaders were going to join the call?"
+    assert lexical.repair(asked, base_forms) == "Which leaders were going to join the call?"
