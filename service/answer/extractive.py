@@ -54,7 +54,7 @@ def adds(
 ) -> bool:
     """Whether the candidate adds something the question asks for to the chosen parts."""
     ev = candidate.evidence
-    if any(p.passage.source == ev.source and p.start < ev.end and ev.start < p.end for p in chosen):
+    if _overlaps(chosen, ev.source, ev.start, ev.end):
         return False
     asked, proper = answers.asked, answers.proper
     so_far = " ".join(p.quote for p in chosen)
@@ -92,6 +92,11 @@ def adds(
     # A large part of the question the answer so far does not cover ("how many died,
     # and what did they knock out?").
     return total > 0 and new / total >= NEW_TERMS_SHARE
+
+
+def _overlaps(parts: Sequence[Part], source: str, start: int, end: int) -> bool:
+    """Whether any part quotes some of article text `start:end` of `source`."""
+    return any(p.passage.source == source and p.start < end and start < p.end for p in parts)
 
 
 def dated(
@@ -163,12 +168,7 @@ def select(
             part = complete(candidate, answers, passages)
             # Completed with the sentence before or after it, a runner-up may take in a
             # sentence already chosen: quoting it twice adds nothing.
-            if not any(
-                p.passage.source == part.passage.source
-                and p.start < part.end
-                and part.start < p.end
-                for p in chosen
-            ):
+            if not _overlaps(chosen, part.passage.source, part.start, part.end):
                 chosen.append(part)
     return chosen
 

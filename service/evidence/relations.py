@@ -91,10 +91,12 @@ def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
 
 
 # How many relations apart an answer and what the question asks about may be: a role one
-# ("Macron, the president", "President Macron") or two through a copula ("Berg is the
-# chair"); a verb two
+# ("Macron, the president", "President Macron") or two through a copula or a verb that
+# gives the role ("Berg is the chair", "Berg will serve as chair"); a verb two
 # ("Anna Berg won", "won by Anna Berg") or three ("was expected to travel ... in November").
 LINK_HOPS: Final[dict[str, int]] = {"role": 2, "verb": 3}
+# How a verb takes the role it gives someone: "serve as chair", "elected chair".
+_GIVES_ROLE: Final = frozenset({"as", "oprd"})
 
 
 Link = Literal["linked", "unlinked", "elsewhere"]
@@ -163,17 +165,17 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
     # A role reaches on only through a copula ("Berg is the chair") or a verb that gives
     # it as what someone is ("Berg will serve as chair", "named Berg its chair", "was
     # elected chair"): "the minister met Morel" does not make Morel the minister.
-    giving = lexicon.COPULAS | {h for h, r, c in notes.relations if c in forms and r in _GIVES_ROLE}
+    giving = (
+        lexicon.COPULAS | {h for h, r, c in notes.relations if c in forms and r in _GIVES_ROLE}
+        if kind == "role"
+        else frozenset()
+    )
     for _ in range(LINK_HOPS[kind]):
         frontier = {n for f in frontier for n in edges.get(f, ())} - reached
         reached |= frontier
         if kind == "role":
             frontier &= giving
     return kind, "linked" if reached & candidates else "unlinked"
-
-
-# How a verb takes the role it gives someone: "serve as chair", "elected chair".
-_GIVES_ROLE: Final = frozenset({"as", "oprd"})
 
 
 def _another_object(

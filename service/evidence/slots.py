@@ -51,6 +51,9 @@ _CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # Any day: what matters of a date read against it is how long a range it names.
 _ANY_DAY = date(2001, 1, 1)
+# Older than anyone or anything an age is given for in years ("the 61-year-old", "Moen,
+# 61,"): a lone number this large is a count or a year.
+_OLDEST: Final = 150
 # How a name sits inside the noun a preposition governs ("at Elm Street headquarters").
 _NAMES_IN = frozenset({"compound", "nmod"})
 # Links within one noun phrase that may name its speaker (besides prepositions).
@@ -196,11 +199,6 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
     if age:
         return False  # a number the recogniser left alone is no age
     return any(_counts(notes, asked, parsed, given, amount) for notes in reading)
-
-
-# Older than anyone or anything an age is given for in years ("the 61-year-old", "Moen,
-# 61,"): a lone number this large is a count or a year.
-_OLDEST: Final = 150
 
 
 def _margin(notes: Notes, entity: Entity, parsed: ParsedQuestion) -> bool:
