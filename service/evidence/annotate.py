@@ -321,12 +321,32 @@ def _verb_of(ent: Span) -> Token:
 
 
 def _in_future(ent: Span) -> bool:
-    """Whether the verb a time hangs from carries "will" or "shall": in "said on Monday
-    that the hall will open on Wednesday", Wednesday is ahead of the article, Monday not."""
+    """Whether the verb a time hangs from speaks of what is ahead: it carries "will" or
+    "shall" ("said on Monday that the hall will open on Wednesday": Wednesday is ahead of
+    the article, Monday not), or it is in the present tense, which of a day is what is
+    planned ("The race ends on Sunday", "The board is meeting on Friday")."""
+    verb = _verb_of(ent)
     return any(
         c.dep_ == "aux" and c.tag_ == "MD" and c.lemma_.casefold() in lexicon.FUTURE
-        for c in _verb_of(ent).children
-    )
+        for c in verb.children
+    ) or _present(verb)
+
+
+def _present(verb: Token) -> bool:
+    """Whether `verb` is in the present tense and not the perfect ("has opened" is past);
+    a verb it completes decides for it ("are expected to resume")."""
+    helpers = [c for c in verb.children if c.dep_ in ("aux", "auxpass")]
+    if any(c.lemma_.casefold() == "have" for c in helpers):
+        return False
+    tenses = [t.tag_ for t in (verb, *helpers) if t.tag_ in _FINITE]
+    if not tenses and verb.dep_ == "xcomp" and verb.head.i != verb.i:
+        return _present(verb.head)
+    return bool(tenses) and all(t in _PRESENT for t in tenses)
+
+
+# The present tense's tags: "ends", "end", and "is", "are" of "is meeting".
+_PRESENT: Final = frozenset({"VBZ", "VBP"})
+_FINITE: Final = _PRESENT | {"VBD"}
 
 
 def _in_past(ent: Span) -> bool:

@@ -17,7 +17,7 @@ from typing import Literal
 
 from service.evidence import lexicon
 from service.evidence.annotate import Notes
-from service.evidence.text import NAME_WORD
+from service.evidence.text import CLOCK, NAME_WORD
 from service.evidence.wanted import Slot, wanted
 
 AnswerType = Literal["number", "date", "name"] | None
@@ -63,7 +63,9 @@ def _entity_of(wanted_type: AnswerType, notes: Notes, question: str) -> bool:
     if wanted_type == "number":
         return bool(notes.numbers) or any(e.label in lexicon.QUANTITIES for e in notes.entities)
     if wanted_type == "date":
-        return bool(notes.dates) or any(e.label in lexicon.TIMES for e in notes.entities)
+        return bool(notes.dates) or any(
+            e.label in lexicon.TIMES or CLOCK.fullmatch(e.text) for e in notes.entities
+        )
     asked = _asked(question)
     return any(
         e.label in lexicon.NAMES and {w.casefold() for w in NAME_WORD.findall(e.text)} - asked
@@ -79,7 +81,7 @@ def _written(wanted_type: AnswerType, sentence: str, question: str) -> bool:
             for w in words
         )
     if wanted_type == "date":
-        return any(
+        return CLOCK.search(sentence) is not None or any(
             (w.isdigit() and len(w) == 4)
             or w.casefold() in _DATE_WORDS
             or (w[:1].isupper() and w.casefold() in _CALENDAR_NAMES)

@@ -40,14 +40,13 @@ from service.evidence.annotate import (
 from service.evidence.parsed import ParsedQuestion, parse_question
 from service.evidence.question import Asked, Constraint, has_name, name_key, name_keys, same_name
 from service.evidence.spelling import american
-from service.evidence.text import NAME_WORD
+from service.evidence.text import CLOCK, NAME_WORD
 
 DateUnit = Literal["day", "month", "year"] | None
 
 # Marks that open or close a quotation, and a colon that introduces one.
 _QUOTATION = re.compile(r"[“”\"]|:\s*$|:\s")
 _OPENS_QUOTATION = re.compile(r"^\W*[“\"]")
-_CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # Any day: what matters of a date read against it is how long a range it names.
 _ANY_DAY = date(2001, 1, 1)
@@ -134,7 +133,7 @@ def timed(reading: Iterable[Notes], asked: Asked) -> bool:
     """A time of day the question does not say: a TIME entity, or a number written as a
     clock ("18:30"), which the small model labels CARDINAL."""
     return any(
-        not _said(e, asked) and (e.label == "TIME" or _CLOCK.fullmatch(e.text))
+        not _said(e, asked) and (e.label == "TIME" or CLOCK.fullmatch(e.text))
         for _, e in _entities(reading, {"TIME", "CARDINAL"})
     )
 
@@ -180,7 +179,7 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
         share = entity.label == "PERCENT" or bool(words & lexicon.SHARES)
         if share and not parsed.lemmas & lexicon.SHARES:
             continue  # the model may label "40 per cent" MONEY: a share all the same
-        if _CLOCK.fullmatch(entity.text):
+        if CLOCK.fullmatch(entity.text):
             continue  # a clock time the recogniser took for a number
         quantity = next(
             (q for q in notes.numbers if q.start == entity.start and q.end == entity.end), None
@@ -285,7 +284,7 @@ def _counts(
         if digits is None:
             if lexicon.NUMBER_WORDS.get(word, 1) <= 1 or word not in counting:
                 continue
-        elif _CLOCK.fullmatch(word) or digits.group(0).replace(",", "") in given:
+        elif CLOCK.fullmatch(word) or digits.group(0).replace(",", "") in given:
             continue
         if word in timed or word in question or (word in of_time and word not in counting):
             continue

@@ -46,6 +46,8 @@ _NAME_RUN = re.compile(
     rf"{_CAPITALISED}(?:\s+(?:(?:{_NAME_JOINERS})\s+)*{_CAPITALISED}){{{INITIALS_FROM - 1},}}"
 )
 # A word as names are read: letters or digits, with an apostrophe's ending ("O'Brien").
+# A clock reading, "18:30" or a race time "2:26:12": the small model labels it a number.
+CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
 

@@ -41,3 +41,11 @@ def test_a_sentence_has_the_kind_by_its_reading_or_its_writing() -> None:
     # Without a stored reading the writing decides.
     assert has_answer_type("It closed in May.", "date", "", None)
     assert not has_answer_type("The bridge opened last spring.", "date", "", None)
+
+
+def test_a_clock_reading_is_a_time() -> None:
+    # "What was her winning time?" asks a time; the pipeline labels "2:26:12" a number.
+    assert expected_answer_type("What was Ann Lee's winning time in the race?") == "date"
+    assert _has("The race was won by Ann Lee in 2:26:12.", "date")
+    assert has_answer_type("The last ferry leaves at 21:15.", "date", "", None)
+    assert not _has("The race was won by Ann Lee in record heat.", "date")

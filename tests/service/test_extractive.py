@@ -122,6 +122,11 @@ def test_a_date_known_only_from_metadata_gets_no_citation_marker() -> None:
         ("The new waiting hall was opened on Wednesday by the mayor.", "20 May 2026"),
         # ... and one that will open on Wednesday opens on the one after it.
         ("The new waiting hall will open on Wednesday, the mayor said.", "27 May 2026"),
+        # The present tense of a day is what is planned, as "will" is...
+        ("The new waiting hall opens on Wednesday, the mayor said.", "27 May 2026"),
+        ("The new waiting hall is opening on Wednesday, the mayor said.", "27 May 2026"),
+        # ... and the perfect is what is done.
+        ("The mayor has opened the new waiting hall on Wednesday.", "20 May 2026"),
     ],
 )
 def test_a_relative_day_in_a_date_answer_is_given_as_the_day_it_names(
