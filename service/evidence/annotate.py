@@ -10,6 +10,7 @@ parses only its question.
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import json
 import re
@@ -431,6 +432,16 @@ def _year_part(words: Sequence[str], year: int) -> tuple[str, str] | None:
     return None
 
 
+def _weekend(published: date, ahead: bool) -> tuple[str, str]:
+    """The last weekend up to the article's date (the one it falls in, if it does), or
+    with `ahead` the next one from it."""
+    if ahead:
+        saturday = published + timedelta(days=(calendar.SATURDAY - published.weekday()) % 7)
+    else:
+        saturday = published - timedelta(days=(published.weekday() - calendar.SATURDAY) % 7)
+    return _iso(saturday, saturday + timedelta(days=1))
+
+
 def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str] | None:
     for w in words:
         if w in lexicon.RELATIVE_DAYS:
@@ -445,6 +456,8 @@ def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str]
                 else published - timedelta(days=(7 - gap) % 7)
             )
             return _iso(day, day)
+        if w == lexicon.WEEKEND:
+            return _weekend(published, ahead or "next" in words)
     ago = _ago(words, published)
     if ago is not None:
         return ago

@@ -173,6 +173,8 @@ VESSEL_PREFIXES: Final = frozenset({"hms", "uss", "rms", "ss", "ms", "mv", "rv"}
 # Date words relative to the article's own date.
 MONTHS: Final = tuple(m.casefold() for m in calendar.month_name[1:])
 WEEKDAYS: Final = tuple(d.casefold() for d in calendar.day_name)
+# Saturday and Sunday: "over the weekend" in an article of Monday is the two days before.
+WEEKEND: Final = "weekend"
 # Every written form of each month, by its number.
 MONTH_NUMBERS: Final[dict[str, int]] = {
     **{a.casefold(): i for i, a in enumerate(calendar.month_abbr) if i},

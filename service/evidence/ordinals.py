@@ -25,8 +25,9 @@ _WORDS: Final[dict[str, int]] = {
 }
 # "thirty" .. "ninety", before a hyphen and an ordinal ("thirty-third").
 _TENS: Final[dict[str, int]] = {w: 20 + 10 * i for i, w in enumerate(_num_words[20:28])}
-# Relations through which an ordinal numbers a noun ("the 33rd edition", "first-quarter").
-NUMBERING: Final = frozenset({"amod", "nummod", "compound"})
+# Relations through which an ordinal numbers a noun ("the 33rd edition", "first-quarter"),
+# or places someone in a result ("finished second", "was third overall").
+NUMBERING: Final = frozenset({"amod", "nummod", "compound", "advmod"})
 
 
 def value(word: str, before: str | None = None) -> int | None:

@@ -391,6 +391,8 @@ def _path(word: str, graph: _Graph) -> Iterator[tuple[str, str]]:
 
 # The prepositions of a comparison: "up from 366 million euros", "more than in 2019".
 _COMPARED: Final = frozenset({"from", "than"})
+# The verb a comparison's figure hangs from: "31 arrests, compared with 24 last year".
+_COMPARING: Final = frozenset({"compare"})
 # What ends a span of time: "from 2019 to 2022" is no comparison.
 _UNTIL: Final = frozenset({"to", "until", "till", "through"})
 
@@ -405,7 +407,7 @@ def _compared(text: str, graph: _Graph) -> bool:
             for head, relation in (first, *_path(first[0], graph)):
                 if head in own or relation in _UNTIL:
                     break
-                if head in _COMPARED:
+                if head in _COMPARED or head in _COMPARING:
                     return True
                 if head in graph.compared and (head in graph.counted or NUMERAL.match(head)):
                     return True
@@ -437,10 +439,10 @@ def _another_time(
     parsed: ParsedQuestion,
 ) -> bool:
     """`written`: the sentence with all its dates; `notes`: with those that place its fact."""
+    if _meets(compared_dates(written, sole=bool(notes.dates)), asked):
+        return False  # "up from 35,200 last year" gives last year's figure too
     if notes.dates:
         return not _meets(notes.dates, asked)
-    if _meets(_compared_dates(written), asked):
-        return False  # "up from 35,200 last year" gives last year's figure too
     # Undated, the sentence goes on at the time the sentences before it placed their facts
     # in ("reported revenue for 2023 ... Revenue in the fourth quarter was ..."), else at
     # its passage's, else at its article's. What lies after the article's date is a plan
@@ -478,10 +480,22 @@ def _meets(dates: Iterable[DateRange], asked: Iterable[DateRange]) -> bool:
     return any(_overlaps(d, q.first, q.last) for d in dates for q in asked)
 
 
-def _compared_dates(notes: Notes) -> list[DateRange]:
-    """The dates of the figures a sentence compares with ("up from 35,200 last year")."""
+def compared_dates(notes: Notes, *, sole: bool = False) -> list[DateRange]:
+    """The dates of the figures a sentence compares with ("up from 35,200 last year").
+    With `sole`, only where the sentence gives one figure besides: "31 arrests over the
+    weekend, compared with 24 last year" gives last year's arrests, while in "61,750
+    visitors, down from 64,300 last year, and 432 exhibitors" last year's figure need not
+    be of what is asked."""
     written = {(e.start, e.end): e.text for e in notes.entities}
     graph = _graph(notes.relations)
+    if sole:
+        figures = [
+            e
+            for e in notes.entities
+            if e.label in lexicon.QUANTITIES and not _compared(e.text, graph)
+        ]
+        if len(figures) > 1:
+            return []
     return [d for d in notes.dates if _compared(written.get((d.start, d.end), ""), graph)]
 
 

@@ -39,7 +39,13 @@ from service.evidence.question import (
     name_keys,
 )
 from service.evidence.reading import Reading, read, reading
-from service.evidence.relations import conflict, holds_type, link_factors, linked
+from service.evidence.relations import (
+    compared_dates,
+    conflict,
+    holds_type,
+    link_factors,
+    linked,
+)
 from service.evidence.scoring import Evidence, Passage, QueryTerms, across_passages, text_spans
 from service.evidence.sentences import spans_of
 from service.evidence.text import idf_weights, terms
@@ -324,7 +330,12 @@ def _dated_in(constraint: Constraint, asked: Asked, found: Reading) -> bool:
     if year not in asked_years:
         return False  # a count, not the question's year
     first, last = f"{year}-01-01", f"{year}-12-31"
-    return all(first <= d.first and d.last <= last for notes in found for d in notes.dates)
+    # A figure compared with gives that year's too ("31 arrests over the weekend, compared
+    # with 24 last year").
+    compared = (d for notes in found for d in compared_dates(notes, sole=True))
+    return any(first <= d.first and d.last <= last for d in compared) or all(
+        first <= d.first and d.last <= last for notes in found for d in notes.dates
+    )
 
 
 # The answer score: how much of the question the sentence holds (its words, its passage's

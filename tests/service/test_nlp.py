@@ -44,6 +44,9 @@ def test_the_pinned_model_is_loaded_once_and_tags_a_known_sentence() -> None:
         ("yesterday", ("2022-07-19", "2022-07-19")),
         # The article is dated Wednesday 20 July 2022: "on Sunday" is the 17th.
         ("on Sunday", ("2022-07-17", "2022-07-17")),
+        # ... and "over the weekend" the Saturday and Sunday before it.
+        ("over the weekend", ("2022-07-16", "2022-07-17")),
+        ("next weekend", ("2022-07-23", "2022-07-24")),
         ("for decades", None),
         # Digits joined by hyphens are a code or a dateline's stamp, not a year in prose.
         ("2022-03-05", None),
@@ -118,6 +121,8 @@ def test_annotations_of_another_version_are_ignored() -> None:
         ("in March", False, True, ("2023-03-01", "2023-03-31")),
         # Neither: the article's year.
         ("in October", False, False, ("2022-10-01", "2022-10-31")),
+        # A weekend said of what will happen is the next one.
+        ("at the weekend", False, True, ("2022-07-23", "2022-07-24")),
     ],
 )
 def test_a_month_without_its_year_is_read_by_the_tense(

@@ -32,6 +32,22 @@ def notes(sentence: str) -> Notes:
             "another time",
         ),
         ("Who won the 2019 race?", "Egan Bernal won the race in 2019.", None),
+        # "over the weekend" is the article's; "compared with 24 last year" gives 2021's.
+        (
+            "How many arrests were there in 2022?",
+            "There were 31 arrests over the weekend, compared with 24 last year, police said.",
+            None,
+        ),
+        (
+            "How many arrests were there in 2021?",
+            "There were 31 arrests over the weekend, compared with 24 last year, police said.",
+            None,
+        ),
+        (
+            "How many arrests were there in 2020?",
+            "There were 31 arrests over the weekend, compared with 24 last year, police said.",
+            "another time",
+        ),
         # "last year" is read against the article's date (2022).
         ("Who received the award in 2021?", "Last year, Anna Berg received the award.", None),
         (
@@ -137,6 +153,13 @@ def notes(sentence: str) -> Notes:
         ("Who won stage 2?", "Anna Berg won stage 5 on Sunday.", "another edition"),
         ("Who won stage 2?", "Anna Berg won the second stage.", None),
         ("Who won the second stage?", "Anna Berg won 3 stages.", None),
+        # An ordinal beside a verb places someone in a result: second is not third.
+        (
+            "Who finished third overall?",
+            "Anna Berg finished second overall and won the mountains jersey.",
+            "another edition",
+        ),
+        ("Who finished third overall?", "Ola Dahl was third overall at 2 minutes.", None),
         # Another noun numbered is no other edition: "her first title" in the third stage.
         (
             "Who won the third stage?",
@@ -420,9 +443,22 @@ def test_a_written_year_places_the_fact_and_the_day_the_report(
             "Turnout was 41 per cent, down from 44 per cent in 2018.",
             None,
         ),
+        # A dated sentence giving one figure besides gives the compared year's figure too,
         (
             "What was Acme's revenue in 2021?",
             "Revenue rose to 412 million euros in 2022 from 366 million euros in 2021.",
+            None,
+        ),
+        (
+            "How many arrests were there in 2021?",
+            "There were 31 arrests on Sunday, compared with 24 last year.",
+            None,
+        ),
+        # but where it gives two, the compared one need not be of what is asked.
+        (
+            "How many exhibitors were at the show in 2021?",
+            "The show ended on Sunday with 61,750 visitors, down from 64,300 in 2021, and a "
+            "record 432 exhibitors.",
             "another time",
         ),
         (
