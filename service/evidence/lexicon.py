@@ -139,6 +139,8 @@ REPORTED: Final = frozenset({"ccomp", "nsubj", "nsubjpass", "dobj", "xcomp", "to
 SPEAKER_PRONOUNS: Final = frozenset({"he", "she", "they"})
 # Of those, the ones that stand for a person only ("they" may be a body).
 PERSON_PRONOUNS: Final = frozenset({"he", "she"})
+# Every form of those, as the pipeline lemmatises them ("her term", "told him").
+PERSON_FORMS: Final = frozenset({"he", "she", "him", "his", "her", "himself", "herself"})
 # Pronouns a sentence opens with when it goes on about whoever the sentence before names.
 OPENING_PRONOUNS: Final = frozenset({"he", "she", "they", "his", "her", "their", "it", "its"})
 

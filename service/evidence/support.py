@@ -261,12 +261,14 @@ def support(
     found: Reading | None = None,
     after: Reading = (),
     before: Reading | None = None,
+    antecedent: str | None = None,
 ) -> Support:
     """`about`: what places the sentence (its article's title and date); `article`: the
     retrieved text of its article, where a constraint counts half; `found`: what ingest
     read in the sentence, parsed now if None; `after`: in the sentence after it, read
     with it when it ends in a colon; `before`: in the sentence before it, parsed now if
-    None and needed."""
+    None and needed; `antecedent`: the sentence a pronoun of this one speaks for someone
+    of, when not the one before (`before` is then its reading)."""
     previous = around.previous.text if around.previous else ""
     following = around.following.text if around.following else ""
     window = " ".join([sentence, previous, following, *about])
@@ -291,7 +293,8 @@ def support(
     filled = here + (after or read(following)) if colon and following else here
     slot = not asked.slots or any(fills(s, filler, asked, proper, filled) for s in asked.slots)
     if slot and asked.slots[:1] == ("speech",) and asked.speaker is not None:
-        slot = speaks(asked.speaker, sentence, previous, here, article, before)
+        said_before = previous if antecedent is None else antecedent
+        slot = speaks(asked.speaker, sentence, said_before, here, article, before)
     topic = asked.topic
     if slot and asked.slots[:1] == ("speech",) and topic:
         # Words about a topic name it, or the sentences around them and the article's
@@ -401,6 +404,39 @@ def answer_score(
     return (words + vector) * support.constraints * slot * focus
 
 
+# How many sentences back a pronoun is followed, through sentences that speak of a person
+# only by a pronoun, to the one that names them.
+PRONOUN_CHAIN = 2
+
+
+def _antecedent(
+    previous: Span, around: Mapping[tuple[str, int], Neighbours], passages: Sequence[P]
+) -> tuple[Span, Reading]:
+    """The sentence a pronoun's person is named in, and its reading: the sentence before,
+    or, while that names no person and speaks of one by a pronoun ("Ida Lind was first
+    elected in 2019. During her first term ... In her victory speech she promised ..."),
+    the one before it."""
+    span = previous
+    for _ in range(PRONOUN_CHAIN):
+        found = _read(span, passages)
+        names = any(e.label == "PERSON" for notes in found for e in notes.entities)
+        pronoun = any(lemma in lexicon.PERSON_FORMS for notes in found for lemma in notes.lemmas)
+        earlier = around.get((span.source, span.start))
+        if names or not pronoun or earlier is None or earlier.previous is None:
+            return span, found
+        span = earlier.previous
+    return span, _read(span, passages)
+
+
+def _read(span: Span, passages: Sequence[P]) -> Reading:
+    """What ingest read in a sentence, from a passage that holds it (every neighbour comes
+    from one)."""
+    for p in passages:
+        if p.source == span.source and p.start <= span.start <= span.end <= p.start + len(p.text):
+            return reading(p, span.start, span.end, span.text)
+    return read(span.text)
+
+
 def rank_answers(
     query: QueryTerms, evidence: Sequence[Evidence[P]], passages: Sequence[P]
 ) -> Answers[P]:
@@ -428,8 +464,10 @@ def rank_answers(
             after = reading(ev.passage, following.start, following.end, following.text)
         previous = around_ev.previous
         before = None
+        antecedent = None
         if previous is not None and asked.speaker is not None:
-            before = reading(ev.passage, previous.start, previous.end, previous.text)
+            named, before = _antecedent(previous, around, passages)
+            antecedent = named.text
         found = support(
             asked,
             ev.quote,
@@ -441,6 +479,7 @@ def rank_answers(
             sentence_reading,
             after,
             before,
+            antecedent,
         )
         if asked.attribute and asked.kind not in ev.terms:
             # "What is the capital of Australia?": a name in a sentence that does not

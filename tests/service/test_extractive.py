@@ -321,3 +321,18 @@ def test_who_becomes_a_role_is_answered_by_whom_the_role_is_given() -> None:
     # Ann Lie's sentence comes only as what "Her deputy" refers back to.
     [citation] = answer.citations
     assert citation.quote.endswith("Ben Dahl, will serve as acting mayor of Dunby from 1 April.")
+
+
+def test_a_pronoun_speaks_for_the_person_a_chain_of_pronouns_goes_back_to() -> None:
+    text = (
+        "Ida Lind, 56, a former nurse, was first elected in 2019. During her first term "
+        "the town opened a new pool. In her victory speech on Friday she promised to build "
+        "400 homes by 2027. The turnout was 41 per cent."
+    )
+    answer = ask_annotated("What did Ida Lind promise in her victory speech?", text, "Lind wins")
+    assert not answer.abstained
+    assert "promised to build 400 homes" in answer.citations[0].quote
+    # A person named between them is whom the pronoun stands for.
+    other = text.replace("During her first term", "During Ola Berg's first term")
+    answer = ask_annotated("What did Ida Lind promise in her victory speech?", other, "Lind wins")
+    assert all("promised" not in c.quote for c in answer.citations)
