@@ -27,7 +27,12 @@ _WORDS: Final[dict[str, int]] = {
 _TENS: Final[dict[str, int]] = {w: 20 + 10 * i for i, w in enumerate(_num_words[20:28])}
 # Relations through which an ordinal numbers a noun ("the 33rd edition", "first-quarter"),
 # or places someone in a result ("finished second", "was third overall").
-NUMBERING: Final = frozenset({"amod", "nummod", "compound", "advmod"})
+NUMBERING: Final = frozenset({"amod", "nummod", "compound", "advmod", "acomp"})
+# Of those, the ones that place: beside a verb, or an adverb of one ("third overall").
+_PLACING: Final = frozenset({"advmod", "acomp"})
+# What an ordinal beside a verb numbers: a place in a result, whatever the verb ("came
+# second", "was second", "finished second overall"). No lemma is written so.
+PLACE: Final = "#place"
 
 
 def value(word: str, before: str | None = None) -> int | None:
@@ -50,17 +55,21 @@ def numbered(
 ) -> frozenset[tuple[str, int]]:
     """(noun, number) for each noun an ordinal numbers: "the sixteenth festival" ->
     ("festival", 16); or a number written after it: "stage 2" -> ("stage", 2), where "3
-    stages" counts them. `words`: the sentence's lemmas in order (punctuation left out),
-    which say the tens of a hyphenated ordinal and which word comes first."""
+    stages" counts them; a place in a result: "came second" -> (PLACE, 2). `words`: the
+    sentence's lemmas in order (punctuation left out), which say the tens of a hyphenated
+    ordinal and which word comes first."""
+    relations = tuple(relations)
     pairs = set(itertools.pairwise(words))
     tens = {word: before for before, word in pairs if before in _TENS}
+    # "the second-fastest time" ranks a quality of the time, not a result.
+    qualities = {child for _, relation, child in relations if relation == "amod"}
     out = set()
     for head, relation, child in relations:
-        if relation not in NUMBERING:
+        if relation not in NUMBERING or (relation in _PLACING and head in qualities):
             continue
         number = value(child, tens.get(child))
         if number is None and relation == "nummod" and _SERIAL.match(child):
             number = int(child) if (head, child) in pairs else None
         if number is not None:
-            out.add((head, number))
+            out.add((PLACE if relation in _PLACING else head, number))
     return frozenset(out)

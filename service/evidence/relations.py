@@ -519,11 +519,13 @@ def _another_edition(parsed: ParsedQuestion, notes: Notes, passage: Iterable[Not
     """Whether the sentence numbers a noun the question numbers, and never as the question
     does: "the sixteenth festival" for "the eighteenth festival", "the fourth quarter" for
     "the second quarter". A sentence that does not number it speaks of the one its passage
-    numbers ("attendance rose" below "the fifteenth festival")."""
+    numbers ("attendance rose" below "the fifteenth festival"). A place after the first
+    ("who came second") is one the sentence must give."""
     if not parsed.numbered:
         return False
     said = set(ordinals.numbered(notes.relations, notes.lemmas))
-    unsaid = {noun for noun, _ in parsed.numbered} - {noun for noun, _ in said}
+    # A place is the sentence's own: the passage's second place is someone else's.
+    unsaid = {noun for noun, _ in parsed.numbered} - {noun for noun, _ in said} - {ordinals.PLACE}
     if unsaid:
         said |= {
             pair
@@ -535,6 +537,8 @@ def _another_edition(parsed: ParsedQuestion, notes: Notes, passage: Iterable[Not
         numbers = {n for held, n in said if held == noun}
         if numbers and number not in numbers:
             return True
+        if noun == ordinals.PLACE and number > 1 and not numbers:
+            return True  # "Who came second?" is not answered by who won
     return False
 
 

@@ -160,6 +160,16 @@ def notes(sentence: str) -> Notes:
             "another edition",
         ),
         ("Who finished third overall?", "Ola Dahl was third overall at 2 minutes.", None),
+        # A place after the first is one the sentence must give, whatever its verb,
+        ("Who came second in the race?", "Ola Dahl was second in 2:25:51.", None),
+        ("Who came second in the race?", "Anna Berg won the race.", "another edition"),
+        # and a rank of a quality ("the second-fastest time") is no place.
+        (
+            "Who finished second in the race?",
+            "Anna Berg won in 2:25:03, the second-fastest time ever run.",
+            "another edition",
+        ),
+        ("Who was first elected mayor?", "Anna Berg was elected mayor in 2019.", None),
         # Another noun numbered is no other edition: "her first title" in the third stage.
         (
             "Who won the third stage?",
