@@ -324,13 +324,18 @@ def _verb_of(ent: Span) -> Token:
 def _in_future(ent: Span) -> bool:
     """Whether the verb a time hangs from speaks of what is ahead: it carries "will" or
     "shall" ("said on Monday that the hall will open on Wednesday": Wednesday is ahead of
-    the article, Monday not), or it is in the present tense, which of a day is what is
-    planned ("The race ends on Sunday", "The board is meeting on Friday")."""
+    the article, Monday not), or, for a day of the week, it is in the present tense, which
+    of a day is what is planned ("The race ends on Sunday", "The board is meeting on
+    Friday"). A month keeps to "will": a present tense beside one is as often a state
+    compared with it ("stands at 4 per cent, up from 3.8 per cent in March")."""
     verb = _verb_of(ent)
-    return any(
+    if any(
         c.dep_ == "aux" and c.tag_ == "MD" and c.lemma_.casefold() in lexicon.FUTURE
         for c in verb.children
-    ) or _present(verb)
+    ):
+        return True
+    day = any(w in lexicon.WEEKDAYS or w == lexicon.WEEKEND for w in _date_words(ent.text))
+    return day and _present(verb)
 
 
 def _present(verb: Token) -> bool:

@@ -134,3 +134,13 @@ def test_a_month_without_its_year_is_read_by_the_tense(
 def test_a_month_in_a_past_tense_sentence_is_annotated_as_last_years() -> None:
     signed = annotated_sentence("Two contracts were signed in October.", date(2024, 2, 22))
     assert [(d.first, d.last) for d in signed.dates] == [("2023-10-01", "2023-10-31")]
+
+
+def test_a_day_in_a_present_tense_sentence_is_ahead_and_a_month_is_not() -> None:
+    # 2025-07-10 is a Thursday.
+    ends = annotated_sentence("The race ends on Sunday.", date(2025, 7, 10))
+    assert [(d.first, d.last) for d in ends.dates] == [("2025-07-13", "2025-07-13")]
+    rate = annotated_sentence(
+        "Unemployment stands at 4 per cent, up from 3.8 per cent in March.", date(2025, 7, 10)
+    )
+    assert [(d.first, d.last) for d in rate.dates] == [("2025-03-01", "2025-03-31")]
