@@ -20,7 +20,14 @@ from service.evidence.annotate import SUBJECTS
 from service.evidence.parsed import parse_question
 from service.evidence.reading import reading
 from service.evidence.scoring import QueryTerms, score_evidence
-from service.evidence.support import Answers, Candidate, Span, neighbours, rank_answers
+from service.evidence.support import (
+    Answers,
+    Candidate,
+    Span,
+    holding,
+    neighbours,
+    rank_answers,
+)
 
 # A sentence opening with one of these needs the sentence before it to be understood.
 NEEDS_PREVIOUS = re.compile(
@@ -68,23 +75,9 @@ def rank(query: QueryTerms, passages: Sequence[AnswerPassage]) -> Answers[Answer
     return rank_answers(query, score_evidence(query, passages), passages)
 
 
-def _holding(
-    passages: Sequence[AnswerPassage], source: str, start: int, end: int
-) -> AnswerPassage | None:
-    """The first passage that holds all of article text `start:end` of `source`."""
-    return next(
-        (
-            p
-            for p in passages
-            if p.source == source and p.start <= start and end <= p.start + len(p.text)
-        ),
-        None,
-    )
-
-
 def excerpt(passages: Sequence[AnswerPassage], source: str, start: int, end: int) -> str | None:
     """Article text `start:end` of `source`, if one passage holds all of it."""
-    p = _holding(passages, source, start, end)
+    p = holding(passages, source, start, end)
     return None if p is None else p.text[start - p.start : end - p.start]
 
 
@@ -125,7 +118,7 @@ def _names_anything(sentence: Span, passages: Sequence[AnswerPassage]) -> bool:
     could stand for: "Nobody was injured." before "He will be succeeded by ..." does
     not, and quoting it would only lengthen the answer. A sentence no passage holds whole
     is kept, as it was."""
-    holder = _holding(passages, sentence.source, sentence.start, sentence.end)
+    holder = holding(passages, sentence.source, sentence.start, sentence.end)
     if holder is None:
         return True
     notes = reading(holder, sentence.start, sentence.end, sentence.text)

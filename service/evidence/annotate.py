@@ -437,14 +437,11 @@ def _year_part(words: Sequence[str], year: int) -> tuple[str, str] | None:
     return None
 
 
-def _weekend(published: date, ahead: bool) -> tuple[str, str]:
-    """The last weekend up to the article's date (the one it falls in, if it does), or
-    with `ahead` the next one from it."""
-    if ahead:
-        saturday = published + timedelta(days=(calendar.SATURDAY - published.weekday()) % 7)
-    else:
-        saturday = published - timedelta(days=(published.weekday() - calendar.SATURDAY) % 7)
-    return _iso(saturday, saturday + timedelta(days=1))
+def _weekday(published: date, weekday: int, ahead: bool) -> date:
+    """The last day of that weekday up to the article's date (the date itself, if it is
+    one), or with `ahead` the next one from it."""
+    gap = (weekday - published.weekday()) % 7
+    return published + timedelta(days=gap) if ahead else published - timedelta(days=(7 - gap) % 7)
 
 
 def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str] | None:
@@ -453,16 +450,11 @@ def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str]
             day = published + timedelta(days=lexicon.RELATIVE_DAYS[w])
             return _iso(day, day)
         if w in lexicon.WEEKDAYS:
-            ahead = ahead or "next" in words
-            gap = (lexicon.WEEKDAYS.index(w) - published.weekday()) % 7
-            day = (
-                published + timedelta(days=gap)
-                if ahead
-                else published - timedelta(days=(7 - gap) % 7)
-            )
+            day = _weekday(published, lexicon.WEEKDAYS.index(w), ahead or "next" in words)
             return _iso(day, day)
         if w == lexicon.WEEKEND:
-            return _weekend(published, ahead or "next" in words)
+            saturday = _weekday(published, calendar.SATURDAY, ahead or "next" in words)
+            return _iso(saturday, saturday + timedelta(days=1))
     ago = _ago(words, published)
     if ago is not None:
         return ago

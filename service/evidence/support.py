@@ -428,13 +428,23 @@ def _antecedent(
     return span, _read(span, passages)
 
 
+def holding(passages: Sequence[P], source: str, start: int, end: int) -> P | None:
+    """The first passage that holds all of article text `start:end` of `source`."""
+    return next(
+        (
+            p
+            for p in passages
+            if p.source == source and p.start <= start and end <= p.start + len(p.text)
+        ),
+        None,
+    )
+
+
 def _read(span: Span, passages: Sequence[P]) -> Reading:
     """What ingest read in a sentence, from a passage that holds it (every neighbour comes
     from one)."""
-    for p in passages:
-        if p.source == span.source and p.start <= span.start <= span.end <= p.start + len(p.text):
-            return reading(p, span.start, span.end, span.text)
-    return read(span.text)
+    holder = holding(passages, span.source, span.start, span.end)
+    return read(span.text) if holder is None else reading(holder, span.start, span.end, span.text)
 
 
 def rank_answers(
