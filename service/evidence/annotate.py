@@ -402,7 +402,10 @@ def date_range(
             # article's date ("signed in October" in February is last October); said of
             # what will happen, the next one from it; else the article's year.
             y = published.year
-            if (month, day or 1) > (published.month, published.day) and past and not ahead:
+            shift = _year_shift(words)
+            if shift is not None:
+                y += shift  # "April last year", "in March next year"
+            elif (month, day or 1) > (published.month, published.day) and past and not ahead:
                 y -= 1
             elif (month, day or 31) < (published.month, published.day) and ahead:
                 y += 1
@@ -442,6 +445,14 @@ def _weekday(published: date, weekday: int, ahead: bool) -> date:
     one), or with `ahead` the next one from it."""
     gap = (weekday - published.weekday()) % 7
     return published + timedelta(days=gap) if ahead else published - timedelta(days=(7 - gap) % 7)
+
+
+def _year_shift(words: Sequence[str]) -> int | None:
+    """How many years from the article's "last year", "this year" or "next year" shifts."""
+    for shift_word, period in itertools.pairwise(words):
+        if period == "year" and shift_word in lexicon.RELATIVE_SHIFTS:
+            return lexicon.RELATIVE_SHIFTS[shift_word]
+    return None
 
 
 def _relative(words: list[str], published: date, ahead: bool) -> tuple[str, str] | None:

@@ -198,6 +198,16 @@ TIME_UNITS: Final = frozenset(
 )
 # The preposition of a span of time counted from a point ("since 2019").
 SINCE: Final = frozenset({"since"})
+# The prepositions that make a time one end of a span, by the end they make it: "from what
+# date" is answered by a time something runs from or since, "until when" by one it runs to.
+TIME_BOUNDS: Final[dict[str, str]] = {
+    "from": "start",
+    "since": "start",
+    "until": "end",
+    "till": "end",
+    "to": "end",
+    "through": "end",
+}
 # "the year after", "the year before": which way a period shifts from the one named.
 SHIFT_AFTER: Final = frozenset({"after", "later", "following", "next"})
 SHIFT_BEFORE: Final = frozenset({"before", "earlier", "previous", "prior"})

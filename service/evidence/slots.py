@@ -2,7 +2,9 @@
 question does not already say, from the entities, dates and numbers the pipeline found.
 
 - "when": a DATE or TIME entity; at the asked granularity when the question names one
-  ("what date": a day; "which month": a month; "what year": a written year);
+  ("what date": a day; "which month": a month; "what year": a written year); the end of
+  a span the wh-phrase's preposition asks for ("from what date": a time something runs
+  from or since; "until when": one it runs until);
 - "what time": a TIME entity; "how long": a span of time (a DATE or TIME entity that
   names no calendar range), or a time something has lasted "since";
 - "how many", "how much": a CARDINAL, QUANTITY, MONEY or PERCENT entity, not the
@@ -77,11 +79,15 @@ def _entities(reading: Iterable[Notes], labels: Iterable[str]) -> Iterator[tuple
 def dated(reading: Iterable[Notes], asked: Asked, unit: DateUnit) -> bool:
     """A time of the asked granularity that the question does not say, and not only the
     time someone reported the asked thing (unless the question asks about a report)."""
-    predicate = parse_question(asked.question).predicate
+    parsed = parse_question(asked.question)
+    predicate = parsed.predicate
     reported = predicate is not None and predicate.lemma in lexicon.REPORTING
+    bound = lexicon.TIME_BOUNDS.get(parsed.wh_prep or "")
     for notes, entity in _entities(reading, lexicon.TIMES):
         if _said(entity, asked) or (not reported and _time_of_report(entity, notes)):
             continue
+        if bound is not None and not _bounding(entity, notes, bound):
+            continue  # "from what date": a time something runs from, not any time
         if unit is None:
             # "the next morning" places nothing by itself; "at 9pm" does.
             relative = entity.label == "TIME" and not any(c.isdigit() for c in entity.text)
@@ -102,6 +108,16 @@ def dated(reading: Iterable[Notes], asked: Asked, unit: DateUnit) -> bool:
         if unit == "month" and first[:7] == last[:7]:
             return True
     return False
+
+
+def _bounding(entity: Entity, notes: Notes, bound: str) -> bool:
+    """Whether the time hangs from a preposition that makes it the `bound` end of a span
+    ("acting mayor since April", "will serve from 1 April"), or dates what does ("until
+    the next election in May 2026")."""
+    words = {w.casefold() for w in NAME_WORD.findall(entity.text)}
+    ends = {c for _, r, c in notes.relations if lexicon.TIME_BOUNDS.get(r) == bound}
+    ends |= {c for h, _, c in notes.relations if h in ends}
+    return bool(ends & words)
 
 
 def _time_of_report(entity: Entity, notes: Notes) -> bool:

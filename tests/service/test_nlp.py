@@ -123,6 +123,11 @@ def test_annotations_of_another_version_are_ignored() -> None:
         ("in October", False, False, ("2022-10-01", "2022-10-31")),
         # A weekend said of what will happen is the next one.
         ("at the weekend", False, True, ("2022-07-23", "2022-07-24")),
+        # A month with "last year" or "next year" is that year's, whatever the tense.
+        ("in April last year", False, False, ("2021-04-01", "2021-04-30")),
+        ("in October last year", True, False, ("2021-10-01", "2021-10-31")),
+        ("in March next year", False, True, ("2023-03-01", "2023-03-31")),
+        ("in January next year", False, False, ("2023-01-01", "2023-01-31")),
     ],
 )
 def test_a_month_without_its_year_is_read_by_the_tense(

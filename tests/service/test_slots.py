@@ -106,6 +106,37 @@ def test_the_time_of_a_report_does_not_date_what_it_reports(
     assert slots.dated(read(sentence), asked, "day") is expected
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # "From what date" asks where a span starts: from or since, not any date.
+        (
+            "From what date was Jane Smith acting mayor?",
+            "Jane Smith was defeated in the election on 7 May 2026.",
+            False,
+        ),
+        (
+            "From what date was Jane Smith acting mayor?",
+            "Jane Smith will serve as acting mayor from 1 April 2025.",
+            True,
+        ),
+        ("Since when has the bridge been closed?", "The bridge has been shut since 2019.", True),
+        # "Until when" asks where it ends: the date of what it runs until counts too.
+        (
+            "Until when will she serve as acting mayor?",
+            "She will serve from 1 April until the next election in May 2026.",
+            True,
+        ),
+        ("Until when will she serve?", "She will serve from 1 April 2025.", False),
+    ],
+)
+def test_a_wh_phrase_under_from_or_until_asks_for_that_end_of_a_span(
+    question: str, sentence: str, expected: bool
+) -> None:
+    asked = analyse(question)
+    assert slots.dated(read(sentence), asked, None) is expected
+
+
 def test_how_many_is_a_number_entity_or_a_counted_noun() -> None:
     asked = analyse("How many people signed the petition?")
     parsed = parse_question(asked.question)
