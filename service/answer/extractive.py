@@ -105,10 +105,14 @@ def dated(
     passages: Sequence[AnswerPassage],
 ) -> Part | None:
     """The article's date for a date question whose answer names no calendar date (none,
-    or only "today", "on Tuesday"): cited to the article's `date YYYY-MM-DD` marker when
-    a passage holds it; uncited (an empty span) when only metadata knows the date.
-    `found`: what ingest read in the parts."""
-    if has_calendar_date(" ".join(p.quote for p in parts), found):
+    or only "today", "on Tuesday"), or no day of a month but one relative to the article
+    ("won on Sunday, ... held since 2019"): cited to the article's `date YYYY-MM-DD`
+    marker when a passage holds it; uncited (an empty span) when only metadata knows the
+    date. `found`: what ingest read in the parts."""
+    text = " ".join(p.quote for p in parts)
+    if has_calendar_date(text, found) and (
+        has_calendar_date(text, found, day=True) or not relative_days(found)
+    ):
         return None
     first = parts[0]
     for p in passages:
@@ -128,16 +132,22 @@ def relative_days(found: Reading) -> list[tuple[str, str]]:
     resolved it from the article's date and the tense of its verb."""
     days: dict[str, str] = {}
     for notes in found:
-        for d in notes.dates:
-            written = next(
-                (e.text for e in notes.entities if (e.start, e.end) == (d.start, d.end)),
-                None,
-            )
-            if d.first != d.last or written is None or any(c.isdigit() for c in written):
+        written = {
+            d: next((e.text for e in notes.entities if (e.start, e.end) == (d.start, d.end)), "")
+            for d in notes.dates
+        }
+        # "on Thursday, 1 October": the day is written out beside it.
+        given = {(d.first, d.last) for d, text in written.items() if _has_digit(text)}
+        for d, text in written.items():
+            if d.first != d.last or not text or _has_digit(text) or (d.first, d.last) in given:
                 continue
             day = Date.fromisoformat(d.first)
-            days.setdefault(written, f"{day.day} {day:%B} {day.year}")
+            days.setdefault(text, f"{day.day} {day:%B} {day.year}")
     return list(days.items())
+
+
+def _has_digit(text: str) -> bool:
+    return any(c.isdigit() for c in text)
 
 
 def with_marker(sentence: str, n: int) -> str:

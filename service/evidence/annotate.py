@@ -126,7 +126,7 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
                 numbers.append(quantity)
         else:
             dates.extend(named_years(ent))
-    dates = _spans_of_time(doc, dates)
+    dates = _dates_beside(doc, _spans_of_time(doc, dates))
     relations = tuple(
         _relation(t)
         for t in doc
@@ -173,6 +173,17 @@ def _spans_of_time(doc: Doc, dates: list[DateRange]) -> list[DateRange]:
         first, last = min(a.first, b.first), max(a.last, b.last)
         out[i] = out[i]._replace(first=first, last=last)
         out[i + 1] = out[i + 1]._replace(first=first, last=last)
+    return out
+
+
+def _dates_beside(doc: Doc, dates: list[DateRange]) -> list[DateRange]:
+    """A weekday written beside the date it falls on ("on Thursday, 1 October") is that
+    date, not the weekday counted from the article's."""
+    out = list(dates)
+    for i, (a, b) in enumerate(itertools.pairwise(dates)):
+        weekday = doc.text[a.start : a.end].casefold() in lexicon.WEEKDAYS
+        if weekday and doc.text[a.end : b.start].strip() in ("", ",") and b.first == b.last:
+            out[i] = a._replace(first=b.first, last=b.last)
     return out
 
 

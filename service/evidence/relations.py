@@ -78,16 +78,25 @@ def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
     # "Who" is answered by a person where the sentence speaks of people: an organisation
     # beside a person ("Captain Jones ... with the Acme Line") is not who is asked for.
     people = any(e.label == "PERSON" for e in notes.entities)
+    # A name the question's noun titles ("senior Ukrainian official Rustem Umerov") is one
+    # of what it asks for, whatever the recogniser labelled it.
+    titled = {h for h, r, c in notes.relations if r in _TITLES and c == parsed.head}
     for entity in notes.entities:
+        words = {w.casefold() for w in _WORD.findall(sentence[entity.start : entity.end])}
+        if words & titled and entity.label in lexicon.NAMES and words - asked - {"the"}:
+            return True
         if people and "PERSON" in parsed.types and entity.label in lexicon.PERSONISH - {"PERSON"}:
             continue
-        words = {w.casefold() for w in _WORD.findall(sentence[entity.start : entity.end])}
         placed = parsed.types == lexicon.PLACES and entity.label in lexicon.NAMES
         if entity.label not in parsed.types and not (placed and words & governed):
             continue
         if words - asked - {"the"}:
             return True
     return False
+
+
+# How a noun titles a name: "official Rustem Umerov", "Umerov, the official".
+_TITLES: Final = frozenset({"compound", "appos"})
 
 
 # How many relations apart an answer and what the question asks about may be: a role one
@@ -223,11 +232,16 @@ def _qualified(
     return {american(q) for q in qualifiers} <= held
 
 
-def link_factors(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[float, float]:
+def link_factors(
+    parsed: ParsedQuestion, notes: Notes, sentence: str, filled: bool = True
+) -> tuple[float, float]:
     """The shares of its answer score and of its lead the sentence keeps, by how its
-    answer is linked to what the question asks about (`LINK_FACTORS`)."""
+    answer is linked to what the question asks about (`LINK_FACTORS`). `filled`: the
+    sentence holds a thing of the asked kind; where it does not, what the recogniser
+    labelled the asked type ("the first half" of a course, a DATE) links nothing to the
+    question's verb."""
     found = linked(parsed, notes, sentence)
-    if found is not None:
+    if found is not None and (filled or found[0] != "verb"):
         return LINK_FACTORS.get(found, (1.0, 1.0))
     anchors = _anchors(parsed)
     if anchors is None or anchors[0] != "verb":

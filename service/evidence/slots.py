@@ -135,12 +135,13 @@ def _span_of_time(entity: Entity) -> bool:
     return numbered and date_range(entity.text, _ANY_DAY) is None
 
 
-def calendar(reading: Iterable[Notes]) -> bool:
-    """Whether a time is written as a calendar date (a year, or a day of a month), not
-    only relative to the article's ("today", "on Tuesday", "last week")."""
+def calendar(reading: Iterable[Notes], day: bool = False) -> bool:
+    """Whether a time is written as a calendar date (a year, or a day of a month; with
+    `day`, a day of a month), not only relative to the article's ("today", "on Tuesday",
+    "last week")."""
     for _, entity in _entities(reading, lexicon.TIMES):
-        year, month, day = written_date(entity.text)
-        if year is not None or (month is not None and day is not None):
+        year, month, of_month = written_date(entity.text)
+        if (year is not None and not day) or (month is not None and of_month is not None):
             return True
     return False
 

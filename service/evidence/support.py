@@ -181,10 +181,11 @@ def named(
     return {k for keys in held for k in keys}
 
 
-def has_calendar_date(text: str, found: Reading | None = None) -> bool:
-    """Whether `text` names a calendar date (a day of a month or a year), not only a
-    relative one ("today", "on Tuesday", "last week"). `found`: as in `fills`."""
-    return slots.calendar(read(text) if found is None else found)
+def has_calendar_date(text: str, found: Reading | None = None, day: bool = False) -> bool:
+    """Whether `text` names a calendar date (a day of a month or a year; with `day`, a day
+    of a month), not only a relative one ("today", "on Tuesday", "last week"). `found`: as
+    in `fills`."""
+    return slots.calendar(read(text) if found is None else found, day)
 
 
 def speaks(
@@ -511,7 +512,7 @@ def rank_answers(
                 found = replace(found, slot=False)
             # An answer the parse does not link to the question's role is less sure, and
             # one not linked to its verb is quoted after one that is.
-            link, prefer = link_factors(parsed, notes, said)
+            link, prefer = link_factors(parsed, notes, said, found.slot)
             if (
                 parsed.present
                 and found.constraints == 1.0

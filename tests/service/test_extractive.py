@@ -147,6 +147,23 @@ def test_a_calendar_date_in_the_answer_needs_no_article_date() -> None:
     assert "11 September" in answer.text and "dated" not in answer.text
 
 
+def test_a_relative_day_beside_a_year_still_gets_the_day_it_names() -> None:
+    # 2024-04-21 is a Sunday; "since 2019" is no day of the race.
+    text = (
+        "Keter breaks the record\n\nSamuel Keter won the Elmton Marathon on Sunday in "
+        "2:08:31, breaking the course record that Alemu had held since 2019."
+    )
+    answer = ask("On what date was the Elmton Marathon run?", passage("m.txt", text, "2024-04-21"))
+    assert answer.text.endswith("The article is dated 2024-04-21, so “Sunday” is 21 April 2024.")
+
+
+def test_a_weekday_written_beside_its_date_is_that_date() -> None:
+    # 2026-10-09 is a Friday: "Thursday, 1 October" is not the day before it.
+    text = "Solgang's first week\n\nSolgang entered service on Thursday, 1 October."
+    answer = ask("On what date did Solgang enter service?", passage("s.txt", text, "2026-10-09"))
+    assert "1 October" in answer.text and "dated" not in answer.text
+
+
 AWARD = (
     "Ferry award ceremony in Bergen\n\nThe Nordic Ferry Award ceremony was held in Bergen on "
     "Friday evening. Five shipyards were nominated for the Nordic Ferry Award this year. The "

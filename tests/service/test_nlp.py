@@ -149,3 +149,11 @@ def test_a_day_in_a_present_tense_sentence_is_ahead_and_a_month_is_not() -> None
         "Unemployment stands at 4 per cent, up from 3.8 per cent in March.", date(2025, 7, 10)
     )
     assert [(d.first, d.last) for d in rate.dates] == [("2025-03-01", "2025-03-31")]
+
+
+def test_a_weekday_written_beside_its_date_is_annotated_as_that_date() -> None:
+    # 2026-10-09 is a Friday; the Thursday before it is 8 October.
+    entered = annotated_sentence(
+        "Solgang entered service on Thursday, 1 October.", date(2026, 10, 9)
+    )
+    assert {(d.first, d.last) for d in entered.dates} == {("2026-10-01", "2026-10-01")}
