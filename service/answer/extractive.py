@@ -110,8 +110,8 @@ def dated(
     marker when a passage holds it; uncited (an empty span) when only metadata knows the
     date. `found`: what ingest read in the parts."""
     text = " ".join(p.quote for p in parts)
-    if has_calendar_date(text, found) and (
-        has_calendar_date(text, found, day=True) or not relative_days(found)
+    if has_calendar_date(text, found, day=True) or (
+        has_calendar_date(text, found) and not relative_days(found)
     ):
         return None
     first = parts[0]
