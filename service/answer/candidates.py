@@ -8,7 +8,6 @@ colon the sentence after it, as one contiguous span.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -28,11 +27,7 @@ from service.evidence.support import (
     neighbours,
     rank_answers,
 )
-
-# A sentence opening with one of these needs the sentence before it to be understood.
-NEEDS_PREVIOUS = re.compile(
-    r"^\W*(he|she|they|it|his|her|their|its|this|these|that|those|him|them)\b", re.IGNORECASE
-)
+from service.evidence.text import needs_previous
 
 
 @dataclass(frozen=True)
@@ -96,7 +91,7 @@ def complete(
     if around is not None:
         if (
             around.previous is not None
-            and NEEDS_PREVIOUS.match(ev.quote)
+            and needs_previous(ev.quote)
             and _names_anything(around.previous, passages)
         ):
             start = around.previous.start

@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import date as Date
 
 from service.answer.base import Answer, AnswerPassage, Citation, Usage
-from service.answer.candidates import Part, complete, rank
+from service.answer.candidates import Part, complete, excerpt, rank
 from service.evidence.reading import Reading, reading
 from service.evidence.scoring import QueryTerms, date_marker
 from service.evidence.support import (
@@ -32,9 +32,10 @@ from service.evidence.support import (
     Candidate,
     fills,
     has_calendar_date,
+    holding,
     named,
 )
-from service.evidence.text import fold_whitespace, terms
+from service.evidence.text import fold_whitespace, needs_previous, terms
 from service.settings import AnswerSettings
 
 MODEL_NAME = "extractive"
@@ -92,6 +93,50 @@ def adds(
     # A large part of the question the answer so far does not cover ("how many died,
     # and what did they knock out?").
     return total > 0 and new / total >= NEW_TERMS_SHARE
+
+
+def _going_on(
+    candidate: Candidate[AnswerPassage],
+    chosen: Sequence[Part],
+    answers: Answers[AnswerPassage],
+) -> int | None:
+    """The index of the chosen part the candidate goes on from, where it opens by pointing
+    back to the part's last sentence ("The Prime Minister urged leaders to commit to the
+    mission. He emphasised that this joint initiative would ...") and holds the asked
+    kind too."""
+    ev = candidate.evidence
+    around = answers.around.get((ev.source, ev.start))
+    if around is None or around.previous is None or not needs_previous(ev.quote):
+        return None
+    if not (candidate.passes and candidate.support.slot):
+        return None
+    last = around.previous
+    return next(
+        (
+            i
+            for i, part in enumerate(chosen)
+            if part.passage.source == ev.source and part.end == last.end
+        ),
+        None,
+    )
+
+
+def _go_on(
+    chosen: list[Part],
+    i: int,
+    candidate: Candidate[AnswerPassage],
+    passages: Sequence[AnswerPassage],
+) -> None:
+    """Part `i` with the candidate's sentence after it: one span where a passage holds
+    both, else the sentence as a part of its own right after it."""
+    part, ev = chosen[i], candidate.evidence
+    quote = excerpt(passages, ev.source, part.start, ev.end)
+    holder = holding(passages, ev.source, part.start, ev.end)
+    if quote is not None and holder is not None:
+        breaks = (*part.breaks, ev.start - part.start)
+        chosen[i] = Part(holder, part.start, ev.end, quote, part.score, breaks=breaks)
+    else:
+        chosen.insert(i + 1, Part(ev.passage, ev.start, ev.end, ev.quote, candidate.score))
 
 
 def _overlaps(parts: Sequence[Part], source: str, start: int, end: int) -> bool:
@@ -174,7 +219,10 @@ def select(
         # Runners-up come in the order they would lead, and join by how well they answer.
         if candidate.choice < keep_ratio * best.choice:
             continue
-        if adds(candidate, chosen, best, answers, query):
+        went_on = _going_on(candidate, chosen, answers)
+        if went_on is not None:
+            _go_on(chosen, went_on, candidate, passages)
+        elif adds(candidate, chosen, best, answers, query):
             part = complete(candidate, answers, passages)
             # Completed with the sentence before or after it, a runner-up may take in a
             # sentence already chosen: quoting it twice adds nothing.

@@ -21,7 +21,7 @@ from service.evidence.answer_type import expected_answer_type, has_answer_type
 from service.evidence.parsed import parse_question
 from service.evidence.sentences import Spans, spans_of
 from service.evidence.slots import opens_quotation
-from service.evidence.text import coverage, idf_weights, initial_terms, terms
+from service.evidence.text import coverage, idf_weights, initial_terms, needs_previous, terms
 
 # ` date 2025-11-25 Headline`: the marker ingest reads an article's date from (ingest/reader.py).
 DATE_MARKER = re.compile(r"\A\s*date[:\s][ \t]*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
@@ -191,11 +191,13 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
                 held[key] = found
             elif not found <= seen:
                 held[key] = seen | found
-    for (before, bs, _), (after, s, e) in across_passages(passages):
+    for (before, bs, be), (after, s, e) in across_passages(passages):
         first = _notes_of(after).get(s)
         previous = _notes_of(before).get(bs)
+        key = (after.source, after.start + s, after.start + e)
+        last = before.text[bs:be]
+        held[key] |= frozenset(_continued(after.text[s:e], terms(last) + initial_terms(last)))
         if first is not None and previous is not None:
-            key = (after.source, after.start + s, after.start + e)
             held[key] |= frozenset(_antecedents(first, previous, after.text[s:e]))
     return [(*where[key], held[key]) for key in where]
 
@@ -212,17 +214,34 @@ def _sentences(
     # re-ranking and answering, and the next questions that find the same chunk, share them.
     read = decode(text, annotations)
     previous: Notes | None = None
+    before: list[str] = []
     out = []
     # Chunks carry the spans computed at ingest (`stored`); other passages do not.
     for s, e in _text_spans(text, stored, published):
         notes = read.get(s)
         # "ECB" in a question finds "the European Central Bank" in the sentence.
-        found = terms(text[s:e]) + initial_terms(text[s:e])
+        own = terms(text[s:e]) + initial_terms(text[s:e])
+        found = own + _continued(text[s:e], before)
         if notes is not None and previous is not None:
             found = found + _antecedents(notes, previous, text[s:e])
         out.append((s, e, frozenset(found)))
-        previous = notes
+        previous, before = notes, own
     return tuple(out)
+
+
+# "this joint initiative", "these talks": a thing the sentence before named.
+_DEMONSTRATIVE = re.compile(r"\b(?:this|these)\s+[^\W\d_]", re.IGNORECASE)
+
+
+def _continued(sentence: str, before: list[str]) -> list[str]:
+    """The terms of the sentence before, for a sentence that opens by pointing back to it
+    and speaks of a thing it named by a demonstrative ("He emphasised that this joint
+    initiative would ..."): it is quoted with that sentence (service/answer/candidates.py),
+    so it is judged with it. A pronoun alone ("It was his second win") keeps to its words:
+    what the sentence before says of its subject is not what it says."""
+    if needs_previous(sentence) and _DEMONSTRATIVE.search(sentence):
+        return before
+    return []
 
 
 def _antecedents(notes: Notes, previous: Notes, sentence: str) -> list[str]:

@@ -203,12 +203,12 @@ def speaks(
     speaker is written as their title."""
     says = slots.speaks(speaker, read(sentence) if found is None else found, sentence, article)
     if says is None:
-        if not satisfied(speaker, previous, name_keys(previous)):
-            return False
         before = read(previous) if before is None else before
-        return slots.subject(speaker, before) or bool(
-            slots.speaks(speaker, before, previous, article)
-        )
+        # "The Prime Minister urged ... He emphasised ...": a title the article gives the
+        # speaker stands for them in the sentence before, as their name does.
+        if slots.speaks(speaker, before, previous, article):
+            return True
+        return satisfied(speaker, previous, name_keys(previous)) and slots.subject(speaker, before)
     return says
 
 
@@ -263,13 +263,16 @@ def support(
     after: Reading = (),
     before: Reading | None = None,
     antecedent: str | None = None,
+    quoted_with: AbstractSet[str] = frozenset(),
 ) -> Support:
     """`about`: what places the sentence (its article's title and date); `article`: the
     retrieved text of its article, where a constraint counts half; `found`: what ingest
     read in the sentence, parsed now if None; `after`: in the sentence after it, read
     with it when it ends in a colon; `before`: in the sentence before it, parsed now if
     None and needed; `antecedent`: the sentence a pronoun of this one speaks for someone
-    of, when not the one before (`before` is then its reading)."""
+    of, when not the one before (`before` is then its reading);
+    `quoted_with`: terms it is judged with besides its own (those of the sentence it is
+    quoted with, `scoring.candidate_sentences`)."""
     previous = around.previous.text if around.previous else ""
     following = around.following.text if around.following else ""
     window = " ".join([sentence, previous, following, *about])
@@ -302,7 +305,7 @@ def support(
         # title do ("... the fare increase." / "It means paying twice, the mayor said.").
         slot = slots.about(filled, topic) or bool(set(terms(" ".join(topic))) & set(terms(window)))
     total = sum(weights.get(t, 0.0) for t in asked.focus)
-    present = set(terms(sentence))
+    present = set(terms(sentence)) | quoted_with
     said = {lemma for notes in here for lemma in notes.lemmas}
     held = [t for t in asked.focus if t in present or asked.focus_lemmas.get(t, t) in said]
     if total:
@@ -491,6 +494,7 @@ def rank_answers(
             after,
             before,
             antecedent,
+            ev.terms,
         )
         if asked.attribute and asked.kind not in ev.terms:
             # "What is the capital of Australia?": a name in a sentence that does not

@@ -51,6 +51,19 @@ CLOCK = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?")
 NAME_WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
 
 
+# A sentence opening with one of these needs the sentence before it to be understood, and
+# is quoted with it.
+_NEEDS_PREVIOUS = re.compile(
+    r"^\W*(he|she|they|it|his|her|their|its|this|these|that|those|him|them)\b", re.IGNORECASE
+)
+
+
+def needs_previous(sentence: str) -> bool:
+    """Whether the sentence opens with a pronoun or a demonstrative ("He said ...", "This
+    means ...") that stands for what the sentence before it names."""
+    return _NEEDS_PREVIOUS.match(sentence) is not None
+
+
 @lru_cache(maxsize=32768)
 def initialisms(text: str) -> frozenset[str]:
     """The initials of the runs of capitalised words in `text`, and of their parts, so

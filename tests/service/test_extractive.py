@@ -164,6 +164,23 @@ def test_a_weekday_written_beside_its_date_is_that_date() -> None:
     assert "1 October" in answer.text and "dated" not in answer.text
 
 
+def test_a_sentence_that_goes_on_from_the_answer_joins_it() -> None:
+    text = (
+        "Starmer hosts allies\n\nPrime Minister Keir Starmer hosted the call on Tuesday. The "
+        "Prime Minister urged fellow leaders to commit to a peacekeeping mission, known as the "
+        "multinational force. He emphasised that this joint initiative would play a vital "
+        "part in guaranteeing the country's long-term security."
+    )
+    answer = ask(
+        "What did Keir Starmer say the multinational force would do?",
+        annotated_hit(text, date(2025, 11, 25), "Starmer hosts allies"),
+    )
+    # "He" is the Prime Minister, whom the article titles so: his words, and they go on
+    # from the sentence the answer quotes first.
+    assert answer.text.startswith("The Prime Minister urged fellow leaders")
+    assert "this joint initiative would play a vital part" in answer.text
+
+
 AWARD = (
     "Ferry award ceremony in Bergen\n\nThe Nordic Ferry Award ceremony was held in Bergen on "
     "Friday evening. Five shipyards were nominated for the Nordic Ferry Award this year. The "

@@ -161,3 +161,18 @@ def test_a_verb_joined_to_another_is_found_in_any_of_its_forms() -> None:
     found = _lexical("What did Ann Lie call for?", text)
     called = next(q for q in found if "called for" in q)
     assert found[called] == pytest.approx(1.0)
+
+
+def test_a_sentence_that_points_back_to_a_thing_is_judged_with_the_sentence_before() -> None:
+    text = (
+        "The Prime Minister urged leaders to commit to a peacekeeping mission, known as the "
+        "multinational force. He emphasised that this joint initiative would guarantee the "
+        "country's security. It was his second call of the week."
+    )
+    urged, emphasised, second = _terms(text)
+    # "this joint initiative" is the force the sentence before names: quoted with it
+    # (a pronoun opens it), it holds that sentence's terms too.
+    assert set(terms("multinational force")) <= emphasised
+    # A pronoun alone keeps to its own words.
+    assert not set(terms("multinational force guarantee")) & second
+    assert not set(terms("guarantee")) & urged

@@ -13,6 +13,7 @@ from service.evidence.question import Constraint, analyse
 from service.evidence.reading import read, reading
 from service.evidence.sentences import sentence_spans
 from service.evidence.support import named
+from service.evidence.support import speaks as support_speaks
 from service.evidence.wanted import wanted
 from service.retrieval.hits import Hit
 
@@ -218,6 +219,16 @@ def test_a_role_the_article_writes_as_the_speakers_title_speaks_for_them() -> No
     # Another role of the article is not hers.
     other = "Councillor Jane Lund opened the session. " + said
     assert speaks(lund, said, other) is False
+
+
+def test_a_pronoun_speaks_for_a_role_the_sentence_before_gives_the_speaker() -> None:
+    lund = analyse("What did Jane Lund say about the bridge?").speaker
+    assert lund is not None
+    before = "The mayor urged the council to fund the bridge."
+    said = "She stressed that this project would save lives."
+    titled = f"Mayor Jane Lund opened the session. {before} {said}"
+    assert support_speaks(lund, said, before, article=titled)
+    assert not support_speaks(lund, said, before, article=f"Jane Lund met the mayor. {before}")
 
 
 @pytest.mark.parametrize(
