@@ -95,7 +95,7 @@ def adds(
     return total > 0 and new / total >= NEW_TERMS_SHARE
 
 
-def _going_on(
+def _continued(
     candidate: Candidate[AnswerPassage],
     chosen: Sequence[Part],
     answers: Answers[AnswerPassage],
@@ -121,7 +121,7 @@ def _going_on(
     )
 
 
-def _go_on(
+def _continue_with(
     chosen: list[Part],
     i: int,
     candidate: Candidate[AnswerPassage],
@@ -219,9 +219,9 @@ def select(
         # Runners-up come in the order they would lead, and join by how well they answer.
         if candidate.choice < keep_ratio * best.choice:
             continue
-        went_on = _going_on(candidate, chosen, answers)
-        if went_on is not None:
-            _go_on(chosen, went_on, candidate, passages)
+        continued = _continued(candidate, chosen, answers)
+        if continued is not None:
+            _continue_with(chosen, continued, candidate, passages)
         elif adds(candidate, chosen, best, answers, query):
             part = complete(candidate, answers, passages)
             # Completed with the sentence before or after it, a runner-up may take in a

@@ -195,8 +195,9 @@ def candidate_sentences(passages: Sequence[P]) -> list[tuple[P, int, int, frozen
         first = _notes_of(after).get(s)
         previous = _notes_of(before).get(bs)
         key = (after.source, after.start + s, after.start + e)
-        last = before.text[bs:be]
-        held[key] |= frozenset(_continued(after.text[s:e], terms(last) + initial_terms(last)))
+        if _points_back(after.text[s:e]):
+            last = before.text[bs:be]
+            held[key] |= frozenset(terms(last) + initial_terms(last))
         if first is not None and previous is not None:
             held[key] |= frozenset(_antecedents(first, previous, after.text[s:e]))
     return [(*where[key], held[key]) for key in where]
@@ -221,7 +222,7 @@ def _sentences(
         notes = read.get(s)
         # "ECB" in a question finds "the European Central Bank" in the sentence.
         own = terms(text[s:e]) + initial_terms(text[s:e])
-        found = own + _continued(text[s:e], before)
+        found = own + before if _points_back(text[s:e]) else own
         if notes is not None and previous is not None:
             found = found + _antecedents(notes, previous, text[s:e])
         out.append((s, e, frozenset(found)))
@@ -233,15 +234,14 @@ def _sentences(
 _DEMONSTRATIVE = re.compile(r"\b(?:this|these)\s+[^\W\d_]", re.IGNORECASE)
 
 
-def _continued(sentence: str, before: list[str]) -> list[str]:
-    """The terms of the sentence before, for a sentence that opens by pointing back to it
-    and speaks of a thing it named by a demonstrative ("He emphasised that this joint
+def _points_back(sentence: str) -> bool:
+    """Whether the sentence opens by pointing back to the one before it and speaks of a
+    thing that sentence named by a demonstrative ("He emphasised that this joint
     initiative would ..."): it is quoted with that sentence (service/answer/candidates.py),
-    so it is judged with it. A pronoun alone ("It was his second win") keeps to its words:
-    what the sentence before says of its subject is not what it says."""
-    if needs_previous(sentence) and _DEMONSTRATIVE.search(sentence):
-        return before
-    return []
+    so it is judged with that sentence's terms too. A pronoun alone ("It was his second
+    win") keeps to its words: what the sentence before says of its subject is not what it
+    says."""
+    return needs_previous(sentence) and _DEMONSTRATIVE.search(sentence) is not None
 
 
 def _antecedents(notes: Notes, previous: Notes, sentence: str) -> list[str]:
