@@ -216,10 +216,13 @@ def select(
     for candidate in answers.candidates[1:]:
         if len(chosen) >= limit:
             break
-        # Runners-up come in the order they would lead, and join by how well they answer.
-        if candidate.choice < keep_ratio * best.choice:
-            continue
         continued = _continued(candidate, chosen, answers)
+        # Someone's words go on in the sentence after ("..., Lavrov reiterated that ... He
+        # maintained ..."), in words of their own: that sentence joins whatever its score.
+        speaking = continued is not None and answers.asked.slots[:1] == ("speech",)
+        # Runners-up come in the order they would lead, and join by how well they answer.
+        if candidate.choice < keep_ratio * best.choice and not speaking:
+            continue
         if continued is not None:
             _continue_with(chosen, continued, candidate, passages)
         elif adds(candidate, chosen, best, answers, query):

@@ -181,6 +181,20 @@ def test_a_sentence_that_goes_on_from_the_answer_joins_it() -> None:
     assert "this joint initiative would play a vital part" in answer.text
 
 
+def test_someones_words_go_on_in_the_sentence_after() -> None:
+    text = (
+        "Lavrov speaks\n\nIn an interview published on Wednesday, Foreign Minister Sergei "
+        "Lavrov said that Moscow will not accept any compromises that could endanger lives. "
+        "He maintained Russia's firm stance against the presence of NATO troops in Ukraine."
+    )
+    answer = ask(
+        "What did Sergei Lavrov say in his interview published on Wednesday?",
+        annotated_hit(text, date(2025, 11, 26), "Lavrov speaks"),
+    )
+    assert answer.text.startswith("In an interview published on Wednesday")
+    assert "He maintained Russia's firm stance" in answer.text
+
+
 AWARD = (
     "Ferry award ceremony in Bergen\n\nThe Nordic Ferry Award ceremony was held in Bergen on "
     "Friday evening. Five shipyards were nominated for the Nordic Ferry Award this year. The "
