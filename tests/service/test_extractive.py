@@ -164,35 +164,38 @@ def test_a_weekday_written_beside_its_date_is_that_date() -> None:
     assert "1 October" in answer.text and "dated" not in answer.text
 
 
-def test_a_sentence_that_goes_on_from_the_answer_joins_it() -> None:
-    text = (
-        "Starmer hosts allies\n\nPrime Minister Keir Starmer hosted the call on Tuesday. The "
-        "Prime Minister urged fellow leaders to commit to a peacekeeping mission, known as the "
-        "multinational force. He emphasised that this joint initiative would play a vital "
-        "part in guaranteeing the country's long-term security."
-    )
-    answer = ask(
-        "What did Keir Starmer say the multinational force would do?",
-        annotated_hit(text, date(2025, 11, 25), "Starmer hosts allies"),
-    )
-    # "He" is the Prime Minister, whom the article titles so: his words, and they go on
-    # from the sentence the answer quotes first.
-    assert answer.text.startswith("The Prime Minister urged fellow leaders")
-    assert "this joint initiative would play a vital part" in answer.text
-
-
-def test_someones_words_go_on_in_the_sentence_after() -> None:
-    text = (
-        "Lavrov speaks\n\nIn an interview published on Wednesday, Foreign Minister Sergei "
-        "Lavrov said that Moscow will not accept any compromises that could endanger lives. "
-        "He maintained Russia's firm stance against the presence of NATO troops in Ukraine."
-    )
-    answer = ask(
-        "What did Sergei Lavrov say in his interview published on Wednesday?",
-        annotated_hit(text, date(2025, 11, 26), "Lavrov speaks"),
-    )
-    assert answer.text.startswith("In an interview published on Wednesday")
-    assert "He maintained Russia's firm stance" in answer.text
+@pytest.mark.parametrize(
+    ("question", "body", "first", "then"),
+    [
+        # "He" is the Prime Minister, whom the article titles so: his words, going on
+        # from the sentence the answer quotes first about "this joint initiative".
+        (
+            "What did Keir Starmer say the multinational force would do?",
+            "Prime Minister Keir Starmer hosted the call on Tuesday. The Prime Minister urged "
+            "fellow leaders to commit to a peacekeeping mission, known as the multinational "
+            "force. He emphasised that this joint initiative would play a vital part in "
+            "guaranteeing the country's long-term security.",
+            "The Prime Minister urged fellow leaders",
+            "this joint initiative would play a vital part",
+        ),
+        # Someone's words go on in the sentence after, whatever its own words.
+        (
+            "What did Sergei Lavrov say in his interview published on Wednesday?",
+            "In an interview published on Wednesday, Foreign Minister Sergei Lavrov said that "
+            "Moscow will not accept any compromises that could endanger lives. He maintained "
+            "Russia's firm stance against the presence of NATO troops in Ukraine.",
+            "In an interview published on Wednesday",
+            "He maintained Russia's firm stance",
+        ),
+    ],
+)
+def test_a_sentence_that_goes_on_from_the_answer_joins_it(
+    question: str, body: str, first: str, then: str
+) -> None:
+    text = f"What was said\n\n{body}"
+    answer = ask(question, annotated_hit(text, date(2025, 11, 25), "What was said"))
+    assert answer.text.startswith(first)
+    assert then in answer.text
 
 
 AWARD = (
