@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import date as Date
 
 from service.answer.base import Answer, AnswerPassage, Citation, Usage
-from service.answer.candidates import Part, complete, excerpt, rank
+from service.answer.candidates import Part, complete, rank
 from service.evidence.reading import Reading, reading
 from service.evidence.scoring import QueryTerms, date_marker
 from service.evidence.support import (
@@ -130,9 +130,9 @@ def _continue_with(
     """Part `i` with the candidate's sentence after it: one span where a passage holds
     both, else the sentence as a part of its own right after it."""
     part, ev = chosen[i], candidate.evidence
-    quote = excerpt(passages, ev.source, part.start, ev.end)
     holder = holding(passages, ev.source, part.start, ev.end)
-    if quote is not None and holder is not None:
+    if holder is not None:
+        quote = holder.text[part.start - holder.start : ev.end - holder.start]
         breaks = (*part.breaks, ev.start - part.start)
         chosen[i] = Part(holder, part.start, ev.end, quote, part.score, breaks=breaks)
     else:
