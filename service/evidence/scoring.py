@@ -21,7 +21,14 @@ from service.evidence.answer_type import expected_answer_type, has_answer_type
 from service.evidence.parsed import parse_question
 from service.evidence.sentences import Spans, spans_of
 from service.evidence.slots import opens_quotation
-from service.evidence.text import coverage, idf_weights, initial_terms, needs_previous, terms
+from service.evidence.text import (
+    coverage,
+    goes_on_then,
+    idf_weights,
+    initial_terms,
+    needs_previous,
+    terms,
+)
 
 # ` date 2025-11-25 Headline`: the marker ingest reads an article's date from (ingest/reader.py).
 DATE_MARKER = re.compile(r"\A\s*date[:\s][ \t]*(\d{4}-\d{2}-\d{2})\b[ \t]*", re.IGNORECASE)
@@ -241,6 +248,8 @@ def _points_back(sentence: str) -> bool:
     so it is judged with that sentence's terms too. A pronoun alone ("It was his second
     win") keeps to its words: what the sentence before says of its subject is not what it
     says."""
+    if goes_on_then(sentence):
+        return True  # "Havørn will then be kept as a reserve vessel": then, as it says
     return needs_previous(sentence) and _DEMONSTRATIVE.search(sentence) is not None
 
 

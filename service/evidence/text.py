@@ -60,8 +60,27 @@ _NEEDS_PREVIOUS = re.compile(
 
 def needs_previous(sentence: str) -> bool:
     """Whether the sentence opens with a pronoun or a demonstrative ("He said ...", "This
-    means ...") that stands for what the sentence before it names."""
-    return _NEEDS_PREVIOUS.match(sentence) is not None
+    means ...") that stands for what the sentence before it names, or goes on at the time
+    that sentence sets (`goes_on_then`)."""
+    return _NEEDS_PREVIOUS.match(sentence) is not None or goes_on_then(sentence)
+
+
+# "then" of a time the sentence before sets: "Havørn will then be kept as a reserve",
+# "since then". Not one the sentence sets itself ("If the talks fail, then ...", "when
+# it opens, then"), nor a former holder ("the then chair", "then-president").
+_THEN = re.compile(r"\bthen\b(?![-‐])", re.IGNORECASE)
+_OWN_TIME = re.compile(r"\b(?:if|when|once|unless|after|before)\b", re.IGNORECASE)
+_THE = re.compile(r"\bthe\s*$", re.IGNORECASE)
+
+
+def goes_on_then(sentence: str) -> bool:
+    """Whether the sentence says "then" of a time the sentence before it sets: it says
+    what comes of that sentence, and is quoted with it."""
+    found = _THEN.search(sentence)
+    if found is None:
+        return False
+    before = sentence[: found.start()]
+    return _OWN_TIME.search(before) is None and _THE.search(before) is None
 
 
 @lru_cache(maxsize=32768)

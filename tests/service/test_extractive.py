@@ -187,6 +187,15 @@ def test_a_weekday_written_beside_its_date_is_that_date() -> None:
             "In an interview published on Wednesday",
             "He maintained Russia's firm stance",
         ),
+        # "then" is the time the sentence before sets: what comes of it.
+        (
+            "What will happen to the old tram once the new tram is in service?",
+            "The city bought a new tram last year. The new tram will replace the old tram "
+            "on the harbour line in June. The old tram will then be kept as a spare. Fares "
+            "stay the same.",
+            "The new tram will replace the old tram",
+            "The old tram will then be kept as a spare",
+        ),
     ],
 )
 def test_a_sentence_that_goes_on_from_the_answer_joins_it(

@@ -176,3 +176,18 @@ def test_a_sentence_that_points_back_to_a_thing_is_judged_with_the_sentence_befo
     # A pronoun alone keeps to its own words.
     assert not set(terms("multinational force guarantee")) & second
     assert not set(terms("guarantee")) & urged
+
+
+def test_a_sentence_that_goes_on_then_is_judged_with_the_sentence_before() -> None:
+    text = (
+        "The new ferry will replace the old one on the main route in June. The old ferry "
+        "will then be kept as a reserve vessel. If the batteries fail, then the old ferry "
+        "sails. The then chair approved it."
+    )
+    _, then, condition, former = _terms(text)
+    # "then" is the time the sentence before sets: what comes of it.
+    assert set(terms("new ferry replace June")) <= then
+    # A "then" that answers the sentence's own condition, or names a former holder, keeps
+    # to the sentence's words.
+    assert not set(terms("June replace")) & condition
+    assert not set(terms("June replace batteries")) & former
