@@ -48,7 +48,7 @@ from service.evidence.relations import (
 )
 from service.evidence.scoring import Evidence, Passage, QueryTerms, across_passages, text_spans
 from service.evidence.sentences import spans_of
-from service.evidence.text import idf_weights, terms
+from service.evidence.text import fold_whitespace, idf_weights, terms
 from service.evidence.wanted import Slot
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W\d_]+)*", re.UNICODE)
@@ -468,7 +468,7 @@ def rank_answers(
         weights = idf_weights(terms(query.text), [ev.terms for ev in evidence])
     measured = _measured(asked.question, passages)
     candidates = []
-    for ev in evidence[:ANSWER_CANDIDATES]:
+    for ev in distinct_wordings(evidence, ANSWER_CANDIDATES):
         about = [ev.passage.title, *_date_words(ev.passage.published)]
         around_ev = around.get((ev.source, ev.start), Neighbours(None, None))
         sentence_reading = reading(ev.passage, ev.start, ev.end, ev.quote)
@@ -541,6 +541,23 @@ def rank_answers(
         )
     )
     return Answers(asked, candidates, around, proper)
+
+
+def distinct_wordings(evidence: Sequence[Evidence[P]], count: int) -> list[Evidence[P]]:
+    """The evidence sentences of the best `count` different wordings, each wherever it
+    is printed: a sentence that two articles print alike (a syndicated copy) takes one
+    place of the window, does not push out the next different one, and is judged in
+    each article (their dates differ)."""
+    seen: set[str] = set()
+    out: list[Evidence[P]] = []
+    for ev in evidence:
+        wording = fold_whitespace(ev.quote)
+        if wording not in seen:
+            if len(seen) == count:
+                continue
+            seen.add(wording)
+        out.append(ev)
+    return out
 
 
 def _unwritten(asked: Asked, texts: Sequence[str]) -> Asked:

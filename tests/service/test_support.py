@@ -10,12 +10,13 @@ from service.core.store import Chunk
 from service.evidence.annotate import annotate, published_day
 from service.evidence.question import analyse
 from service.evidence.reading import reading
-from service.evidence.scoring import date_marker, text_spans
+from service.evidence.scoring import Evidence, date_marker, text_spans
 from service.evidence.sentences import encode_spans, sentence_spans
 from service.evidence.support import (
     Neighbours,
     Span,
     Support,
+    distinct_wordings,
     fills,
     has_calendar_date,
     neighbours,
@@ -233,3 +234,22 @@ def test_a_sentence_about_another_time_too_does_not_meet_the_year() -> None:
     assert {d.first[:4] for n in read_at for d in n.dates} == {"2024", "2025"}
     here = support(asked, text, Neighbours(None, None), [], "", {}, NONE, read_at)
     assert here.constraints_in_sentence == pytest.approx(0.5)  # the name, not the year
+
+
+def test_a_sentence_printed_alike_by_two_articles_takes_one_place_of_the_window() -> None:
+    def evidence(source: str, quote: str) -> Evidence[Chunk]:
+        chunk = Chunk("c", quote, source, 0, len(quote), 0, "T", None, None, "", 0)
+        return Evidence(chunk, 0, len(quote), quote, 0.5, 0.5, NONE)
+
+    found = [
+        evidence("a.txt", "Sailings were cancelled."),
+        evidence("copy.txt", "Sailings  were cancelled."),
+        evidence("a.txt", "The quay was damaged."),
+        evidence("a.txt", "About 4,000 passengers were affected."),
+        evidence("copy.txt", "The quay was damaged."),
+        evidence("b.txt", "Fares rose in April."),
+    ]
+    window = distinct_wordings(found, 3)
+    # The copy does not push out the third wording, and is judged in its own article
+    # wherever it comes.
+    assert [(e.source, e.quote) for e in window] == [(e.source, e.quote) for e in found[:5]]
