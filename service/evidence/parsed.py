@@ -31,6 +31,8 @@ class Predicate:
     lemma: str
     # (relation, lemma): ("dobj", "race"), ("of", "france").
     arguments: tuple[tuple[str, str], ...]
+    # The particle of a phrasal verb ("took over": "over"), which makes it another verb.
+    particle: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,16 +193,19 @@ def classifying(token: Token) -> bool:
 
 def _predicate(anchor: Token) -> Predicate:
     arguments: list[tuple[str, str]] = []
+    particle: str | None = None
     for child in anchor.children:
         if child.tag_ in ("WP", "WDT", "WRB", "WP$") or child.is_punct:
             continue
-        if child.dep_ == "prep":
+        if child.dep_ == "prt":
+            particle = child.lemma_.casefold()
+        elif child.dep_ == "prep":
             for obj in child.children:
                 if obj.dep_ == "pobj":
                     arguments.append((child.lemma_.casefold(), obj.lemma_.casefold()))
         elif child.dep_ in ("dobj", "nsubj", "nsubjpass", "attr", "dative", "oprd", "acomp"):
             arguments.append((child.dep_, child.lemma_.casefold()))
-    return Predicate(anchor.lemma_.casefold(), tuple(arguments))
+    return Predicate(anchor.lemma_.casefold(), tuple(arguments), particle)
 
 
 _POINTING = frozenset({"the", "that", "this", "these", "those"})

@@ -158,7 +158,8 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
     # "Her deputy, Idris Fenwick, will serve as acting mayor": the noun a name is in
     # apposition to stands where the name would.
     candidates |= {h for h, r, c in notes.relations if r == "appos" and c in candidates}
-    forms = _forms(notes, words, derived=kind == "verb")
+    particle = parsed.predicate.particle if kind == "verb" and parsed.predicate else None
+    forms = _forms(notes, words, derived=kind == "verb", particle=particle)
     if kind == "role" and not _qualified(forms, parsed.qualifiers, notes.relations):
         forms = set()  # "Chief Secretary" is not the defence secretary asked about
     if not forms:
@@ -253,23 +254,42 @@ def link_factors(
         # what was said or done, in whatever words.
         verb = next(iter(anchors[1]))
         saying = verb in lexicon.REPORTING and bool(set(notes.lemmas) & lexicon.REPORTING)
-        if parsed.wh is None or saying or _forms(notes, (verb,), derived=True):
+        particle = parsed.predicate.particle if parsed.predicate else None
+        if parsed.wh is None or saying or _forms(notes, (verb,), derived=True, particle=particle):
             return 1.0, 1.0
         return LINK_FACTORS[("verb", "elsewhere")]
     # A sentence with no answer of the asked type links none to the verb either.
     return LINK_FACTORS[("verb", "unlinked")]
 
 
-def _forms(notes: Notes, words: Iterable[str], *, derived: bool) -> set[str]:
+# How far after its verb a phrasal verb's particle may stand: "took over", "took the
+# company over".
+PARTICLE_WITHIN: Final = 4
+
+
+def _forms(
+    notes: Notes, words: Iterable[str], *, derived: bool, particle: str | None = None
+) -> set[str]:
     """The sentence's lemmas that are one of `words` in either spelling, or with `derived`
-    a word made from one ("winner" for "win", "attendance" for "attend")."""
+    a word made from one ("winner" for "win", "attendance" for "attend"). With the
+    `particle` of a phrasal verb, only a use of the verb that has it after it, or a word
+    made of both ("takeover"): "took the ferry" is not "took over"."""
     words = tuple(words)
-    return {
-        lemma
-        for lemma in notes.lemmas
-        for w in words
-        if american(lemma) == american(w) or (derived and len(w) >= 3 and lemma.startswith(w))
-    }
+    lemmas = notes.lemmas
+    found = set()
+    for i, lemma in enumerate(lemmas):
+        for w in words:
+            if not (
+                american(lemma) == american(w) or (derived and len(w) >= 3 and lemma.startswith(w))
+            ):
+                continue
+            if (
+                particle is None
+                or lemma.endswith(particle)
+                or particle in lemmas[i + 1 : i + 1 + PARTICLE_WITHIN]
+            ):
+                found.add(lemma)
+    return found
 
 
 def _overlaps(a: DateRange, first: str, last: str) -> bool:

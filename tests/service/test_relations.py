@@ -569,6 +569,21 @@ def test_a_verb_answer_is_linked_through_the_clause() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # A phrasal verb is another verb: "took the bus" is not "took over".
+        ("Anna Berg took the bus to work every day.", "elsewhere"),
+        ("Anna Berg took over as chair in May.", "linked"),
+        ("Anna Berg will take the chair over in May.", "linked"),
+    ],
+)
+def test_a_phrasal_verb_is_linked_only_with_its_particle(sentence: str, expected: str) -> None:
+    question = parse_question("Who took over from Paul Hale as chair of the club?")
+    assert question.predicate is not None and question.predicate.particle == "over"
+    assert linked(question, notes(sentence), sentence) == ("verb", expected)
+
+
+@pytest.mark.parametrize(
     ("question", "sentence", "expected"),
     [
         # The verb taking another object is another fact: seats won, not the election.
