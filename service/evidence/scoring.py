@@ -23,7 +23,7 @@ from service.evidence.sentences import Spans, spans_of
 from service.evidence.slots import opens_quotation
 from service.evidence.text import (
     coverage,
-    goes_on_then,
+    goes_on,
     idf_weights,
     initial_terms,
     needs_previous,
@@ -248,8 +248,8 @@ def _points_back(sentence: str) -> bool:
     so it is judged with that sentence's terms too. A pronoun alone ("It was his second
     win") keeps to its words: what the sentence before says of its subject is not what it
     says."""
-    if goes_on_then(sentence):
-        return True  # "Havørn will then be kept as a reserve vessel": then, as it says
+    if goes_on(sentence):
+        return True  # "Havørn will then be kept as a reserve vessel", "doing the same"
     return needs_previous(sentence) and _DEMONSTRATIVE.search(sentence) is not None
 
 

@@ -61,8 +61,8 @@ _NEEDS_PREVIOUS = re.compile(
 def needs_previous(sentence: str) -> bool:
     """Whether the sentence opens with a pronoun or a demonstrative ("He said ...", "This
     means ...") that stands for what the sentence before it names, or goes on at the time
-    that sentence sets (`goes_on_then`)."""
-    return _NEEDS_PREVIOUS.match(sentence) is not None or goes_on_then(sentence)
+    that sentence sets or does what it says (`goes_on`)."""
+    return _NEEDS_PREVIOUS.match(sentence) is not None or goes_on(sentence)
 
 
 # "then" of a time the sentence before sets: "Havørn will then be kept as a reserve",
@@ -71,11 +71,21 @@ def needs_previous(sentence: str) -> bool:
 _THEN = re.compile(r"\bthen\b(?![-‐])", re.IGNORECASE)
 _OWN_TIME = re.compile(r"\b(?:if|when|once|unless|after|before)\b", re.IGNORECASE)
 _THE = re.compile(r"\bthe\s*$", re.IGNORECASE)
+# A verb that stands for what the sentence before says was done: "Other countries are
+# doing the same", "followed suit". Not "do so", which mostly stands for a clause of its
+# own sentence ("asked him to resign, but he refused to do so").
+_DOES_THE_SAME = re.compile(
+    r"\b(?:do|does|did|doing|done)\s+(?:the\s+same|likewise)\b|\bfollow(?:s|ed|ing)?\s+suit\b",
+    re.IGNORECASE,
+)
 
 
-def goes_on_then(sentence: str) -> bool:
-    """Whether the sentence says "then" of a time the sentence before it sets: it says
-    what comes of that sentence, and is quoted with it."""
+def goes_on(sentence: str) -> bool:
+    """Whether the sentence goes on from the one before it: it says "then" of a time
+    that sentence sets, or does what that sentence says was done. It says what comes of
+    that sentence, or who else does it, and is quoted with it."""
+    if _DOES_THE_SAME.search(sentence):
+        return True
     found = _THEN.search(sentence)
     if found is None:
         return False

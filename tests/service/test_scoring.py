@@ -178,7 +178,7 @@ def test_a_sentence_that_points_back_to_a_thing_is_judged_with_the_sentence_befo
     assert not set(terms("guarantee")) & urged
 
 
-def test_a_sentence_that_goes_on_then_is_judged_with_the_sentence_before() -> None:
+def test_a_sentence_that_goes_on_is_judged_with_the_sentence_before() -> None:
     text = (
         "The new ferry will replace the old one on the main route in June. The old ferry "
         "will then be kept as a reserve vessel. If the batteries fail, then the old ferry "
@@ -191,3 +191,14 @@ def test_a_sentence_that_goes_on_then_is_judged_with_the_sentence_before() -> No
     # to the sentence's words.
     assert not set(terms("June replace")) & condition
     assert not set(terms("June replace batteries")) & former
+
+
+def test_a_sentence_that_does_the_same_is_judged_with_the_sentence_before() -> None:
+    text = (
+        "The city uses the parking fees to fund the tram. Other cities are doing the same. "
+        "The mayor asked the board to act, but it refused to do so."
+    )
+    _, same, refused = _terms(text)
+    assert set(terms("parking fees fund tram")) <= same
+    # "do so" stands for a clause of its own sentence.
+    assert not set(terms("parking fees tram")) & refused
