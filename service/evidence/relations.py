@@ -158,8 +158,8 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
     # "Her deputy, Idris Fenwick, will serve as acting mayor": the noun a name is in
     # apposition to stands where the name would.
     candidates |= {h for h, r, c in notes.relations if r == "appos" and c in candidates}
-    particle = parsed.predicate.particle if kind == "verb" and parsed.predicate else None
-    forms = _forms(notes, words, derived=kind == "verb", particle=particle)
+    verb = kind == "verb"
+    forms = _forms(notes, words, derived=verb, particle=_particle(parsed) if verb else None)
     if kind == "role" and not _qualified(forms, parsed.qualifiers, notes.relations):
         forms = set()  # "Chief Secretary" is not the defence secretary asked about
     if not forms:
@@ -254,8 +254,11 @@ def link_factors(
         # what was said or done, in whatever words.
         verb = next(iter(anchors[1]))
         saying = verb in lexicon.REPORTING and bool(set(notes.lemmas) & lexicon.REPORTING)
-        particle = parsed.predicate.particle if parsed.predicate else None
-        if parsed.wh is None or saying or _forms(notes, (verb,), derived=True, particle=particle):
+        if (
+            parsed.wh is None
+            or saying
+            or _forms(notes, (verb,), derived=True, particle=_particle(parsed))
+        ):
             return 1.0, 1.0
         return LINK_FACTORS[("verb", "elsewhere")]
     # A sentence with no answer of the asked type links none to the verb either.
@@ -265,6 +268,10 @@ def link_factors(
 # How far after its verb a phrasal verb's particle may stand: "took over", "took the
 # company over".
 PARTICLE_WITHIN: Final = 4
+
+
+def _particle(parsed: ParsedQuestion) -> str | None:
+    return parsed.predicate.particle if parsed.predicate is not None else None
 
 
 def _forms(

@@ -242,15 +242,16 @@ _DEMONSTRATIVE = re.compile(r"\b(?:this|these)\s+[^\W\d_]", re.IGNORECASE)
 
 
 def _points_back(sentence: str) -> bool:
-    """Whether the sentence opens by pointing back to the one before it and speaks of a
-    thing that sentence named by a demonstrative ("He emphasised that this joint
-    initiative would ..."): it is quoted with that sentence (service/answer/candidates.py),
-    so it is judged with that sentence's terms too. A pronoun alone ("It was his second
-    win") keeps to its words: what the sentence before says of its subject is not what it
-    says."""
-    if goes_on(sentence):
-        return True  # "Havørn will then be kept as a reserve vessel", "doing the same"
-    return needs_previous(sentence) and _DEMONSTRATIVE.search(sentence) is not None
+    """Whether the sentence goes on from the one before it (`goes_on`), or opens by
+    pointing back to it and speaks of a thing that sentence named by a demonstrative ("He
+    emphasised that this joint initiative would ..."): it is quoted with that sentence
+    (service/answer/candidates.py), so it is judged with that sentence's terms too. A
+    pronoun alone ("It was his second win") keeps to its words: what the sentence before
+    says of its subject is not what it says."""
+    if _DEMONSTRATIVE.search(sentence) is None:
+        # "Havørn will then be kept as a reserve vessel", "are doing the same".
+        return goes_on(sentence)
+    return needs_previous(sentence)
 
 
 def _antecedents(notes: Notes, previous: Notes, sentence: str) -> list[str]:
