@@ -146,6 +146,8 @@ class _Frame:
     text: str
     mentions: list[Mention]
     answer: list[Mention] = field(default_factory=list)
+    # The opening of the answer, as said: what its mentions are read from.
+    said: str = ""
 
 
 def clean_answer(text: str) -> str:
@@ -441,6 +443,7 @@ class _Resolver:
                 # sailing"): the others are what it happened to say.
                 answer = [m for m in answer if m.kind != "event" or m.words & self.events]
                 frame.answer = [m for m in answer if not m.words <= said][:MAX_ANSWER_NAMES]
+                frame.said = said_first
                 self.frames.append(frame)
                 pending = None
         if pending is not None:
@@ -573,7 +576,7 @@ class _Resolver:
         elif signals.fragment:
             filled_text = _fill_fragment(text, previous, own)
             filled, text = filled_text != text, filled_text
-        people = self._people(text)
+        people = self._that_year(self._people(text))
         anchored = filled or people != text or any(m.kind != "date" for m in own)
         text = self._plurals(people)
         for head in signals.heads:
@@ -676,10 +679,30 @@ class _Resolver:
                 return asked
         return None
 
+    def _that_year(self, text: str) -> str:
+        """ "that year" ("the same year") as the year the latest earlier question naming
+        one names, when it names only one: "Who won the final stage that year?" after
+        "Who won the 2025 Tour?" is "Who won the final stage in 2025?"."""
+        if _THAT_YEAR.search(text) is None:
+            return text
+        for frame in reversed(self.frames):
+            years = {year for _, year in _years(_doc(_own(frame.text)))}
+            if years:
+                return _THAT_YEAR.sub(f"in {years.pop()}", text) if len(years) == 1 else text
+        return text
+
     def _place(self) -> str | None:
         """The place "there" points at: the place entity of the latest earlier question
-        naming one, when it names only one (with two, "there" stays and they are carried)."""
+        naming one, when it names only one (with two, "there" stays and they are carried).
+        An answer that names a place comes between: after "Where ...?" the one place it
+        puts "in" or "at" is where "there" is; any other answer naming a place leaves
+        "there" as it is ("The Paris talks followed discussions in Saudi Arabia")."""
         for frame in reversed(self.frames):
+            answered = _answered_places(frame)
+            if answered:
+                where = _asks_where(frame.text)
+                located = {e.text for e in answered if _governed_by_place_word(e)}
+                return located.pop() if where and len(located) == 1 else None
             # A possessor ("Ukraine's forces") names an owner, not where something is.
             places = {
                 e.text
@@ -710,6 +733,15 @@ class _Resolver:
                 pieces.append(text[last : token.idx])
                 pieces.append(f"in {place}")
                 last = token.idx + len(token.text)
+                continue
+            if token.lower_ == "there" and _closes(token):
+                # "How many troops are there?" after a question about a place counts them
+                # there, whichever way "there" is read.
+                place = self._place()
+                if place is not None:
+                    end = token.idx + len(token.text)
+                    pieces.append(f"{text[last:end]} in {place}")
+                    last = end
                 continue
             singular = token.lower_ in {"it", "its"} and token.dep_ != "expl"
             if token.pos_ != "PRON" or not (singular or token.lower_ in {"they", "them", "their"}):
@@ -1039,6 +1071,39 @@ def _doc(text: str) -> Doc:
 def _gender(pronoun: str) -> str:
     """ "she" or "he": the gender a person pronoun gives its referent."""
     return "she" if pronoun.casefold() in _FEMININE else "he"
+
+
+def _asks_where(question: str) -> bool:
+    """Whether the question asks where: its answer is a place."""
+    return any(t.lower_ == "where" and t.tag_ == "WRB" for t in _doc(question))
+
+
+# A year an earlier turn named: "that year", "in that year", "the same year".
+_THAT_YEAR = re.compile(r"\b(?:in\s+)?(?:that|the\s+same)\s+year\b", re.IGNORECASE)
+
+
+def _answered_places(frame: _Frame) -> list[Span]:
+    """The places among the names the frame's answer introduced, as its opening says them:
+    a name it puts "in" or "at" is a place whatever the small model labels it ("especially
+    in Kursk": a PRODUCT to it); a possessor ("Russia's Kursk region") is an owner."""
+    named = {m.text for m in frame.answer}
+    return [
+        e
+        for e in _doc(frame.said).ents
+        if e.text in named
+        and e.root.dep_ != "poss"
+        and (e.label_ in lexicon.PLACES or _governed_by_place_word(e))
+    ]
+
+
+def _closes(token: Token) -> bool:
+    """Whether the token is the question's last word."""
+    return all(t.is_punct or t.is_space for t in token.doc[token.i + 1 :])
+
+
+def _governed_by_place_word(entity: Span) -> bool:
+    head = entity.root.head
+    return entity.root.dep_ == "pobj" and head.lower_ in lexicon.LOCATIVE
 
 
 def _asks_person(question: str) -> bool:

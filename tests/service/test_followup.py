@@ -286,6 +286,27 @@ def test_there_becomes_the_place_and_a_short_question_with_a_verb_is_no_fragment
     assert resolve("Is there a plan?", history).question.startswith("Is there a plan?")
 
 
+def test_there_after_where_is_the_place_the_answer_named() -> None:
+    history = convo(
+        "Where did the rebels set up their camp last spring?",
+        "The rebels set up their camp last spring, mostly in Varnholt, a valley town [1].",
+    )
+    r = resolve("Were they attacked there?", history)
+    assert "in Varnholt" in r.question
+    # "How many ... are there?" counts them there, whichever way "there" is read.
+    count = resolve("How many rebels are there?", history)
+    assert count.question.startswith("How many rebels are there in Varnholt?")
+
+
+def test_that_year_is_the_year_an_earlier_question_named() -> None:
+    history = convo("Who won the 2019 Arden Cup?", "Mia Holt won the 2019 Arden Cup [1].")
+    r = resolve("Who won the final round that year?", history)
+    assert r.question.startswith("Who won the final round in 2019?")
+    # Two years named: which one is meant is not known.
+    two = convo("Who won the Arden Cup in 2019 and 2020?", "Mia Holt, then Ana Lee [1].")
+    assert "that year" in resolve("Who won the final round that year?", two).question
+
+
 def test_they_as_an_active_subject_stands_for_an_earlier_subject() -> None:
     history = convo(
         "Which countries' senior military officials were to travel to Kyiv after the talks?",
