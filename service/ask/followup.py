@@ -383,7 +383,9 @@ class _Signals:
         )
 
 
-def _signals(question: str, history_terms: set[str]) -> _Signals:
+def _signals(
+    question: str, history_terms: set[str], said: AbstractSet[str] = frozenset()
+) -> _Signals:
     words = [t.group(0).casefold() for t in _TOKEN.finditer(question)]
     person = any(w in _PERSON_PRONOUNS for w in words)
     thing = any(w in _THING_PRONOUNS for w in words)
@@ -404,7 +406,9 @@ def _signals(question: str, history_terms: set[str]) -> _Signals:
         phrase = list(itertools.takewhile(lambda x: x not in STOPWORDS, words[i + 1 : i + 3]))
         # The last word that came up before is the head: "the late sailing" -> "sailing",
         # "the storm cost" -> "storm".
-        known = [x for x in phrase if set(terms(x)) & history_terms]
+        # "that meeting" may point at what an answer said ("... in the Paris meeting").
+        seen = history_terms | said if w != "the" else history_terms
+        known = [x for x in phrase if set(terms(x)) & seen]
         if known:
             heads.append(known[-1])
     # No verb of its own, as the tagger reads it: "And passengers?", "Where?".
@@ -464,7 +468,7 @@ class _Resolver:
             return Resolution.unchanged(question), _Frame(question, question, own)
         known = self.history_terms()
         new = [m for m in own if m.kind not in {"date", "event"} and not m.words & known]
-        signals = _signals(question, known)
+        signals = _signals(question, known, {t for f in self.frames for t in terms(f.said)})
         if new and not self._still_follows(question, new, signals):
             return Resolution.unchanged(question), _Frame(question, question, own)  # a new topic
         # It refers back, or names nothing the conversation has not: the same topic.
@@ -547,7 +551,9 @@ class _Resolver:
         """The latest earlier phrase ending in `head`: "call" -> "coalition of the willing
         call on 25 November"."""
         for frame in reversed(self.frames):
-            for text in (frame.text, *(m.text for m in frame.answer)):
+            # The answer's own words last: "that meeting" after an answer about "the
+            # Paris meeting".
+            for text in (frame.text, *(m.text for m in frame.answer), frame.said):
                 phrase = expand(head, text)
                 if phrase:
                     return phrase

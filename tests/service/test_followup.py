@@ -307,6 +307,15 @@ def test_that_year_is_the_year_an_earlier_question_named() -> None:
     assert "that year" in resolve("Who won the final round that year?", two).question
 
 
+def test_that_x_may_point_at_what_an_answer_said() -> None:
+    history = convo(
+        "Who represented the league at the talks?",
+        "Its chair, Ola Berg, attended the Lisbon meeting on Friday [1].",
+    )
+    r = resolve("What did the players' union say at that meeting?", history)
+    assert "at the Lisbon meeting" in r.question
+
+
 def test_they_as_an_active_subject_stands_for_an_earlier_subject() -> None:
     history = convo(
         "Which countries' senior military officials were to travel to Kyiv after the talks?",
