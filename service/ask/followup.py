@@ -1084,8 +1084,9 @@ def _asks_where(question: str) -> bool:
     return any(t.lower_ == "where" and t.tag_ == "WRB" for t in _doc(question))
 
 
-# A year an earlier turn named: "that year", "in that year", "the same year".
-_THAT_YEAR = re.compile(r"\b(?:in\s+)?(?:that|the\s+same)\s+year\b", re.IGNORECASE)
+# A year an earlier turn named: "that year", "in that year", "the same year" (not "that
+# year's race", which would need the year as a possessor).
+_THAT_YEAR = re.compile(r"\b(?:in\s+)?(?:that|the\s+same)\s+year\b(?!['’])", re.IGNORECASE)
 
 
 def _answered_places(frame: _Frame) -> list[Span]:

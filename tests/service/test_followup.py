@@ -286,34 +286,50 @@ def test_there_becomes_the_place_and_a_short_question_with_a_verb_is_no_fragment
     assert resolve("Is there a plan?", history).question.startswith("Is there a plan?")
 
 
-def test_there_after_where_is_the_place_the_answer_named() -> None:
-    history = convo(
-        "Where did the rebels set up their camp last spring?",
-        "The rebels set up their camp last spring, mostly in Varnholt, a valley town [1].",
-    )
-    r = resolve("Were they attacked there?", history)
-    assert "in Varnholt" in r.question
-    # "How many ... are there?" counts them there, whichever way "there" is read.
-    count = resolve("How many rebels are there?", history)
-    assert count.question.startswith("How many rebels are there in Varnholt?")
+@pytest.mark.parametrize(
+    ("question", "answer", "follow_up", "expected"),
+    [
+        # "there" after "Where ...?" is the place the answer puts "in".
+        (
+            "Where did the rebels set up their camp last spring?",
+            "The rebels set up their camp last spring, mostly in Varnholt, a valley town [1].",
+            "Were they attacked there?",
+            "in Varnholt",
+        ),
+        # "How many ... are there?" counts them there, whichever way "there" is read.
+        (
+            "Where did the rebels set up their camp last spring?",
+            "The rebels set up their camp last spring, mostly in Varnholt, a valley town [1].",
+            "How many rebels are there?",
+            "How many rebels are there in Varnholt?",
+        ),
+        # "that year" is the year an earlier question named.
+        (
+            "Who won the 2019 Arden Cup?",
+            "Mia Holt won the 2019 Arden Cup [1].",
+            "Who won the final round that year?",
+            "Who won the final round in 2019?",
+        ),
+        # "that meeting" may point at what an answer said.
+        (
+            "Who represented the league at the talks?",
+            "Its chair, Ola Berg, attended the Lisbon meeting on Friday [1].",
+            "What did the players' union say at that meeting?",
+            "at the Lisbon meeting",
+        ),
+    ],
+)
+def test_a_place_a_year_or_a_thing_an_earlier_turn_named(
+    question: str, answer: str, follow_up: str, expected: str
+) -> None:
+    assert expected in resolve(follow_up, convo(question, answer)).question
 
 
-def test_that_year_is_the_year_an_earlier_question_named() -> None:
-    history = convo("Who won the 2019 Arden Cup?", "Mia Holt won the 2019 Arden Cup [1].")
-    r = resolve("Who won the final round that year?", history)
-    assert r.question.startswith("Who won the final round in 2019?")
-    # Two years named: which one is meant is not known.
+def test_that_year_stays_where_two_years_were_named_or_it_is_a_possessor() -> None:
     two = convo("Who won the Arden Cup in 2019 and 2020?", "Mia Holt, then Ana Lee [1].")
     assert "that year" in resolve("Who won the final round that year?", two).question
-
-
-def test_that_x_may_point_at_what_an_answer_said() -> None:
-    history = convo(
-        "Who represented the league at the talks?",
-        "Its chair, Ola Berg, attended the Lisbon meeting on Friday [1].",
-    )
-    r = resolve("What did the players' union say at that meeting?", history)
-    assert "at the Lisbon meeting" in r.question
+    one = convo("Who won the 2019 Arden Cup?", "Mia Holt [1].")
+    assert "that year's" in resolve("Who won that year's final round?", one).question
 
 
 def test_they_as_an_active_subject_stands_for_an_earlier_subject() -> None:
