@@ -70,6 +70,25 @@ def rank(query: QueryTerms, passages: Sequence[AnswerPassage]) -> Answers[Answer
     return rank_answers(query, score_evidence(query, passages), passages)
 
 
+# Most sentences a quotation is followed into after the one the answer quotes.
+QUOTED_ON = 2
+
+
+def opens_unclosed(text: str) -> bool:
+    """Whether the text's last quotation mark opens a quotation: “ does, ” does not, and a
+    straight one opens where it starts a word (a closing one ends the words before it)."""
+    marks = [i for i, c in enumerate(text) if c in _QUOTATION_MARKS]
+    if not marks:
+        return False
+    last = marks[-1]
+    if text[last] != '"':
+        return text[last] == "“"
+    return last == 0 or text[last - 1].isspace() or text[last - 1] in "([—–-"
+
+
+_QUOTATION_MARKS = frozenset('“”"')
+
+
 def excerpt(passages: Sequence[AnswerPassage], source: str, start: int, end: int) -> str | None:
     """Article text `start:end` of `source`, if one passage holds all of it."""
     p = holding(passages, source, start, end)
@@ -101,6 +120,18 @@ def complete(
         ):
             end = around.following.end
             joined.append(around.following.start)
+        # Words in quotation marks go on to the sentence that closes the marks: “Of
+        # course, he's part of the change. He's not all of it.”
+        last = around.following.start if end > ev.end and around.following else ev.start
+        for _ in range(QUOTED_ON):
+            said = excerpt(passages, ev.source, start, end)
+            after = answers.around.get((ev.source, last))
+            if said is None or not opens_unclosed(said) or after is None:
+                break
+            if after.following is None:
+                break
+            end, last = after.following.end, after.following.start
+            joined.append(last)
     quote = excerpt(passages, ev.source, start, end)
     if quote is None:
         return Part(ev.passage, ev.start, ev.end, ev.quote, candidate.score)

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from service.answer.base import Answer
+from service.answer.candidates import opens_unclosed
 from service.answer.extractive import ExtractiveAnswerer, with_marker
 from service.core.store import Chunk
 from service.evidence.scoring import QueryTerms
@@ -71,6 +72,34 @@ def test_a_colon_brings_the_sentence_after() -> None:
     assert citation.quote.endswith("while his invasion goes on.”")
     # The quote keeps the article's line break; the answer text folds it.
     assert "\n" in citation.quote and "\n" not in answer.text
+
+
+def test_a_quotation_goes_on_to_the_sentence_that_closes_it() -> None:
+    article = passage(
+        "budget.txt",
+        "Budget talks\n\nThe minister answered questions on Friday.\n“Of course, the "
+        "strike is part of the reason for the delay. It is not all of it, and the rest is "
+        "paperwork.” The talks resume on Monday.",
+    )
+    answer = ask("Did the minister say the strike was the only reason for the delay?", article)
+    [citation] = answer.citations
+    assert "It is not all of it, and the rest is paperwork.”" in citation.quote
+    assert "The talks resume" not in citation.quote
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("“Of course, the strike is part of it.", True),
+        ("He said: “We thanked them.", True),
+        ('"We will win.', True),
+        ("“Yes,” she said.", False),
+        ('The shops depend on visitors," said the mayor.', False),
+        ('He said "no" twice.', False),
+    ],
+)
+def test_an_unclosed_quotation_is_read_from_its_last_mark(text: str, expected: bool) -> None:
+    assert opens_unclosed(text) is expected
 
 
 def test_a_list_question_gathers_names_from_several_sentences() -> None:
