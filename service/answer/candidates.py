@@ -72,6 +72,7 @@ def rank(query: QueryTerms, passages: Sequence[AnswerPassage]) -> Answers[Answer
 
 # Most sentences a quotation is followed into after the one the answer quotes.
 QUOTED_ON = 2
+_QUOTATION_MARKS = frozenset('“”"')
 
 
 def opens_unclosed(text: str) -> bool:
@@ -86,9 +87,6 @@ def opens_unclosed(text: str) -> bool:
     return last == 0 or text[last - 1].isspace() or text[last - 1] in "([—–-"
 
 
-_QUOTATION_MARKS = frozenset('“”"')
-
-
 def excerpt(passages: Sequence[AnswerPassage], source: str, start: int, end: int) -> str | None:
     """Article text `start:end` of `source`, if one passage holds all of it."""
     p = holding(passages, source, start, end)
@@ -100,9 +98,10 @@ def complete(
     answers: Answers[AnswerPassage],
     passages: Sequence[AnswerPassage],
 ) -> Part:
-    """The candidate's sentence, with the sentence before it when it opens with a pronoun
-    and the sentence after it when it ends with a colon or states what a "why" question
-    asks the reason of: one contiguous span."""
+    """The candidate's sentence, with the sentence before it when it opens with a pronoun,
+    the sentence after it when it ends with a colon or states what a "why" question asks
+    the reason of, and the sentences up to the one that closes a quotation it leaves open
+    (at most `QUOTED_ON`): one contiguous span."""
     ev = candidate.evidence
     start, end = ev.start, ev.end
     joined: list[int] = []
@@ -122,16 +121,13 @@ def complete(
             joined.append(around.following.start)
         # Words in quotation marks go on to the sentence that closes the marks: “Of
         # course, he's part of the change. He's not all of it.”
-        last = around.following.start if end > ev.end and around.following else ev.start
         for _ in range(QUOTED_ON):
             said = excerpt(passages, ev.source, start, end)
-            after = answers.around.get((ev.source, last))
-            if said is None or not opens_unclosed(said) or after is None:
+            last = answers.around.get((ev.source, joined[-1] if joined else ev.start))
+            if said is None or not opens_unclosed(said) or last is None or last.following is None:
                 break
-            if after.following is None:
-                break
-            end, last = after.following.end, after.following.start
-            joined.append(last)
+            end = last.following.end
+            joined.append(last.following.start)
     quote = excerpt(passages, ev.source, start, end)
     if quote is None:
         return Part(ev.passage, ev.start, ev.end, ev.quote, candidate.score)

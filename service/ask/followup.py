@@ -732,21 +732,15 @@ class _Resolver:
             beside_be = any(
                 0 <= j < len(doc) and doc[j].lemma_ == "be" for j in (token.i - 1, token.i + 1)
             )
-            if token.lower_ == "there" and token.dep_ != "expl" and not beside_be:
-                place = self._place()
-                if place is None:
-                    continue
-                pieces.append(text[last : token.idx])
-                pieces.append(f"in {place}")
-                last = token.idx + len(token.text)
-                continue
-            if token.lower_ == "there" and _closes(token):
+            if token.lower_ == "there":
+                pointing = token.dep_ != "expl" and not beside_be
                 # "How many troops are there?" after a question about a place counts them
-                # there, whichever way "there" is read.
-                place = self._place()
+                # there, whichever way "there" is read: it keeps "there" and gains the place.
+                place = self._place() if pointing or _closes(token) else None
                 if place is not None:
                     end = token.idx + len(token.text)
-                    pieces.append(f"{text[last:end]} in {place}")
+                    kept = text[last : token.idx] if pointing else f"{text[last:end]} "
+                    pieces.append(f"{kept}in {place}")
                     last = end
                 continue
             singular = token.lower_ in {"it", "its"} and token.dep_ != "expl"
@@ -1081,7 +1075,7 @@ def _gender(pronoun: str) -> str:
 
 def _asks_where(question: str) -> bool:
     """Whether the question asks where: its answer is a place."""
-    return any(t.lower_ == "where" and t.tag_ == "WRB" for t in _doc(question))
+    return parse_question(_own(question)).wh == "where"
 
 
 # A year an earlier turn named: "that year", "in that year", "the same year" (not "that

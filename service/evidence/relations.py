@@ -282,21 +282,22 @@ def _forms(
     `particle` of a phrasal verb, only a use of the verb that has it after it, or a word
     made of both ("takeover"): "took the ferry" is not "took over"."""
     words = tuple(words)
+    spelled = {american(w) for w in words}
     lemmas = notes.lemmas
-    found = set()
-    for i, lemma in enumerate(lemmas):
-        for w in words:
-            if not (
-                american(lemma) == american(w) or (derived and len(w) >= 3 and lemma.startswith(w))
-            ):
-                continue
-            if (
-                particle is None
-                or lemma.endswith(particle)
-                or particle in lemmas[i + 1 : i + 1 + PARTICLE_WITHIN]
-            ):
-                found.add(lemma)
-    return found
+
+    def one_of(lemma: str) -> bool:
+        return american(lemma) in spelled or (
+            derived and any(len(w) >= 3 and lemma.startswith(w) for w in words)
+        )
+
+    def with_particle(i: int, lemma: str) -> bool:
+        return (
+            particle is None
+            or lemma.endswith(particle)
+            or particle in lemmas[i + 1 : i + 1 + PARTICLE_WITHIN]
+        )
+
+    return {lemma for i, lemma in enumerate(lemmas) if one_of(lemma) and with_particle(i, lemma)}
 
 
 def _overlaps(a: DateRange, first: str, last: str) -> bool:
