@@ -369,7 +369,8 @@ def _placing(asked: str | None, notes: Notes) -> Notes:
         verb = _verb_of(text, graph)
         # A relative clause tells its noun's story, at that story's time: "Farrow, who won
         # the prize a year ago, presented it" is not placed a year ago, unless the question
-        # asks what the clause tells ("who won it a year ago").
+        # asks what the clause tells ("who won it a year ago"). So does a participle's
+        # ("the Tern 28, made by Colwick Marine, a company founded three years ago").
         if _compared(text, graph) or (verb in graph.described and verb != asked):
             continue
         dated.append((d, text, verb))
@@ -395,7 +396,8 @@ class _Graph(NamedTuple):
     ups: dict[str, tuple[tuple[str, str], ...]]
     # Lemmas that head a clause's relations: the verbs.
     verbs: frozenset[str]
-    # Verbs of relative clauses ("the man who won", "the record Keter set").
+    # Verbs of relative and participial clauses ("the man who won", "the record Keter
+    # set", "a company founded in 1987"): a clause's verb even with no subject or object.
     described: frozenset[str]
     # Nouns with a number ("366 million euros") and the objects of a comparison.
     counted: frozenset[str]
@@ -412,7 +414,7 @@ def _graph(relations: tuple[tuple[str, str, str], ...]) -> _Graph:
         ups[child] = (*ups.get(child, ()), (head, relation))
         if relation in _CLAUSE:
             verbs.add(head)
-        if relation == "relcl":
+        if relation in ("relcl", "acl"):
             described.add(child)
         if relation == "nummod":
             counted.add(head)
@@ -470,7 +472,7 @@ def _verb_of(text: str, graph: _Graph) -> str | None:
     own = set(_WORD.findall(text.casefold()))
     for word in own:
         for head, _ in _path(word, graph):
-            if head not in own and head in graph.verbs:
+            if head not in own and (head in graph.verbs or head in graph.described):
                 return head
     return None
 

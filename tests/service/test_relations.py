@@ -488,6 +488,20 @@ def test_a_written_year_places_the_fact_and_the_day_the_report(
             "Anna Berg, who won the race in 2018, finished third on Sunday.",
             "another time",
         ),
+        # and so does a participle's ("a company founded three years ago"), however far
+        # down the sentence it hangs,
+        (
+            "Which boat won the award in 2022?",
+            "The award went to the Tern 28, a day boat made by Colwick Marine, a company "
+            "with nine employees founded in 2019.",
+            None,
+        ),
+        (
+            "Which boat won the award in 2019?",
+            "The award went to the Tern 28, a day boat made by Colwick Marine, a company "
+            "with nine employees founded in 2019.",
+            "another time",
+        ),
         # unless the question asks what it tells.
         ("Who won the race in 2018?", "Anna Berg, who won the race in 2018, finished third.", None),
         # a span of years is no comparison.
