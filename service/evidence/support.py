@@ -308,6 +308,17 @@ def support(
     present = set(terms(sentence)) | quoted_with
     said = {lemma for notes in here for lemma in notes.lemmas}
     held = [t for t in asked.focus if t in present or asked.focus_lemmas.get(t, t) in said]
+    if slot and asked.slots[:1] == ("speech",) and topic:
+        # Someone's words answer "what did X say about Y" where the sentence before
+        # names Y and theirs only react to it ("Its share of the overrun ... / X said
+        # the county would not write a blank cheque"): the topic words the slot check
+        # found around the sentence count as held.
+        around_terms = set(terms(window))
+        held += [
+            t
+            for t in asked.focus
+            if t not in held and asked.focus_lemmas.get(t, t) in topic and t in around_terms
+        ]
     if total:
         focus = sum(weights.get(t, 0.0) for t in held) / total
     else:

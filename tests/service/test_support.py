@@ -159,6 +159,24 @@ def test_with_nothing_asked_beyond_its_names_the_sentence_that_names_them_is_abo
     assert (named.focus, beside.focus) == (1.0, 0.0)
 
 
+def test_words_said_about_a_topic_the_sentence_before_names_are_about_it() -> None:
+    asked = analyse("What did Lena Berg say about the tunnel delay?")
+    weights = {"delay": 1.0, "tunnel": 1.0, "lena": 1.0, "berg": 1.0}
+    reaction = "Lena Berg said nobody would lose their job over it."
+    before = Span("a.txt", 0, 46, "The tunnel delay will cost the city two years.")
+    after = support(asked, reaction, Neighbours(before, None), [], "", weights, NONE)
+    assert after.slot and after.focus == pytest.approx(1.0)
+    # Without the sentence that names it, the words are about nothing asked.
+    alone = support(asked, reaction, Neighbours(None, None), [], "", weights, NONE)
+    assert not alone.slot
+    # Another question's words do not borrow the topic: only someone's words do.
+    cost = analyse("How much will the tunnel delay cost?")
+    paid = support(
+        cost, "The city expects to pay 4 million.", Neighbours(before, None), [], "", weights, NONE
+    )
+    assert paid.focus < 1.0
+
+
 def _hit(text: str, start: int = 0, published: str | None = None) -> Hit:
     chunk = Chunk("c", text, "a.txt", start, start + len(text), 0, "T", published, None, "", 0)
     return Hit(chunk, 1.0, 0.5)
