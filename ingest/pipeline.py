@@ -29,6 +29,7 @@ from ingest.write import CheckpointHook, PlanWriter, no_checkpoint
 from service.core.embedder import Embedder
 from service.core.schema import SourceState
 from service.core.store import ArticleIndex, SourceRecord
+from service.evidence.annotate import ANNOTATION_VERSION
 from service.evidence.sentences import SPLITTER_VERSION
 from service.lexical.store import LexicalStore
 from service.settings import Settings
@@ -178,8 +179,11 @@ class IngestJob:
         if not opened:
             return {}, False
         if fresh:
-            # Every chunk of a new collection is written with current sentence spans.
+            # Every chunk of a new collection is written with current sentence spans,
+            # and annotations when the run annotates.
             index.set_sentences_version(SPLITTER_VERSION)
+            if self._settings.ingest.annotate:
+                index.set_annotations_version(ANNOTATION_VERSION)
         mirrored = index.folder
         if mirrored is not None and mirrored != str(folder) and not replace:
             raise IngestUsageError(

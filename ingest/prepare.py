@@ -176,23 +176,27 @@ def _annotated(prepared: Sequence[Prepared], processes: int) -> list[Prepared]:
     chunks = [c for p in prepared for c in p.chunks]
     if not chunks:
         return list(prepared)
-    notes = iter(
-        annotate(
-            [
-                (
-                    c.text,
-                    spans_of(c.text, c.sentences),
-                    date.fromisoformat(c.published) if c.published else None,
-                )
-                for c in chunks
-            ],
-            processes=processes,
-        )
-    )
+    notes = iter(annotate_chunks(chunks, processes))
     return [
         replace(p, chunks=tuple(replace(c, annotations=next(notes)) for c in p.chunks))
         for p in prepared
     ]
+
+
+def annotate_chunks(chunks: Sequence[Chunk], processes: int) -> list[str]:
+    """The encoded annotations of each chunk's stored sentences, relative times read
+    against its article's date."""
+    return annotate(
+        [
+            (
+                c.text,
+                spans_of(c.text, c.sentences),
+                date.fromisoformat(c.published) if c.published else None,
+            )
+            for c in chunks
+        ],
+        processes=processes,
+    )
 
 
 def load(config: Config) -> None:

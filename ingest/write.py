@@ -28,11 +28,12 @@ from typing import Literal, TypeVar, get_args
 from ingest.lexical import LexicalPublisher
 from ingest.manifest_cache import ManifestCache
 from ingest.plan import Failure, IngestPlan, Reader, Write
-from ingest.prepare import Item, Prepared, Preparer, config_of
+from ingest.prepare import Item, Prepared, Preparer, annotate_chunks, config_of
 from ingest.reader import Article, UnreadableFile
 from service.core.embedder import Embedder
 from service.core.schema import SourceState
 from service.core.store import ArticleIndex, SourceRecord
+from service.evidence.annotate import ANNOTATION_VERSION
 from service.evidence.sentences import SPLITTER_VERSION, encode_spans, sentence_spans
 from service.settings import Settings
 
@@ -83,6 +84,18 @@ def backfill_sentences(index: ArticleIndex) -> int:
         return 0
     return index.backfill_sentences(
         SPLITTER_VERSION, lambda text: encode_spans(sentence_spans(text))
+    )
+
+
+def backfill_annotations(index: ArticleIndex, processes: int) -> int:
+    """Give every chunk what the current language pipeline and annotation format read
+    in its sentences (a metadata update, no re-embedding): once after the format's
+    version changed, or annotation was switched on, then never again. Until then the
+    answer checks read such chunks as unannotated."""
+    if index.annotations_version == ANNOTATION_VERSION:
+        return 0
+    return index.backfill_annotations(
+        ANNOTATION_VERSION, lambda chunks: annotate_chunks(chunks, processes)
     )
 
 
@@ -171,6 +184,11 @@ class PlanWriter:
             index.delete_source(record)
             self._checkpoint("removed")
         backfill_sentences(index)
+        if self._settings.ingest.annotate:
+            backfill_annotations(index, self._settings.ingest.nlp_processes)
+        elif result.chunks_written:
+            # Chunks without annotations: a run that annotates again gives them theirs.
+            index.set_annotations_version(0)
         counts = plan.counts(dropped=result.dropped)
         generation = index.generation or 0
         # Readers reload on a new generation; a signature added to an entry is not theirs.

@@ -88,6 +88,9 @@ class CollectionKey:
     GENERATION: Final = "generation"
     # The sentence splitter version every chunk's SENTENCES has been brought up to.
     SENTENCES_VERSION: Final = "sentences_version"
+    # The annotation format every chunk's ANNOTATIONS has been brought up to (absent: a
+    # collection written without annotation, or before this key).
+    ANNOTATIONS_VERSION: Final = "annotations_version"
     # 1 while an ingest run has changed chunks it has not yet published as a generation:
     # the lexical index saved for the current generation is then no base for the next.
     WRITING: Final = "writing"

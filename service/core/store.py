@@ -442,37 +442,76 @@ class ArticleIndex:
 
     @property
     def sentences_version(self) -> int | None:
+        return self._version(CollectionKey.SENTENCES_VERSION)
+
+    @property
+    def annotations_version(self) -> int | None:
+        return self._version(CollectionKey.ANNOTATIONS_VERSION)
+
+    def _version(self, key: str) -> int | None:
         chunks, _ = self._require()
-        value = (chunks.metadata or {}).get(CollectionKey.SENTENCES_VERSION)
+        value = (chunks.metadata or {}).get(key)
         return int(str(value)) if value is not None else None
 
-    @_writes
     def set_sentences_version(self, version: int) -> None:
-        chunks, _ = self._require()
-        metadata = dict(chunks.metadata or {})
-        metadata[CollectionKey.SENTENCES_VERSION] = version
-        chunks.modify(metadata=metadata)
+        self._set_version(CollectionKey.SENTENCES_VERSION, version)
+
+    def set_annotations_version(self, version: int) -> None:
+        self._set_version(CollectionKey.ANNOTATIONS_VERSION, version)
 
     @_writes
+    def _set_version(self, key: str, version: int) -> None:
+        chunks, _ = self._require()
+        metadata = dict(chunks.metadata or {})
+        metadata[key] = version
+        chunks.modify(metadata=metadata)
+
     def backfill_sentences(self, version: int, encode: Callable[[str], str]) -> int:
         """Store `encode(text)` with every chunk whose stored spans are not of `version`:
         a metadata update, no re-embedding. Returns the number of chunks updated."""
-        chunks, _ = self._require()
         prefix = f"{version}:"
-        updated = 0
-        stale: list[tuple[str, str]] = []
-        for chunk in self.all_chunks():
-            if not (chunk.sentences or "").startswith(prefix):
-                stale.append((chunk.id, encode(chunk.text)))
-        for begin in range(0, len(stale), _PAGE):
-            part = stale[begin : begin + _PAGE]
-            # Chroma merges metadata on update: only this key changes.
-            chunks.update(
-                ids=[i for i, _ in part], metadatas=[{ChunkKey.SENTENCES: v} for _, v in part]
-            )
-            updated += len(part)
+        updated = self._backfill(
+            ChunkKey.SENTENCES,
+            lambda chunk: not (chunk.sentences or "").startswith(prefix),
+            lambda stale: [encode(chunk.text) for chunk in stale],
+        )
         self.set_sentences_version(version)
         return updated
+
+    def backfill_annotations(
+        self, version: int, encode: Callable[[Sequence[Chunk]], Sequence[str]]
+    ) -> int:
+        """Store `encode(chunks)` (one annotation each) with every chunk whose stored
+        annotations are not of `version`: a metadata update, no re-embedding. Returns the
+        number of chunks updated."""
+        prefix = f"{version}:"
+        updated = self._backfill(
+            ChunkKey.ANNOTATIONS,
+            lambda chunk: not (chunk.annotations or "").startswith(prefix),
+            encode,
+        )
+        self.set_annotations_version(version)
+        return updated
+
+    def _backfill(
+        self,
+        key: str,
+        stale: Callable[[Chunk], bool],
+        encode: Callable[[Sequence[Chunk]], Sequence[str]],
+    ) -> int:
+        """The stale chunks are all found before the first update, so that no update
+        can move a record within the paging; their old annotations are not kept."""
+        found = [replace(c, annotations=None) for c in self.all_chunks() if stale(c)]
+        for begin in range(0, len(found), _PAGE):
+            part = found[begin : begin + _PAGE]
+            self._update_key(key, part, encode(part))
+        return len(found)
+
+    @_writes
+    def _update_key(self, key: str, part: Sequence[Chunk], values: Sequence[str]) -> None:
+        chunks, _ = self._require()
+        # Chroma merges metadata on update: only this key changes.
+        chunks.update(ids=[c.id for c in part], metadatas=[{key: v} for v in values])
 
     @_writes
     def set_folder(self, folder: str) -> None:

@@ -95,6 +95,58 @@ def test_ingest_stores_what_the_language_pipeline_read_in_each_sentence(
     )
 
 
+def test_an_older_annotation_format_is_backfilled_without_reembedding(
+    settings: Settings,
+    embedder: Embedder,
+    index: ArticleIndex,
+    corpus: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from service.evidence import annotate
+    from service.evidence.annotate import ANNOTATION_VERSION, decode
+
+    IngestJob(settings, embedder, index).run(corpus)
+    assert index.annotations_version == ANNOTATION_VERSION
+    ids = set(stored(index))
+    newer = ANNOTATION_VERSION + 1
+    monkeypatch.setattr(annotate, "ANNOTATION_VERSION", newer)
+    monkeypatch.setattr("ingest.write.ANNOTATION_VERSION", newer)
+    # Stored in the older format: read as none until backfilled.
+    chunk = next(iter(index.all_chunks()))
+    decode.cache_clear()
+    assert decode(chunk.text, chunk.annotations) == {}
+
+    summary = IngestJob(settings, embedder, index).run(corpus)
+    assert summary.embedded_texts == 0 and summary.updated == 0
+    chunks = list(index.all_chunks())
+    assert {c.id for c in chunks} == ids
+    for chunk in chunks:
+        assert (chunk.annotations or "").startswith(f"{newer}:")
+        notes = decode(chunk.text, chunk.annotations)
+        assert sorted(notes) == [s for s, _ in spans_of(chunk.text, chunk.sentences)]
+    assert index.annotations_version == newer
+
+
+def test_annotation_switched_on_again_annotates_what_was_written_without(
+    settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
+) -> None:
+    from service.evidence.annotate import ANNOTATION_VERSION
+
+    off = settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"annotate": False})}
+    )
+    IngestJob(off, embedder, index).run(corpus)
+    assert all(c.annotations is None for c in index.all_chunks())
+    assert index.annotations_version != ANNOTATION_VERSION
+
+    summary = IngestJob(settings, embedder, index).run(corpus)
+    assert summary.embedded_texts == 0
+    assert all(
+        (c.annotations or "").startswith(f"{ANNOTATION_VERSION}:") for c in index.all_chunks()
+    )
+    assert index.annotations_version == ANNOTATION_VERSION
+
+
 def test_annotation_can_be_switched_off(
     settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
 ) -> None:
