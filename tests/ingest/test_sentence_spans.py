@@ -132,10 +132,7 @@ def test_annotation_switched_on_again_annotates_what_was_written_without(
 ) -> None:
     from service.evidence.annotate import ANNOTATION_VERSION
 
-    off = settings.model_copy(
-        update={"ingest": settings.ingest.model_copy(update={"annotate": False})}
-    )
-    IngestJob(off, embedder, index).run(corpus)
+    IngestJob(unannotated(settings), embedder, index).run(corpus)
     assert all(c.annotations is None for c in index.all_chunks())
     assert index.annotations_version != ANNOTATION_VERSION
 
@@ -147,11 +144,14 @@ def test_annotation_switched_on_again_annotates_what_was_written_without(
     assert index.annotations_version == ANNOTATION_VERSION
 
 
+def unannotated(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={"ingest": settings.ingest.model_copy(update={"annotate": False})}
+    )
+
+
 def test_annotation_can_be_switched_off(
     settings: Settings, embedder: Embedder, index: ArticleIndex, corpus: Path
 ) -> None:
-    settings = settings.model_copy(
-        update={"ingest": settings.ingest.model_copy(update={"annotate": False})}
-    )
-    IngestJob(settings, embedder, index).run(corpus)
+    IngestJob(unannotated(settings), embedder, index).run(corpus)
     assert all(c.annotations is None for c in index.all_chunks())
