@@ -26,9 +26,10 @@ if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
 
 # Bump whenever a stored reading would mislead the code that reads it: annotations stored
-# under another version are ignored (a re-ingest brings them up to date). A change that
-# reads more dates, or reads one more finely, keeps the version: what was stored before
-# is what the code read before, and a `--full` re-ingest brings in the finer reading.
+# under another version are ignored until the next ingest run re-annotates them in place
+# (metadata only, no re-embedding; docs/ingest.md). A change that reads more dates, or
+# reads one more finely, keeps the version: what was stored before is what the code read
+# before, and a `--full` re-ingest brings in the finer reading.
 ANNOTATION_VERSION: Final = 6
 # At least this many sentences are parsed in two processes.
 PARALLEL_FROM: Final = 2000
