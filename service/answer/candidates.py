@@ -19,6 +19,7 @@ from service.evidence.annotate import SUBJECTS
 from service.evidence.parsed import parse_question
 from service.evidence.reading import reading
 from service.evidence.scoring import QueryTerms, score_evidence
+from service.evidence.slots import opens_quotation
 from service.evidence.support import (
     Answers,
     Candidate,
@@ -115,7 +116,9 @@ def complete(
             start = around.previous.start
             joined.append(ev.start)
         if around.following is not None and (
-            ev.quote.rstrip().endswith(":") or _reason_after(candidate, answers)
+            ev.quote.rstrip().endswith(":")
+            or _reason_after(candidate, answers)
+            or _quoted_after(candidate, answers, around.following)
         ):
             end = around.following.end
             joined.append(around.following.start)
@@ -133,6 +136,20 @@ def complete(
         return Part(ev.passage, ev.start, ev.end, ev.quote, candidate.score)
     breaks = tuple(b - start for b in joined if start < b < end)
     return Part(ev.passage, start, end, quote, candidate.score, breaks=breaks)
+
+
+def _quoted_after(
+    candidate: Candidate[AnswerPassage], answers: Answers[AnswerPassage], following: Span
+) -> bool:
+    """Whether the sentence after the words of the asked speaker is a quotation that
+    names no one saying it: news gives a speaker once, then their words in quotation
+    marks ("Sir Keir reiterated that Russia must not be allowed to prolong negotiations.
+    “We should be setting a framework and a deadline ...”")."""
+    asked = answers.asked
+    if asked.slots[:1] != ("speech",) or asked.speaker is None or not candidate.support.slot:
+        return False
+    text = following.text.strip()
+    return opens_quotation(text) and (text[-1] in _QUOTATION_MARKS or opens_unclosed(text))
 
 
 def _names_anything(sentence: Span, passages: Sequence[AnswerPassage]) -> bool:

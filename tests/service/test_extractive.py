@@ -87,6 +87,22 @@ def test_a_quotation_goes_on_to_the_sentence_that_closes_it() -> None:
     assert "The talks resume" not in citation.quote
 
 
+def test_a_quotation_after_the_speakers_words_is_theirs() -> None:
+    article = passage(
+        "tolls.txt",
+        "Council on the tolls\n\nAt the briefing, Mayor Ida Lind said that the bridge "
+        "could not stay free for ever.\n“We should set a date for the tolls and keep to "
+        "it.”\nThe council meets again on Monday.",
+    )
+    answer = ask("What did Ida Lind say about keeping the bridge free?", article)
+    [citation] = answer.citations
+    assert citation.quote.startswith("At the briefing, Mayor Ida Lind said")
+    assert citation.quote.endswith("and keep to it.”")
+    # Not after another kind of question: the quotation is not the answer's words.
+    other = ask("Where was the mayor's briefing?", article)
+    assert all("keep to it" not in c.quote for c in other.citations)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
