@@ -3,6 +3,7 @@ cut from small articles exactly as retrieval hands them over."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -15,7 +16,7 @@ from service.evidence.scoring import QueryTerms
 from service.evidence.text import fold_whitespace
 from service.retrieval.hits import Hit
 from service.settings import AnswerSettings
-from tests.service.conftest import annotated_hit
+from tests.service.conftest import annotated_chunk, annotated_hit
 
 ANSWERER = ExtractiveAnswerer(AnswerSettings())
 
@@ -356,6 +357,26 @@ def ask_annotated(question: str, text: str, title: str = "Moritz out of the race
     """`question` over one chunk of `text`, its sentences annotated as ingest does."""
     hit = annotated_hit(text, date(2026, 5, 10), title)
     return ANSWERER.answer(QueryTerms(question), [hit])
+
+
+def test_a_sentence_opening_its_chunk_is_placed_by_the_sentence_before_it() -> None:
+    first = "Brenton race report\n\nRiders set off in heavy rain for the 2019 race on Sunday."
+    second = "Anna Berg won the race by two minutes. The 2018 winner, Bo Ek, came second."
+    published = date(2019, 5, 6)
+    head = annotated_chunk(first, published, "Brenton race report")
+    start = len(first) + 1
+    rest = replace(
+        annotated_chunk(second, published, "Brenton race report"),
+        id="d",
+        start=start,
+        end=start + len(second),
+        chunk_index=1,
+    )
+    hits = [Hit(head, 1.0, 0.8), Hit(rest, 0.9, 0.8)]
+    answer = ANSWERER.answer(QueryTerms("Who won the race in 2019?"), hits)
+    # Not by the sentence after it in its own chunk ("The 2018 winner ..."), which would
+    # place it in 2018 and rule it out.
+    assert answer.text.startswith("Anna Berg won the race")
 
 
 def test_a_why_question_takes_the_reason_from_the_sentence_after_the_event() -> None:
