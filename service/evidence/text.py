@@ -80,11 +80,19 @@ _DOES_THE_SAME = re.compile(
 )
 
 
+# "The goal is to prevent ...", "The idea was to ...": a bare noun with "the" that a "to"
+# clause completes names the purpose of what the sentence before it describes.
+_PURPOSE_OF = re.compile(
+    r"^\W*the\s+[^\W\d_]+\s+(?:is|was|are|were|will\s+be)\s+to\s+[^\W\d_]+", re.IGNORECASE
+)
+
+
 def goes_on(sentence: str) -> bool:
     """Whether the sentence goes on from the one before it: it says "then" of a time
-    that sentence sets, or does what that sentence says was done. It says what comes of
-    that sentence, or who else does it, and is quoted with it."""
-    if _DOES_THE_SAME.search(sentence):
+    that sentence sets, or does what that sentence says was done, or names the purpose of
+    what it describes. It says what comes of that sentence, or who else does it, and is
+    quoted with it."""
+    if _DOES_THE_SAME.search(sentence) or _PURPOSE_OF.match(sentence):
         return True
     found = _THEN.search(sentence)
     if found is None:

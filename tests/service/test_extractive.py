@@ -242,6 +242,14 @@ def test_a_weekday_written_beside_its_date_is_that_date() -> None:
             "The new tram will replace the old tram",
             "The old tram will then be kept as a spare",
         ),
+        # "The goal is to ..." names the purpose of what the sentence before describes.
+        (
+            "What is the new harbour wall meant to achieve?",
+            "Engineers have spent the winter drawing up plans for a new harbour wall at "
+            "Brevik. The goal is to stop winter storms flooding the old town. Work starts in May.",
+            "Engineers have spent the winter drawing up plans",
+            "The goal is to stop winter storms flooding the old town",
+        ),
     ],
 )
 def test_a_sentence_that_goes_on_from_the_answer_joins_it(
