@@ -517,7 +517,6 @@ def rank_answers(
         if notes is not None:
             parsed = parse_question(asked.question)
             beside = _passage_notes(ev)
-            previous = around_ev.previous
             if (
                 previous is not None
                 and previous.start < ev.passage.start
@@ -525,8 +524,8 @@ def rank_answers(
             ):
                 # The sentence opens its passage: the one before it in the article, from
                 # the passage before, places it before the sentences after it do.
-                beside = [n._replace(start=-1, end=-1) for n in _read(previous, passages)]
-                beside += _passage_notes(ev)
+                earlier = [n._replace(start=-1, end=-1) for n in _read(previous, passages)]
+                beside = earlier + beside
             said = ev.passage.text[notes.start : notes.end]
             if conflict(parsed, notes, ev.passage.published, beside) is not None:
                 continue  # another year, a former holder, a part for the whole, not yet
