@@ -143,8 +143,8 @@ def _quoted_after(
 ) -> bool:
     """Whether the sentence after the words of the asked speaker is a quotation that
     names no one saying it: news gives a speaker once, then their words in quotation
-    marks ("Sir Keir reiterated that Russia must not be allowed to prolong negotiations.
-    “We should be setting a framework and a deadline ...”")."""
+    marks ("The mayor repeated that the bridge could not stay free for ever. “We should
+    set a date for the tolls and keep to it.”")."""
     asked = answers.asked
     if asked.slots[:1] != ("speech",) or asked.speaker is None or not candidate.support.slot:
         return False

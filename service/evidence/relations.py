@@ -370,7 +370,7 @@ def _placing(asked: str | None, notes: Notes) -> Notes:
         # A relative clause tells its noun's story, at that story's time: "Farrow, who won
         # the prize a year ago, presented it" is not placed a year ago, unless the question
         # asks what the clause tells ("who won it a year ago"). So does a participle's
-        # ("the Tern 28, made by Colwick Marine, a company founded three years ago").
+        # ("the boat, built by a yard founded three years ago").
         if _compared(text, graph) or (verb in graph.described and verb != asked):
             continue
         dated.append((d, text, verb))

@@ -310,8 +310,8 @@ def support(
     held = [t for t in asked.focus if t in present or asked.focus_lemmas.get(t, t) in said]
     if slot and asked.slots[:1] == ("speech",) and topic:
         # Someone's words answer "what did X say about Y" where the sentence before
-        # names Y and theirs only react to it ("Its share of the overrun ... / X said
-        # the county would not write a blank cheque"): the topic words the slot check
+        # names Y and theirs only react to it ("The tunnel will open two years late. /
+        # The mayor said nobody would lose their job over it"): the topic words the slot check
         # found around the sentence count as held.
         around_terms = set(terms(window))
         held += [

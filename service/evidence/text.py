@@ -80,7 +80,7 @@ _DOES_THE_SAME = re.compile(
 )
 
 
-# "The goal is to prevent ...", "The idea was to ...": a bare noun with "the" that a "to"
+# "The goal is to cut ...", "The idea was to ...": a bare noun with "the" that a "to"
 # clause completes names the purpose of what the sentence before it describes.
 _PURPOSE_OF = re.compile(
     r"^\W*the\s+[^\W\d_]+\s+(?:is|was|are|were|will\s+be)\s+to\s+[^\W\d_]+", re.IGNORECASE
