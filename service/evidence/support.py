@@ -300,25 +300,27 @@ def support(
         said_before = previous if antecedent is None else antecedent
         slot = speaks(asked.speaker, sentence, said_before, here, article, before)
     topic = asked.topic
+    # Topic words of the question that the sentences around someone's words hold.
+    topic_around: list[str] = []
     if slot and asked.slots[:1] == ("speech",) and topic:
         # Words about a topic name it, or the sentences around them and the article's
         # title do ("... the fare increase." / "It means paying twice, the mayor said.").
-        slot = slots.about(filled, topic) or bool(set(terms(" ".join(topic))) & set(terms(window)))
+        around_terms = set(terms(window))
+        slot = slots.about(filled, topic) or bool(set(terms(" ".join(topic))) & around_terms)
+        # Then they answer "what did X say about Y" also where only the sentence before
+        # names Y ("The tunnel will open two years late. / The mayor said nobody would
+        # lose their job over it"): those topic words count as held.
+        if slot:
+            topic_around = [
+                t
+                for t in asked.focus
+                if asked.focus_lemmas.get(t, t) in topic and t in around_terms
+            ]
     total = sum(weights.get(t, 0.0) for t in asked.focus)
     present = set(terms(sentence)) | quoted_with
     said = {lemma for notes in here for lemma in notes.lemmas}
     held = [t for t in asked.focus if t in present or asked.focus_lemmas.get(t, t) in said]
-    if slot and asked.slots[:1] == ("speech",) and topic:
-        # Someone's words answer "what did X say about Y" where the sentence before
-        # names Y and theirs only react to it ("The tunnel will open two years late. /
-        # The mayor said nobody would lose their job over it"): the topic words the slot check
-        # found around the sentence count as held.
-        around_terms = set(terms(window))
-        held += [
-            t
-            for t in asked.focus
-            if t not in held and asked.focus_lemmas.get(t, t) in topic and t in around_terms
-        ]
+    held += [t for t in topic_around if t not in held]
     if total:
         focus = sum(weights.get(t, 0.0) for t in held) / total
     else:
