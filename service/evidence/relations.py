@@ -315,18 +315,20 @@ def conflict(
     notes: Notes,
     published: str | None = None,
     passage: Iterable[Notes] = (),
+    before: Iterable[Notes] = (),
 ) -> Conflict | None:
     """The first way the sentence contradicts the question, if any. `published`: its
-    article's date (ISO); `passage`: the other sentences of its passage."""
-    passage = tuple(passage)
+    article's date (ISO); `passage`: the other sentences of its passage; `before`: the
+    sentence before it in the article where that is outside its passage (it opens it)."""
+    passage, before = tuple(passage), tuple(before)
     if (
         parsed.dates
         and _another_time(
-            parsed.dates, notes, _fact_dates(parsed, notes), published, passage, parsed
+            parsed.dates, notes, _fact_dates(parsed, notes), published, passage, parsed, before
         )
     ) or _already(parsed, notes, published):
         return "another time"
-    if _another_edition(parsed, notes, passage):
+    if _another_edition(parsed, notes, before + passage):
         return "another edition"
     if _former(parsed, notes):
         return "former holder"
@@ -484,8 +486,10 @@ def _another_time(
     published: str | None,
     passage: tuple[Notes, ...],
     parsed: ParsedQuestion,
+    before: tuple[Notes, ...] = (),
 ) -> bool:
-    """`written`: the sentence with all its dates; `notes`: with those that place its fact."""
+    """`written`: the sentence with all its dates; `notes`: with those that place its fact;
+    `before`: the sentence before it from outside its passage."""
     if _meets(compared_dates(written, sole=bool(notes.dates)), asked):
         return False  # "up from 35,200 last year" gives last year's figure too
     if notes.dates:
@@ -504,7 +508,8 @@ def _another_time(
             if day is None or d.first <= day.isoformat()
         ]
 
-    around = placing(n for n in passage if n.start < written.start) or placing(passage)
+    earlier = before + tuple(n for n in passage if n.start < written.start)
+    around = placing(earlier) or placing(before + passage)
     if around:
         return not _meets(around, asked)
     return _article_rules_out(asked, notes, published)

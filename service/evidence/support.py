@@ -519,17 +519,17 @@ def rank_answers(
         if notes is not None:
             parsed = parse_question(asked.question)
             beside = _passage_notes(ev)
+            # Where the sentence opens its passage, the one before it in the article (from
+            # the passage before) places it before the sentences after it do.
+            earlier: Reading = ()
             if (
                 previous is not None
                 and previous.start < ev.passage.start
                 and not any(n.start < notes.start for n in beside)
             ):
-                # The sentence opens its passage: the one before it in the article, from
-                # the passage before, places it before the sentences after it do.
-                earlier = [n._replace(start=-1, end=-1) for n in _read(previous, passages)]
-                beside = earlier + beside
+                earlier = _read(previous, passages)
             said = ev.passage.text[notes.start : notes.end]
-            if conflict(parsed, notes, ev.passage.published, beside) is not None:
+            if conflict(parsed, notes, ev.passage.published, beside, earlier) is not None:
                 continue  # another year, a former holder, a part for the whole, not yet
             if found.slot and parsed.types & TYPED_BY_NAME and not holds_type(parsed, notes, said):
                 found = replace(found, slot=False)
