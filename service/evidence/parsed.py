@@ -78,8 +78,12 @@ class ParsedQuestion:
     # Verbs "do" supports ("what did he thank him for"), as lemmas: the question writes
     # them in the base form whatever tense it asks, so a sentence matches them by its
     # verbs' base forms ("I thanked the Prime Minister"), not as written. A verb the
-    # question inflects itself ("can it carry") keeps to what is written, and its tense.
+    # question inflects itself ("who carried") keeps to what is written, and its tense.
     supported: frozenset[str] = frozenset()
+    # Verbs a modal carries ("who will command it"), as lemmas: written in the base form
+    # too, they are matched by a sentence's verbs that a modal carries as well ("she will
+    # be commanded by"), not by another tense ("he commanded her for years").
+    modal: frozenset[str] = frozenset()
 
 
 def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
@@ -280,6 +284,11 @@ def parse_question(question: str) -> ParsedQuestion:
             t.lemma_.casefold()
             for t in verbs
             if t.pos_ == "VERB" and any(c.dep_ == "aux" and c.lemma_ == "do" for c in t.children)
+        ),
+        modal=frozenset(
+            t.lemma_.casefold()
+            for t in verbs
+            if t.pos_ == "VERB" and any(c.dep_ == "aux" and c.tag_ == "MD" for c in t.children)
         ),
         numbered=ordinals.numbered(
             ((t.head.lemma_.casefold(), t.dep_, t.lemma_.casefold()) for t in tokens),

@@ -280,12 +280,19 @@ def _antecedents(notes: Notes, previous: Notes, sentence: str) -> list[str]:
     return [t for e in previous.entities if e.label in lexicon.PERSONISH for t in terms(e.text)]
 
 
-def _supported(question: str, weights: Mapping[str, float]) -> frozenset[str]:
-    """The question's terms that are verbs "do" supports, as their base forms are written."""
+def _supported(
+    question: str, weights: Mapping[str, float]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The question's terms that are verbs "do" supports, and those a modal carries, as
+    their base forms are written."""
     if not weights:
-        return frozenset()
-    verbs = parse_question(question).supported
-    return frozenset(t for verb in verbs for t in terms(verb) if t in weights)
+        return frozenset(), frozenset()
+    parsed = parse_question(question)
+
+    def held(verbs: frozenset[str]) -> frozenset[str]:
+        return frozenset(t for verb in verbs for t in terms(verb) if t in weights)
+
+    return held(parsed.supported), held(parsed.modal)
 
 
 # The relations whose head is a verb: who does it and to what, and what only a verb
@@ -294,6 +301,18 @@ _VERB_ARGUMENTS = SUBJECTS | {"dobj", "aux", "auxpass", "neg", "prt"}
 # The relations whose dependant is a verb: a clause completing or qualifying a word
 # ("said the county was rewarding", "a company that cannot keep to a budget").
 _CLAUSES = frozenset({"ccomp", "xcomp", "advcl", "relcl", "pcomp"})
+
+
+@lru_cache(maxsize=16384)
+def _modal_bases(notes: Notes) -> frozenset[str]:
+    """The base forms of the sentence's verbs that a modal carries ("will be commanded"),
+    as terms."""
+    return frozenset(
+        t
+        for head, relation, child in notes.relations
+        if relation == "aux" and child in lexicon.MODALS
+        for t in terms(head)
+    )
 
 
 @lru_cache(maxsize=16384)
@@ -332,7 +351,7 @@ def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]
         weights = {t: query.weights[t] for t in set(query_terms) if t in query.weights}
         scored = query.scored
     wanted = expected_answer_type(question)
-    supported = _supported(question, weights)
+    supported, modal = _supported(question, weights)
     evidence = []
     for passage, s, e, sentence_terms in candidates:
         start, end = passage.start + s, passage.start + e
@@ -342,12 +361,16 @@ def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]
         if found is None:
             stored = getattr(passage, "annotations", None)
             notes = (
-                notes_at(passage.text, stored, s, e) if (wanted or supported) and stored else None
+                notes_at(passage.text, stored, s, e)
+                if (wanted or supported or modal) and stored
+                else None
             )
             own = _within(notes, s)
             held = sentence_terms
             if own is not None and supported - sentence_terms:
                 held = sentence_terms | (supported & _verb_bases(own))
+            if own is not None and modal - held:
+                held = held | (modal & _modal_bases(own))
             found = (coverage(weights, held), has_answer_type(quote, wanted, question, own))
             scored[key] = found
         lexical, typed = found

@@ -93,3 +93,16 @@ def test_the_nouns_a_question_points_at() -> None:
 )
 def test_the_verbs_do_supports(question: str, supported: set[str]) -> None:
     assert parse_question(question).supported == supported
+
+
+@pytest.mark.parametrize(
+    ("question", "modal"),
+    [
+        ("Who will captain the new ferry?", {"captain"}),
+        ("How many passengers can it carry?", {"carry"}),
+        ("Who captained the ferry?", set()),
+        ("What did he thank him for?", set()),
+    ],
+)
+def test_the_verbs_a_modal_carries(question: str, modal: set[str]) -> None:
+    assert parse_question(question).modal == modal

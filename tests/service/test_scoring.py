@@ -152,6 +152,18 @@ def test_a_verb_the_question_inflects_keeps_to_its_written_form() -> None:
     assert only_past["The ferry carried 1,200 passengers."] < 1.0
 
 
+def test_a_verb_a_modal_carries_is_found_where_a_modal_carries_it() -> None:
+    # "will captain" is written in its base form, as after "did"; the sentence says "will
+    # be captained". Another tense of the verb ("was captained") stays another word.
+    text = (
+        "The new ferry Tern arrived in Brevik on Friday. She will be captained by Ida Lind. "
+        "Her old ferry was captained by Per Holm."
+    )
+    found = _lexical("Who will captain the Tern?", text)
+    assert found["She will be captained by Ida Lind."] > 0.5
+    assert found["Her old ferry was captained by Per Holm."] == 0.0
+
+
 def test_a_verb_joined_to_another_is_found_in_any_of_its_forms() -> None:
     # "called" shares the subject of "said", so it has no subject of its own in the parse.
     text = (
