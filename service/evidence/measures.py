@@ -29,6 +29,14 @@ def measured_noun(parsed: ParsedQuestion) -> str | None:
     turnout", "what operating subsidy did it approve"), as a lemma."""
     if parsed.wh != "what" or parsed.types or parsed.head is None:
         return None
+    predicate = parsed.predicate
+    if (
+        predicate is not None
+        and predicate.lemma not in lexicon.COPULAS
+        and ("nsubj", parsed.head) in predicate.arguments
+    ):
+        # "What ferry will take over the route?" asks which one does it, as "which" would.
+        return None
     return parsed.head
 
 

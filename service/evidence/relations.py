@@ -42,7 +42,14 @@ from typing import Final, Literal, NamedTuple
 from spacy.lang.en.stop_words import STOP_WORDS
 
 from service.evidence import lexicon, ordinals
-from service.evidence.annotate import RELATIONS, DateRange, Notes, published_day, written_date
+from service.evidence.annotate import (
+    RELATIONS,
+    DateRange,
+    Entity,
+    Notes,
+    published_day,
+    written_date,
+)
 from service.evidence.parsed import KIND_OF, RESULTS, ParsedQuestion
 from service.evidence.spelling import american
 
@@ -88,7 +95,8 @@ def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
         if people and "PERSON" in parsed.types and entity.label in lexicon.PERSONISH - {"PERSON"}:
             continue
         placed = parsed.types == lexicon.PLACES and entity.label in lexicon.NAMES
-        if entity.label not in parsed.types and not (placed and words & governed):
+        acting = "ORG" in parsed.types and entity.label in lexicon.PLACES and acts(entity, notes)
+        if entity.label not in parsed.types and not (placed and words & governed) and not acting:
             continue
         if words - asked - {"the"}:
             return True
@@ -719,6 +727,17 @@ def _not_yet(parsed: ParsedQuestion, notes: Notes) -> bool:
         or (child == verb and relation == "advcl" and head in ahead)
     )
     return mentions > 0 and future >= mentions
+
+
+def acts(entity: Entity, notes: Notes) -> bool:
+    """Whether the entity's head word is the subject of a verb or the agent of a passive
+    one ("by Vestmar county")."""
+    head = entity.text.split()[-1].casefold()
+    agents = {child for _, relation, child in notes.relations if relation == "agent"}
+    return any(
+        child == head and (relation == "nsubj" or (relation == "pobj" and parent in agents))
+        for parent, relation, child in notes.relations
+    )
 
 
 # How a subject's words join it to other names: "Smith and Jones", "Smith, the chair".

@@ -41,6 +41,7 @@ from service.evidence.annotate import (
 )
 from service.evidence.parsed import ParsedQuestion, parse_question
 from service.evidence.question import Asked, Constraint, has_name, name_key, name_keys, same_name
+from service.evidence.relations import acts
 from service.evidence.spelling import american
 from service.evidence.text import CLOCK, NAME_WORD
 
@@ -324,7 +325,12 @@ def people(reading: Iterable[Notes], asked: Asked, labels: frozenset[str]) -> li
     the question does not name: "Sir Keir Starmer" is no new person when it names Starmer."""
     question_keys = name_keys(asked.question)
     out: list[list[str]] = []
-    for _, entity in _entities(reading, labels):
+    # A place that does something is a body acting ("approved by the county", "France
+    # will host the talks"): "who" asks for it as for a company.
+    acting = "ORG" in labels
+    for notes, entity in _entities(reading, labels | lexicon.PLACES if acting else labels):
+        if entity.label not in labels and not acts(entity, notes):
+            continue
         keys = _keys(entity)
         if keys and all(not has_name(k, question_keys) for k in keys):
             out.append(keys)

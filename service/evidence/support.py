@@ -24,6 +24,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
+from spacy.lang.en.stop_words import STOP_WORDS
+
 from service.evidence import lexicon, slots
 from service.evidence.annotate import Notes, decode, notes_at, published_day
 from service.evidence.measures import measured_noun, measures
@@ -287,7 +289,9 @@ def support(
         if satisfied(c, sentence, sentence_keys) or _dated_in(c, asked, here):
             in_sentence += 1
             in_window += 1
-        elif satisfied(c, window, window_keys):
+        elif satisfied(c, window, window_keys) or _called_by_its_noun(
+            c, asked.question, sentence, article
+        ):
             in_window += 1
         elif satisfied(c, article, article_keys):
             in_window += ARTICLE_CREDIT
@@ -333,6 +337,27 @@ def support(
         constraints_in_sentence=in_sentence / n if n else 1.0,
         slot=slot,
         focus=focus,
+    )
+
+
+# The rest of a name after one of its words ("-Sørnes", " Verft"): capitalised words.
+_NAME_REST = r"(?:[\s\-\u2013]+[A-Z][\w'\u2019]*)*"
+
+
+def _called_by_its_noun(constraint: Constraint, question: str, sentence: str, article: str) -> bool:
+    """Whether the sentence speaks of a named thing by its noun alone, as news does once it
+    has named it: "the crossing" for the question's "the Hallvik–Sørnes crossing", where
+    its article writes the name before that noun too."""
+    if constraint.kind != "name" or not constraint.text:
+        return False
+    name = re.escape(constraint.text)
+    found = re.search(rf"(?i:{name}){_NAME_REST}[\s\-\u2013]+([a-z]+)\b", question)
+    if found is None or found.group(1) in STOP_WORDS:
+        return False
+    noun = found.group(1)
+    return (
+        re.search(rf"\bthe\s+{noun}\b", sentence, re.IGNORECASE) is not None
+        and re.search(rf"(?i:{name}){_NAME_REST}[\s\-\u2013]+{noun}\b", article) is not None
     )
 
 

@@ -31,6 +31,8 @@ def notes(sentence: str) -> Notes:
         ("How much did the county approve?", None),
         ("Which company won the contract?", None),
         ("Who won the race?", None),
+        # "What" as the subject of a verb asks which one does it, as "which" would.
+        ("What ferry will take over the route?", None),
     ],
 )
 def test_the_noun_what_asks_about(question: str, expected: str | None) -> None:

@@ -236,6 +236,15 @@ def test_the_answer_must_name_something_of_the_asked_type_the_question_does_not(
     assert not holds_type(question, notes(said), said)
 
 
+def test_a_place_that_acts_answers_who() -> None:
+    # A county, a country: a body when it approves or hosts; not where something is done.
+    question = parse_question("Who must approve the new fares?")
+    said = "The new fares must be approved by Elm County."
+    assert holds_type(question, notes(said), said)
+    said = "The new fares were announced in Elm County."
+    assert not holds_type(question, notes(said), said)
+
+
 def _hit(text: str) -> Hit:
     return annotated_hit(text, PUBLISHED, "The race")
 
