@@ -1170,7 +1170,9 @@ def _definite_chunks(text: str, tags: frozenset[str]) -> Iterator[Span]:
     for c in _doc(text).noun_chunks:
         if c.root.tag_ not in tags or c.root.pos_ == "PRON":
             continue
-        if c[0].pos_ == "DET" or any(t.dep_ == "poss" for t in c):
+        # "which ferry", and "what ferry" as the parse tags it (a pronoun): its determiner.
+        wh_determined = c[0].tag_ in _WH_TAGS and c[0].dep_ == "det"
+        if c[0].pos_ == "DET" or wh_determined or any(t.dep_ == "poss" for t in c):
             yield c
 
 

@@ -119,12 +119,26 @@ def _wh_and_head(tokens: list[Token]) -> tuple[Token | None, Token | None]:
             (
                 c
                 for c in wh.head.children
-                if c.dep_ in ("attr", "nsubj") and c.i != wh.i and c.pos_ == "NOUN"
+                if c.dep_ in ("attr", "nsubj")
+                and c.i != wh.i
+                and c.pos_ == "NOUN"
+                and not raised_subject(c)
             ),
             None,
         )
         return wh, attr
     return wh, None
+
+
+def raised_subject(noun: Token) -> bool:
+    """Whether the noun after "what are" is the subject of a clause the wh-word is the
+    object of, as the small model may attach it: in "What are other countries expected to
+    offer?" the countries offer what is asked; they are not it ("what are the countries
+    involved" has no such clause)."""
+    return any(
+        c.dep_ in ("acl", "relcl") and any(g.dep_ == "xcomp" for g in c.children)
+        for c in noun.children
+    )
 
 
 def _anchor(root: Token, head: Token | None) -> Token:

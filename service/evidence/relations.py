@@ -94,7 +94,7 @@ def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
             return True
         if people and "PERSON" in parsed.types and entity.label in lexicon.PERSONISH - {"PERSON"}:
             continue
-        placed = parsed.types == lexicon.PLACES and entity.label in lexicon.NAMES
+        placed = parsed.types <= lexicon.PLACES and entity.label in lexicon.NAMES
         acting = "ORG" in parsed.types and entity.label in lexicon.PLACES and acts(entity, notes)
         if entity.label not in parsed.types and not (placed and words & governed) and not acting:
             continue

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from service.core import nlp
 from service.evidence import lexicon
-from service.evidence.parsed import classifying
+from service.evidence.parsed import classifying, raised_subject
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -276,7 +276,10 @@ def _wh_noun(wh: Token) -> Token | None:
             (
                 c
                 for c in wh.head.children
-                if c.dep_ in ("attr", "nsubj") and c.i != wh.i and c.pos_ == "NOUN"
+                if c.dep_ in ("attr", "nsubj")
+                and c.i != wh.i
+                and c.pos_ == "NOUN"
+                and not raised_subject(c)
             ),
             None,
         )

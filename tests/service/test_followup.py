@@ -341,6 +341,15 @@ def test_they_as_an_active_subject_stands_for_an_earlier_subject() -> None:
     assert r.question.startswith("What were countries' senior military officials going to")
 
 
+def test_it_becomes_what_the_previous_question_asked_with_what_or_which() -> None:
+    # The parse tags "what" before a noun a pronoun, "which" a determiner: both ask for
+    # the thing the noun names, which "it" stands for next when nothing else is named.
+    for wh in ("What", "Which"):
+        history = convo(f"{wh} ferry was chosen?", "The Tern [1].")
+        r = resolve("Which shipyard is building it?", history)
+        assert r.question.startswith("Which shipyard is building the ferry?")
+
+
 def test_it_becomes_the_thing_the_previous_question_named() -> None:
     history = convo("When did the new library in Oakdale open?", "In March.")
     r = resolve("How many books does it hold?", history)

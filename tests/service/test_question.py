@@ -48,6 +48,10 @@ from service.evidence.question import analyse, has_name, name_keys, same_name
         ("Who is the US Secretary of State?", ("person",)),
         # A role word is no slot by itself: this asks what he plans.
         ("What does Captain Ola Berg plan to do next?", ()),
+        # The noun after "what are" is the subject of the clause "what" is the object of:
+        # the countries offer what is asked; "the countries involved" are asked for.
+        ("What are other countries expected to offer?", ()),
+        ("What are the countries involved in the coalition?", ("name",)),
     ],
 )
 def test_slots(question: str, slots: tuple[str, ...]) -> None:

@@ -284,6 +284,23 @@ def test_a_name_governed_by_a_preposition_is_a_place() -> None:
     assert holds_type(question, read, said)
 
 
+def test_a_name_governed_by_a_preposition_answers_which_town() -> None:
+    # "Which town" asks for a city or region, not any place: a name "via" governs is one,
+    # whatever the recogniser labels it.
+    question = parse_question("Via which town does the detour go?")
+    said = "The detour goes via Elmby."
+    read = Notes(
+        0,
+        len(said),
+        (Entity("ORG", 20, 25, "Elmby"),),
+        ("the", "detour", "go", "via", "elmby"),
+        (),
+        (),
+        (("go", "nsubj", "detour"), ("go", "via", "elmby")),
+    )
+    assert holds_type(question, read, said)
+
+
 def test_who_wants_a_person_where_the_sentence_speaks_of_people() -> None:
     question = parse_question("Who replaced Anna Berg as chair of the board?")
     said = "Anna Berg will chair her last meeting in May after 20 years with Nordby Shipping."
