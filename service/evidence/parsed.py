@@ -132,8 +132,8 @@ def _wh_and_head(tokens: list[Token]) -> tuple[Token | None, Token | None]:
 
 def raised_subject(noun: Token) -> bool:
     """Whether the noun after "what are" is the subject of a clause the wh-word is the
-    object of, as the small model may attach it: in "What are other countries expected to
-    offer?" the countries offer what is asked; they are not it ("what are the countries
+    object of, as the small model may attach it: in "What are the firms expected to
+    offer?" the firms offer what is asked; they are not it ("what are the countries
     involved" has no such clause)."""
     return any(
         c.dep_ in ("acl", "relcl") and any(g.dep_ == "xcomp" for g in c.children)
@@ -148,6 +148,12 @@ def _anchor(root: Token, head: Token | None) -> Token:
         # "When did the ferry sink?" may parse with "do" as the root: its verb is the
         # predicate.
         anchor = next((c for c in anchor.children if c.pos_ == "VERB"), anchor)
+    if anchor.lemma_ in lexicon.SEMI_MODALS:
+        # "Who has to approve it?", "What does the county need to decide?": the verb that
+        # says it must be done is a modal in all but form; the deed is the clause's verb.
+        anchor = next(
+            (c for c in anchor.children if c.dep_ == "xcomp" and c.pos_ == "VERB"), anchor
+        )
     if any(c.dep_ == "auxpass" for c in anchor.children):
         # "When is he expected to go to Washington?", "Who is set to win?": a passive verb
         # that raises its subject into a clause of its own says how likely the clause is;

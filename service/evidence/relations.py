@@ -27,7 +27,10 @@ requires of a sentence as ingest annotated it (service/evidence/annotate.py).
   about ("who won the 2024 race" of an article of 2023);
 - another doer: a question whose verb a name does ("When will Aumann step down?") against
   a sentence where every use of that verb is done by another named one ("Brandsma, who
-  announced that she would step down"; "Jones joined the club a year after Smith").
+  announced that she would step down"; "Jones joined the club a year after Smith");
+- another one: a thing the question says which one of by a name ("the Elmby quay")
+  against a sentence that names another one of that kind ("the new quay in Ashby")
+  and none of the question's names.
 """
 
 from __future__ import annotations
@@ -62,6 +65,7 @@ Conflict = Literal[
     "another kind",
     "not yet",
     "another doer",
+    "another one",
 ]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -95,7 +99,9 @@ def holds_type(parsed: ParsedQuestion, notes: Notes, sentence: str) -> bool:
         if people and "PERSON" in parsed.types and entity.label in lexicon.PERSONISH - {"PERSON"}:
             continue
         placed = parsed.types <= lexicon.PLACES and entity.label in lexicon.NAMES
-        acting = "ORG" in parsed.types and entity.label in lexicon.PLACES and acts(entity, notes)
+        acting = (
+            "ORG" in parsed.types and entity.label in lexicon.PLACES and acts(entity, notes, parsed)
+        )
         if entity.label not in parsed.types and not (placed and words & governed) and not acting:
             continue
         if words - asked - {"the"}:
@@ -350,7 +356,50 @@ def conflict(
         return "not yet"
     if _another_doer(parsed, notes):
         return "another doer"
+    if _another_one(parsed, notes):
+        return "another one"
     return None
+
+
+# How a noun takes a name that says which one it is: "the Ashby quay", "the quay in
+# Ashby".
+_PINNED_BY: Final = frozenset({"compound", "amod", "nmod"}) | lexicon.LOCATIVE
+
+
+def _another_one(parsed: ParsedQuestion, notes: Notes) -> bool:
+    """Whether the sentence speaks of another thing of a kind the question says which one
+    of by a name: "the new quay in Ashby" or "the Ashby quay" for "the Elmby quay".
+    Only where the sentence writes no word of the question's names: "the quay" alone may
+    be the asked one."""
+    asked = {w for _, text in parsed.entities for w in _WORD.findall(text.casefold())}
+    # The name written right before its noun ("the Elmby quay"): the parse alone may
+    # join a name to a word further off.
+    words = _WORD.findall(parsed.question.casefold())
+    after = {words[i + 1] for i in range(len(words) - 1) if words[i] in asked}
+    pinned = {
+        noun
+        for noun, modifier in parsed.modifiers
+        if modifier in asked and any(w.startswith(noun) for w in after)
+    }
+    lemmas = set(notes.lemmas)
+    if not pinned & lemmas or asked & lemmas:
+        return False
+    # A name a number counts is a unit ("NOK 2.3 million"), not which one.
+    units = {h for h, r, _ in notes.relations if r == "nummod"}
+    names = {
+        w
+        for e in notes.entities
+        if e.label in lexicon.NAMES
+        for w in _WORD.findall(e.text.casefold())
+    } - units
+    for noun in pinned & lemmas:
+        own = {c for h, r, c in notes.relations if h == noun and r in _PINNED_BY}
+        # "docked at the new quay in Ashby": the place beside it on the verb it hangs from.
+        verbs = {h for h, _, c in notes.relations if c == noun}
+        beside = {c for h, r, c in notes.relations if h in verbs and r in lexicon.LOCATIVE}
+        if (own | beside) & names:
+            return True
+    return False
 
 
 def _fact_dates(parsed: ParsedQuestion, notes: Notes) -> Notes:
@@ -729,13 +778,18 @@ def _not_yet(parsed: ParsedQuestion, notes: Notes) -> bool:
     return mentions > 0 and future >= mentions
 
 
-def acts(entity: Entity, notes: Notes) -> bool:
-    """Whether the entity's head word is the subject of a verb or the agent of a passive
-    one ("by Vestmar county")."""
+def acts(entity: Entity, notes: Notes, parsed: ParsedQuestion) -> bool:
+    """Whether the entity's head word does what the question asks about: the subject of
+    its verb, or the agent of that verb in the passive ("approved by Elm County")."""
+    predicate = parsed.predicate
+    if predicate is None or predicate.lemma in lexicon.AUXILIARIES:
+        return False
+    verb = predicate.lemma
     head = entity.text.split()[-1].casefold()
-    agents = {child for _, relation, child in notes.relations if relation == "agent"}
+    agents = {c for h, relation, c in notes.relations if relation == "agent" and h == verb}
     return any(
-        child == head and (relation == "nsubj" or (relation == "pobj" and parent in agents))
+        child == head
+        and ((relation == "nsubj" and parent == verb) or (relation == "pobj" and parent in agents))
         for parent, relation, child in notes.relations
     )
 

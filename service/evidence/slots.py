@@ -320,16 +320,18 @@ def _keys(entity: Entity) -> list[str]:
     return [k for k in (name_key(w) for w in NAME_WORD.findall(entity.text)) if k != "the"]
 
 
-def people(reading: Iterable[Notes], asked: Asked, labels: frozenset[str]) -> list[list[str]]:
+def people(
+    reading: Iterable[Notes], asked: Asked, labels: frozenset[str], parsed: ParsedQuestion
+) -> list[list[str]]:
     """The name keys of each person (or of each entity of `labels`) in the reading that
     the question does not name: "Sir Keir Starmer" is no new person when it names Starmer."""
     question_keys = name_keys(asked.question)
     out: list[list[str]] = []
-    # A place that does something is a body acting ("approved by the county", "France
+    # A place that does what is asked is a body acting ("approved by the county", "France
     # will host the talks"): "who" asks for it as for a company.
     acting = "ORG" in labels
     for notes, entity in _entities(reading, labels | lexicon.PLACES if acting else labels):
-        if entity.label not in labels and not acts(entity, notes):
+        if entity.label not in labels and not acts(entity, notes, parsed):
             continue
         keys = _keys(entity)
         if keys and all(not has_name(k, question_keys) for k in keys):
@@ -411,7 +413,8 @@ def holders(
     ("which person"); `capitalised`: as in `places`."""
     notes = tuple(reading)
     if slot == "person":
-        return people(notes, asked, (parsed.types & lexicon.PERSONISH) or lexicon.PERSONISH)
+        labels = (parsed.types & lexicon.PERSONISH) or lexicon.PERSONISH
+        return people(notes, asked, labels, parsed)
     if slot == "place":
         return places(notes, asked, capitalised)
     return names(notes, asked)

@@ -340,13 +340,13 @@ def support(
     )
 
 
-# The rest of a name after one of its words ("-Sørnes", " Verft"): capitalised words.
+# The rest of a name after one of its words ("-Ashby", " Works"): capitalised words.
 _NAME_REST = r"(?:[\s\-\u2013]+[A-Z][\w'\u2019]*)*"
 
 
 def _called_by_its_noun(constraint: Constraint, question: str, sentence: str, article: str) -> bool:
     """Whether the sentence speaks of a named thing by its noun alone, as news does once it
-    has named it: "the crossing" for the question's "the Hallvik–Sørnes crossing", where
+    has named it: "the crossing" for the question's "the Elmby–Ashby crossing", where
     its article writes the name before that noun too."""
     if constraint.kind != "name" or not constraint.text:
         return False

@@ -221,6 +221,15 @@ def notes(sentence: str) -> Notes:
             "Fourth-quarter revenue was 131 million euros.",
             None,
         ),
+        # A thing the question names by a place is not one another place names; "the
+        # quay" alone may be the asked one.
+        (
+            "When was the Elmby quay built?",
+            "The new quay in Ashby was built in 1985.",
+            "another one",
+        ),
+        ("When was the Elmby quay built?", "The quay was built in 1985.", None),
+        ("When was the Elmby quay built?", "The Elmby quay was built in 1985.", None),
     ],
 )
 def test_conflicts(question: str, sentence: str, expected: str | None) -> None:
@@ -242,6 +251,12 @@ def test_a_place_that_acts_answers_who() -> None:
     said = "The new fares must be approved by Elm County."
     assert holds_type(question, notes(said), said)
     said = "The new fares were announced in Elm County."
+    assert not holds_type(question, notes(said), said)
+
+
+def test_a_place_answers_who_only_where_it_does_what_is_asked() -> None:
+    question = parse_question("Who built the old ferry?")
+    said = "Elm County will replace the old ferry next year."
     assert not holds_type(question, notes(said), said)
 
 
