@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
+from service.core import nlp
 from service.evidence import lexicon
 from service.evidence.annotate import SUBJECTS, Notes, decode, notes_at
 from service.evidence.answer_type import expected_answer_type, has_answer_type
@@ -295,6 +296,32 @@ def _supported(
     return held(parsed.supported), held(parsed.modal)
 
 
+# What English adds to a verb to name who does it: "director", "winner", "founder".
+_AGENT_SUFFIX = re.compile(r"[a-z]?(?:er|or)|ist")
+
+
+def _doer_term(question: str, weights: Mapping[str, float]) -> tuple[str, str] | None:
+    """For a question of who did something, the term of its verb and the verb's base form:
+    a sentence that names the doer by a noun made of the verb ("festival director X" for
+    "who directed the festival") holds that term."""
+    parsed = parse_question(question)
+    predicate = parsed.predicate
+    if parsed.wh not in lexicon.ROLE_WH or predicate is None:
+        return None
+    verb = predicate.lemma
+    if len(verb) < 3 or verb in lexicon.AUXILIARIES:
+        return None
+    term = next((t for t in weights if t == verb or verb in nlp.base_forms(t)), None)
+    return None if term is None else (term, verb)
+
+
+def _names_doer(verb: str, sentence_terms: frozenset[str]) -> bool:
+    return any(
+        t.startswith(verb) and _AGENT_SUFFIX.fullmatch(t[len(verb) :]) is not None
+        for t in sentence_terms
+    )
+
+
 # The relations whose head is a verb: who does it and to what, and what only a verb
 # takes (an auxiliary, a negation, a particle).
 _VERB_ARGUMENTS = SUBJECTS | {"dobj", "aux", "auxpass", "neg", "prt"}
@@ -352,6 +379,7 @@ def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]
         scored = query.scored
     wanted = expected_answer_type(question)
     supported, modal = _supported(question, weights)
+    doer = _doer_term(question, weights)
     evidence = []
     for passage, s, e, sentence_terms in candidates:
         start, end = passage.start + s, passage.start + e
@@ -371,6 +399,8 @@ def score_evidence(query: QueryTerms, passages: Sequence[P]) -> list[Evidence[P]
                 held = sentence_terms | (supported & _verb_bases(own))
             if own is not None and modal - held:
                 held = held | (modal & _modal_bases(own))
+            if doer is not None and doer[0] not in held and _names_doer(doer[1], held):
+                held = held | {doer[0]}
             found = (coverage(weights, held), has_answer_type(quote, wanted, question, own))
             scored[key] = found
         lexical, typed = found

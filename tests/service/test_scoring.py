@@ -164,6 +164,22 @@ def test_a_verb_a_modal_carries_is_found_where_a_modal_carries_it() -> None:
     assert found["Her old ferry was captained by Per Holm."] == 0.0
 
 
+def test_who_did_it_is_found_in_the_noun_that_names_the_doer() -> None:
+    # "director" names who directs, "winner" who won; "directive" names no doer.
+    text = (
+        "Festival director Ann Lie opened the gates. The council issued a directive on "
+        "noise. The winner of the race was Bo Ek."
+    )
+    found = _lexical("Who directed the festival?", text)
+    assert found["Festival director Ann Lie opened the gates."] == pytest.approx(1.0)
+    assert found["The council issued a directive on noise."] == 0.0
+    won = _lexical("Who won the race?", text)
+    assert won["The winner of the race was Bo Ek."] == pytest.approx(1.0)
+    # Only a question of who did it: "when was it directed" asks no doer.
+    when = _lexical("When was the festival directed?", text)
+    assert when["Festival director Ann Lie opened the gates."] < 1.0
+
+
 def test_a_verb_joined_to_another_is_found_in_any_of_its_forms() -> None:
     # "called" shares the subject of "said", so it has no subject of its own in the parse.
     text = (
