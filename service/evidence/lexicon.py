@@ -154,10 +154,6 @@ LOCATIVE: Final = frozenset(
     }
 )  # fmt: skip
 
-# Verbs that take a "to" clause as a modal takes a verb ("has to approve", "needs to
-# decide", "ought to pay"): the clause's verb is what is done.
-SEMI_MODALS: Final = frozenset({"have", "need", "ought"})
-
 # Wh-words whose question names a role ("who is the chair"): the answer holds that role.
 ROLE_WH: Final = frozenset({"who", "whom"})
 # Auxiliaries: as a question's main verb they say nothing an answer must be linked to.

@@ -148,12 +148,6 @@ def _anchor(root: Token, head: Token | None) -> Token:
         # "When did the ferry sink?" may parse with "do" as the root: its verb is the
         # predicate.
         anchor = next((c for c in anchor.children if c.pos_ == "VERB"), anchor)
-    if anchor.lemma_ in lexicon.SEMI_MODALS:
-        # "Who has to approve it?", "What does the county need to decide?": the verb that
-        # says it must be done is a modal in all but form; the deed is the clause's verb.
-        anchor = next(
-            (c for c in anchor.children if c.dep_ == "xcomp" and c.pos_ == "VERB"), anchor
-        )
     if any(c.dep_ == "auxpass" for c in anchor.children):
         # "When is he expected to go to Washington?", "Who is set to win?": a passive verb
         # that raises its subject into a clause of its own says how likely the clause is;

@@ -96,21 +96,6 @@ def test_the_verbs_do_supports(question: str, supported: set[str]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("question", "predicate"),
-    [
-        ("Who has to approve the increase?", "approve"),
-        ("What does the county need to decide?", "decide"),
-        ("Who has the report?", "have"),
-    ],
-)
-def test_a_verb_that_takes_a_to_clause_as_a_modal_gives_it_the_predicate(
-    question: str, predicate: str
-) -> None:
-    found = parse_question(question).predicate
-    assert found is not None and found.lemma == predicate
-
-
-@pytest.mark.parametrize(
     ("question", "modal"),
     [
         ("Who will captain the new ferry?", {"captain"}),
