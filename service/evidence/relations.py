@@ -366,21 +366,29 @@ def conflict(
 _PINNED_BY: Final = frozenset({"compound", "amod", "nmod"}) | lexicon.LOCATIVE
 
 
+@lru_cache(maxsize=1024)
+def _pinned(parsed: ParsedQuestion) -> tuple[frozenset[str], frozenset[str]]:
+    """The words of the question's names, and the nouns a name of it says which one of,
+    read once per question rather than per candidate sentence."""
+    asked = frozenset(w for _, text in parsed.entities for w in _WORD.findall(text.casefold()))
+    # The name written right before its noun ("the Elmby quay"): the parse alone may
+    # join a name to a word further off.
+    words = _WORD.findall(parsed.question.casefold())
+    after = {words[i + 1] for i in range(len(words) - 1) if words[i] in asked}
+    pinned = frozenset(
+        noun
+        for noun, modifier in parsed.modifiers
+        if modifier in asked and any(w.startswith(noun) for w in after)
+    )
+    return asked, pinned
+
+
 def _another_one(parsed: ParsedQuestion, notes: Notes) -> bool:
     """Whether the sentence speaks of another thing of a kind the question says which one
     of by a name: "the new quay in Ashby" or "the Ashby quay" for "the Elmby quay".
     Only where the sentence writes no word of the question's names: "the quay" alone may
     be the asked one."""
-    asked = {w for _, text in parsed.entities for w in _WORD.findall(text.casefold())}
-    # The name written right before its noun ("the Elmby quay"): the parse alone may
-    # join a name to a word further off.
-    words = _WORD.findall(parsed.question.casefold())
-    after = {words[i + 1] for i in range(len(words) - 1) if words[i] in asked}
-    pinned = {
-        noun
-        for noun, modifier in parsed.modifiers
-        if modifier in asked and any(w.startswith(noun) for w in after)
-    }
+    asked, pinned = _pinned(parsed)
     lemmas = set(notes.lemmas)
     if not pinned & lemmas or asked & lemmas:
         return False

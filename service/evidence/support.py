@@ -350,15 +350,24 @@ def _called_by_its_noun(constraint: Constraint, question: str, sentence: str, ar
     its article writes the name before that noun too."""
     if constraint.kind != "name" or not constraint.text:
         return False
-    name = re.escape(constraint.text)
-    found = re.search(rf"(?i:{name}){_NAME_REST}[\s\-\u2013]+([a-z]+)\b", question)
-    if found is None or found.group(1) in STOP_WORDS:
+    noun = _noun_after(constraint.text, question)
+    if noun is None:
         return False
-    noun = found.group(1)
+    name = re.escape(constraint.text)
     return (
         re.search(rf"\bthe\s+{noun}\b", sentence, re.IGNORECASE) is not None
         and re.search(rf"(?i:{name}){_NAME_REST}[\s\-\u2013]+{noun}\b", article) is not None
     )
+
+
+@lru_cache(maxsize=1024)
+def _noun_after(name: str, question: str) -> str | None:
+    """The noun the question writes right after a name ("crossing" in "the Elmby–Ashby
+    crossing"), once per question rather than per candidate sentence."""
+    found = re.search(rf"(?i:{re.escape(name)}){_NAME_REST}[\s\-\u2013]+([a-z]+)\b", question)
+    if found is None or found.group(1) in STOP_WORDS:
+        return None
+    return found.group(1)
 
 
 def _dated_in(constraint: Constraint, asked: Asked, found: Reading) -> bool:
