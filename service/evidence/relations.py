@@ -118,6 +118,8 @@ _TITLES: Final = frozenset({"compound", "appos"})
 # gives the role ("Berg is the chair", "Berg will serve as chair"); a verb two
 # ("Anna Berg won", "won by Anna Berg") or three ("was expected to travel ... in November").
 LINK_HOPS: Final[dict[str, int]] = {"role": 2, "verb": 3}
+# A clause that modifies a noun: "the ship, built in 1998", "Berg, who joined in 1992".
+_NOUN_CLAUSES: Final = frozenset({"acl", "relcl"})
 # How a verb takes the role it gives someone: "serve as chair", "elected chair".
 _GIVES_ROLE: Final = frozenset({"as", "oprd"})
 
@@ -181,7 +183,17 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
     if kind == "verb" and _another_object(parsed, forms, candidates, notes.relations):
         return kind, "unlinked"  # "the Greens won 10" is not who won the election
     edges: dict[str, set[str]] = {}
-    for head, _, child in notes.relations:
+    # Nouns the question's verb modifies as a clause: reached, not passed through.
+    ends: set[str] = set()
+    for head, relation, child in notes.relations:
+        if verb and relation in _NOUN_CLAUSES:
+            # "MF Elm, built in 1998, will stay on the Ashby crossing": the ship is what
+            # was built, but where it stays is not where it was built; and "Berg, who
+            # joined in 1992, won" does not date the win.
+            if child in forms:
+                edges.setdefault(child, set()).add(head)
+                ends.add(head)
+            continue
         edges.setdefault(head, set()).add(child)
         edges.setdefault(child, set()).add(head)
     reached = set(forms)
@@ -195,7 +207,7 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
         else frozenset()
     )
     for _ in range(LINK_HOPS[kind]):
-        frontier = {n for f in frontier for n in edges.get(f, ())} - reached
+        frontier = {n for f in frontier - ends for n in edges.get(f, ())} - reached
         reached |= frontier
         if kind == "role":
             frontier &= giving

@@ -624,6 +624,34 @@ def test_a_verb_answer_is_linked_through_the_clause() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # The verb's clause modifies a noun: the noun is what was built, but where it
+        # stays is not where it was built, and when Berg joined does not date her win.
+        ("Where was the ferry built?", "The ferry, built in 1998, will stay in Elmby.", "unlinked"),
+        ("Where was the ferry built?", "The ferry was built in 1998 at a yard in Elmby.", "linked"),
+        (
+            "When did Anna Berg win the title?",
+            "Anna Berg, who joined in 1992, won the title.",
+            "unlinked",
+        ),
+        (
+            "When did Anna Berg join the club?",
+            "Anna Berg, who joined the club in 1992, won.",
+            "linked",
+        ),
+        # The noun the verb's clause modifies is its argument.
+        ("Who won the race?", "The race, which was won by Anna Berg, ended in Elmby.", "linked"),
+        ("Who won the race?", "Anna Berg, who won the race, thanked the team.", "linked"),
+    ],
+)
+def test_a_clause_that_modifies_a_noun_links_only_that_noun(
+    question: str, sentence: str, expected: str
+) -> None:
+    assert linked(parse_question(question), notes(sentence), sentence) == ("verb", expected)
+
+
+@pytest.mark.parametrize(
     ("sentence", "expected"),
     [
         # A phrasal verb is another verb: "took the bus" is not "took over".
