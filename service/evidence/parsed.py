@@ -102,6 +102,8 @@ def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
         if found is not None:
             return found
         return lexicon.NAMES if word != "what" else frozenset()
+    if who_is_a_name(wh):
+        return frozenset()  # a description answers it, not a name
     return lexicon.WH_TYPES.get(word, frozenset())
 
 
@@ -128,6 +130,15 @@ def _wh_and_head(tokens: list[Token]) -> tuple[Token | None, Token | None]:
         )
         return wh, attr
     return wh, None
+
+
+def who_is_a_name(wh: Token) -> bool:
+    """ "Who is Astrid Nyhus?" asks what a named person is (a role, a description), not for
+    another name."""
+    if wh.lower_ not in ("who", "whom", "whose") or wh.head.lemma_ != "be":
+        return False
+    named = [c for c in wh.head.children if c.dep_ in ("attr", "nsubj") and c.i != wh.i]
+    return bool(named) and all(c.ent_type_ == "PERSON" for c in named)
 
 
 def raised_subject(noun: Token) -> bool:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Literal
 
 from service.core import nlp
 from service.evidence import lexicon
-from service.evidence.parsed import classifying, raised_subject
+from service.evidence.parsed import classifying, raised_subject, who_is_a_name
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -216,7 +216,7 @@ def _slot(wh: Token) -> Slot | None:
     if word == "where":
         return "place"
     if word in ("who", "whom", "whose") and wh.tag_ != "WDT":
-        return None if _who_is_a_name(wh) else "person"
+        return None if who_is_a_name(wh) else "person"
     if word not in ("what", "which"):
         return None
     if word == "what" and _named_as(wh):
@@ -314,14 +314,6 @@ def _category_slot(noun: Token) -> Slot | None:
     if types <= lexicon.QUANTITIES:
         return "count" if types == frozenset({"CARDINAL"}) else "amount"
     return "name"
-
-
-def _who_is_a_name(wh: Token) -> bool:
-    """ "Who is Astrid Nyhus?" asks what a named person is, not for another name."""
-    if wh.head.lemma_ != "be":
-        return False
-    named = [c for c in wh.head.children if c.dep_ in ("attr", "nsubj") and c.i != wh.i]
-    return bool(named) and all(c.ent_type_ == "PERSON" for c in named)
 
 
 def _reporting_verb(wh: Token) -> Token | None:

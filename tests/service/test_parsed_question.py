@@ -20,6 +20,9 @@ from service.evidence.parsed import parse_question
         ("Which company built the ship?", frozenset({"ORG"})),
         ("What year did the bridge open?", frozenset({"DATE"})),
         ("What did the mayor say about the bridge?", frozenset()),
+        # What a named person is: a role or a description answers, not another name.
+        ("Who is Ida Lindqvist?", frozenset()),
+        ("Who is the mayor of Elmby?", lexicon.PERSONISH),
     ],
 )
 def test_the_asked_type_comes_from_the_wh_word_and_its_noun(

@@ -245,6 +245,18 @@ def test_the_answer_must_name_something_of_the_asked_type_the_question_does_not(
     assert not holds_type(question, notes(said), said)
 
 
+def test_who_a_named_person_is_is_answered_by_a_sentence_naming_no_one_else() -> None:
+    # "Who is Ida Lindqvist?" asks for a role or a description: the sentence that gives
+    # hers holds the answer though it names no other person.
+    question = parse_question("Who is Ida Lindqvist?")
+    said = "Other figures, including his own finance chief, Ida Lindqvist, have backed it."
+    assert holds_type(question, notes(said), said)
+    query = QueryTerms("Who is Ida Lindqvist?")
+    hits = [_hit(said)]
+    answers = rank_answers(query, score_evidence(query, hits), hits)
+    assert answers.candidates[0].support.slot
+
+
 def test_a_place_that_acts_answers_who() -> None:
     # A county, a country: a body when it approves or hosts; not where something is done.
     question = parse_question("Who must approve the new fares?")
