@@ -746,6 +746,8 @@ class _Resolver:
             singular = token.lower_ in {"it", "its"} and token.dep_ != "expl"
             if token.pos_ != "PRON" or not (singular or token.lower_ in {"they", "them", "their"}):
                 continue
+            if _bound(token):
+                continue
             phrase = self._singular_antecedent() if singular else self._plural_antecedent(token)
             if phrase is None:
                 continue
@@ -1178,6 +1180,38 @@ def _definite_chunks(text: str, tags: frozenset[str]) -> Iterator[Span]:
 
 def _subject(token: Token) -> bool:
     return token.dep_ in {"nsubj", "nsubjpass"}
+
+
+def _bound(pronoun: Token) -> bool:
+    """Whether a third-person pronoun stands for a noun phrase of its own question, said
+    before it: the first of a coordination its noun is in ("How did Ukraine and its allies
+    respond?"), or, for a possessive or a subject, the subject of a clause it is in ("Why
+    did the company cut its forecast?", "What did the ministers say they would do?"); an
+    object is not its own clause's subject ("Which shipyard is building it?"). "It" is not
+    a person."""
+    plural = pronoun.lower_ in {"they", "them", "their"}
+
+    def agrees(noun: Token) -> bool:
+        return (
+            noun.i < pronoun.i
+            and noun.pos_ in ("NOUN", "PROPN")
+            and (noun.tag_ in _PLURAL_TAGS) == plural
+            and (plural or noun.ent_type_ != "PERSON")
+        )
+
+    possessive = pronoun.dep_ == "poss"
+    if possessive and pronoun.head.dep_ == "conj" and agrees(pronoun.head.head):
+        return True
+    if not (possessive or _subject(pronoun)):
+        return False  # "Which shipyard is building it?": an object is not its clause's subject
+    t = pronoun
+    while t.head.i != t.i:
+        t = t.head
+        if t.pos_ in ("VERB", "AUX") and any(
+            _subject(c) and c.i != pronoun.i and agrees(c) for c in t.children
+        ):
+            return True
+    return False
 
 
 def _possessive_her(text: str, end: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import cast
 
 import anyio
@@ -18,12 +19,6 @@ from service.errors import UpstreamError, UpstreamTimeout
 from service.evidence.scoring import QueryTerms
 from service.evidence.support import Answers
 from service.retrieval.retriever import Retrieval, Retriever, SearchFilters
-
-# In a follow-up, how much a word carried over from earlier turns counts when sentences
-# are matched, against the question's own words: the sentence that answers "Which
-# ministers joined him on that call?" holds "ministers", not necessarily "call". Chosen
-# on the dev conversations (docs/followups.md).
-CARRIED_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)
@@ -40,16 +35,6 @@ class AskResult:
     timings: Timings
     # What was searched: the question (resolved against the history), spelling repaired.
     query: str
-
-
-def answer_terms(query: QueryTerms, resolution: Resolution) -> QueryTerms:
-    """What the extractive answerer matches: the searched terms, with those carried over
-    from earlier turns weighing less than the question's own."""
-    carried = resolution.carried_terms
-    if not carried or query.weights is None:
-        return query.asking(resolution.asked)
-    weights = {t: w * CARRIED_WEIGHT if t in carried else w for t, w in query.weights.items()}
-    return QueryTerms(query.text, weights, asked=resolution.asked)
 
 
 class AskService:
@@ -84,9 +69,20 @@ class AskService:
         await self._resolver.aclose()
 
     async def retrieve(
-        self, query: str, top_k: int, filters: SearchFilters | None = None
+        self,
+        query: str,
+        top_k: int,
+        filters: SearchFilters | None = None,
+        resolution: Resolution | None = None,
     ) -> Retrieval:
-        retrieval = await anyio.to_thread.run_sync(self._retriever.retrieve, query, top_k, filters)
+        """The passages for `query`; for a follow-up (`resolution`), re-ranked by the
+        question's own words before those the earlier turns supplied, as it is answered."""
+        retrieve = partial(
+            self._retriever.retrieve,
+            asked=resolution.asked if resolution else None,
+            carried=resolution.carried_terms if resolution else frozenset(),
+        )
+        retrieval = await anyio.to_thread.run_sync(retrieve, query, top_k, filters)
         metrics.observe_stage("embed", retrieval.embed_ms / 1000)
         metrics.observe_stage("retrieve", retrieval.retrieve_ms / 1000)
         return retrieval
@@ -102,10 +98,10 @@ class AskService:
         """Provisional tokens, then one `AskResult` (the final, post-processed answer)."""
         started = time.perf_counter()
         resolution = await self._resolver.resolve(question, history)
-        retrieval = await self.retrieve(resolution.question, top_k, filters)
+        retrieval = await self.retrieve(resolution.question, top_k, filters, resolution)
         generate_start = time.perf_counter()
         answer: Answer | None = None
-        async for item in self._answer(question, retrieval, history, resolution):
+        async for item in self._answer(question, retrieval, history):
             if isinstance(item, Answer):
                 answer = item
             else:
@@ -143,14 +139,15 @@ class AskService:
         question: str,
         retrieval: Retrieval,
         history: Sequence[Message],
-        resolution: Resolution,
     ) -> AsyncIterator[Token | Answer]:
         """The extractive answerer matches sentences against what was searched (spelling
         repaired, a follow-up resolved); the LLM reads the question and the history."""
         hits = retrieval.hits
-        query = answer_terms(retrieval.query, resolution)
+        # What was re-ranked by: the searched terms, for a follow-up with those carried
+        # over from earlier turns weighing less than the question's own.
+        query = retrieval.query
         ranked = None
-        if retrieval.answers is not None and query == retrieval.query:
+        if retrieval.answers is not None:
             # Re-ranking read the candidate answers of these hits for this query.
             # A hit is an answer passage; `Answers` is invariant in its passage type.
             ranked = cast("Answers[AnswerPassage]", retrieval.answers)

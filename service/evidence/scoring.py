@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
@@ -68,6 +69,13 @@ class Passage(Protocol):
 P = TypeVar("P", bound=Passage)
 
 
+# In a follow-up, how much a word carried over from earlier turns counts when sentences
+# are matched, against the question's own words: the sentence that answers "Which
+# ministers joined him on that call?" holds "ministers", not necessarily "call". Chosen
+# on the dev conversations (docs/followups.md).
+CARRIED_WEIGHT = 0.25
+
+
 @dataclass(frozen=True)
 class QueryTerms:
     """What is matched against sentences: the text and, when known, the corpus-wide idf
@@ -87,6 +95,14 @@ class QueryTerms:
     scored: dict[tuple[str, int, int], tuple[float, bool]] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
+
+    def following(self, asked: str | None, carried: AbstractSet[str]) -> QueryTerms:
+        """The terms of a follow-up: `asked` the question alone, and the terms only the
+        earlier turns supplied (`carried`) weighing `CARRIED_WEIGHT` of their own."""
+        if not carried or self.weights is None:
+            return self.asking(asked)
+        weights = {t: w * CARRIED_WEIGHT if t in carried else w for t, w in self.weights.items()}
+        return QueryTerms(self.text, weights, asked)
 
     def asking(self, asked: str | None) -> QueryTerms:
         """The same search with `asked` as the question alone; it shares the sentences

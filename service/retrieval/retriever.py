@@ -110,7 +110,19 @@ class Retriever:
         if self._lexical is not None:
             self._lexical.current()
 
-    def retrieve(self, query: str, top_k: int, filters: SearchFilters | None = None) -> Retrieval:
+    def retrieve(
+        self,
+        query: str,
+        top_k: int,
+        filters: SearchFilters | None = None,
+        *,
+        asked: str | None = None,
+        carried: AbstractSet[str] = frozenset(),
+    ) -> Retrieval:
+        """The best `top_k` passages for `query`. A follow-up's `query` carries words of
+        the earlier turns: they are searched with, but the passages are re-ranked by
+        `asked` (the question alone) with the `carried` terms weighing less, as the
+        answer is chosen."""
         filters = filters or SearchFilters()
         t0 = time.perf_counter()
         index = self._index.current()
@@ -120,6 +132,8 @@ class Retriever:
         vector = self._embedder.embed([query])[0].tolist()
         t1 = time.perf_counter()
         terms = lexical.stats.query(query) if lexical is not None else QueryTerms(query)
+        if asked is not None:
+            terms = terms.following(asked, carried)
         hits: list[Hit] = []
         answers = None
         if index.is_open:

@@ -603,3 +603,30 @@ def test_a_definite_noun_gains_no_time_it_already_says() -> None:
     )
     r = resolve("Why was the 2025 festival cut short?", history)
     assert r.question.startswith("Why was the 2025 festival cut short?")
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "follow_up"),
+    [
+        # The pronoun's own question names what it stands for, before it.
+        (
+            "What did the Elm County council consider relaxing?",
+            "Rules on fishing [1].",
+            "How did Ashby and its neighbours respond?",
+        ),
+        (
+            "Which talks did the firm hold?",
+            "Talks with Acme [1].",
+            "Why did the firm cut its forecast?",
+        ),
+        (
+            "What did the ministers discuss?",
+            "Troops [1].",
+            "What did the ministers say they would do?",
+        ),
+    ],
+)
+def test_a_pronoun_its_own_question_names_before_it_is_left_as_it_is(
+    question: str, answer: str, follow_up: str
+) -> None:
+    assert resolve(follow_up, convo(question, answer)).question.startswith(follow_up)

@@ -30,8 +30,6 @@ from service.answer.extractive import ExtractiveAnswerer
 from service.answer.llm import PromptEvidence, prompt_evidence
 from service.answer.postprocess import MalformedOutput, Unverified, finalize
 from service.app import create_app
-from service.ask.followup import Resolution
-from service.ask.service import answer_terms
 from service.core import metrics
 from service.settings import AnswerSettings, LLMSettings, Settings
 from tests.service.conftest import check_invariants
@@ -118,7 +116,7 @@ def evidence_for(app: FastAPI, settings: Settings, question: str = QUESTION) -> 
     retrieval = services.retriever.retrieve(question, TOP_K)
     assert len(retrieval.hits) == TOP_K
     context = services.retriever.with_neighbours(retrieval.hits, settings.llm.neighbours)
-    query = answer_terms(retrieval.query, Resolution.unchanged(question))
+    query = retrieval.query
     answers = rank(query, retrieval.hits)
     shown = prompt_evidence(
         answers, context, settings.llm.context_tokens, settings.answer.min_score

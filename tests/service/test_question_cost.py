@@ -14,6 +14,7 @@ import pytest
 
 import service.evidence.scoring as scoring
 from devtools.procs import free_port
+from service.answer.base import Message
 from service.app import build_services
 from service.core.store import ArticleIndex, Chunk, ChunkMatch
 from service.evidence.scoring import QueryTerms, score_evidence
@@ -241,3 +242,18 @@ def test_the_select_mode_and_its_fallback_read_that_ranking_too(
     anyio.run(services.ask.aclose)
     assert result.answer.fallback and "Healey" in result.answer.text
     assert rankings == [question]
+
+
+def test_a_follow_up_is_re_ranked_as_it_is_answered(indexed: Settings, rankings: list[str]) -> None:
+    # The resolved follow-up carries words of the earlier turn in brackets: they are
+    # searched with, but re-ranking weighs them as the answerer does (less than the
+    # question's own), so the candidates it ranked are the answer's, ranked once.
+    services = build_services(indexed)
+    history = [
+        Message("user", "Which officials will travel to Kyiv?"),
+        Message("assistant", "Senior military officials from the UK, France and Germany [1]."),
+    ]
+    question = "What will they devise there?"
+    result = anyio.run(lambda: services.ask.ask(question, top_k=8, history=history))
+    assert len(rankings) == 1 and rankings[0] == result.query != question
+    assert "security plan" in result.answer.text
