@@ -672,10 +672,17 @@ class _Resolver:
         named = lexicon.PERSONISH | lexicon.PLACES
         for n, frame in enumerate(reversed(self.frames)):
             asked: str | None = None
+            attribute = _asked_attribute(_own(frame.text))
             for c in _definite_chunks(_own(frame.text), _SINGULAR_TAGS):
-                if c.root.ent_type_ in named:
+                if c.root.ent_type_ in named or _inside_name(c):
                     continue
                 wh = [t for t in c if t.tag_ in _WH_TAGS]
+                if c.root.i == attribute and not wh:
+                    # "What is the budget of the Elmby project?" asks the budget, as
+                    # "which budget" would: "it" next is the project.
+                    if n == 0 and asked is None:
+                        asked = c.text
+                    continue
                 if not wh:
                     return c.text
                 after = c[wh[-1].i + 1 - c.start :]
@@ -1013,7 +1020,28 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
     if counted and content and not re.match(r"(?i)\s*how\b", fragment):
         noun = " ".join(content)
         return base[: counted.start(2)] + noun + base[counted.end(2) :]
-    return fragment
+    return _other_attribute(fragment, base) or fragment
+
+
+def _other_attribute(fragment: str, base: str) -> str | None:
+    """`base` (the previous question) asking the same of another thing that `fragment`, a
+    noun phrase alone, names: "And its net profit?" after "What was Elm Ltd's revenue in
+    2023?" is "What was Elm Ltd's net profit in 2023?". The noun "what" asked about is
+    replaced with its modifiers, not its owner, which "its" stands for."""
+    doc = _doc(fragment)
+    chunks = list(doc.noun_chunks)
+    words = [t for t in doc if not t.is_punct]
+    if len(chunks) != 1 or chunks[0].root.pos_ != "NOUN" or len(chunks[0]) < len(words):
+        return None
+    phrase = " ".join(t.text for t in chunks[0] if t.dep_ not in ("det", "poss"))
+    at = _asked_attribute(base)
+    if at is None or not phrase:
+        return None
+    asked = _doc(base)[at]
+    modifiers = [c for c in asked.lefts if c.dep_ in ("amod", "compound", "nmod")]
+    start = (modifiers[0] if modifiers else asked).idx
+    end = asked.idx + len(asked.text)
+    return base[:start] + phrase + base[end:]
 
 
 def _object_after_verb(doc: Doc) -> str | None:
@@ -1176,10 +1204,40 @@ def _definite_chunks(text: str, tags: frozenset[str]) -> Iterator[Span]:
         wh_determined = c[0].tag_ in _WH_TAGS and c[0].dep_ == "det"
         if c[0].pos_ == "DET" or wh_determined or any(t.dep_ == "poss" for t in c):
             yield c
+            continue
+        # "How much did the new quay in Elmby cost?": where the small model tags the verb
+        # a noun, the phrase it makes runs from the wh-word; the definite one starts at
+        # its determiner.
+        det = next((t for t in c if t.pos_ == "DET" and t.i > c.start), None)
+        if det is not None and not any(t.pos_ in ("NOUN", "PROPN") for t in c[: det.i - c.start]):
+            yield c[det.i - c.start :]
 
 
 def _subject(token: Token) -> bool:
     return token.dep_ in {"nsubj", "nsubjpass"}
+
+
+def _asked_attribute(question: str) -> int | None:
+    """The position of the noun "what is" asks about ("What is the budget of ...?"),
+    if the question is one."""
+    parsed = parse_question(question)
+    if parsed.wh != "what" or parsed.head is None:
+        return None
+    return next(
+        (
+            t.i
+            for t in _doc(question)
+            if t.pos_ == "NOUN" and t.lemma_.casefold() == parsed.head and t.head.lemma_ == "be"
+        ),
+        None,
+    )
+
+
+def _inside_name(chunk: Span) -> bool:
+    """Whether the noun phrase ends a proper name that runs on through a preposition:
+    "the Show" of "Boat of the Show", not a thing of its own."""
+    prep = chunk.root.head
+    return chunk.root.dep_ == "pobj" and prep.dep_ == "prep" and prep.head.pos_ == "PROPN"
 
 
 def _bound(pronoun: Token) -> bool:

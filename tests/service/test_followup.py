@@ -630,3 +630,67 @@ def test_a_pronoun_its_own_question_names_before_it_is_left_as_it_is(
     question: str, answer: str, follow_up: str
 ) -> None:
     assert resolve(follow_up, convo(question, answer)).question.startswith(follow_up)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "fragment", "expected"),
+    [
+        # A noun phrase alone asks the previous question of another thing: its owner and
+        # its year stay.
+        (
+            "What was Elm Ltd's revenue in 2023?",
+            "412 million euros [1].",
+            "And its net profit?",
+            "What was Elm Ltd's net profit in 2023?",
+        ),
+        (
+            "What is the population of Elmby?",
+            "About 4,000 [1].",
+            "And its area?",
+            "What is the area of Elmby?",
+        ),
+        (
+            "What was the final cost of the new quay?",
+            "18 million [1].",
+            "And the budget?",
+            "What was the budget of the new quay?",
+        ),
+    ],
+)
+def test_a_noun_phrase_alone_asks_the_same_of_another_thing(
+    question: str, answer: str, fragment: str, expected: str
+) -> None:
+    assert resolve(fragment, convo(question, answer)).question.startswith(expected)
+
+
+def test_it_is_not_the_end_of_a_name_that_runs_on_through_of() -> None:
+    # "the Year" of "Car of the Year" is part of the award's name, not a thing "it" can
+    # stand for: what the question asked about with "which" is meant.
+    history = convo("Which car won Car of the Year in 2024?", "The Ashby Four [1].")
+    assert resolve("Who built it?", history).question.startswith("Who built the car?")
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "follow_up", "expected"),
+    [
+        # "What is the X of Y?" asks X, as "which X" would: "it" next is Y.
+        (
+            "What is the budget of the Elmby terminal project?",
+            "18 million [1].",
+            "Who is paying for it?",
+            "Who is paying for the Elmby terminal project?",
+        ),
+        # The small model tags "cost" a noun here, so "How much did the new quay" is one
+        # phrase: the definite one in it starts at its determiner.
+        (
+            "How much did the new quay in Elmby cost?",
+            "18 million [1].",
+            "Who opened it?",
+            "Who opened the new quay?",
+        ),
+    ],
+)
+def test_it_is_the_thing_the_question_before_asked_about_not_its_attribute(
+    question: str, answer: str, follow_up: str, expected: str
+) -> None:
+    assert resolve(follow_up, convo(question, answer)).question.startswith(expected)
