@@ -995,6 +995,12 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
         return fragment
     if len(words) == 1 and lowered[0] in _WH and base_words[0].casefold() in _WH:
         doc = _doc(base)
+        stranded = _stranded(doc)
+        if stranded is not None:
+            # "Who will it be handed to?", then "And when?": the preposition was the old
+            # wh-word's, not the new one's.
+            base = base[: stranded.idx].rstrip() + base[stranded.idx + len(stranded) :]
+            doc = _doc(base)
         moved = _object_after_verb(doc)
         if moved is not None:
             return words[0].capitalize() + moved
@@ -1021,6 +1027,17 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
         noun = " ".join(content)
         return base[: counted.start(2)] + noun + base[counted.end(2) :]
     return _other_attribute(fragment, base) or fragment
+
+
+def _stranded(doc: Doc) -> Token | None:
+    """A preposition left at the end of a question, without its object: "to" of "Who
+    will it be handed to?"."""
+    words = [t for t in doc if not t.is_punct]
+    last = words[-1] if words else None
+    # The parse may hang the fronted wh-word from it: its object, if any, comes before it.
+    if last is not None and last.tag_ == "IN" and all(c.i < last.i for c in last.children):
+        return last
+    return None
 
 
 def _other_attribute(fragment: str, base: str) -> str | None:

@@ -111,6 +111,18 @@ class Notes(NamedTuple):
     relations: tuple[tuple[str, str, str], ...]
 
 
+def _shifted(ent: Span) -> Span:
+    """A time with the word before it that shifts it from the article's date, where the
+    recogniser left that word out: in "This year's winner" it labels only "year"."""
+    if ent.start == 0:
+        return ent
+    before = ent.doc[ent.start - 1]
+    inside = ent.start <= before.head.i < ent.end
+    if before.lower_ in lexicon.RELATIVE_SHIFTS and inside:
+        return ent.doc[ent.start - 1 : ent.end]
+    return ent
+
+
 def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
     """`doc` is one sentence at `offset` in its chunk."""
     entities = tuple(Entity(e.label_, e.start_char, e.end_char, e.text) for e in doc.ents)
@@ -118,9 +130,10 @@ def annotate_doc(doc: Doc, published: date | None, offset: int = 0) -> Notes:
     numbers: list[Quantity] = []
     for ent in doc.ents:
         if ent.label_ in lexicon.TIMES:
-            found = date_range(ent.text, published, ahead=_in_future(ent), past=_in_past(ent))
+            span = _shifted(ent)
+            found = date_range(span.text, published, ahead=_in_future(ent), past=_in_past(ent))
             if found is not None:
-                dates.append(DateRange(*found, ent.start_char, ent.end_char))
+                dates.append(DateRange(*found, span.start_char, span.end_char))
         elif ent.label_ in lexicon.QUANTITIES:
             quantity = _quantity(ent)
             if quantity is not None:

@@ -29,6 +29,8 @@ def measured_noun(parsed: ParsedQuestion) -> str | None:
     turnout", "what operating subsidy did it approve"), as a lemma."""
     if parsed.wh != "what" or parsed.types or parsed.head is None:
         return None
+    if parsed.wh_prep is not None:
+        return None  # "What school does she teach at?" asks which one, not how much
     predicate = parsed.predicate
     if (
         predicate is not None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from service.core import nlp
 from service.evidence import lexicon, ordinals
@@ -60,6 +60,9 @@ class ParsedQuestion:
     # What narrows the role asked about to one role ("defence" in "who is the defence
     # secretary"), as lemmas: not a name (a constraint of its own), nor when it is held.
     qualifiers: frozenset[str] = frozenset()
+    # The places or peoples whose role the question asks the holder of: "Ukraine's defence
+    # minister", "the president of France", "the French president" (lemmas).
+    owners: frozenset[str] = frozenset()
     # Its predicate is in the past tense ("how many did it carry", "who won").
     past: bool = False
     # (noun, number) of each noun an ordinal numbers ("the eighteenth festival", "the
@@ -303,6 +306,7 @@ def parse_question(question: str) -> ParsedQuestion:
         present=present,
         definite=_definite(tokens),
         qualifiers=_qualifiers(head),
+        owners=owners(head),
         past=root is not None and anchor is not None and _past(root, anchor),
         kinds=_kinds(anchor) if anchor is not None else frozenset(),
         supported=frozenset(
@@ -334,9 +338,39 @@ def _ahead(root: Token, anchor: Token) -> bool:
 
 
 def _wh_prep(tokens: list[Token], wh: Token | None) -> str | None:
-    if wh is None or wh.i != 1 or tokens[0].tag_ != "IN":
+    """The preposition that governs the wh-phrase: before it ("At what school ...?", "By
+    how much ...?") or stranded at the end ("What school does she teach at?")."""
+    if wh is None:
         return None
-    return tokens[0].lemma_.casefold()
+    if wh.i == 1 and tokens[0].tag_ == "IN":
+        return tokens[0].lemma_.casefold()
+    words = [t for t in tokens if not t.is_punct]
+    last = words[-1] if words else None
+    # The parse may hang the wh-word from it: its object, if any, comes before it.
+    stranded = last is not None and all(c.i < last.i for c in last.children)
+    if last is not None and last.tag_ == "IN" and last.i > wh.i and stranded:
+        return last.lemma_.casefold()
+    return None
+
+
+# Entity labels of the places and peoples a role can belong to.
+OWNING: Final = lexicon.PLACES | {"NORP"}
+
+
+def owners(noun: Token | None) -> frozenset[str]:
+    """The words of the places or peoples `noun` belongs to in the parse: a possessor
+    ("Ukraine's minister"), an adjective of nationality ("the French minister") or the
+    object of its "of" ("the president of France")."""
+    if noun is None:
+        return frozenset()
+    found: list[Token] = []
+    for child in noun.children:
+        if child.dep_ in ("poss", "amod", "compound") and child.ent_type_ in OWNING:
+            found.append(child)
+        elif child.dep_ == "prep" and child.lower_ == "of":
+            found += [g for g in child.children if g.dep_ == "pobj" and g.ent_type_ in OWNING]
+    words = [t for f in found for t in f.subtree if t.ent_type_ in OWNING]
+    return frozenset(t.lemma_.casefold() for t in words)
 
 
 def _qualifiers(head: Token | None) -> frozenset[str]:

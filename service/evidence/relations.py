@@ -53,7 +53,8 @@ from service.evidence.annotate import (
     published_day,
     written_date,
 )
-from service.evidence.parsed import KIND_OF, RESULTS, ParsedQuestion
+from service.evidence.parsed import KIND_OF, OWNING, RESULTS, ParsedQuestion
+from service.evidence.question import same_name
 from service.evidence.spelling import american
 
 Conflict = Literal[
@@ -69,6 +70,7 @@ Conflict = Literal[
 ]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_POSSESSIVE = re.compile(r"['’]s\b")
 # A number as a lemma ("36,900", "31.5").
 NUMERAL = re.compile(r"^\d[\d.,]*$")
 # Relations through which a modifier qualifies a noun.
@@ -161,7 +163,8 @@ def linked(parsed: ParsedQuestion, notes: Notes, sentence: str) -> tuple[Anchor,
     for entity in notes.entities:
         if entity.label not in parsed.types:
             continue
-        text = sentence[entity.start : entity.end].casefold()
+        # Without a possessive's "s", which the question's own possessive also writes.
+        text = _POSSESSIVE.sub("", sentence[entity.start : entity.end].casefold())
         written = _WORD.findall(text)
         if entity.label == "PERSON" and written and written[-1] in asked:
             continue  # "Captain Erling Moen" is the question's "Moen"
@@ -256,7 +259,22 @@ def _qualified(
     if not qualifiers:
         return True
     held = {american(child) for head, _, child in relations if head in roles}
-    return {american(q) for q in qualifiers} <= held
+    return all(any(_qualifies(american(q), h) for h in held) for q in qualifiers)
+
+
+# Endings that make an adjective of a noun: "regional", "presidential", "Elmish".
+_ADJECTIVE_ENDINGS: Final = ("al", "ial", "an", "ian", "ic", "ish", "ese", "ary")
+
+
+def _qualifies(qualifier: str, word: str) -> bool:
+    """Whether `word` qualifies a role as `qualifier` does: the same word, or the noun an
+    adjective is made from ("the regional winner", "the winner for the Elm region")."""
+    stem = word.removesuffix("e")
+    return qualifier == word or (
+        len(stem) >= 4
+        and qualifier.startswith(stem)
+        and qualifier[len(stem) :] in _ADJECTIVE_ENDINGS
+    )
 
 
 def link_factors(
@@ -368,9 +386,27 @@ def conflict(
         return "not yet"
     if _another_doer(parsed, notes):
         return "another doer"
-    if _another_one(parsed, notes):
+    if _another_one(parsed, notes) or _another_owner(parsed, notes):
         return "another one"
     return None
+
+
+def _another_owner(parsed: ParsedQuestion, notes: Notes) -> bool:
+    """Whether the sentence gives the role the question asks the holder of, and belongs
+    to a place or people ("Ukraine's defence minister"), only as another one's: "French
+    Defence Minister Morel", "Russia's foreign minister". A role the sentence gives to no
+    one may be the asked one."""
+    if not parsed.owners or parsed.head is None:
+        return False
+    places = {
+        w for e in notes.entities if e.label in OWNING for w in _WORD.findall(e.text.casefold())
+    }
+    given = {
+        c
+        for h, r, c in notes.relations
+        if h == parsed.head and r in ("poss", "amod", "compound", "of") and c in places
+    }
+    return bool(given) and not any(same_name(o, g) for o in parsed.owners for g in given)
 
 
 # How a noun takes a name that says which one it is: "the Ashby quay", "the quay in
@@ -621,11 +657,23 @@ def compared_dates(notes: Notes, *, sole: bool = False) -> list[DateRange]:
         figures = [
             e
             for e in notes.entities
-            if e.label in lexicon.QUANTITIES and not _compared(e.text, graph)
+            if e.label in lexicon.QUANTITIES
+            and not _compared(e.text, graph)
+            and not _after_from(e.text, graph)
         ]
         if len(figures) > 1:
             return []
     return [d for d in notes.dates if _compared(written.get((d.start, d.end), ""), graph)]
+
+
+def _after_from(text: str, graph: _Graph) -> bool:
+    """Whether a figure is what a comparison starts from: "up from 139 last year"."""
+    own = set(_WORD.findall(text.casefold()))
+    return any(
+        relation in _COMPARED and head not in own
+        for word in own
+        for head, relation in graph.ups.get(word, ())
+    )
 
 
 def _article_rules_out(asked: Iterable[DateRange], notes: Notes, published: str | None) -> bool:

@@ -694,3 +694,8 @@ def test_it_is_the_thing_the_question_before_asked_about_not_its_attribute(
     question: str, answer: str, follow_up: str, expected: str
 ) -> None:
     assert resolve(follow_up, convo(question, answer)).question.startswith(expected)
+
+
+def test_a_new_wh_word_drops_the_old_ones_stranded_preposition() -> None:
+    history = convo("Who will the petition be handed to?", "The county council [1].")
+    assert resolve("And when?", history).question.startswith("When will the petition be handed?")

@@ -33,6 +33,10 @@ def notes(sentence: str) -> Notes:
         ("Who won the race?", None),
         # "What" as the subject of a verb asks which one does it, as "which" would.
         ("What ferry will take over the route?", None),
+        # A noun a preposition governs, before it or stranded at the end, is where or
+        # which: "teach at what school".
+        ("What school does Ida Lind teach at?", None),
+        ("At what school does Ida Lind teach?", None),
     ],
 )
 def test_the_noun_what_asks_about(question: str, expected: str | None) -> None:

@@ -157,3 +157,12 @@ def test_a_weekday_written_beside_its_date_is_annotated_as_that_date() -> None:
         "Solgang entered service on Thursday, 1 October.", date(2026, 10, 9)
     )
     assert {(d.first, d.last) for d in entered.dates} == {("2026-10-01", "2026-10-01")}
+
+
+def test_a_time_the_recogniser_cut_from_its_shifting_word_is_read_whole() -> None:
+    # In "This year's winner" the recogniser labels only "year": the sentence is dated by
+    # "this year" of its article, not left to the sentences around it.
+    said = annotated_sentence(
+        "This year's winner for the Elm region was Ida Lind.", date(2025, 11, 19)
+    )
+    assert [(d.first, d.last) for d in said.dates] == [("2025-01-01", "2025-12-31")]

@@ -620,6 +620,23 @@ def test_a_who_is_the_role_answer_is_linked_to_the_role(sentence: str, expected:
     assert (kept == (1.0, 1.0)) == (expected == "linked")
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # "regional" is made from "region": the same qualifier, said by its noun.
+        ("This year's winner for the Elm region was Ida Lind.", "linked"),
+        ("The regional winner was Ida Lind.", "linked"),
+        # Another region's word is another role.
+        ("This year's winner for the Elm district was Ida Lind.", "elsewhere"),
+    ],
+)
+def test_an_adjective_qualifier_is_met_by_the_noun_it_is_made_from(
+    sentence: str, expected: str
+) -> None:
+    question = parse_question("Who was the regional winner?")
+    assert linked(question, notes(sentence), sentence) == ("role", expected)
+
+
 def test_when_a_role_is_held_does_not_narrow_it() -> None:
     question = parse_question("Who is the current defence minister of France?")
     sentence = "Defence Minister Pierre Morel spoke on Sunday."
@@ -892,3 +909,47 @@ def test_a_name_the_questions_noun_titles_is_of_the_asked_kind() -> None:
     labels = {e.text: e.label for e in notes(said).entities}
     assert labels["Rustem Umerov"] != "PERSON"  # what the small model reads
     assert holds_type(question, notes(said), said)
+
+
+def test_last_years_figure_beside_this_years_answers_for_last_year() -> None:
+    # Dated "this year" (2023) by its article, the sentence still gives 2022's figure, the
+    # one its comparison starts from.
+    said = annotated_sentence(
+        "This year's judges read 164 submitted books, up from 139 last year.", date(2023, 10, 5)
+    )
+    question = parse_question("How many books were submitted in 2022?")
+    assert conflict(question, said, "2023-10-05") is None
+    assert conflict(parse_question("How many books were submitted in 2021?"), said, "2023-10-05")
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        # The role belongs to the place the question names, not to another one.
+        (
+            "Who is Elmland's defence minister?",
+            "Ashland's Defence Minister Ida Lind spoke.",
+            "another one",
+        ),
+        (
+            "Who is the defence minister of Elmland?",
+            "French Defence Minister Ida Lind spoke.",
+            "another one",
+        ),
+        ("Who is Elmland's defence minister?", "Elmland's Defence Minister Ida Lind spoke.", None),
+        # A role the sentence gives to no one may be the asked one.
+        ("Who is Elmland's defence minister?", "Defence Minister Ida Lind spoke.", None),
+        ("Who is the French president?", "France's president, Ida Lind, spoke.", None),
+    ],
+)
+def test_a_role_of_another_place_is_another_one(
+    question: str, sentence: str, expected: str | None
+) -> None:
+    assert conflict(parse_question(question), notes(sentence)) == expected
+
+
+def test_a_possessive_does_not_make_a_name_the_questions_own() -> None:
+    # "Putin's" ends in the "s" that "Ukraine's" also writes: Putin is still an answer.
+    question = parse_question("Who is Ukraine's defence minister?")
+    said = "The Prime Minister will end the war with Vladimir Putin's Russia."
+    assert linked(question, notes(said), said) == ("role", "elsewhere")
