@@ -1222,7 +1222,7 @@ def _definite_chunks(text: str, tags: frozenset[str]) -> Iterator[Span]:
         if c[0].pos_ == "DET" or wh_determined or any(t.dep_ == "poss" for t in c):
             yield c
             continue
-        # "How much did the new quay in Elmby cost?": where the small model tags the verb
+        # "How much did the new bridge in Elmby cost?": where the small model tags the verb
         # a noun, the phrase it makes runs from the wh-word; the definite one starts at
         # its determiner.
         det = next((t for t in c if t.pos_ == "DET" and t.i > c.start), None)
@@ -1252,14 +1252,14 @@ def _asked_attribute(question: str) -> int | None:
 
 def _inside_name(chunk: Span) -> bool:
     """Whether the noun phrase ends a proper name that runs on through a preposition:
-    "the Show" of "Boat of the Show", not a thing of its own."""
+    "the Year" of "Car of the Year", not a thing of its own."""
     prep = chunk.root.head
     return chunk.root.dep_ == "pobj" and prep.dep_ == "prep" and prep.head.pos_ == "PROPN"
 
 
 def _bound(pronoun: Token) -> bool:
     """Whether a third-person pronoun stands for a noun phrase of its own question, said
-    before it: the first of a coordination its noun is in ("How did Ukraine and its allies
+    before it: the first of a coordination its noun is in ("How did Elmland and its allies
     respond?"), or, for a possessive or a subject, the subject of a clause it is in ("Why
     did the company cut its forecast?", "What did the ministers say they would do?"); an
     object is not its own clause's subject ("Which shipyard is building it?"). "It" is not

@@ -60,8 +60,8 @@ class ParsedQuestion:
     # What narrows the role asked about to one role ("defence" in "who is the defence
     # secretary"), as lemmas: not a name (a constraint of its own), nor when it is held.
     qualifiers: frozenset[str] = frozenset()
-    # The places or peoples whose role the question asks the holder of: "Ukraine's defence
-    # minister", "the president of France", "the French president" (lemmas).
+    # The places or peoples whose role the question asks the holder of: "Elmland's defence
+    # minister", "the president of Elmland", "the Elmish president" (lemmas).
     owners: frozenset[str] = frozenset()
     # Its predicate is in the past tense ("how many did it carry", "who won").
     past: bool = False
@@ -359,8 +359,8 @@ OWNING: Final = lexicon.PLACES | {"NORP"}
 
 def owners(noun: Token | None) -> frozenset[str]:
     """The words of the places or peoples `noun` belongs to in the parse: a possessor
-    ("Ukraine's minister"), an adjective of nationality ("the French minister") or the
-    object of its "of" ("the president of France")."""
+    ("Elmland's minister"), an adjective of nationality ("the Elmish minister") or the
+    object of its "of" ("the president of Elmland")."""
     if noun is None:
         return frozenset()
     found: list[Token] = []

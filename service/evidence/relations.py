@@ -393,8 +393,8 @@ def conflict(
 
 def _another_owner(parsed: ParsedQuestion, notes: Notes) -> bool:
     """Whether the sentence gives the role the question asks the holder of, and belongs
-    to a place or people ("Ukraine's defence minister"), only as another one's: "French
-    Defence Minister Morel", "Russia's foreign minister". A role the sentence gives to no
+    to a place or people ("Elmland's defence minister"), only as another one's: "Ashland's
+    Defence Minister Morel", "the Ashish defence minister". A role the sentence gives to no
     one may be the asked one."""
     if not parsed.owners or parsed.head is None:
         return False
@@ -667,7 +667,7 @@ def compared_dates(notes: Notes, *, sole: bool = False) -> list[DateRange]:
 
 
 def _after_from(text: str, graph: _Graph) -> bool:
-    """Whether a figure is what a comparison starts from: "up from 139 last year"."""
+    """Whether a figure is what a comparison starts from: "up from 120 last year"."""
     own = set(_WORD.findall(text.casefold()))
     return any(
         relation in _COMPARED and head not in own
