@@ -306,7 +306,7 @@ def parse_question(question: str) -> ParsedQuestion:
         present=present,
         definite=_definite(tokens),
         qualifiers=_qualifiers(head),
-        owners=owners(head),
+        owners=_owners(head),
         past=root is not None and anchor is not None and _past(root, anchor),
         kinds=_kinds(anchor) if anchor is not None else frozenset(),
         supported=frozenset(
@@ -357,7 +357,7 @@ def _wh_prep(tokens: list[Token], wh: Token | None) -> str | None:
 OWNING: Final = lexicon.PLACES | {"NORP"}
 
 
-def owners(noun: Token | None) -> frozenset[str]:
+def _owners(noun: Token | None) -> frozenset[str]:
     """The words of the places or peoples `noun` belongs to in the parse: a possessor
     ("Elmland's minister"), an adjective of nationality ("the Elmish minister") or the
     object of its "of" ("the president of Elmland")."""
