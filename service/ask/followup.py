@@ -672,17 +672,10 @@ class _Resolver:
         named = lexicon.PERSONISH | lexicon.PLACES
         for n, frame in enumerate(reversed(self.frames)):
             asked: str | None = None
-            attribute = _asked_attribute(_own(frame.text))
             for c in _definite_chunks(_own(frame.text), _SINGULAR_TAGS):
                 if c.root.ent_type_ in named or _inside_name(c):
                     continue
                 wh = [t for t in c if t.tag_ in _WH_TAGS]
-                if c.root.i == attribute and not wh:
-                    # "What is the budget of the Elmby project?" asks the budget, as
-                    # "which budget" would: "it" next is the project.
-                    if n == 0 and asked is None:
-                        asked = c.text
-                    continue
                 if not wh:
                     return c.text
                 after = c[wh[-1].i + 1 - c.start :]
