@@ -40,7 +40,7 @@ from service.answer.base import Message
 from service.core import nlp
 from service.evidence import lexicon
 from service.evidence.annotate import date_range
-from service.evidence.parsed import parse_question
+from service.evidence.parsed import parse_question, stranded_preposition
 from service.evidence.text import STOPWORDS, terms
 
 if TYPE_CHECKING:
@@ -988,7 +988,7 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
         return fragment
     if len(words) == 1 and lowered[0] in _WH and base_words[0].casefold() in _WH:
         doc = _doc(base)
-        stranded = _stranded(doc)
+        stranded = stranded_preposition(doc)
         if stranded is not None:
             # "Who will it be handed to?", then "And when?": the preposition was the old
             # wh-word's, not the new one's.
@@ -1022,17 +1022,6 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
     return _other_attribute(fragment, base) or fragment
 
 
-def _stranded(doc: Doc) -> Token | None:
-    """A preposition left at the end of a question, without its object: "to" of "Who
-    will it be handed to?"."""
-    words = [t for t in doc if not t.is_punct]
-    last = words[-1] if words else None
-    # The parse may hang the fronted wh-word from it: its object, if any, comes before it.
-    if last is not None and last.tag_ == "IN" and all(c.i < last.i for c in last.children):
-        return last
-    return None
-
-
 def _other_attribute(fragment: str, base: str) -> str | None:
     """`base` (the previous question) asking the same of another thing that `fragment`, a
     noun phrase alone, names: "And its net profit?" after "What was Elm Ltd's revenue in
@@ -1044,10 +1033,9 @@ def _other_attribute(fragment: str, base: str) -> str | None:
     if len(chunks) != 1 or chunks[0].root.pos_ != "NOUN" or len(chunks[0]) < len(words):
         return None
     phrase = " ".join(t.text for t in chunks[0] if t.dep_ not in ("det", "poss"))
-    at = _asked_attribute(base)
-    if at is None or not phrase:
+    asked = _asked_attribute(base)
+    if asked is None or not phrase:
         return None
-    asked = _doc(base)[at]
     modifiers = [c for c in asked.lefts if c.dep_ in ("amod", "compound", "nmod")]
     start = (modifiers[0] if modifiers else asked).idx
     end = asked.idx + len(asked.text)
@@ -1227,15 +1215,15 @@ def _subject(token: Token) -> bool:
     return token.dep_ in {"nsubj", "nsubjpass"}
 
 
-def _asked_attribute(question: str) -> int | None:
-    """The position of the noun "what is" asks about ("What is the budget of ...?"),
-    if the question is one."""
+def _asked_attribute(question: str) -> Token | None:
+    """The noun "what is" asks about ("What is the budget of ...?"), if the question is
+    one."""
     parsed = parse_question(question)
     if parsed.wh != "what" or parsed.head is None:
         return None
     return next(
         (
-            t.i
+            t
             for t in _doc(question)
             if t.pos_ == "NOUN" and t.lemma_.casefold() == parsed.head and t.head.lemma_ == "be"
         ),

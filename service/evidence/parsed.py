@@ -12,6 +12,7 @@ parses.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Final
@@ -344,12 +345,20 @@ def _wh_prep(tokens: list[Token], wh: Token | None) -> str | None:
         return None
     if wh.i == 1 and tokens[0].tag_ == "IN":
         return tokens[0].lemma_.casefold()
+    stranded = stranded_preposition(tokens)
+    if stranded is not None and stranded.i > wh.i:
+        return stranded.lemma_.casefold()
+    return None
+
+
+def stranded_preposition(tokens: Iterable[Token]) -> Token | None:
+    """A preposition left at the end of a question without its object: "at" of "What
+    school does she teach at?", "to" of "Who will it be handed to?"."""
     words = [t for t in tokens if not t.is_punct]
     last = words[-1] if words else None
-    # The parse may hang the wh-word from it: its object, if any, comes before it.
-    stranded = last is not None and all(c.i < last.i for c in last.children)
-    if last is not None and last.tag_ == "IN" and last.i > wh.i and stranded:
-        return last.lemma_.casefold()
+    # The parse may hang the fronted wh-word from it: its object, if any, comes before it.
+    if last is not None and last.tag_ == "IN" and all(c.i < last.i for c in last.children):
+        return last
     return None
 
 

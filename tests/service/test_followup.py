@@ -670,23 +670,11 @@ def test_it_is_not_the_end_of_a_name_that_runs_on_through_of() -> None:
     assert resolve("Who built it?", history).question.startswith("Who built the car?")
 
 
-@pytest.mark.parametrize(
-    ("question", "answer", "follow_up", "expected"),
-    [
-        # The small model tags "cost" a noun here, so "How much did the new quay" is one
-        # phrase: the definite one in it starts at its determiner.
-        (
-            "How much did the new quay in Elmby cost?",
-            "18 million [1].",
-            "Who opened it?",
-            "Who opened the new quay?",
-        ),
-    ],
-)
-def test_it_is_a_phrase_the_small_models_parse_cut(
-    question: str, answer: str, follow_up: str, expected: str
-) -> None:
-    assert resolve(follow_up, convo(question, answer)).question.startswith(expected)
+def test_it_is_a_phrase_the_small_models_parse_cut() -> None:
+    # The small model tags "cost" a noun here, so "How much did the new quay" is one
+    # phrase: the definite one in it starts at its determiner.
+    history = convo("How much did the new quay in Elmby cost?", "18 million [1].")
+    assert resolve("Who opened it?", history).question.startswith("Who opened the new quay?")
 
 
 def test_a_new_wh_word_drops_the_old_ones_stranded_preposition() -> None:

@@ -230,6 +230,21 @@ def notes(sentence: str) -> Notes:
         ),
         ("When was the Elmby quay built?", "The quay was built in 1985.", None),
         ("When was the Elmby quay built?", "The Elmby quay was built in 1985.", None),
+        # The role belongs to the place the question names, not to another one.
+        (
+            "Who is Elmland's defence minister?",
+            "Ashland's Defence Minister Ida Lind spoke.",
+            "another one",
+        ),
+        (
+            "Who is the defence minister of Elmland?",
+            "French Defence Minister Ida Lind spoke.",
+            "another one",
+        ),
+        ("Who is Elmland's defence minister?", "Elmland's Defence Minister Ida Lind spoke.", None),
+        # A role the sentence gives to no one may be the asked one.
+        ("Who is Elmland's defence minister?", "Defence Minister Ida Lind spoke.", None),
+        ("Who is the French president?", "France's president, Ida Lind, spoke.", None),
     ],
 )
 def test_conflicts(question: str, sentence: str, expected: str | None) -> None:
@@ -920,32 +935,6 @@ def test_last_years_figure_beside_this_years_answers_for_last_year() -> None:
     question = parse_question("How many books were submitted in 2022?")
     assert conflict(question, said, "2023-10-05") is None
     assert conflict(parse_question("How many books were submitted in 2021?"), said, "2023-10-05")
-
-
-@pytest.mark.parametrize(
-    ("question", "sentence", "expected"),
-    [
-        # The role belongs to the place the question names, not to another one.
-        (
-            "Who is Elmland's defence minister?",
-            "Ashland's Defence Minister Ida Lind spoke.",
-            "another one",
-        ),
-        (
-            "Who is the defence minister of Elmland?",
-            "French Defence Minister Ida Lind spoke.",
-            "another one",
-        ),
-        ("Who is Elmland's defence minister?", "Elmland's Defence Minister Ida Lind spoke.", None),
-        # A role the sentence gives to no one may be the asked one.
-        ("Who is Elmland's defence minister?", "Defence Minister Ida Lind spoke.", None),
-        ("Who is the French president?", "France's president, Ida Lind, spoke.", None),
-    ],
-)
-def test_a_role_of_another_place_is_another_one(
-    question: str, sentence: str, expected: str | None
-) -> None:
-    assert conflict(parse_question(question), notes(sentence)) == expected
 
 
 def test_a_possessive_does_not_make_a_name_the_questions_own() -> None:
