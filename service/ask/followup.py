@@ -1014,25 +1014,136 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
         if replacing is not None:
             return base.replace(replacing.text, names[0].text, 1)
         return fragment
-    counted = re.match(r"(?i)\s*(how (?:many|much))\s+([\w’'-]+)", base)
+    phrase = _noun_phrase(fragment)
+    counted = _counted_noun(base)
     content = [w for w in words if w.casefold() not in STOPWORDS]
-    if counted and content and not re.match(r"(?i)\s*how\b", fragment):
+    if (
+        counted is not None
+        and content
+        and not re.match(r"(?i)\s*how\b", fragment)
+        and (phrase is None or _counts_instead(phrase, counted))
+    ):
         noun = " ".join(content)
-        return base[: counted.start(2)] + noun + base[counted.end(2) :]
-    return _other_attribute(fragment, base) or fragment
+        return base[: counted.idx] + noun + base[counted.idx + len(counted.text) :]
+    if phrase is None:
+        return fragment
+    return (
+        _same_noun(phrase, base)
+        or _other_attribute(phrase, base)
+        or _owned(phrase, base, previous)
+        or _sole_thing(phrase, base)
+        or fragment
+    )
 
 
-def _other_attribute(fragment: str, base: str) -> str | None:
-    """`base` (the previous question) asking the same of another thing that `fragment`, a
-    noun phrase alone, names: "And its net profit?" after "What was Elm Ltd's revenue in
-    2023?" is "What was Elm Ltd's net profit in 2023?". The noun "what" asked about is
-    replaced with its modifiers, not its owner, which "its" stands for."""
+def _counted_noun(base: str) -> Token | None:
+    """The noun "how many" or "how much" counts in `base` ("How many votes ..."), if any;
+    not the verb of "How much did it cost?"."""
+    doc = _doc(base)
+    if len(doc) < 3 or doc[0].lower_ != "how" or doc[1].lower_ not in ("many", "much"):
+        return None
+    noun = doc[2]
+    return noun if noun.pos_ == "NOUN" else None
+
+
+def _counts_instead(phrase: Span, counted: Token) -> bool:
+    """Whether the fragment names another thing to count where `counted` was counted: a
+    plural after "how many" ("And seats?"), a noun after "how much" ("And profit?"); not a
+    person's ("And her opponent?") nor one thing ("And the other ferry?")."""
+    if any(t.dep_ == "poss" for t in phrase):
+        return False
+    plural = phrase.root.tag_ in ("NNS", "NNPS")
+    return plural or counted.tag_ not in ("NNS", "NNPS")
+
+
+def _noun_phrase(fragment: str) -> Span | None:
+    """The fragment when it is a common noun's phrase and nothing else ("the men's race",
+    "its net profit")."""
     doc = _doc(fragment)
     chunks = list(doc.noun_chunks)
     words = [t for t in doc if not t.is_punct]
     if len(chunks) != 1 or chunks[0].root.pos_ != "NOUN" or len(chunks[0]) < len(words):
         return None
-    phrase = " ".join(t.text for t in chunks[0] if t.dep_ not in ("det", "poss"))
+    return chunks[0]
+
+
+def _same_noun(phrase: Span, base: str) -> str | None:
+    """`base` (the previous question) asking the same of another thing its noun names, by
+    the same noun: "And the men's race?" after "Who won the women's race in 2024?" is "Who
+    won the men's race in 2024?". The phrase takes the place of the one with that noun,
+    unless that one is the wh-phrase ("which race")."""
+    noun = phrase.root.lemma_.casefold()
+    chunk = next((c for c in _doc(base).noun_chunks if c.root.lemma_.casefold() == noun), None)
+    if chunk is None or any(t.tag_ in _WH_TAGS for t in chunk):
+        return None
+    root = chunk.root if chunk.root.pos_ == "PROPN" else phrase.root
+    det = [t.text for t in phrase if t.dep_ == "det"]
+    own = [t.text for t in phrase if t.dep_ != "det" and t.i != phrase.root.i]
+    words = [*det, *_kept(chunk, phrase, "NUM"), *own, *_kept(chunk, phrase, "PROPN"), root.text]
+    return base[: chunk.start_char] + " ".join(words) + base[chunk.end_char :]
+
+
+def _kept(chunk: Span, phrase: Span, pos: str) -> list[str]:
+    """The words of part of speech `pos` (a name, a number) that say which one `chunk` is,
+    unless `phrase` says another: "And the 2025 prize?" after "Who won the 2024 Elm
+    Prize?" asks about the 2025 Elm Prize, "And the half marathon?" after "Who won the 2024
+    Elm Marathon?" about the 2024 half one."""
+    if any(t.pos_ == pos for t in phrase):
+        return []
+    return [t.text for t in chunk if t.pos_ == pos and t.i != chunk.root.i]
+
+
+def _owned(phrase: Span, base: str, previous: _Frame) -> str | None:
+    """`base` asking the same of someone's, where a person's possessive opens the phrase:
+    "And her opponent?" after "How many votes did Anna Berg get?" is "How many votes did
+    Anna Berg's opponent get?". The phrase takes the place of the first person the
+    question names."""
+    owner = next((t for t in phrase if t.dep_ == "poss" and t.lower_ in ("his", "her")), None)
+    if owner is None:
+        return None
+    person = next(
+        (
+            m
+            for m in sorted(previous.mentions, key=lambda m: base.find(m.text))
+            if m.kind == "person" and m.text in base
+        ),
+        None,
+    )
+    if person is None:
+        return None
+    rest = " ".join(t.text for t in phrase if t.i != owner.i and t.dep_ != "det")
+    at = base.find(person.text)
+    return f"{base[:at]}{person.text}'s {rest}{base[at + len(person.text) :]}"
+
+
+def _sole_thing(phrase: Span, base: str) -> str | None:
+    """`base` asking the same of the thing the fragment names, where `base` asks about one
+    thing by a definite common noun: "And the hall?" after "Who opened the new quay in
+    Elmby?" is "Who opened the hall in Elmby?". Two such things: which one is meant is not
+    said, and nothing is replaced."""
+    if not any(t.dep_ == "det" and t.lower_ in _POINTING for t in phrase):
+        return None
+    things = [
+        chunk
+        for chunk in _doc(base).noun_chunks
+        if chunk.root.pos_ == "NOUN"
+        # A phrase that is the question's root is the small model's misparse ("How much
+        # did the new quay cost" read as one noun phrase), not one thing in it.
+        and chunk.root.dep_ != "ROOT"
+        and any(t.dep_ == "det" and t.lower_ in _POINTING for t in chunk)
+        and not any(t.tag_ in _WH_TAGS for t in chunk)
+    ]
+    if len(things) != 1:
+        return None
+    return base[: things[0].start_char] + phrase.text + base[things[0].end_char :]
+
+
+def _other_attribute(fragment: Span, base: str) -> str | None:
+    """`base` (the previous question) asking the same of another thing that `fragment`, a
+    noun phrase alone, names: "And its net profit?" after "What was Elm Ltd's revenue in
+    2023?" is "What was Elm Ltd's net profit in 2023?". The noun "what" asked about is
+    replaced with its modifiers, not its owner, which "its" stands for."""
+    phrase = " ".join(t.text for t in fragment if t.dep_ not in ("det", "poss"))
     asked = _asked_attribute(base)
     if asked is None or not phrase:
         return None

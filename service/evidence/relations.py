@@ -386,9 +386,37 @@ def conflict(
         return "not yet"
     if _another_doer(parsed, notes):
         return "another doer"
-    if _another_one(parsed, notes) or _another_owner(parsed, notes):
+    if _another_one(parsed, notes) or _another_owner(parsed, notes) or _another_age(parsed, notes):
         return "another one"
     return None
+
+
+# The oldest age an apposition gives ("Berg, 58,"); a larger number beside a name is
+# something else.
+_OLDEST: Final = 129
+
+
+def _another_age(parsed: ParsedQuestion, notes: Notes) -> bool:
+    """Whether "How old is X?" meets a sentence that gives the age of someone else only:
+    news writes an age in apposition to the name ("Berg, 47, will take over from Anna
+    Lund"), so an age beside another name is that one's. A sentence that says "the
+    58-year-old" gives an age of no name and is not ruled out."""
+    if parsed.wh != "how" or lexicon.AGE not in parsed.lemmas:
+        return False
+    asked = {
+        w
+        for label, text in parsed.entities
+        if label in lexicon.NAMES
+        for w in _WORD.findall(text.casefold())
+    }
+    if not asked or any("year-old" in lemma for lemma in notes.lemmas):
+        return False
+    given = {
+        head
+        for head, relation, child in notes.relations
+        if relation == "appos" and child.isdigit() and 0 < int(child) <= _OLDEST
+    }
+    return bool(given) and not given & asked
 
 
 def _another_owner(parsed: ParsedQuestion, notes: Notes) -> bool:

@@ -655,12 +655,69 @@ def test_a_pronoun_its_own_question_names_before_it_is_left_as_it_is(
             "And the budget?",
             "What was the budget of the new quay?",
         ),
+        # By the same noun: another one of that kind takes its place; its wh-word, its
+        # place and year stay, and a name or a number the phrase does not replace.
+        (
+            "Who won the women's race at Elmby in 2024?",
+            "Anna Berg [1].",
+            "And the wheelchair race?",
+            "Who won the wheelchair race at Elmby in 2024?",
+        ),
+        (
+            "Who won the 2024 Ashby Prize?",
+            "Anna Berg [1].",
+            "And the 2025 prize?",
+            "Who won the 2025 Ashby Prize?",
+        ),
+        (
+            "Who won the 2024 Ashby Marathon?",
+            "Tom Reed [1].",
+            "And the half marathon?",
+            "Who won the 2024 half Ashby Marathon?",
+        ),
+        # One thing counted ("the other ferry"), not another thing to count.
+        (
+            "How many passengers did the ferry carry in 2024?",
+            "212 [1].",
+            "And the other ferry?",
+            "How many passengers did the other ferry carry in 2024?",
+        ),
+        ("How many votes did Anna Berg get?", "6,412 [1].", "And seats?", "How many seats"),
+        # A person's possessive: what that person has takes the person's place.
+        (
+            "How many votes did Anna Berg get?",
+            "6,412 [1].",
+            "And her opponent?",
+            "How many votes did Anna Berg's opponent get?",
+        ),
+        ("What was Anna Berg's role?", "Mayor [1].", "And her age?", "What was Anna Berg's age?"),
+        # The one definite thing the question asked about.
+        (
+            "Who opened the new quay in Elmby?",
+            "Anna Berg [1].",
+            "And the hall?",
+            "Who opened the hall in Elmby?",
+        ),
     ],
 )
 def test_a_noun_phrase_alone_asks_the_same_of_another_thing(
     question: str, answer: str, fragment: str, expected: str
 ) -> None:
     assert resolve(fragment, convo(question, answer)).question.startswith(expected)
+
+
+def test_a_noun_phrase_does_not_replace_one_of_two_things() -> None:
+    # The ferry or the shipyard: the question does not say which one the tug replaces.
+    history = convo("When did the ferry leave the shipyard?", "In May [1].")
+    assert resolve("And the tug?", history).question.startswith("The tug?")
+
+
+def test_a_noun_phrase_does_not_take_the_place_of_the_wh_phrase() -> None:
+    # "Which race" is what was asked, not a thing another race stands in for.
+    history = convo("Which race did Anna Berg win in 2024?", "The Elmby 10K [1].")
+    question = resolve("And the men's race?", history).question
+    assert "race did" not in question
+    assert question.startswith("The men's race?")
 
 
 def test_it_is_not_the_end_of_a_name_that_runs_on_through_of() -> None:

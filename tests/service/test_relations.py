@@ -245,6 +245,14 @@ def notes(sentence: str) -> Notes:
         # A role the sentence gives to no one may be the asked one.
         ("Who is Elmland's defence minister?", "Defence Minister Ida Lind spoke.", None),
         ("Who is the French president?", "France's president, Ida Lind, spoke.", None),
+        # An age in apposition is that name's: another name's age is not the asked one's.
+        (
+            "How old is Anna Lund?",
+            "Berg, 47, will take over on 1 July from Anna Lund, who is stepping down.",
+            "another one",
+        ),
+        ("How old is Anna Lund?", "Lund, 58, said she wanted to leave.", None),
+        ("How old is Anna Lund?", "The 58-year-old said she wanted to leave.", None),
     ],
 )
 def test_conflicts(question: str, sentence: str, expected: str | None) -> None:
