@@ -647,7 +647,7 @@ class _Resolver:
         for frame in reversed(self.frames):
             chunks: list[tuple[bool, str]] = []
             for c in _definite_chunks(_own(frame.text), _PLURAL_TAGS):
-                wh = [t for t in c if t.tag_ in _WH_TAGS]
+                wh = [t for t in c if t.tag_ in lexicon.WH_TAGS]
                 if wh and wh[-1].i >= c.root.i:
                     continue
                 rest = c[wh[-1].i + 1 - c.start :] if wh else c
@@ -675,7 +675,7 @@ class _Resolver:
             for c in _definite_chunks(_own(frame.text), _SINGULAR_TAGS):
                 if c.root.ent_type_ in named or _inside_name(c):
                     continue
-                wh = [t for t in c if t.tag_ in _WH_TAGS]
+                wh = [t for t in c if t.tag_ in lexicon.WH_TAGS]
                 if not wh:
                     return c.text
                 after = c[wh[-1].i + 1 - c.start :]
@@ -1074,7 +1074,7 @@ def _same_noun(phrase: Span, base: str) -> str | None:
     unless that one is the wh-phrase ("which race")."""
     noun = phrase.root.lemma_.casefold()
     chunk = next((c for c in _doc(base).noun_chunks if c.root.lemma_.casefold() == noun), None)
-    if chunk is None or any(t.tag_ in _WH_TAGS for t in chunk):
+    if chunk is None or any(t.tag_ in lexicon.WH_TAGS for t in chunk):
         return None
     root = chunk.root if chunk.root.pos_ == "PROPN" else phrase.root
     det = [t.text for t in phrase if t.dep_ == "det"]
@@ -1131,7 +1131,7 @@ def _sole_thing(phrase: Span, base: str) -> str | None:
         # did the new quay cost" read as one noun phrase), not one thing in it.
         and chunk.root.dep_ != "ROOT"
         and any(t.dep_ == "det" and t.lower_ in _POINTING for t in chunk)
-        and not any(t.tag_ in _WH_TAGS for t in chunk)
+        and not any(t.tag_ in lexicon.WH_TAGS for t in chunk)
     ]
     if len(things) != 1:
         return None
@@ -1198,7 +1198,6 @@ _POINTING = frozenset({"the", "that", "this", "these", "those"})
 _NOT_NAME_LABELS = frozenset(
     {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY"}
 )
-_WH_TAGS = frozenset({"WP", "WDT", "WRB", "WP$"})
 
 
 def _doc(text: str) -> Doc:
@@ -1279,7 +1278,7 @@ def _person_subject(question: str, people: Sequence[Mention]) -> Mention | None:
     if root is None:
         return None
     for child in root.children:
-        if child.dep_ in ("nsubj", "nsubjpass") and child.tag_ not in _WH_TAGS:
+        if child.dep_ in ("nsubj", "nsubjpass") and child.tag_ not in lexicon.WH_TAGS:
             return next((m for m in people if child.text in m.text.split()), None)
     return None
 
@@ -1310,7 +1309,7 @@ def _definite_chunks(text: str, tags: frozenset[str]) -> Iterator[Span]:
         if c.root.tag_ not in tags or c.root.pos_ == "PRON":
             continue
         # "which ferry", and "what ferry" as the parse tags it (a pronoun): its determiner.
-        wh_determined = c[0].tag_ in _WH_TAGS and c[0].dep_ == "det"
+        wh_determined = c[0].tag_ in lexicon.WH_TAGS and c[0].dep_ == "det"
         if c[0].pos_ == "DET" or wh_determined or any(t.dep_ == "poss" for t in c):
             yield c
             continue
