@@ -1005,9 +1005,7 @@ def _fill_fragment(fragment: str, previous: _Frame, own: Sequence[Mention]) -> s
     if names:
         # The first in the question's own order, its subject before a possessor in the
         # object ("And Starmer?" after "How did Zelensky describe Putin's response?").
-        written = sorted(
-            (m for m in previous.mentions if m.text in base), key=lambda m: base.find(m.text)
-        )
+        written = _in_order(previous.mentions, base)
         replacing = next((m for m in written if _same_kind(m, names[0])), None) or next(
             (m for m in written if m.kind != "date"), None
         )
@@ -1052,8 +1050,7 @@ def _counts_instead(phrase: Span, counted: Token) -> bool:
     person's ("And her opponent?") nor one thing ("And the other ferry?")."""
     if any(t.dep_ == "poss" for t in phrase):
         return False
-    plural = phrase.root.tag_ in ("NNS", "NNPS")
-    return plural or counted.tag_ not in ("NNS", "NNPS")
+    return phrase.root.tag_ in _PLURAL_TAGS or counted.tag_ not in _PLURAL_TAGS
 
 
 def _noun_phrase(fragment: str) -> Span | None:
@@ -1098,17 +1095,10 @@ def _owned(phrase: Span, base: str, previous: _Frame) -> str | None:
     "And her opponent?" after "How many votes did Anna Berg get?" is "How many votes did
     Anna Berg's opponent get?". The phrase takes the place of the first person the
     question names."""
-    owner = next((t for t in phrase if t.dep_ == "poss" and t.lower_ in ("his", "her")), None)
+    owner = next((t for t in phrase if t.dep_ == "poss" and t.lower_ in lexicon.PERSON_FORMS), None)
     if owner is None:
         return None
-    person = next(
-        (
-            m
-            for m in sorted(previous.mentions, key=lambda m: base.find(m.text))
-            if m.kind == "person" and m.text in base
-        ),
-        None,
-    )
+    person = next((m for m in _in_order(previous.mentions, base) if m.kind == "person"), None)
     if person is None:
         return None
     rest = " ".join(t.text for t in phrase if t.i != owner.i and t.dep_ != "det")
@@ -1121,7 +1111,7 @@ def _sole_thing(phrase: Span, base: str) -> str | None:
     thing by a definite common noun: "And the hall?" after "Who opened the new quay in
     Elmby?" is "Who opened the hall in Elmby?". Two such things: which one is meant is not
     said, and nothing is replaced."""
-    if not any(t.dep_ == "det" and t.lower_ in _POINTING for t in phrase):
+    if not _pointed(phrase):
         return None
     things = [
         chunk
@@ -1130,12 +1120,22 @@ def _sole_thing(phrase: Span, base: str) -> str | None:
         # A phrase that is the question's root is the small model's misparse ("How much
         # did the new quay cost" read as one noun phrase), not one thing in it.
         and chunk.root.dep_ != "ROOT"
-        and any(t.dep_ == "det" and t.lower_ in _POINTING for t in chunk)
+        and _pointed(chunk)
         and not any(t.tag_ in lexicon.WH_TAGS for t in chunk)
     ]
     if len(things) != 1:
         return None
     return base[: things[0].start_char] + phrase.text + base[things[0].end_char :]
+
+
+def _pointed(phrase: Span) -> bool:
+    """Whether an article or a demonstrative opens the phrase: "the hall", "that call"."""
+    return any(t.dep_ == "det" and t.lower_ in _POINTING for t in phrase)
+
+
+def _in_order(mentions: Sequence[Mention], text: str) -> list[Mention]:
+    """The mentions `text` writes, in its order."""
+    return sorted((m for m in mentions if m.text in text), key=lambda m: text.find(m.text))
 
 
 def _other_attribute(fragment: Span, base: str) -> str | None:
