@@ -41,7 +41,7 @@ from service.core import nlp
 from service.evidence import lexicon
 from service.evidence.annotate import date_range
 from service.evidence.parsed import parse_question, stranded_preposition
-from service.evidence.text import STOPWORDS, terms
+from service.evidence.text import STOPWORDS, terms, without_context
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span, Token
@@ -508,7 +508,9 @@ class _Resolver:
                 for m in frame.mentions
                 if (m.kind in kinds or m.label in people) and self._agrees(m, gender, skip)
             ]
-            subject = _person_subject(_own(frame.text), eligible) if asks_person else None
+            subject = (
+                _person_subject(without_context(frame.text), eligible) if asks_person else None
+            )
             if subject is not None:
                 # "Who did Putin say he might call?": the answer is the object; "his"
                 # next continues the subject, the one the turn was about.
@@ -522,7 +524,7 @@ class _Resolver:
                 first = next(answered, None)
                 if first is not None:
                     return first
-            own = _own(frame.text)
+            own = without_context(frame.text)
             if not any(m.text in own for m in eligible):
                 # "What did the Austrian chancellor say ...?", then "What did he say ...?":
                 # the one the question spoke of, before names carried from further back.
@@ -566,10 +568,12 @@ class _Resolver:
         text = _ELLIPSIS.sub("", question, count=1).strip() or question
         filled = False
         dated = (
-            _other_year(text, _own(previous.text)) if signals.fragment or signals.ellipsis else None
+            _other_year(text, without_context(previous.text))
+            if signals.fragment or signals.ellipsis
+            else None
         )
         within = (
-            _part_of_year(text, _own(previous.text))
+            _part_of_year(text, without_context(previous.text))
             if dated is None and (signals.fragment or signals.ellipsis)
             else None
         )
@@ -629,7 +633,7 @@ class _Resolver:
         names = self.names | capitalised_words([question])
         # The rewrite and its context are parsed apart: the rewrite alone is what a later
         # turn reads again ("they", "there"), so it is parsed once for both.
-        found = mentions(_own(text), names, self.events, definite=True)
+        found = mentions(without_context(text), names, self.events, definite=True)
         if carried:
             found += mentions(f"({', '.join(carried)})", names, self.events, definite=True)
         return resolution, _Frame(question, text, _unique([*own, *found]))
@@ -646,7 +650,7 @@ class _Resolver:
         active = token.dep_ == "nsubj" and not any(c.dep_ == "auxpass" for c in token.head.children)
         for frame in reversed(self.frames):
             chunks: list[tuple[bool, str]] = []
-            for c in _definite_chunks(_own(frame.text), _PLURAL_TAGS):
+            for c in _definite_chunks(without_context(frame.text), _PLURAL_TAGS):
                 wh = [t for t in c if t.tag_ in lexicon.WH_TAGS]
                 if wh and wh[-1].i >= c.root.i:
                     continue
@@ -672,7 +676,7 @@ class _Resolver:
         named = lexicon.PERSONISH | lexicon.PLACES
         for n, frame in enumerate(reversed(self.frames)):
             asked: str | None = None
-            for c in _definite_chunks(_own(frame.text), _SINGULAR_TAGS):
+            for c in _definite_chunks(without_context(frame.text), _SINGULAR_TAGS):
                 if c.root.ent_type_ in named or _inside_name(c):
                     continue
                 wh = [t for t in c if t.tag_ in lexicon.WH_TAGS]
@@ -692,7 +696,7 @@ class _Resolver:
         if _THAT_YEAR.search(text) is None:
             return text
         for frame in reversed(self.frames):
-            years = {year for _, year in _years(_doc(_own(frame.text)))}
+            years = {year for _, year in _years(_doc(without_context(frame.text)))}
             if years:
                 return _THAT_YEAR.sub(f"in {years.pop()}", text) if len(years) == 1 else text
         return text
@@ -712,7 +716,7 @@ class _Resolver:
             # A possessor ("Ukraine's forces") names an owner, not where something is.
             places = {
                 e.text
-                for e in _doc(_own(frame.text)).ents
+                for e in _doc(without_context(frame.text)).ents
                 if e.label_ in lexicon.PLACES and e.root.dep_ != "poss"
             }
             if places:
@@ -1213,7 +1217,7 @@ def _gender(pronoun: str) -> str:
 
 def _asks_where(question: str) -> bool:
     """Whether the question asks where: its answer is a place."""
-    return parse_question(_own(question)).wh == "where"
+    return parse_question(without_context(question)).wh == "where"
 
 
 # A year an earlier turn named: "that year", "in that year", "the same year" (not "that
@@ -1262,11 +1266,6 @@ def _points_at_what_was_said(question: str) -> bool:
         and last.pos_ == "PRON"
         and last.head.pos_ in ("VERB", "AUX")
     )
-
-
-def _own(text: str) -> str:
-    """A resolved turn without the context appended to it in brackets."""
-    return re.sub(r"\s*\([^()]*\)\s*$", "", text).strip()
 
 
 def _person_subject(question: str, people: Sequence[Mention]) -> Mention | None:

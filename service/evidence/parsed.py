@@ -88,6 +88,9 @@ class ParsedQuestion:
     # too, they are matched by a sentence's verbs that a modal carries as well ("she will
     # be commanded by"), not by another tense ("he commanded her for years").
     modal: frozenset[str] = frozenset()
+    # Common nouns that narrow another noun ("the painting awards", "the bus terminal"),
+    # as written, lower case: which thing of its kind the question is about.
+    narrowing: frozenset[str] = frozenset()
 
 
 def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
@@ -319,6 +322,14 @@ def parse_question(question: str) -> ParsedQuestion:
             t.lemma_.casefold()
             for t in verbs
             if t.pos_ == "VERB" and any(c.dep_ == "aux" and c.tag_ == "MD" for c in t.children)
+        ),
+        narrowing=frozenset(
+            t.lower_
+            for t in tokens
+            if t.dep_ == "compound"
+            and t.pos_ == "NOUN"
+            and t.head.pos_ == "NOUN"
+            and not t.ent_type_
         ),
         numbered=ordinals.numbered(
             ((t.head.lemma_.casefold(), t.dep_, t.lemma_.casefold()) for t in tokens),

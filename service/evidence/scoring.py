@@ -87,6 +87,9 @@ class QueryTerms:
     # checks read what is asked from it, so that the context is searched with but is not
     # something every answer must mention.
     asked: str | None = None
+    # Terms of `asked` that only the earlier turns supplied (a follow-up's "it" written
+    # out as an earlier answer named it): they describe the thing, they choose no article.
+    carried: frozenset[str] = frozenset()
     # What scoring found for each sentence, by its (source, start, end) in the article:
     # its coverage of the question and whether it holds the kind of answer asked for.
     # Both depend only on the sentence, `text` and `weights`, so re-ranking fills this and
@@ -100,14 +103,14 @@ class QueryTerms:
         """The terms of a follow-up: `asked` the question alone, and the terms only the
         earlier turns supplied (`carried`) weighing `CARRIED_WEIGHT` of their own."""
         if not carried or self.weights is None:
-            return self.asking(asked)
+            return self.asking(asked, frozenset(carried))
         weights = {t: w * CARRIED_WEIGHT if t in carried else w for t, w in self.weights.items()}
-        return QueryTerms(self.text, weights, asked)
+        return QueryTerms(self.text, weights, asked, frozenset(carried))
 
-    def asking(self, asked: str | None) -> QueryTerms:
+    def asking(self, asked: str | None, carried: frozenset[str] = frozenset()) -> QueryTerms:
         """The same search with `asked` as the question alone; it shares the sentences
         already scored, which `asked` does not change."""
-        copy = QueryTerms(self.text, self.weights, asked)
+        copy = QueryTerms(self.text, self.weights, asked, carried)
         object.__setattr__(copy, "scored", self.scored)
         return copy
 

@@ -50,6 +50,7 @@ from service.evidence.relations import (
 )
 from service.evidence.scoring import Evidence, Passage, QueryTerms, across_passages, text_spans
 from service.evidence.sentences import spans_of
+from service.evidence.subject import other_subjects
 from service.evidence.text import fold_whitespace, idf_weights, terms
 from service.evidence.wanted import Slot
 
@@ -514,8 +515,13 @@ def rank_answers(
     if not query.weights:
         weights = idf_weights(terms(query.text), [ev.terms for ev in evidence])
     measured = _measured(asked.question, passages)
+    # Articles about another thing of the asked kind (another award than "the painting
+    # awards") hold no answer to it.
+    elsewhere = other_subjects(parse_question(asked.question), passages, query.carried)
     candidates = []
     for ev in distinct_wordings(evidence, ANSWER_CANDIDATES):
+        if ev.source in elsewhere:
+            continue
         about = [ev.passage.title, *_date_words(ev.passage.published)]
         around_ev = around.get((ev.source, ev.start), Neighbours(None, None))
         sentence_reading = reading(ev.passage, ev.start, ev.end, ev.quote)

@@ -125,6 +125,14 @@ def initial_terms(text: str) -> list[str]:
     return sorted(_norm(i) for i in initialisms(text))
 
 
+_CONTEXT = re.compile(r"\s*\([^()]*\)\s*$")
+
+
+def without_context(text: str) -> str:
+    """A resolved follow-up without the context appended to it in brackets."""
+    return _CONTEXT.sub("", text).strip()
+
+
 def fold_whitespace(text: str) -> str:
     """`text` with every run of white space (newlines included) as one space, trimmed."""
     return " ".join(text.split())

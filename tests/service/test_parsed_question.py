@@ -109,3 +109,17 @@ def test_the_verbs_do_supports(question: str, supported: set[str]) -> None:
 )
 def test_the_verbs_a_modal_carries(question: str, modal: set[str]) -> None:
     assert parse_question(question).modal == modal
+
+
+@pytest.mark.parametrize(
+    ("question", "narrowing"),
+    [
+        ("Who chaired the judges of the painting awards?", {"painting"}),
+        ("Who opened the new ferry terminal in Elmby?", {"ferry"}),
+        # A name narrows by itself (a constraint of its own), an adjective is no noun.
+        ("Who opened the Elmby terminal?", set()),
+        ("Who opened the new terminal?", set()),
+    ],
+)
+def test_the_nouns_that_narrow_another(question: str, narrowing: set[str]) -> None:
+    assert parse_question(question).narrowing == narrowing
