@@ -91,6 +91,9 @@ class ParsedQuestion:
     # Common nouns that narrow another noun ("the painting awards", "the bus terminal"),
     # as written, lower case: which thing of its kind the question is about.
     narrowing: frozenset[str] = frozenset()
+    # The common noun "how long is the crossing?" or "how strong were the gusts?" asks the
+    # measure of (the subject of "be", the wh-adjective its complement), as a lemma.
+    measured: str | None = None
 
 
 def _types_of(wh: Token | None, head: Token | None) -> frozenset[str]:
@@ -331,6 +334,7 @@ def parse_question(question: str) -> ParsedQuestion:
             and t.head.pos_ == "NOUN"
             and not t.ent_type_
         ),
+        measured=_measured(root, wh),
         numbered=ordinals.numbered(
             ((t.head.lemma_.casefold(), t.dep_, t.lemma_.casefold()) for t in tokens),
             [t.lemma_.casefold() for t in tokens if not t.is_punct],
@@ -347,6 +351,19 @@ def _ahead(root: Token, anchor: Token) -> bool:
     return anchor.i != root.i and any(
         c.dep_ == "auxpass" and c.tag_ in ("VBZ", "VBP") for c in root.children
     )
+
+
+def _measured(root: Token | None, wh: Token | None) -> str | None:
+    if root is None or wh is None or wh.lower_ != "how":
+        return None
+    if root.lemma_.casefold() not in lexicon.COPULAS or not any(
+        c.dep_ == "acomp" for c in root.children
+    ):
+        return None
+    subject = next((c for c in root.children if c.dep_ == "nsubj"), None)
+    if subject is None or subject.pos_ != "NOUN" or subject.ent_type_:
+        return None  # "How old is Anna Berg?", "How long is it?"
+    return str(subject.lemma_.casefold())
 
 
 def _wh_prep(tokens: list[Token], wh: Token | None) -> str | None:

@@ -649,9 +649,13 @@ def _unwritten(asked: Asked, texts: Sequence[str]) -> Asked:
 
 
 def _measured(question: str, passages: Sequence[Passage]) -> str | None:
-    """The noun the question asks the amount of, when a retrieved sentence gives that noun
-    as a number (service/evidence/measures.py)."""
-    noun = measured_noun(parse_question(question))
+    """The noun the question asks the amount of: the one "how long is the crossing?" asks
+    the measure of (its wh-word asks for a number), or, where the wording names no kind of
+    answer, one a retrieved sentence gives as a number (service/evidence/measures.py)."""
+    parsed = parse_question(question)
+    if parsed.measured is not None:
+        return parsed.measured
+    noun = measured_noun(parsed)
     if noun is None:
         return None
     for passage in passages:

@@ -85,3 +85,33 @@ def test_where_the_articles_measure_the_noun_a_sentence_without_the_number_does_
     assert not by_quote[plan].support.slot
     assert by_quote["Attendance at the Elmfield festival fell to 36,900 last year."].support.slot
     assert answers.candidates[0].evidence.quote.startswith("Attendance")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How strong were the wind gusts in the storm?", "gust"),
+        ("How long is the crossing?", "crossing"),
+        ("How much was the award worth?", "award"),
+        # A name or a pronoun is no noun of a measure.
+        ("How old is Anna Berg?", None),
+        ("How long is it?", None),
+        ("How many people died?", None),
+    ],
+)
+def test_the_noun_how_asks_the_measure_of(question: str, expected: str | None) -> None:
+    assert parse_question(question).measured == expected
+
+
+def test_how_strong_the_gusts_were_is_not_answered_by_another_number() -> None:
+    query = QueryTerms("How strong were the wind gusts in the Elmby storm?")
+    traffic = "Traffic on the Elmby bridge rose to 19,500 vehicles despite the storm in March."
+    hits = [_hit(traffic)]
+    # The wh-word asks for a number: no retrieved sentence need give gusts as one first.
+    alone = rank_answers(query, score_evidence(query, hits), hits)
+    assert not alone.candidates[0].support.slot
+    gusts = "The Elmby storm brought gusts of up to 30 metres per second."
+    hits = [_hit(traffic), _hit(gusts)]
+    answers = rank_answers(query, score_evidence(query, hits), hits)
+    assert answers.candidates[0].evidence.quote == gusts
+    assert answers.candidates[0].support.slot
