@@ -334,7 +334,7 @@ def parse_question(question: str) -> ParsedQuestion:
             and t.head.pos_ == "NOUN"
             and not t.ent_type_
         ),
-        measured=_measured(root, wh),
+        measured=_measure_of(root, wh),
         numbered=ordinals.numbered(
             ((t.head.lemma_.casefold(), t.dep_, t.lemma_.casefold()) for t in tokens),
             [t.lemma_.casefold() for t in tokens if not t.is_punct],
@@ -353,7 +353,7 @@ def _ahead(root: Token, anchor: Token) -> bool:
     )
 
 
-def _measured(root: Token | None, wh: Token | None) -> str | None:
+def _measure_of(root: Token | None, wh: Token | None) -> str | None:
     if root is None or wh is None or wh.lower_ != "how":
         return None
     if root.lemma_.casefold() not in lexicon.COPULAS or not any(
@@ -363,7 +363,7 @@ def _measured(root: Token | None, wh: Token | None) -> str | None:
     subject = next((c for c in root.children if c.dep_ == "nsubj"), None)
     if subject is None or subject.pos_ != "NOUN" or subject.ent_type_:
         return None  # "How old is Anna Berg?", "How long is it?"
-    return str(subject.lemma_.casefold())
+    return subject.lemma_.casefold()
 
 
 def _wh_prep(tokens: list[Token], wh: Token | None) -> str | None:

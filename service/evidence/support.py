@@ -29,7 +29,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from service.evidence import lexicon, slots
 from service.evidence.annotate import Notes, decode, notes_at, published_day
 from service.evidence.measures import measured_noun, measures
-from service.evidence.parsed import parse_question
+from service.evidence.parsed import ParsedQuestion, parse_question
 from service.evidence.question import (
     MONTHS,
     Asked,
@@ -514,10 +514,11 @@ def rank_answers(
     weights = query.weights or {}
     if not query.weights:
         weights = idf_weights(terms(query.text), [ev.terms for ev in evidence])
-    measured = _measured(asked.question, passages)
+    parsed = parse_question(asked.question)
+    measured = _measured(parsed, passages)
     # Articles about another thing of the asked kind (another award than "the painting
     # awards") hold no answer to it.
-    elsewhere = other_subjects(parse_question(asked.question), passages, query.carried)
+    elsewhere = other_subjects(parsed, passages, query.carried)
     candidates = []
     for ev in distinct_wordings(evidence, ANSWER_CANDIDATES):
         if ev.source in elsewhere:
@@ -557,7 +558,6 @@ def rank_answers(
         link, prefer = 1.0, 1.0
         current: date | None = None
         if notes is not None:
-            parsed = parse_question(asked.question)
             beside = _passage_notes(ev)
             # Where the sentence opens its passage, the one before it in the article (from
             # the passage before) places it before the sentences after it do.
@@ -648,11 +648,10 @@ def _unwritten(asked: Asked, texts: Sequence[str]) -> Asked:
     return replace(asked, constraints=constraints)
 
 
-def _measured(question: str, passages: Sequence[Passage]) -> str | None:
+def _measured(parsed: ParsedQuestion, passages: Sequence[Passage]) -> str | None:
     """The noun the question asks the amount of: the one "how long is the crossing?" asks
     the measure of (its wh-word asks for a number), or, where the wording names no kind of
     answer, one a retrieved sentence gives as a number (service/evidence/measures.py)."""
-    parsed = parse_question(question)
     if parsed.measured is not None:
         return parsed.measured
     noun = measured_noun(parsed)
