@@ -536,6 +536,14 @@ class _Resolver:
             again = [m for m in eligible if self.called.get(m.label) == gender]
             if again or eligible:
                 return (again or eligible)[0]
+            # The question named no one: the person its answer introduced ("What did the
+            # club's chair call the plan?", answered "Ida Lind ... called it ...").
+            introduced = next(
+                (m for m in frame.answer if m.kind in kinds and self._agrees(m, gender, skip)),
+                None,
+            )
+            if introduced is not None:
+                return introduced
         return None
 
     def _agrees(self, mention: Mention, gender: str, skip: set[str]) -> bool:
@@ -588,7 +596,7 @@ class _Resolver:
             filled, text = filled_text != text, filled_text
         people = self._that_year(self._people(text))
         anchored = filled or people != text or any(m.kind != "date" for m in own)
-        text = self._plurals(people)
+        text = self._answered_kind(self._plurals(people), previous)
         for head in signals.heads:
             text = self._definite(text, head)
         text = text[:1].upper() + text[1:]
@@ -764,6 +772,31 @@ class _Resolver:
             last = token.idx + len(token.text)
         pieces.append(text[last:])
         return "".join(pieces)
+
+    def _answered_kind(self, text: str, previous: _Frame) -> str:
+        """ "that party" -> the name the previous answer gave, when the previous question
+        asked for a name and the pointing phrase's noun is a kind of named thing that no
+        earlier turn used ("Who voted against?", "Elmby Greens voted against", then "How
+        many seats does that party have?"): the phrase describes the answer."""
+        named = [m for m in previous.answer if m.kind in {"person", "vessel", "name"}]
+        if (
+            not named
+            or not previous.question
+            or not parse_question(without_context(previous.question)).types
+        ):
+            return text
+        known = self.history_terms()
+        for chunk in _doc(text).noun_chunks:
+            kinds = lexicon.CATEGORY_TYPES.get(chunk.root.lemma_.casefold(), frozenset())
+            if (
+                len(chunk) == 2
+                and chunk[0].lower_ in {"that", "this"}
+                and kinds
+                and kinds <= lexicon.NAMES
+                and not set(terms(chunk.root.text)) & known
+            ):
+                return text[: chunk.start_char] + named[0].label + text[chunk.end_char :]
+        return text
 
     def _definite(self, text: str, head: str) -> str:
         """ "that call" -> "the coalition of the willing call on 25 November"; "the new

@@ -737,3 +737,28 @@ def test_it_is_a_phrase_the_small_models_parse_cut() -> None:
 def test_a_new_wh_word_drops_the_old_ones_stranded_preposition() -> None:
     history = convo("Who will the petition be handed to?", "The county council [1].")
     assert resolve("And when?", history).question.startswith("When will the petition be handed?")
+
+
+def test_a_pronoun_after_a_question_naming_no_one_is_the_person_the_answer_introduced() -> None:
+    history = convo(
+        "What did the rowing club's chair call the plan?",
+        'Ida Lind, who chairs the Elmby Rowing Club, called the plan "a good start" [1].',
+    )
+    r = resolve("Why isn't she satisfied?", history)
+    assert r.question.startswith("Why isn't Ida Lind satisfied?")
+
+
+def test_that_party_after_who_is_the_name_the_answer_gave() -> None:
+    history = convo(
+        "Who voted against the budget?",
+        "The opposition Elmby Greens voted against [1].",
+    )
+    r = resolve("How many seats does that party have on the council?", history)
+    assert r.question.startswith("How many seats does Elmby Greens have on the council?")
+    # A kind of thing the conversation already spoke of points at that, not at the answer.
+    history = convo(
+        "Which party won the Ashby election?",
+        "The Elmby Greens won the Ashby election [1].",
+    )
+    r = resolve("Who leads that party?", history)
+    assert not r.question.startswith("Who leads Elmby Greens?")
