@@ -185,7 +185,13 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             words = {w.casefold() for w in NAME_WORD.findall(entity.text)}
             if age and _age(words) and date_range(entity.text, None) is None:
                 return True
-            units = {w for w in words if w in parsed.lemmas or w.rstrip("s") in parsed.lemmas}
+            # "34 years" for "how many years"; not "the end of April" for "end up costing".
+            units = {
+                w
+                for w in words
+                if w.rstrip("s") in lexicon.TIME_UNITS
+                and (w in parsed.lemmas or w.rstrip("s") in parsed.lemmas)
+            }
             if units and words - units and date_range(entity.text, None) is None:
                 return True
             if amount and _margin(notes, entity, parsed):

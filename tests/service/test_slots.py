@@ -311,6 +311,13 @@ def test_a_stored_reading_is_used_and_a_missing_one_parsed_on_the_fly(
         # "By how much" is answered by what hangs from "by", a span of time too.
         ("By how much did Anna Berg win the race?", "Anna Berg won by 38 seconds.", True),
         ("How much did Anna Berg win?", "Anna Berg won in 38 seconds.", False),
+        # A date is no measure because it shares a word with the question: "end" is no
+        # unit of time.
+        (
+            "How much did the Elmby bridge end up costing?",
+            "Bo Ek, who retired at the end of April after 34 years, opened the bridge.",
+            False,
+        ),
     ],
 )
 def test_a_count_names_what_the_question_counts(
