@@ -212,7 +212,7 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue  # "half", "several": no count
         if quantity.value == 1 and not quantity.unit:
             continue
-        if _times(quantity.unit, parsed) or _other_noun(quantity.unit, asked):
+        if _times(quantity.unit, parsed) or _other_noun(quantity.unit, asked, notes):
             continue
         if quantity.unit and (age or (amount and _people(quantity.unit))):
             continue  # "600 people" counts people: no age, and no amount of anything
@@ -265,14 +265,23 @@ def _people(unit: str) -> bool:
     return lexicon.CATEGORY_TYPES.get(unit) == frozenset({"PERSON"})
 
 
-def _other_noun(unit: str, asked: Asked) -> bool:
+def _other_noun(unit: str, asked: Asked, notes: Notes) -> bool:
     """Whether a number counts a noun other than the one "how many" asks about: "from 25
-    countries" is no count of exhibitors. A number of people may count any people."""
+    countries" is no count of exhibitors. A number of people may count any people, unless
+    the sentence writes the asked noun apart from them: "a drone attack ..., killing
+    three people" counts no drones, where "The visitors, 61,750 people in all" counts
+    the visitors it stands beside."""
     noun = asked.counted
     if not unit or noun is None or noun in lexicon.CATEGORY_TYPES or noun in lexicon.TIME_UNITS:
         return False
     if _people(unit):
-        return False
+        forms = {american(noun)}
+        written = any(american(lemma) in forms for lemma in notes.lemmas)
+        beside = any(
+            relation == "appos" and {american(head), american(child)} == {american(unit), *forms}
+            for head, relation, child in notes.relations
+        )
+        return written and not beside
     return american(unit) != american(noun)
 
 
@@ -300,7 +309,7 @@ def _counts(
     for head, relation, child in notes.relations:
         if relation == "nummod":
             (of_time if _times(head, parsed) else counting).add(child)
-            if _other_noun(head, asked) or (amount and _people(head)):
+            if _other_noun(head, asked, notes) or (amount and _people(head)):
                 of_others.add(child)
     lemmas = notes.lemmas
     for i, word in enumerate(lemmas):

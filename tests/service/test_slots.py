@@ -308,6 +308,17 @@ def test_a_stored_reading_is_used_and_a_missing_one_parsed_on_the_fly(
             "The visitors, 61,750 people in all, came from 25 countries.",
             True,
         ),
+        # ... but not things the sentence names apart from them.
+        (
+            "How many drones did the army launch at Elmby?",
+            "The army launched a drone attack on Elmby overnight, killing three people.",
+            False,
+        ),
+        (
+            "How many soldiers were killed at Elmby?",
+            "Twelve people, including four soldiers, were killed at Elmby.",
+            True,
+        ),
         # "By how much" is answered by what hangs from "by", a span of time too.
         ("By how much did Anna Berg win the race?", "Anna Berg won by 38 seconds.", True),
         ("How much did Anna Berg win?", "Anna Berg won in 38 seconds.", False),
