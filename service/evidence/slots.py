@@ -36,6 +36,7 @@ from service.evidence.annotate import (
     SUBJECTS,
     Entity,
     Notes,
+    Quantity,
     date_range,
     written_date,
 )
@@ -212,9 +213,10 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
             continue  # "half", "several": no count
         if quantity.value == 1 and not quantity.unit:
             continue
-        if _times(quantity.unit, parsed) or _other_noun(quantity.unit, asked, notes):
+        unit = quantity.unit or _elided_unit(notes, quantity, words)
+        if _times(unit, parsed) or _other_noun(unit, asked, notes):
             continue
-        if quantity.unit and (age or (amount and _people(quantity.unit))):
+        if unit and (age or (amount and _people(unit))):
             continue  # "600 people" counts people: no age, and no amount of anything
         if age and not (quantity.value.is_integer() and 0 < quantity.value < _OLDEST):
             continue  # "by 7,204 votes to 6,115": no one is that old
@@ -222,6 +224,18 @@ def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amou
     if age:
         return False  # a number the recogniser left alone is no age
     return any(_counts(notes, asked, parsed, given, amount) for notes in reading)
+
+
+def _elided_unit(notes: Notes, quantity: Quantity, words: AbstractSet[str]) -> str:
+    """The noun a bare number counts by ellipsis: the one the sentence's other counts
+    count, when they count one ("killing three people and injuring eight", "64,300
+    visitors, up from 59,800"). Not a number in millions, which is more often a sum."""
+    if words & lexicon.MULTIPLIERS.keys():
+        return ""
+    units = {
+        q.unit for q in notes.numbers if q is not quantity and q.label == "CARDINAL" and q.unit
+    }
+    return units.pop() if len(units) == 1 else ""
 
 
 def _margin(notes: Notes, entity: Entity, parsed: ParsedQuestion) -> bool:

@@ -314,6 +314,17 @@ def test_a_stored_reading_is_used_and_a_missing_one_parsed_on_the_fly(
             "The army launched a drone attack on Elmby overnight, killing three people.",
             False,
         ),
+        # A bare number counts what the sentence's other count counts.
+        (
+            "How many drones did the army launch at Elmby?",
+            "A drone attack on Elmby killed three people and injured eight.",
+            False,
+        ),
+        (
+            "How many people were injured at Elmby?",
+            "A drone attack on Elmby killed three people and injured eight.",
+            True,
+        ),
         (
             "How many soldiers were killed at Elmby?",
             "Twelve people, including four soldiers, were killed at Elmby.",
