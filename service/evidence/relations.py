@@ -366,11 +366,15 @@ def conflict(
     sentence before it in the article where that is outside its passage (it opens it)."""
     passage, before = tuple(passage), tuple(before)
     if (
-        parsed.dates
-        and _another_time(
-            parsed.dates, notes, _fact_dates(parsed, notes), published, passage, parsed, before
+        (
+            parsed.dates
+            and _another_time(
+                parsed.dates, notes, _fact_dates(parsed, notes), published, passage, parsed, before
+            )
         )
-    ) or _already(parsed, notes, published):
+        or _already(parsed, notes, published)
+        or _another_weekday(parsed, notes)
+    ):
         return "another time"
     if _another_edition(parsed, notes, before + passage):
         return "another edition"
@@ -656,6 +660,26 @@ def _another_time(
     return _article_rules_out(asked, notes, published)
 
 
+def _another_weekday(parsed: ParsedQuestion, notes: Notes) -> bool:
+    """Whether the question names a day of the week ("the Sunday night") and every day of
+    the week that places the sentence's fact is another ("The Saturday night headliner"):
+    a question without a date of its own cannot resolve its weekday to compare the dates."""
+    asked = parsed.lemmas & set(lexicon.WEEKDAYS)
+    if not asked:
+        return False
+    written = {(e.start, e.end): e.text for e in notes.entities}
+    graph = _graph(notes.relations)
+    verb = parsed.predicate.lemma if parsed.predicate is not None else None
+    named: set[str] = set()
+    for d in _fact_dates(parsed, notes).dates:
+        text = written.get((d.start, d.end), "")
+        said = _verb_of(text, graph)
+        if said in lexicon.REPORTING and said != verb:
+            continue  # the day of the report ("the organisers said on Monday")
+        named |= {w for w in _WORD.findall(text.casefold()) if w in lexicon.WEEKDAYS}
+    return bool(named) and not named & asked
+
+
 def _already(parsed: ParsedQuestion, notes: Notes, published: str | None) -> bool:
     """Whether a question of when something is still to come ("When is he expected to go
     to Washington?") meets a sentence whose every time that places its fact was over by
@@ -748,8 +772,11 @@ def _another_edition(parsed: ParsedQuestion, notes: Notes, passage: Iterable[Not
 
 
 def _former(parsed: ParsedQuestion, notes: Notes) -> bool:
+    """Whether a question of who holds a role now, or will ("Who will be the next deputy
+    mayor?"), meets a sentence that gives the role only as one held before: "the former
+    president", "the outgoing deputy mayor"."""
     role = parsed.head
-    if role is None or not parsed.present:
+    if role is None or not (parsed.present or parsed.ahead):
         return False
     if any((role, m) in parsed.modifiers for m in lexicon.PAST_ROLE):
         return False  # "who is the former president" asks for one

@@ -85,6 +85,23 @@ def notes(sentence: str) -> Notes:
             None,
         ),
         ("Who is the president of France?", "President Emmanuel Macron of France spoke.", None),
+        # Another day of the week is another time; the day a report is made is not.
+        (
+            "Who headlined the Sunday night at the Elmby festival?",
+            "The Saturday night headliner at Elmby was the fiddler Ida Lind.",
+            "another time",
+        ),
+        (
+            "Who headlined the Sunday night at the Elmby festival?",
+            "Ida Lind headlined at Elmby, the organisers said on Monday.",
+            None,
+        ),
+        # One who will hold a role is not the one leaving it.
+        (
+            "Who will be Elmby's deputy mayor?",
+            "Ida Lind, the outgoing deputy mayor, held her seat.",
+            "former holder",
+        ),
         # A past-tense question is not answered by what its verb will do.
         (
             "How many passengers did the ferry carry in 2026?",
