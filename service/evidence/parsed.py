@@ -329,10 +329,7 @@ def parse_question(question: str) -> ParsedQuestion:
         narrowing=frozenset(
             t.lower_
             for t in tokens
-            if t.dep_ == "compound"
-            and t.pos_ == "NOUN"
-            and t.head.pos_ == "NOUN"
-            and not t.ent_type_
+            if t.dep_ == "compound" and t.pos_ == "NOUN" and _common(t.head) and not t.ent_type_
         ),
         measured=_measure_of(root, wh),
         numbered=ordinals.numbered(
@@ -340,6 +337,12 @@ def parse_question(question: str) -> ParsedQuestion:
             [t.lemma_.casefold() for t in tokens if not t.is_punct],
         ),
     )
+
+
+def _common(token: Token) -> bool:
+    """A common noun, or a word the small model tags a proper noun though it is written in
+    lower case ("the regional teaching award"): English capitalises its names."""
+    return token.pos_ == "NOUN" or (token.pos_ == "PROPN" and token.text.islower())
 
 
 def _ahead(root: Token, anchor: Token) -> bool:

@@ -502,17 +502,24 @@ def _fact_dates(parsed: ParsedQuestion, notes: Notes) -> Notes:
     from, and it always counts on the question's own verb ("what did it announce on
     Thursday"). A year of another clause ("presented on Wednesday, ... founded in 1987")
     leaves it."""
-    return _placing(parsed.predicate.lemma if parsed.predicate is not None else None, notes)
+    verb = parsed.predicate.lemma if parsed.predicate is not None else None
+    return _placing(verb, parsed.lemmas, notes)
 
 
 # A passage's sentences are read once per candidate of it: once per question is enough.
 @lru_cache(maxsize=8192)
-def _placing(asked: str | None, notes: Notes) -> Notes:
+def _placing(asked: str | None, lemmas: frozenset[str], notes: Notes) -> Notes:
     written = {(e.start, e.end): e.text for e in notes.entities}
     graph = _graph(notes.relations)
     dated = []
     for d in notes.dates:
         text = written.get((d.start, d.end), "")
+        owned = _possessed(text, graph)
+        if owned is not None and owned not in lemmas and _names_someone(owned, notes):
+            # "from last year's winner, Bo Ek": the time of the winner, not of the
+            # sentence's fact, unless the winner is what the question asks about. An
+            # event's time places the fact ("re-elected in Thursday's election").
+            continue
         verb = _verb_of(text, graph)
         # A relative clause tells its noun's story, at that story's time: "Farrow, who won
         # the prize a year ago, presented it" is not placed a year ago, unless the question
@@ -612,6 +619,25 @@ def _compared(text: str, graph: _Graph) -> bool:
 _CLAUSE = frozenset({"nsubj", "nsubjpass", "dobj", "ccomp", "xcomp", "advcl", "aux", "agent"})
 # Steps from a word up to its clause's verb: a date sits at most a few nouns below it.
 _CLIMB = 4
+
+
+def _possessed(text: str, graph: _Graph) -> str | None:
+    """The noun a time is the possessor of ("last year's winner" -> "winner")."""
+    own = set(_WORD.findall(text.casefold()))
+    for word in own:
+        for head, relation in graph.ups.get(word, ()):
+            if relation == "poss" and head not in own:
+                return head
+    return None
+
+
+def _names_someone(noun: str, notes: Notes) -> bool:
+    """Whether a noun stands for a named person: one in apposition to it ("last year's
+    winner, Bo Ek")."""
+    people = {
+        w.casefold() for e in notes.entities if e.label == "PERSON" for w in _WORD.findall(e.text)
+    }
+    return any(h == noun and r == "appos" and c in people for h, r, c in notes.relations)
 
 
 def _verb_of(text: str, graph: _Graph) -> str | None:

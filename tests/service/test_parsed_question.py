@@ -104,6 +104,8 @@ def test_the_nouns_a_question_points_at() -> None:
         ("narrowing", "Who opened the new ferry terminal in Elmby?", {"ferry"}),
         ("narrowing", "Who opened the Elmby terminal?", set()),
         ("narrowing", "Who opened the new terminal?", set()),
+        # The small model tags "award" a proper noun here: written in lower case, it is none.
+        ("narrowing", "How much was the regional teaching award worth in 2024?", {"teaching"}),
     ],
 )
 def test_the_words_the_parse_sets_apart(words: str, question: str, expected: set[str]) -> None:

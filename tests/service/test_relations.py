@@ -597,6 +597,14 @@ def test_a_written_year_places_the_fact_and_the_day_the_report(
         ),
         # unless the question asks what it tells.
         ("Who won the race in 2018?", "Anna Berg, who won the race in 2018, finished third.", None),
+        # A time that owns a noun ("last year's winner") is the noun's time,
+        (
+            "Where was the award ceremony held in 2019?",
+            "She received the award at the ceremony in Elmby from 2019's winner, Bo Ek.",
+            "another time",
+        ),
+        # unless that noun is what is asked about.
+        ("Who was the 2019 winner?", "2019's winner, Bo Ek, received the award.", None),
         # a span of years is no comparison.
         ("Who was mayor in 2022?", "Berg served as mayor from 2019 to 2021.", "another time"),
         ("Who was mayor in 2020?", "Berg served as mayor from 2019 to 2021.", None),
