@@ -12,6 +12,7 @@ parses.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -64,6 +65,9 @@ class ParsedQuestion:
     # The places or peoples whose role the question asks the holder of: "Elmland's defence
     # minister", "the president of Elmland", "the Elmish president" (lemmas).
     owners: frozenset[str] = frozenset()
+    # The words of a person the question asks something of by a possessive: "Haile's
+    # time", "Anna Berg's salary".
+    possessors: frozenset[str] = frozenset()
     # Its predicate is in the past tense ("how many did it carry", "who won").
     past: bool = False
     # (noun, number) of each noun an ordinal numbers ("the eighteenth festival", "the
@@ -314,6 +318,13 @@ def parse_question(question: str) -> ParsedQuestion:
         definite=_definite(tokens),
         qualifiers=_qualifiers(head),
         owners=_owners(head),
+        possessors=frozenset(
+            w.casefold()
+            for e in doc.ents
+            if e.label_ == "PERSON" and e.root.dep_ == "poss"
+            for w in re.findall(r"[^\W_]+", e.text)
+            if w.casefold() != "s"
+        ),
         past=root is not None and anchor is not None and _past(root, anchor),
         kinds=_kinds(anchor) if anchor is not None else frozenset(),
         supported=frozenset(

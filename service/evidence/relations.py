@@ -47,6 +47,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from service.evidence import lexicon, ordinals
 from service.evidence.annotate import (
     RELATIONS,
+    SUBJECTS,
     DateRange,
     Entity,
     Notes,
@@ -390,7 +391,12 @@ def conflict(
         return "not yet"
     if _another_doer(parsed, notes):
         return "another doer"
-    if _another_one(parsed, notes) or _another_owner(parsed, notes) or _another_age(parsed, notes):
+    if (
+        _another_one(parsed, notes)
+        or _another_owner(parsed, notes)
+        or _another_age(parsed, notes)
+        or _another_persons(parsed, notes)
+    ):
         return "another one"
     return None
 
@@ -421,6 +427,23 @@ def _another_age(parsed: ParsedQuestion, notes: Notes) -> bool:
         if relation == "appos" and child.isdigit() and 0 < int(child) <= _OLDEST
     }
     return bool(given) and not given & asked
+
+
+def _another_persons(parsed: ParsedQuestion, notes: Notes) -> bool:
+    """Whether a question that asks something of a person by a possessive ("What was
+    Haile's time at halfway?") meets a sentence that never names that person and has
+    another named person do what it tells ("Aron Chebet led at halfway in 1:03:58"): it
+    gives that one's. Not the speaker of a report."""
+    if not parsed.possessors or parsed.possessors & set(notes.lemmas):
+        return False
+    people = {
+        w.casefold() for e in notes.entities if e.label == "PERSON" for w in _WORD.findall(e.text)
+    }
+    if parsed.possessors & people:
+        return False
+    return any(
+        r in SUBJECTS and c in people and h not in lexicon.REPORTING for h, r, c in notes.relations
+    )
 
 
 def _another_owner(parsed: ParsedQuestion, notes: Notes) -> bool:

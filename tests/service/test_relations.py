@@ -96,6 +96,13 @@ def notes(sentence: str) -> Notes:
             "Ida Lind headlined at Elmby, the organisers said on Monday.",
             None,
         ),
+        # What a person's possessive asks of is not told by another person's doing.
+        ("What was Bo Ek's time at halfway?", "Ida Lind led at halfway in 1:03:58.", "another one"),
+        (
+            "What was Bo Ek's time at halfway?",
+            "Ek was at halfway in 1:03:58, his coach Ida Lind said.",
+            None,
+        ),
         # One who will hold a role is not the one leaving it.
         (
             "Who will be Elmby's deputy mayor?",
