@@ -160,12 +160,26 @@ def timed(reading: Iterable[Notes], asked: Asked) -> bool:
 def lasting(reading: Iterable[Notes], asked: Asked) -> bool:
     """A span of time: a time entity naming no calendar range ("three years"), or one
     something has lasted since."""
-    for _, entity in _entities(reading, lexicon.TIMES):
-        if _said(entity, asked):
+    parsed = parse_question(asked.question)
+    for notes, entity in _entities(reading, lexicon.TIMES):
+        if _said(entity, asked) or _margin_of_another(notes, entity, parsed):
             continue
         if _span_of_time(entity) or date_range(entity.text, _ANY_DAY) is None:
             return True
     return any(relation in lexicon.SINCE for notes in reading for _, relation, _ in notes.relations)
+
+
+def _margin_of_another(notes: Notes, entity: Entity, parsed: ParsedQuestion) -> bool:
+    """A span of time hanging from "by" on a verb the question does not use: the margin
+    of that doing ("took the title by 38 seconds"), no time anything lasted. "Delayed by
+    two hours" answers "How long was it delayed?", and "by how much" asks for a margin."""
+    if parsed.wh_prep == "by":
+        return False
+    words = {w.casefold().rstrip("s") for w in NAME_WORD.findall(entity.text)}
+    return any(
+        relation == "by" and child.rstrip("s") in words and head not in parsed.lemmas
+        for head, relation, child in notes.relations
+    )
 
 
 def counted(reading: Iterable[Notes], asked: Asked, parsed: ParsedQuestion, amount: bool) -> bool:

@@ -78,6 +78,9 @@ NONE = frozenset[str]()
         ("When did he retire?", "date", "The ship's master reported it.", False),
         ("How long was the detour?", "duration", "A 140-kilometre detour.", False),
         ("How long did he work there?", "duration", "He worked there for 34 years.", True),
+        # A margin by which something else was done lasts nothing; one of the asked verb may.
+        ("How long will Ek be out?", "duration", "Ek took the title by 38 seconds.", False),
+        ("How long was the ferry delayed?", "duration", "It was delayed by two hours.", True),
         ("What time does it leave?", "time", "It leaves at 21:15.", True),
         # A race's time is written as a clock with seconds.
         ("What was her winning time?", "time", "She won the race in 2:26:12.", True),
