@@ -396,6 +396,7 @@ def conflict(
         or _another_owner(parsed, notes)
         or _another_age(parsed, notes)
         or _another_persons(parsed, notes)
+        or _anothers_own(parsed, notes)
     ):
         return "another one"
     return None
@@ -444,6 +445,56 @@ def _another_persons(parsed: ParsedQuestion, notes: Notes) -> bool:
     return any(
         r in SUBJECTS and c in people and h not in lexicon.REPORTING for h, r, c in notes.relations
     )
+
+
+def _anothers_own(parsed: ParsedQuestion, notes: Notes) -> bool:
+    """Whether a question that asks for a name belonging to a person it names ("Which team
+    does Bo Ek ride for?") meets a sentence whose every new name of the asked kind is
+    written as another person's ("Ida Lind of Team Elm won the stage, beating Bo Ek"): "X
+    of Y" gives X's Y."""
+    asked = {
+        w.casefold()
+        for label, text in parsed.entities
+        if label == "PERSON"
+        for w in _WORD.findall(text)
+    }
+    if not asked or not parsed.types or "PERSON" in parsed.types:
+        return False  # "Who ...?" is answered by the person, not by what is theirs
+    people = {
+        w.casefold() for e in notes.entities if e.label == "PERSON" for w in _WORD.findall(e.text)
+    }
+    question = set(_WORD.findall(parsed.question.casefold()))
+    found = [
+        {w.casefold() for w in _WORD.findall(e.text)}
+        for e in notes.entities
+        if e.label in parsed.types and e.label != "PERSON"
+    ]
+    found = [words for words in found if words - question]
+    # The noun an "of" phrase ends in, and the words compounded onto it ("the Elm team").
+    parts = {h: {h} for h, _, _ in notes.relations}
+    for h, r, c in notes.relations:
+        if r in ("compound", "amod"):
+            parts.setdefault(h, {h}).add(c)
+    # "Which team": the names that are teams ("Team Elm", "the Elm team"), where any is.
+    kind = parsed.head
+    of_kind = [
+        words
+        for words in found
+        if kind in words or any(kind in parts.get(w, ()) or w in parts.get(kind, ()) for w in words)
+    ]
+    found = of_kind or found
+    if not found:
+        return False
+
+    def owners(words: set[str]) -> set[str]:
+        return {
+            h
+            for h, r, c in notes.relations
+            if r == "of" and h in people and (c in words or parts.get(c, {c}) & words)
+        }
+
+    owned = [owners(words) for words in found]
+    return all(o and not o & asked for o in owned)
 
 
 def _another_owner(parsed: ParsedQuestion, notes: Notes) -> bool:

@@ -103,6 +103,17 @@ def notes(sentence: str) -> Notes:
             "Ek was at halfway in 1:03:58, his coach Ida Lind said.",
             None,
         ),
+        # "X of Y" gives X's Y, not the asked person's.
+        (
+            "Which team does Bo Ek ride for?",
+            "Ida Lind of the Ashby team won the stage, beating Bo Ek.",
+            "another one",
+        ),
+        (
+            "Which team does Bo Ek ride for?",
+            "Ida Lind won the stage, beating Bo Ek of the Ashby team.",
+            None,
+        ),
         # One who will hold a role is not the one leaving it.
         (
             "Who will be Elmby's deputy mayor?",
