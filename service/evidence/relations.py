@@ -477,12 +477,14 @@ def _anothers_own(parsed: ParsedQuestion, notes: Notes) -> bool:
             parts.setdefault(h, {h}).add(c)
     # "Which team": the names that are teams ("Team Elm", "the Elm team"), where any is.
     kind = parsed.head
-    of_kind = [
-        words
-        for words in found
-        if kind in words or any(kind in parts.get(w, ()) or w in parts.get(kind, ()) for w in words)
-    ]
-    found = of_kind or found
+    if kind is not None:
+        of_kind = [
+            words
+            for words in found
+            if kind in words
+            or any(kind in parts.get(w, ()) or w in parts.get(kind, ()) for w in words)
+        ]
+        found = of_kind or found
     if not found:
         return False
 
