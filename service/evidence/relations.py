@@ -437,9 +437,7 @@ def _another_persons(parsed: ParsedQuestion, notes: Notes) -> bool:
     gives that one's. Not the speaker of a report."""
     if not parsed.possessors or parsed.possessors & set(notes.lemmas):
         return False
-    people = {
-        w.casefold() for e in notes.entities if e.label == "PERSON" for w in _WORD.findall(e.text)
-    }
+    people = _person_words(notes)
     if parsed.possessors & people:
         return False
     return any(
@@ -460,9 +458,7 @@ def _anothers_own(parsed: ParsedQuestion, notes: Notes) -> bool:
     }
     if not asked or not parsed.types or "PERSON" in parsed.types:
         return False  # "Who ...?" is answered by the person, not by what is theirs
-    people = {
-        w.casefold() for e in notes.entities if e.label == "PERSON" for w in _WORD.findall(e.text)
-    }
+    people = _person_words(notes)
     question = set(_WORD.findall(parsed.question.casefold()))
     found = [
         {w.casefold() for w in _WORD.findall(e.text)}
@@ -707,12 +703,17 @@ def _possessed(text: str, graph: _Graph) -> str | None:
     return None
 
 
+def _person_words(notes: Notes) -> set[str]:
+    """The words of the people the sentence names, case-folded."""
+    return {
+        w.casefold() for e in notes.entities if e.label == "PERSON" for w in _WORD.findall(e.text)
+    }
+
+
 def _names_someone(noun: str, notes: Notes) -> bool:
     """Whether a noun stands for a named person: one in apposition to it ("last year's
     winner, Bo Ek")."""
-    people = {
-        w.casefold() for e in notes.entities if e.label == "PERSON" for w in _WORD.findall(e.text)
-    }
+    people = _person_words(notes)
     return any(h == noun and r == "appos" and c in people for h, r, c in notes.relations)
 
 
